@@ -1,0 +1,124 @@
+# sprof: a sampling profiler for Linux. `make help` lists the targets.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+LDFLAGS   ?=
+# SAN=address,undefined or SAN=thread builds everything with sanitizers into
+# its own directory.
+SAN       ?=
+ifeq ($(SAN),)
+BUILD     ?= build
+else
+BUILD     ?= build-san-$(subst $(comma),-,$(SAN))
+endif
+comma := ,
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS         := libunwind libdw libelf libzstd
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WARN         := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wformat=2
+ALL_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSPROF_VERSION_STRING='"$(VERSION)"' \
+                -Icommon $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS  := $(LDFLAGS)
+ifneq ($(SAN),)
+ALL_CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS  += -fsanitize=$(SAN)
+endif
+
+COMMON_SRC   := $(wildcard common/*.c)
+PRELOAD_SRC  := $(wildcard preload/*.c)
+ANALYZER_SRC := $(wildcard analyzer/*.c)
+
+COMMON_OBJ      := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+COMMON_PIC_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/pic/%.o)
+PRELOAD_OBJ     := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
+ANALYZER_OBJ    := $(ANALYZER_SRC:%.c=$(BUILD)/obj/%.o)
+
+LIBSPROF    := $(BUILD)/libsprof.so
+REPORT      := $(BUILD)/sprof-report
+DEPS_STAMP  := $(BUILD)/.deps-ok
+
+.PHONY: all deps demo check unit e2e install uninstall clean help format
+all: $(LIBSPROF) $(REPORT)
+
+# Installs the Debian packages the build needs when a library is missing.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	$(Q)scripts/install-deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -Ipreload -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
+
+$(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
+		-lunwind -lzstd -lpthread -ldl
+
+$(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm
+
+# The bundled example: build, profile it, print the flat report.
+demo: all
+	$(Q)scripts/demo.sh $(BUILD)
+
+# The whole test suite; ends with "N passed, N failed".
+check: all
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) CC=$(CC) tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(REPORT) $(DESTDIR)$(BINDIR)/sprof-report
+	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sprof-record > $(DESTDIR)$(BINDIR)/sprof-record
+	chmod 755 $(DESTDIR)$(BINDIR)/sprof-record
+	install -m 644 $(LIBSPROF) $(DESTDIR)$(LIBDIR)/libsprof.so
+	install -m 644 man/sprof-report.1 man/sprof-record.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/sprof-format.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/libsprof.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sprof-report $(DESTDIR)$(BINDIR)/sprof-record \
+		$(DESTDIR)$(LIBDIR)/libsprof.so $(DESTDIR)$(MANDIR)/man1/sprof-report.1 \
+		$(DESTDIR)$(MANDIR)/man1/sprof-record.1 $(DESTDIR)$(MANDIR)/man5/sprof-format.5 \
+		$(DESTDIR)$(MANDIR)/man7/libsprof.7
+
+format:
+	clang-format -i common/*.[ch] preload/*.[ch] analyzer/*.[ch]
+
+clean:
+	rm -rf build build-san-*
+
+help:
+	@echo "targets:"
+	@echo "  all (default)  build $(BUILD)/libsprof.so and $(BUILD)/sprof-report"
+	@echo "  demo           profile the bundled example and print its flat report"
+	@echo "  check          run the whole test suite (unit and end-to-end)"
+	@echo "  deps           install missing Debian build dependencies"
+	@echo "  install        install under DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX))"
+	@echo "  uninstall      remove what install put there"
+	@echo "  format         clang-format the sources"
+	@echo "  clean          remove build directories"
+	@echo "variables: PREFIX DESTDIR CC CFLAGS LDFLAGS BUILD V=1 SAN=address,undefined|thread"
+
+-include $(COMMON_OBJ:.o=.d) $(COMMON_PIC_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(ANALYZER_OBJ:.o=.d)

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sprof_buf_init(struct sprof_buf *b)
+{
+    memset(b, 0, sizeof(*b));
+}
+
+void sprof_buf_release(struct sprof_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+void sprof_buf_reset(struct sprof_buf *b)
+{
+    b->len = 0;
+}
+
+int sprof_buf_reserve(struct sprof_buf *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (b->cap - b->len >= extra) return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    uint8_t *d = realloc(b->data, cap);
+    if (!d) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+void sprof_buf_put(struct sprof_buf *b, const void *p, size_t n)
+{
+    if (n == 0 || sprof_buf_reserve(b, n)) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void sprof_buf_put_u8(struct sprof_buf *b, uint8_t v)
+{
+    sprof_buf_put(b, &v, 1);
+}
+
+void sprof_buf_put_le16(struct sprof_buf *b, uint16_t v)
+{
+    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    sprof_buf_put(b, x, 2);
+}
+
+void sprof_buf_put_le32(struct sprof_buf *b, uint32_t v)
+{
+    uint8_t x[4];
+    for (int i = 0; i < 4; i++) x[i] = (uint8_t)(v >> (8 * i));
+    sprof_buf_put(b, x, 4);
+}
+
+void sprof_buf_put_le64(struct sprof_buf *b, uint64_t v)
+{
+    sprof_buf_put_le32(b, (uint32_t)v);
+    sprof_buf_put_le32(b, (uint32_t)(v >> 32));
+}
+
+size_t sprof_uvarint_encode(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+void sprof_buf_put_uvarint(struct sprof_buf *b, uint64_t v)
+{
+    if (sprof_buf_reserve(b, 10)) return;
+    b->len += sprof_uvarint_encode(b->data + b->len, v);
+}
+
+void sprof_buf_put_svarint(struct sprof_buf *b, int64_t v)
+{
+    sprof_buf_put_uvarint(b, sprof_zigzag(v));
+}
+
+void sprof_buf_put_bytes(struct sprof_buf *b, const void *p, size_t n)
+{
+    sprof_buf_put_uvarint(b, n);
+    sprof_buf_put(b, p, n);
+}
+
+void sprof_buf_put_str(struct sprof_buf *b, const char *s)
+{
+    sprof_buf_put_bytes(b, s, s ? strlen(s) : 0);
+}
+
+void sprof_buf_put_record(struct sprof_buf *b, unsigned type, const struct sprof_buf *body)
+{
+    sprof_buf_put_uvarint(b, type);
+    sprof_buf_put_bytes(b, body->data, body->len);
+}
+
+int sprof_get_uvarint(struct sprof_cur *c, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (c->p >= c->end) return -1;
+        uint8_t x = *c->p++;
+        if (shift == 63 && x > 1) return -1; /* would overflow 64 bits */
+        r |= (uint64_t)(x & 0x7f) << shift;
+        if (!(x & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int sprof_get_svarint(struct sprof_cur *c, int64_t *v)
+{
+    uint64_t u;
+    if (sprof_get_uvarint(c, &u)) return -1;
+    *v = sprof_unzigzag(u);
+    return 0;
+}
+
+int sprof_get_u32(struct sprof_cur *c, uint32_t *v)
+{
+    uint64_t u;
+    if (sprof_get_uvarint(c, &u) || u > UINT32_MAX) return -1;
+    *v = (uint32_t)u;
+    return 0;
+}
+
+int sprof_get_bytes(struct sprof_cur *c, const uint8_t **p, size_t *n)
+{
+    uint64_t len;
+    if (sprof_get_uvarint(c, &len) || len > sprof_cur_left(c)) return -1;
+    *p = c->p;
+    *n = (size_t)len;
+    c->p += len;
+    return 0;
+}
+
+int sprof_get_strdup(struct sprof_cur *c, char **s)
+{
+    const uint8_t *p;
+    size_t n;
+    if (sprof_get_bytes(c, &p, &n) || memchr(p, 0, n)) return -1;
+    char *r = malloc(n + 1);
+    if (!r) return -1;
+    memcpy(r, p, n);
+    r[n] = 0;
+    *s = r;
+    return 0;
+}
+
+int sprof_get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body)
+{
+    uint64_t t;
+    const uint8_t *p;
+    size_t n;
+    if (sprof_get_uvarint(c, &t) || t > UINT32_MAX || sprof_get_bytes(c, &p, &n)) return -1;
+    *type = (unsigned)t;
+    sprof_cur_init(body, p, n);
+    return 0;
+}

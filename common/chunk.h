@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File header and chunk framing (see format.h): the writer side encodes a
+ * header and compressed chunks into buffers; the reader side walks a whole
+ * file, verifying every chunk and salvaging the intact ones around damage.
+ */
+#ifndef SPROF_CHUNK_H
+#define SPROF_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct sprof_file_header {
+    uint16_t version;
+    uint16_t header_size;
+    uint32_t flags;
+    uint64_t session;
+    uint32_t pid;
+};
+
+/* Appends the SPROF_FILE_HEADER_SIZE-byte header for h to out. */
+void sprof_file_header_put(struct sprof_buf *out, const struct sprof_file_header *h);
+
+struct sprof_chunk_encoder {
+    void *cctx; /* ZSTD_CCtx */
+    int level;
+    struct sprof_buf tmp;
+};
+
+/* level: zstd level (1..19). Returns 0, or -1 when out of memory. */
+int sprof_chunk_encoder_init(struct sprof_chunk_encoder *e, int level);
+void sprof_chunk_encoder_release(struct sprof_chunk_encoder *e);
+/* Compresses raw[0..n) into one chunk appended to out. Returns 0, or -1 with
+ * a message in err. */
+int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *raw, size_t n,
+                       struct sprof_buf *out, char *err, size_t errlen);
+
+struct sprof_reader {
+    const char *path;
+    const uint8_t *data; /* the whole file, mapped or read */
+    size_t size, off;
+    int mapped;
+    struct sprof_file_header hdr;
+    void *dctx; /* ZSTD_DCtx */
+    struct sprof_buf raw;
+    /* what reading found; warnings are also printed as they happen */
+    uint64_t chunks_ok, chunks_bad;
+    uint64_t bytes_skipped;
+    int truncated;
+    char err[512];
+};
+
+/* Opens path and checks its header. Returns 0, or -1 with r->err set to a
+ * one-line message naming the file. r->path must stay valid while open. */
+int sprof_reader_open(struct sprof_reader *r, const char *path);
+/* Same over memory the caller owns (used by the fuzzer and tests). */
+int sprof_reader_open_mem(struct sprof_reader *r, const char *name, const void *p, size_t n);
+/* Moves to the next intact chunk and points *payload at its decompressed
+ * records (valid until the next call). Returns 1 for a chunk, 0 at the end.
+ * Damaged chunks are skipped with a warning; the reader resynchronizes on
+ * the next chunk magic. */
+int sprof_reader_next(struct sprof_reader *r, struct sprof_cur *payload);
+void sprof_reader_close(struct sprof_reader *r);
+
+#endif

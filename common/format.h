@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sprof profile file format, version 1. Specified for users in
+ * man/sprof-format.5; this header is the one definition both sides use.
+ *
+ * A file is a fixed header followed by chunks, appended and never rewritten:
+ *
+ *   file header (SPROF_FILE_HEADER_SIZE bytes, little-endian)
+ *     0  magic[8]        "\x89SPROF\r\n"
+ *     8  u16 version      SPROF_VERSION; readers reject newer versions
+ *    10  u16 header_size  bytes in this header; readers skip what they don't know
+ *    12  u32 flags        incompatible feature bits; readers reject unknown bits
+ *    16  u64 session      id shared by every process of one profiled run
+ *    24  u32 pid          the process that wrote the file
+ *    28  u32 reserved     zero
+ *
+ *   chunk (repeated until end of file)
+ *     0  u32 magic        SPROF_CHUNK_MAGIC
+ *     4  u32 codec        SPROF_CODEC_ZSTD or SPROF_CODEC_NONE
+ *     8  u32 stored_size  payload bytes that follow the 24-byte chunk header
+ *    12  u32 raw_size     payload bytes after decompression
+ *    16  u32 seq          chunk sequence number, from 0
+ *    20  u32 crc          CRC-32C of bytes 0..19 of this header and the payload
+ *
+ * A decompressed payload is a sequence of records: uvarint type, uvarint
+ * length, then `length` bytes of body. Readers skip record types they do not
+ * know. Bodies are made of unsigned LEB128 varints (u), zigzag varints (s),
+ * and strings (uvarint length + bytes, no terminator), as listed below.
+ *
+ * Times are CLOCK_MONOTONIC nanoseconds unless a field says otherwise.
+ */
+#ifndef SPROF_FORMAT_H
+#define SPROF_FORMAT_H
+
+#include <stdint.h>
+
+#define SPROF_MAGIC "\x89SPROF\r\n"
+#define SPROF_MAGIC_LEN 8
+#define SPROF_VERSION 1
+#define SPROF_FILE_HEADER_SIZE 32
+#define SPROF_FLAGS_KNOWN 0u
+
+#define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
+#define SPROF_CHUNK_HEADER_SIZE 24
+#define SPROF_CODEC_NONE 0u
+#define SPROF_CODEC_ZSTD 1u
+/* Upper bounds a reader enforces before allocating. */
+#define SPROF_CHUNK_MAX_STORED (64u << 20)
+#define SPROF_CHUNK_MAX_RAW (256u << 20)
+
+#define SPROF_MAX_DEPTH 4096
+
+enum sprof_record_type {
+    /* pid u, ppid u, start_realtime_ns u, start_mono_ns u, exe str,
+     * argc u, argv str * argc */
+    SPROF_REC_PROCESS = 1,
+    /* event str, freq_hz u, period_ns u, signal u, backend str,
+     * unwinder str, max_depth u */
+    SPROF_REC_CONFIG = 2,
+    /* tid u, time u, name str: a thread seen for the first time, or renamed */
+    SPROF_REC_THREAD = 3,
+    /* tid u, time u */
+    SPROF_REC_THREAD_END = 4,
+    /* time u, start u, end u, file_offset u, prot u (1 r, 2 w, 4 x),
+     * load_bias u, build_id str (raw bytes, may be empty), path str */
+    SPROF_REC_MAP = 5,
+    /* time u, start u, end u: the range stopped being mapped at time */
+    SPROF_REC_UNMAP = 6,
+    /* id u, flags u (SPROF_STACK_*), nframes u, frame[0] u, then
+     * nframes-1 times s (difference from the previous frame). frame[0] is the
+     * interrupted instruction; the others are return addresses. */
+    SPROF_REC_STACK = 7,
+    /* tid u, base_time u, count u, then count times:
+     * dt u (from the previous sample, the first from base_time),
+     * weight_ns u, stack_id u */
+    SPROF_REC_SAMPLES = 8,
+    /* time u, then n u pairs of (counter id u, value u), cumulative since the
+     * process started; the last COUNTERS record of a file wins. The handler
+     * time histogram follows: nbuckets u, count u * nbuckets (see
+     * sprof_hist_bucket_lo) */
+    SPROF_REC_COUNTERS = 9,
+    /* time u, level u (0 info, 1 warning, 2 error), text str */
+    SPROF_REC_NOTE = 10,
+    /* time u, reason str ("exit", "exec", "signal"...), status u */
+    SPROF_REC_END = 11,
+};
+
+enum sprof_stack_flags {
+    SPROF_STACK_TRUNCATED = 1u << 0, /* the walk stopped at max_depth */
+    SPROF_STACK_BROKEN = 1u << 1,    /* the walk stopped on bad unwind data */
+};
+
+enum sprof_counter_id {
+    SPROF_CTR_SAMPLES = 1,    /* signals handled that produced a sample */
+    SPROF_CTR_LOST = 2,       /* samples dropped: a per-thread buffer was full */
+    SPROF_CTR_TRUNCATED = 3,  /* stacks cut at max_depth */
+    SPROF_CTR_HANDLER_NS = 4, /* total time spent in the signal handler */
+    SPROF_CTR_WRITER_CPU_NS = 5, /* CPU time of the writer thread */
+    SPROF_CTR_BYTES = 6,         /* bytes written to the file */
+    SPROF_CTR_STACKS = 7,        /* distinct stacks */
+    SPROF_CTR_REENTERED = 8,     /* signals that arrived inside the handler */
+    SPROF_CTR_THREADS = 9,       /* threads sampled */
+    SPROF_CTR_MAX_ = 10,
+};
+
+/* Handler-time histogram: bucket i counts handler runs taking
+ * [sprof_hist_bucket_lo(i), sprof_hist_bucket_lo(i + 1)) nanoseconds.
+ * Four buckets per power of two, starting at 16 ns. */
+#define SPROF_HIST_BUCKETS 64
+static inline uint64_t sprof_hist_bucket_lo(unsigned i)
+{
+    unsigned octave = i / 4, sub = i % 4;
+    uint64_t base = 16ull << octave;
+    return base + (base / 4) * sub;
+}
+static inline unsigned sprof_hist_bucket(uint64_t ns)
+{
+    if (ns < 16) return 0;
+    unsigned octave = 63 - (unsigned)__builtin_clzll(ns) - 4;
+    uint64_t base = 16ull << octave;
+    unsigned sub = (unsigned)((ns - base) / (base / 4));
+    unsigned i = octave * 4 + sub;
+    return i < SPROF_HIST_BUCKETS ? i : SPROF_HIST_BUCKETS - 1;
+}
+
+#endif
