@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sampling signal handler. Signal context: everything here and in
+ * unwind.c is async-signal-safe. No allocation, no locks, no stdio; errno is
+ * saved and restored; reentry is guarded per thread; the only memory written
+ * is the interrupted thread's own slot, set up before its timer was armed.
+ */
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sprof.h"
+
+/* Which thread's slot does this signal belong to? The perf backend names its
+ * fd in si_fd, the POSIX backend its slot in si_value; both were chosen at
+ * arm time for exactly one thread. setitimer signals go to whichever thread
+ * runs, found by tid. */
+static struct sprof_thread *slot_for(const siginfo_t *si)
+{
+    switch (sprof.backend) {
+    case BACKEND_PERF:
+        if (si->si_code != POLL_IN && si->si_code != POLL_HUP) return NULL;
+        if (si->si_fd < 0 || si->si_fd >= FD_TABLE_SIZE || !sprof.fd_slot) return NULL;
+        return __atomic_load_n(&sprof.fd_slot[si->si_fd], __ATOMIC_ACQUIRE);
+    case BACKEND_POSIX:
+        if (si->si_code != SI_TIMER) return NULL;
+        return si->si_value.sival_ptr;
+    default: {
+        if (si->si_code != SI_KERNEL) return NULL;
+        pid_t tid = (pid_t)syscall(SYS_gettid);
+        for (unsigned i = 0; i < MAX_THREADS; i++) {
+            struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+            if (t && t->tid == tid && atomic_load_explicit(&t->state, memory_order_acquire) ==
+                                          SLOT_ACTIVE)
+                return t;
+        }
+        return NULL;
+    }
+    }
+}
+
+static uint64_t sample_weight(struct sprof_thread *t)
+{
+    uint64_t now, prev;
+    switch (sprof.backend) {
+    case BACKEND_POSIX:
+        /* The kernel tick limits CPU timers, so a sample stands for the CPU
+         * time since the previous one, not for the requested period. */
+        now = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        prev = t->last_cpu_ns;
+        t->last_cpu_ns = now;
+        return prev && now > prev ? now - prev : sprof.period_ns;
+    case BACKEND_ITIMER:
+        now = sprof_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        prev = atomic_exchange(&sprof.itimer_last_cpu, now);
+        return prev && now > prev ? now - prev : sprof.period_ns;
+    default:
+        return sprof.period_ns;
+    }
+}
+
+static void record(struct sprof_thread *t, void *uc, uint64_t t0)
+{
+    uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
+    uint64_t room = RING_WORDS - (head - tail);
+    unsigned max = sprof.cfg.max_depth;
+    if (room < RING_HDR_WORDS + 1) {
+        atomic_fetch_add_explicit(&t->lost, 1, memory_order_relaxed);
+        return;
+    }
+    if (room < RING_HDR_WORDS + max) max = (unsigned)(room - RING_HDR_WORDS);
+
+    /* Unwind straight into the ring, after the entry header. */
+    unsigned flags = 0;
+    unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags);
+    if (flags & SPROF_STACK_TRUNCATED) atomic_fetch_add_explicit(&t->truncated, 1, memory_order_relaxed);
+    t->ring[head & RING_MASK] = RING_ENTRY_MAGIC << 48 | (uint64_t)flags << 32 | n;
+    t->ring[(head + 1) & RING_MASK] = t0;
+    t->ring[(head + 2) & RING_MASK] = sample_weight(t);
+    atomic_store_explicit(&t->head, head + RING_HDR_WORDS + n, memory_order_release);
+    atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
+
+    /* Wake the writer early when the ring is half full. */
+    if (RING_WORDS - (head + RING_HDR_WORDS + n - tail) < RING_WORDS / 2 &&
+        !atomic_exchange(&sprof.wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+}
+
+void sprof_handler(int sig, siginfo_t *si, void *uc)
+{
+    int saved_errno = errno;
+    struct sprof_thread *t = slot_for(si);
+    if (!t || !atomic_load_explicit(&sprof.running, memory_order_relaxed) ||
+        atomic_load_explicit(&t->state, memory_order_acquire) != SLOT_ACTIVE)
+        goto out;
+    if (t->in_handler) {
+        atomic_fetch_add_explicit(&t->reentered, 1, memory_order_relaxed);
+        goto out;
+    }
+    t->in_handler = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint64_t t0 = sprof_now();
+    record(t, uc, t0);
+    uint64_t dt = sprof_now() - t0;
+    atomic_fetch_add_explicit(&t->handler_ns, dt, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->hist[sprof_hist_bucket(dt)], 1, memory_order_relaxed);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->in_handler = 0;
+out:
+    errno = saved_errno;
+}

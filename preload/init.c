@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Start and stop: configuration from the environment, the constructor and
+ * destructor, the signal handler's installation, fork and exec. The host
+ * program is never harmed: on any failure sprof says so once on stderr and
+ * stops sampling; it never exits, aborts or writes to stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sprof.h"
+
+struct sprof_state sprof = {.reg_lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
+
+static int active;           /* set up and sampling (or able to resume) */
+static pthread_key_t thread_key;
+
+int sprof_active(void)
+{
+    return active;
+}
+
+/* ---- configuration ---- */
+
+static void bad_value(const char *var, const char *val, const char *dflt)
+{
+    sprof_err("%s: bad value '%s', using %s", var, val, dflt);
+}
+
+static int parse_uint(const char *var, unsigned lo, unsigned hi, unsigned dflt, unsigned *out)
+{
+    const char *s = getenv(var);
+    *out = dflt;
+    if (!s || !*s) return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi || s[0] == '-') {
+        char d[32];
+        snprintf(d, sizeof(d), "%u", dflt);
+        bad_value(var, s, d);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_signal(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}, {"ALRM", SIGALRM},
+                 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+    if (strncmp(s, "SIG", 3) == 0) s += 3;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(s, names[i].name) == 0) return names[i].sig;
+    if (strncmp(s, "RTMIN+", 6) == 0 || strncmp(s, "RTMAX-", 6) == 0) {
+        char *end;
+        long k = strtol(s + 6, &end, 10);
+        if (*end || k < 0) return -1;
+        int sig = s[5] == '+' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+        return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s) return -1;
+    if (v == SIGPROF || v == SIGVTALRM || v == SIGALRM || v == SIGUSR1 || v == SIGUSR2 ||
+        (v >= SIGRTMIN && v <= SIGRTMAX))
+        return (int)v;
+    return -1;
+}
+
+static void read_config(struct sprof_config *c)
+{
+    const char *s;
+    c->quiet = 0;
+    if ((s = getenv("SPROF_QUIET")) && *s) {
+        if (strcmp(s, "0") && strcmp(s, "1")) bad_value("SPROF_QUIET", s, "0");
+        else c->quiet = s[0] == '1';
+    }
+    sprof_log_set_quiet(c->quiet);
+
+    s = getenv("SPROF_OUTPUT");
+    if (s && *s && strlen(s) < sizeof(c->output) - 64) snprintf(c->output, sizeof(c->output), "%s", s);
+    else {
+        if (s && *s) bad_value("SPROF_OUTPUT", s, "profile.bin");
+        snprintf(c->output, sizeof(c->output), "profile.bin");
+    }
+
+    parse_uint("SPROF_FREQ", 1, 20000, 999, &c->freq);
+    parse_uint("SPROF_DEPTH", 1, SPROF_MAX_DEPTH, 256, &c->max_depth);
+
+    c->signo = SIGPROF;
+    if ((s = getenv("SPROF_SIGNAL")) && *s) {
+        int sig = parse_signal(s);
+        if (sig < 0) bad_value("SPROF_SIGNAL", s, "SIGPROF");
+        else c->signo = sig;
+    }
+
+    c->timer_request = -1;
+    if ((s = getenv("SPROF_TIMER")) && *s) {
+        if (!strcmp(s, "perf")) c->timer_request = BACKEND_PERF;
+        else if (!strcmp(s, "posix")) c->timer_request = BACKEND_POSIX;
+        else if (!strcmp(s, "itimer")) c->timer_request = BACKEND_ITIMER;
+        else if (strcmp(s, "auto")) bad_value("SPROF_TIMER", s, "auto");
+    }
+
+    c->unwinder = UNWIND_DWARF;
+    if ((s = getenv("SPROF_UNWIND")) && *s) {
+        if (!strcmp(s, "fp")) c->unwinder = UNWIND_FP;
+        else if (strcmp(s, "dwarf")) bad_value("SPROF_UNWIND", s, "dwarf");
+    }
+
+    c->follow = 1;
+    if ((s = getenv("SPROF_FOLLOW")) && *s) {
+        if (strcmp(s, "0") && strcmp(s, "1")) bad_value("SPROF_FOLLOW", s, "1");
+        else c->follow = s[0] == '1';
+    }
+}
+
+/* SPROF_SESSION ("<16 hex digits>:<absolute output template>") is set by the
+ * top process for its descendants; it is internal. Returns 1 when this
+ * process is a descendant. */
+static int join_session(void)
+{
+    const char *s = getenv("SPROF_SESSION");
+    if (s && strlen(s) > 17 && s[16] == ':' && s[17] == '/') {
+        char hex[17];
+        memcpy(hex, s, 16);
+        hex[16] = 0;
+        char *end;
+        unsigned long long v = strtoull(hex, &end, 16);
+        if (!*end && strlen(s + 17) < sizeof(sprof.out_base)) {
+            sprof.session = v;
+            snprintf(sprof.out_base, sizeof(sprof.out_base), "%s", s + 17);
+            return 1;
+        }
+    }
+    /* the top: an absolute path, so that children that chdir write beside */
+    if (sprof.cfg.output[0] == '/') {
+        snprintf(sprof.out_base, sizeof(sprof.out_base), "%s", sprof.cfg.output);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd))) snprintf(cwd, sizeof(cwd), ".");
+        size_t a = strlen(cwd), b = strlen(sprof.cfg.output);
+        if (a + 1 + b >= sizeof(sprof.out_base)) a = 1, cwd[0] = '.';
+        memcpy(sprof.out_base, cwd, a);
+        sprof.out_base[a] = '/';
+        memcpy(sprof.out_base + a + 1, sprof.cfg.output, b + 1);
+    }
+    sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
+    char val[sizeof(sprof.out_base) + 32];
+    snprintf(val, sizeof(val), "%016llx:%s", (unsigned long long)sprof.session, sprof.out_base);
+    setenv("SPROF_SESSION", val, 1);
+    return 0;
+}
+
+/* ---- signals ---- */
+
+static int handler_is_ours(const struct sigaction *sa)
+{
+    return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == sprof_handler;
+}
+
+/* Installs the handler. A signal the program already handles is left to it:
+ * sprof moves to a free real-time signal and says so. */
+static int install_handler(void)
+{
+    struct sigaction cur;
+    memset(&cur, 0, sizeof(cur));
+    sigaction(sprof.cfg.signo, NULL, &cur);
+    if (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN && !handler_is_ours(&cur)) {
+        int from = sprof.cfg.signo;
+        int moved = 0;
+        for (int sig = SIGRTMAX - 1; sig > SIGRTMIN + 4 && !moved; sig--) {
+            struct sigaction o;
+            memset(&o, 0, sizeof(o));
+            sigaction(sig, NULL, &o);
+            if (o.sa_handler == SIG_DFL) {
+                sprof.cfg.signo = sig;
+                moved = 1;
+            }
+        }
+        if (!moved) {
+            sprof_err("signal %d is in use by the program and no free signal was found; not "
+                      "sampling",
+                      from);
+            return -1;
+        }
+        sprof_warn("signal %d is in use by the program, sampling with signal %d instead", from,
+                   sprof.cfg.signo);
+        sprof_writer_note(1, "signal %d in use by the program, moved to signal %d", from,
+                          sprof.cfg.signo);
+        sigaction(sprof.cfg.signo, NULL, &cur);
+    }
+    sprof.prev_action = cur;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = sprof_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sprof.cfg.signo, &sa, NULL) < 0) {
+        sprof_err("cannot install the signal handler: %s; not sampling", strerror(errno));
+        return -1;
+    }
+    /* The signal may be blocked in the thread that loads us (inherited
+     * mask); unblock it here only, the program's own threads keep theirs. */
+    return 0;
+}
+
+void sprof_signal_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = sprof_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sprof.cfg.signo, &sa, NULL);
+}
+
+/* ---- lifecycle ---- */
+
+static void stop_timers(void)
+{
+    atomic_store(&sprof.running, 0);
+    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(0);
+    sprof_threads_disarm_all();
+}
+
+void sprof_disable(const char *why)
+{
+    static int said;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        sprof_err("%s; sampling stopped", why);
+    stop_timers();
+}
+
+/* pthread key destructor: the thread is exiting. Its name is read one last
+ * time, for threads that rename themselves and end within a second. */
+static void thread_exit(void *p)
+{
+    if (!p) return;
+    sprof_thread_read_name(p);
+    sprof_thread_end(p);
+}
+
+/* Registers the calling thread, arms its timer, and ends it at exit. */
+static void register_self(void)
+{
+    sprof_threads_self_register();
+    pthread_mutex_lock(&sprof.reg_lock);
+    struct sprof_thread *t = sprof_thread_find((pid_t)syscall(SYS_gettid));
+    pthread_mutex_unlock(&sprof.reg_lock);
+    if (t) pthread_setspecific(thread_key, t);
+}
+
+void sprof_thread_started(void)
+{
+    if (active && atomic_load(&sprof.running)) register_self();
+}
+
+static void fork_prepare(void)
+{
+    if (active) sprof_writer_prepare_fork();
+}
+
+static void fork_parent(void)
+{
+    if (active) sprof_writer_parent_fork();
+}
+
+static void fork_child(void)
+{
+    if (!active) return;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    sprof_writer_after_fork_child();
+    sprof_threads_after_fork_child(self);
+    if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
+        active = 0;
+        atomic_store(&sprof.running, 0);
+        return;
+    }
+    sprof.pid = getpid();
+    sprof.ppid = getppid();
+    sprof.is_top = 0;
+    sprof.start_ns = sprof_now();
+    sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
+    atomic_store(&sprof.itimer_last_cpu, 0);
+    if (sprof.wake_fd >= 0) close(sprof.wake_fd); /* shared with the parent */
+    sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    atomic_store(&sprof.wake_pending, 0);
+    if (sprof_writer_start() < 0) {
+        active = 0;
+        atomic_store(&sprof.running, 0);
+        return;
+    }
+    pthread_mutex_lock(&sprof.reg_lock);
+    struct sprof_thread *t = sprof_thread_find(self);
+    if (t) sprof_timer_arm(t);
+    pthread_mutex_unlock(&sprof.reg_lock);
+    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
+}
+
+/* Before exec: nothing of ours may survive into the new image. Timers stop,
+ * the file gets everything with an END record, and the signal is set to
+ * SIG_IGN when the program left it at SIG_DFL, which discards a signal
+ * already pending (exec keeps pending signals and resets handlers, and the
+ * default action of SIGPROF kills). A vfork child shares our memory but
+ * has no timers: it is left alone. */
+void sprof_before_exec(void)
+{
+    if (!active || getpid() != sprof.pid) return;
+    stop_timers();
+    sprof_writer_flush("exec", 0);
+    if (sprof.prev_action.sa_handler == SIG_DFL || sprof.prev_action.sa_handler == SIG_IGN) {
+        struct sigaction ign;
+        memset(&ign, 0, sizeof(ign));
+        ign.sa_handler = SIG_IGN;
+        sigaction(sprof.cfg.signo, &ign, NULL);
+    }
+}
+
+void sprof_after_exec_failed(void)
+{
+    if (!active || getpid() != sprof.pid) return;
+    int e = errno;
+    sprof_signal_install();
+    atomic_store(&sprof.running, 1);
+    sprof_threads_arm_all();
+    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
+    errno = e;
+}
+
+__attribute__((constructor)) static void sprof_init(void)
+{
+    sprof_log_set_prefix("sprof");
+    if (getauxval(AT_SECURE)) {
+        sprof_err("secure-execution mode (setuid or setgid program), not profiling");
+        return;
+    }
+    read_config(&sprof.cfg);
+    int descendant = join_session();
+    if (descendant && !sprof.cfg.follow) return;
+    sprof.is_top = !descendant;
+    sprof.pid = getpid();
+    sprof.ppid = getppid();
+    sprof.start_ns = sprof_now();
+    sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
+    sprof.period_ns = 1000000000ull / sprof.cfg.freq;
+
+    void *m = mmap(NULL, FD_TABLE_SIZE * sizeof(void *), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m == MAP_FAILED || sprof.wake_fd < 0 || pthread_key_create(&thread_key, thread_exit)) {
+        sprof_err("cannot set up (%s); not sampling", strerror(errno));
+        return;
+    }
+    sprof.fd_slot = m;
+    sprof_unwind_init();
+    if (sprof_timer_select() < 0) return;
+    if (install_handler() < 0) return;
+    atomic_store(&sprof.running, 1);
+    if (sprof_writer_start() < 0) {
+        atomic_store(&sprof.running, 0);
+        return;
+    }
+    active = 1;
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    register_self();
+    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
+}
+
+__attribute__((destructor)) static void sprof_fini(void)
+{
+    if (!active) return;
+    stop_timers();
+    sprof_writer_stop("exit", 0);
+    active = 0;
+}

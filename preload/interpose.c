@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Functions of libc interposed by the preload: these are the only symbols
+ * libsprof.so exports.
+ *   pthread_create   every new thread registers itself and arms its timer
+ *                    before running the program's start routine
+ *   exec*            timers stop and the profile is flushed before the image
+ *                    is replaced; if exec fails, sampling resumes
+ *   dlclose          the unmapping is recorded with its exact time (dlopen
+ *                    is not interposed: glibc looks up the library using the
+ *                    caller's RUNPATH, which a wrapper would change; the
+ *                    writer notices new objects within 100 ms instead)
+ * fork needs no wrapper: pthread_atfork handlers (init.c) do the work.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sprof.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Looks up the next definition of a function, once. */
+#define REAL(name)                                                                                 \
+    static __typeof__(name) *real_##name;                                                          \
+    if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *start_thread(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    sprof_thread_started();
+    return s.fn(s.arg);
+}
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg)
+{
+    REAL(pthread_create);
+    if (!real_pthread_create) return EAGAIN;
+    if (!sprof_active()) return real_pthread_create(th, attr, fn, arg);
+    struct start *s = malloc(sizeof(*s));
+    if (!s) return real_pthread_create(th, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int r = real_pthread_create(th, attr, start_thread, s);
+    if (r != 0) free(s);
+    return r;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    REAL(execve);
+    sprof_before_exec();
+    int r = real_execve(path, argv, envp);
+    sprof_after_exec_failed();
+    return r;
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    REAL(execv);
+    sprof_before_exec();
+    int r = real_execv(path, argv);
+    sprof_after_exec_failed();
+    return r;
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    REAL(execvp);
+    sprof_before_exec();
+    int r = real_execvp(file, argv);
+    sprof_after_exec_failed();
+    return r;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    REAL(execvpe);
+    sprof_before_exec();
+    int r = real_execvpe(file, argv, envp);
+    sprof_after_exec_failed();
+    return r;
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    REAL(fexecve);
+    sprof_before_exec();
+    int r = real_fexecve(fd, argv, envp);
+    sprof_after_exec_failed();
+    return r;
+}
+
+/* execl, execle and execlp: the arguments gathered into an array for the
+ * execv family (which the wrappers above cover). */
+#define GATHER_ARGS(first, ap, argv, want_envp, envp_out)                                                     \
+    do {                                                                                           \
+        size_t n_ = 1;                                                                             \
+        va_list c_;                                                                                \
+        va_copy(c_, ap);                                                                           \
+        while (va_arg(c_, char *)) n_++;                                                           \
+        va_end(c_);                                                                                \
+        argv = alloca((n_ + 1) * sizeof(char *));                                                  \
+        argv[0] = (char *)(first);                                                                 \
+        for (size_t i_ = 1; i_ <= n_; i_++) argv[i_] = va_arg(ap, char *);                         \
+        if (want_envp) *(envp_out) = va_arg(ap, char **);                                 \
+    } while (0)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char **argv, **unused = NULL;
+    va_list ap;
+    va_start(ap, arg);
+    GATHER_ARGS(arg, ap, argv, 0, &unused);
+    va_end(ap);
+    return execv(path, argv);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    char **argv, **unused = NULL;
+    va_list ap;
+    va_start(ap, arg);
+    GATHER_ARGS(arg, ap, argv, 0, &unused);
+    va_end(ap);
+    return execvp(file, argv);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char **argv, **envp = NULL;
+    va_list ap;
+    va_start(ap, arg);
+    GATHER_ARGS(arg, ap, argv, 1, &envp);
+    va_end(ap);
+    return execve(path, argv, envp);
+}
+
+EXPORT int dlclose(void *handle)
+{
+    REAL(dlclose);
+    int r = real_dlclose(handle);
+    if (sprof_active()) {
+        uint64_t now = sprof_now();
+        sprof_writer_maps_changed(now, now);
+    }
+    return r;
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Executable mappings of the process, for offline symbolization: range,
+ * file offset, path, load bias and build-id. The writer thread (and the
+ * dlopen/dlclose wrappers, under the writer's lock) compare /proc/self/maps
+ * with the set already reported and record what appeared and vanished.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "sprof.h"
+
+struct mapping {
+    uint64_t start, end, offset;
+    unsigned prot;
+    char *path;
+};
+
+static struct mapping *known;
+static size_t nknown;
+
+void sprof_maps_reset(void)
+{
+    for (size_t i = 0; i < nknown; i++) free(known[i].path);
+    free(known);
+    known = NULL;
+    nknown = 0;
+}
+
+static size_t note_build_id(const uint8_t *p, size_t n, uint8_t *out)
+{
+    size_t off = 0;
+    while (off + sizeof(Elf64_Nhdr) <= n) {
+        const Elf64_Nhdr *h = (const Elf64_Nhdr *)(p + off);
+        size_t name = (h->n_namesz + 3) & ~3u, desc = (h->n_descsz + 3) & ~3u;
+        size_t body = off + sizeof(*h);
+        if (body + name + desc > n || body + name + desc < body) break;
+        if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 &&
+            memcmp(p + body, "GNU", 4) == 0 && h->n_descsz <= 64) {
+            memcpy(out, p + body + name, h->n_descsz);
+            return h->n_descsz;
+        }
+        off = body + name + desc;
+    }
+    return 0;
+}
+
+struct phdr_query {
+    uint64_t start, end;
+    int found;
+    uint64_t bias;
+    uint8_t build_id[64];
+    size_t build_id_len;
+};
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct phdr_query *q = arg;
+    int hit = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (lo < q->end && hi > q->start) hit = 1;
+    }
+    if (!hit) return 0;
+    q->found = 1;
+    q->bias = info->dlpi_addr;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE) continue;
+        q->build_id_len = note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+                                        ph->p_memsz, q->build_id);
+        if (q->build_id_len) break;
+    }
+    return 1;
+}
+
+/* For a file the loader doesn't know (mapped by hand): read its program
+ * headers from disk. */
+static void from_file(const struct mapping *m, struct phdr_query *q)
+{
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 256) {
+        close(fd);
+        return;
+    }
+    Elf64_Phdr ph[256];
+    size_t len = eh.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, ph, len, (off_t)eh.e_phoff) != (ssize_t)len) {
+        close(fd);
+        return;
+    }
+    for (int i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && !q->found) {
+            uint64_t align = ph[i].p_align > 1 ? ph[i].p_align : 1;
+            uint64_t fstart = ph[i].p_offset & ~(align - 1);
+            if (m->offset >= fstart && m->offset < ph[i].p_offset + ph[i].p_filesz) {
+                q->bias = m->start - ph[i].p_vaddr - (m->offset - ph[i].p_offset);
+                q->found = 1;
+            }
+        }
+        if (ph[i].p_type == PT_NOTE && !q->build_id_len && ph[i].p_filesz < 65536) {
+            uint8_t buf[65536];
+            if (pread(fd, buf, ph[i].p_filesz, (off_t)ph[i].p_offset) == (ssize_t)ph[i].p_filesz)
+                q->build_id_len = note_build_id(buf, ph[i].p_filesz, q->build_id);
+        }
+    }
+    close(fd);
+}
+
+static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *m)
+{
+    struct phdr_query q;
+    memset(&q, 0, sizeof(q));
+    q.start = m->start;
+    q.end = m->end;
+    if (m->path[0] == '/') {
+        dl_iterate_phdr(phdr_cb, &q);
+        if (!q.found || !q.build_id_len) from_file(m, &q);
+    }
+    struct sprof_buf b;
+    sprof_buf_init(&b);
+    sprof_buf_put_uvarint(&b, time);
+    sprof_buf_put_uvarint(&b, m->start);
+    sprof_buf_put_uvarint(&b, m->end);
+    sprof_buf_put_uvarint(&b, m->offset);
+    sprof_buf_put_uvarint(&b, m->prot);
+    sprof_buf_put_uvarint(&b, q.found ? q.bias : 0);
+    sprof_buf_put_bytes(&b, q.build_id, q.build_id_len);
+    sprof_buf_put_str(&b, m->path);
+    sprof_buf_put_record(out, SPROF_REC_MAP, &b);
+    sprof_buf_release(&b);
+}
+
+static char *read_maps(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct sprof_buf b;
+    sprof_buf_init(&b);
+    for (;;) {
+        if (sprof_buf_reserve(&b, 65536)) break;
+        ssize_t n = read(fd, b.data + b.len, 65536);
+        if (n <= 0) break;
+        b.len += (size_t)n;
+    }
+    close(fd);
+    sprof_buf_put_u8(&b, 0);
+    if (b.oom) {
+        sprof_buf_release(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
+static int parse_line(char *line, struct mapping *m)
+{
+    unsigned long long start, end, offset;
+    char perms[8];
+    int path_at = 0;
+    if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %*u %n", &start, &end, perms, &offset,
+               &path_at) < 4)
+        return -1;
+    if (perms[2] != 'x') return -1;
+    m->start = start;
+    m->end = end;
+    m->offset = offset;
+    m->prot = (perms[0] == 'r' ? 1u : 0u) | (perms[1] == 'w' ? 2u : 0u) | 4u;
+    m->path = path_at ? line + path_at : line + strlen(line);
+    return 0;
+}
+
+static int same(const struct mapping *a, const struct mapping *b)
+{
+    return a->start == b->start && a->end == b->end && a->offset == b->offset &&
+           strcmp(a->path, b->path) == 0;
+}
+
+void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
+{
+    char *text = read_maps();
+    if (!text) return;
+    struct mapping *cur = NULL;
+    size_t ncur = 0, cap = 0;
+    for (char *line = text, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        else next = line + strlen(line);
+        struct mapping m;
+        if (parse_line(line, &m)) continue;
+        if (ncur == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct mapping *c = realloc(cur, cap * sizeof(*cur));
+            if (!c) break;
+            cur = c;
+        }
+        m.path = strdup(m.path);
+        if (!m.path) break;
+        cur[ncur++] = m;
+    }
+    free(text);
+
+    for (size_t i = 0; i < nknown; i++) {
+        int kept = 0;
+        for (size_t k = 0; k < ncur && !kept; k++) kept = same(&known[i], &cur[k]);
+        if (kept) continue;
+        struct sprof_buf b;
+        sprof_buf_init(&b);
+        sprof_buf_put_uvarint(&b, t_gone);
+        sprof_buf_put_uvarint(&b, known[i].start);
+        sprof_buf_put_uvarint(&b, known[i].end);
+        sprof_buf_put_record(out, SPROF_REC_UNMAP, &b);
+        sprof_buf_release(&b);
+    }
+    for (size_t k = 0; k < ncur; k++) {
+        int had = 0;
+        for (size_t i = 0; i < nknown && !had; i++) had = same(&known[i], &cur[k]);
+        if (!had) put_map(out, t_new, &cur[k]);
+    }
+    sprof_maps_reset();
+    known = cur;
+    nknown = ncur;
+}
+
+/* The lowest and highest address of the mapping that contains addr, from
+ * /proc/self/maps: a thread's stack, for threads we did not create. */
+int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    char *text = read_maps();
+    if (!text) return -1;
+    int found = -1;
+    for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        unsigned long long a, b;
+        if (sscanf(line, "%llx-%llx", &a, &b) == 2 && addr >= a && addr < b) {
+            *lo = (uintptr_t)a;
+            *hi = (uintptr_t)b;
+            found = 0;
+            break;
+        }
+    }
+    free(text);
+    return found;
+}

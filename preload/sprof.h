@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces of libsprof.so. Nothing here is exported: the library
+ * is built with -fvisibility=hidden and only the interposed libc functions
+ * (interpose.c) are visible.
+ *
+ * Who runs where:
+ *   handler.c, unwind.c   signal context only (async-signal-safe, see
+ *                          ARCHITECTURE.md invariant 1)
+ *   timer.c               arms/disarms per-thread timers (any thread, never
+ *                          the handler)
+ *   threads.c             the thread registry: slots with per-thread rings
+ *   writer.c              the writer thread: drains rings, writes chunks
+ *   maps.c                executable mappings and build-ids (writer side)
+ *   init.c                configuration, start, stop, fork, exec
+ *   interpose.c           pthread_create, fork, exec*, dlopen, dlclose
+ */
+#ifndef SPROF_PRELOAD_H
+#define SPROF_PRELOAD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "format.h"
+
+#define SPROF_HIDDEN __attribute__((visibility("hidden")))
+
+enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
+enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP };
+
+struct sprof_config {
+    char output[4096];   /* SPROF_OUTPUT as given (template) */
+    unsigned freq;       /* SPROF_FREQ */
+    int signo;           /* SPROF_SIGNAL */
+    int timer_request;   /* -1 auto, else enum sprof_backend */
+    int unwinder;        /* enum sprof_unwinder */
+    unsigned max_depth;  /* SPROF_DEPTH */
+    int follow;          /* SPROF_FOLLOW */
+    int quiet;           /* SPROF_QUIET */
+};
+
+/* Ring entry layout, in 64-bit words:
+ *   [0] magic 0x5350 << 48 | flags << 32 | nframes
+ *   [1] timestamp (CLOCK_MONOTONIC ns)
+ *   [2] weight (ns of CPU time)
+ *   [3..3+nframes) frames
+ * The handler is the only producer, the writer the only consumer. */
+#define RING_WORDS (16u * 1024u) /* 128 KiB per thread; a power of two */
+#define RING_MASK (RING_WORDS - 1u)
+#define RING_ENTRY_MAGIC 0x5350ull
+#define RING_HDR_WORDS 3u
+
+enum slot_state { SLOT_FREE = 0, SLOT_ACTIVE = 1, SLOT_ENDED = 2 };
+
+struct sprof_thread {
+    _Atomic int state;
+    pid_t tid;
+    int external;           /* found by the /proc scan, not by pthread_create */
+    int announced;          /* the writer wrote its THREAD record */
+    char name[16];
+    char announced_name[16];
+    uint64_t start_ns, end_ns;
+
+    /* timer */
+    int perf_fd;
+    int has_posix_timer;
+    timer_t posix_timer;
+
+    /* stack bounds for the frame-pointer unwinder; 0 when unknown */
+    _Atomic uintptr_t stack_lo, stack_hi;
+    _Atomic uintptr_t last_sp; /* set by the handler while bounds are unknown */
+
+    /* ring: producer = handler, consumer = writer */
+    uint64_t *ring;
+    _Atomic uint64_t head, tail;
+
+    /* written by the handler, read (racily, monotonic) by the writer */
+    volatile sig_atomic_t in_handler;
+    _Atomic uint64_t samples, lost, truncated, handler_ns, reentered;
+    _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
+    uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
+};
+
+#define MAX_THREADS 4096
+#define FD_TABLE_SIZE 65536
+
+struct sprof_state {
+    struct sprof_config cfg;
+    _Atomic int running;  /* the handler records only while set */
+    int backend;          /* enum sprof_backend in use */
+    uint64_t period_ns;
+    pid_t pid;
+    pid_t ppid;
+    int is_top;           /* writes exactly SPROF_OUTPUT */
+    uint64_t session;
+    char out_base[4096];  /* absolute output template of the session */
+    uint64_t start_ns, start_realtime_ns;
+    int exclude_kernel;   /* perf: kernel time not sampled (paranoid) */
+
+    struct sprof_thread *slots[MAX_THREADS];
+    pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
+    struct sprof_thread **fd_slot; /* perf fd -> slot, FD_TABLE_SIZE entries */
+
+    struct sigaction prev_action; /* the program's disposition before ours */
+    int prev_ignored_by_us;       /* SIG_IGN inherited from our own exec */
+    _Atomic uint64_t itimer_last_cpu;
+
+    int wake_fd;            /* eventfd that wakes the writer */
+    _Atomic int wake_pending;
+};
+
+extern struct sprof_state sprof SPROF_HIDDEN;
+
+/* time */
+static inline uint64_t sprof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+static inline uint64_t sprof_clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    if (clock_gettime(c, &ts)) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* handler.c */
+void sprof_handler(int sig, siginfo_t *si, void *uc) SPROF_HIDDEN;
+
+/* unwind.c: walks the interrupted stack, storing at most max frames at
+ * ring[(pos + i) & RING_MASK]; returns the number of frames and sets *flags
+ * (SPROF_STACK_*). Signal context only. */
+unsigned sprof_unwind(struct sprof_thread *t, void *ucontext, uint64_t *ring, uint64_t pos,
+                      unsigned max, unsigned *flags) SPROF_HIDDEN;
+void sprof_unwind_init(void) SPROF_HIDDEN;
+
+/* timer.c */
+int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
+int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
+const char *sprof_backend_name(int backend) SPROF_HIDDEN;
+void sprof_itimer_set(int on) SPROF_HIDDEN;
+
+/* threads.c */
+struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self) SPROF_HIDDEN;
+void sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
+struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
+void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
+void sprof_thread_read_name(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_threads_self_register(void) SPROF_HIDDEN;
+void sprof_threads_after_fork_child(pid_t self_tid) SPROF_HIDDEN;
+void sprof_threads_disarm_all(void) SPROF_HIDDEN;
+void sprof_threads_arm_all(void) SPROF_HIDDEN;
+
+/* writer.c */
+int sprof_writer_start(void) SPROF_HIDDEN;
+/* Drains everything and writes it; with end_reason, an END record too.
+ * Waits until it is on disk. */
+void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;
+void sprof_writer_stop(const char *end_reason, int status) SPROF_HIDDEN;
+void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN
+    __attribute__((format(printf, 2, 3)));
+void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
+void sprof_writer_wake(void) SPROF_HIDDEN;
+void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
+void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
+void sprof_writer_parent_fork(void) SPROF_HIDDEN;
+pid_t sprof_writer_tid(void) SPROF_HIDDEN;
+
+/* maps.c: compares /proc/self/maps with what was reported before and
+ * appends MAP / UNMAP records to out. */
+struct sprof_buf;
+void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
+void sprof_maps_reset(void) SPROF_HIDDEN;
+int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
+
+/* init.c */
+void sprof_disable(const char *why) SPROF_HIDDEN; /* says it once, stops sampling */
+void sprof_before_exec(void) SPROF_HIDDEN;
+void sprof_after_exec_failed(void) SPROF_HIDDEN;
+void sprof_signal_install(void) SPROF_HIDDEN;
+int sprof_active(void) SPROF_HIDDEN;
+void sprof_thread_started(void) SPROF_HIDDEN; /* a new thread registers itself */
+
+#endif

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The thread registry: one slot per sampled thread, holding its timer, its
+ * ring and its counters. Slots and rings are mmap'd before the thread's
+ * timer is armed, so the handler only ever writes memory that exists.
+ * Threads are found three ways: pthread_create (interpose.c), the thread
+ * that runs the constructor, and a scan of /proc/self/task that picks up
+ * threads made before the constructor ran or by a raw clone.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sprof.h"
+
+#define SLOT_BYTES (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t))
+
+static struct sprof_thread *slot_alloc(void)
+{
+    size_t sz = SLOT_BYTES;
+    void *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    struct sprof_thread *t = m;
+    t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63));
+    t->perf_fd = -1;
+    return t;
+}
+
+void sprof_thread_free(struct sprof_thread *t)
+{
+    if (!t) return;
+    munmap(t, SLOT_BYTES);
+}
+
+/* Under reg_lock. */
+struct sprof_thread *sprof_thread_find(pid_t tid)
+{
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (t && t->tid == tid && atomic_load(&t->state) == SLOT_ACTIVE) return t;
+    }
+    return NULL;
+}
+
+void sprof_thread_read_name(struct sprof_thread *t)
+{
+    char path[64], buf[32];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return;
+    buf[n] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    size_t len = strnlen(buf, sizeof(t->name) - 1);
+    memcpy(t->name, buf, len);
+    t->name[len] = 0;
+}
+
+/* Bounds of the calling thread's stack, for the frame-pointer unwinder. */
+void sprof_thread_set_stack_bounds(struct sprof_thread *t)
+{
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return;
+    if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+        atomic_store(&t->stack_lo, (uintptr_t)addr);
+        atomic_store(&t->stack_hi, (uintptr_t)addr + size);
+    }
+    pthread_attr_destroy(&a);
+}
+
+/* Creates and publishes a slot for tid and arms its timer. Returns the slot,
+ * or NULL (the thread then goes unsampled). */
+struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
+{
+    pthread_mutex_lock(&sprof.reg_lock);
+    struct sprof_thread *t = sprof_thread_find(tid);
+    if (t) {
+        pthread_mutex_unlock(&sprof.reg_lock);
+        return t;
+    }
+    unsigned i;
+    for (i = 0; i < MAX_THREADS && sprof.slots[i]; i++) {
+    }
+    if (i == MAX_THREADS || !(t = slot_alloc())) {
+        pthread_mutex_unlock(&sprof.reg_lock);
+        return NULL;
+    }
+    t->tid = tid;
+    t->external = external;
+    t->start_ns = sprof_now();
+    sprof_thread_read_name(t);
+    if (self) sprof_thread_set_stack_bounds(t);
+    atomic_store(&t->state, SLOT_ACTIVE);
+    __atomic_store_n(&sprof.slots[i], t, __ATOMIC_RELEASE);
+    int r = sprof_timer_arm(t);
+    pthread_mutex_unlock(&sprof.reg_lock);
+    if (r < 0 && r != -ESRCH) {
+        static int said;
+        if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+            sprof_warn("cannot arm the %s timer of thread %d (%s), it is not sampled",
+                       sprof_backend_name(sprof.backend), (int)tid, strerror(-r));
+    }
+    sprof_writer_wake();
+    return t;
+}
+
+/* The thread is gone or going: no more samples from it. The writer drains
+ * its ring, writes its end and frees the slot. */
+void sprof_thread_end(struct sprof_thread *t)
+{
+    pthread_mutex_lock(&sprof.reg_lock);
+    sprof_timer_disarm(t);
+    t->end_ns = sprof_now();
+    atomic_store(&t->state, SLOT_ENDED);
+    pthread_mutex_unlock(&sprof.reg_lock);
+}
+
+void sprof_threads_disarm_all(void)
+{
+    pthread_mutex_lock(&sprof.reg_lock);
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t);
+    }
+    pthread_mutex_unlock(&sprof.reg_lock);
+}
+
+void sprof_threads_arm_all(void)
+{
+    pthread_mutex_lock(&sprof.reg_lock);
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
+    }
+    pthread_mutex_unlock(&sprof.reg_lock);
+}
+
+static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tids[i] == tid) return 1;
+    return 0;
+}
+
+/* Writer thread, every ~100 ms: registers threads nobody told us about and
+ * ends the external ones that are gone. */
+void sprof_threads_scan(pid_t writer_tid)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    pid_t tids[MAX_THREADS];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAX_THREADS) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        tids[n++] = (pid_t)atoi(e->d_name);
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        if (tids[i] == writer_tid) continue;
+        pthread_mutex_lock(&sprof.reg_lock);
+        int known = sprof_thread_find(tids[i]) != NULL;
+        pthread_mutex_unlock(&sprof.reg_lock);
+        if (!known) sprof_thread_register(tids[i], 1, 0);
+    }
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
+            !tid_alive(t->tid, tids, n))
+            sprof_thread_end(t);
+    }
+}
+
+/* In the child of fork: only the calling thread exists. Other slots are
+ * dropped (their fds and rings belong to the parent's threads); ours is
+ * reset and re-armed by the caller. */
+void sprof_threads_after_fork_child(pid_t self_tid)
+{
+    pthread_mutex_init(&sprof.reg_lock, NULL);
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (!t) continue;
+        if (t->perf_fd >= 0) {
+            sprof.fd_slot[t->perf_fd] = NULL;
+            close(t->perf_fd); /* the parent's event, inherited as an fd */
+            t->perf_fd = -1;
+        }
+        t->has_posix_timer = 0; /* timers are not inherited */
+        if (t->tid == self_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
+            atomic_store(&t->head, 0);
+            atomic_store(&t->tail, 0);
+            atomic_store(&t->samples, 0);
+            atomic_store(&t->lost, 0);
+            atomic_store(&t->truncated, 0);
+            atomic_store(&t->handler_ns, 0);
+            atomic_store(&t->reentered, 0);
+            for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++) atomic_store(&t->hist[k], 0);
+            t->announced = 0;
+            t->start_ns = sprof_now();
+            t->last_cpu_ns = 0;
+            continue;
+        }
+        sprof.slots[i] = NULL;
+        sprof_thread_free(t);
+    }
+}
+
+/* The calling thread: registered and given its stack bounds. */
+void sprof_threads_self_register(void)
+{
+    sprof_thread_register((pid_t)syscall(SYS_gettid), 0, 1);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sampling timers, one per thread, in order of preference:
+ *   perf    perf_event_open software task-clock on the thread, its overflow
+ *           signal sent to that thread (F_SETOWN_EX, F_OWNER_TID); any rate
+ *   posix   timer_create on the thread's CPU clock, SIGEV_THREAD_ID; limited
+ *           to the kernel tick (250 Hz on many kernels)
+ *   itimer  setitimer(ITIMER_PROF), one for the process, also tick-limited
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sprof.h"
+
+#ifndef F_SETSIG
+#define F_SETSIG 10
+#endif
+
+const char *sprof_backend_name(int backend)
+{
+    switch (backend) {
+    case BACKEND_PERF: return "perf-task-clock";
+    case BACKEND_POSIX: return "posix-cpu-timer";
+    default: return "itimer-prof";
+    }
+}
+
+static int perf_open(pid_t tid, int exclude_kernel)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof(a));
+    a.size = sizeof(a);
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.sample_period = sprof.period_ns;
+    a.disabled = 1;
+    a.exclude_kernel = (unsigned)exclude_kernel;
+    a.exclude_hv = 1;
+    a.wakeup_events = 1;
+    return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int perf_arm(struct sprof_thread *t)
+{
+    int fd = perf_open(t->tid, sprof.exclude_kernel);
+    if (fd < 0 && !sprof.exclude_kernel && (errno == EACCES || errno == EPERM)) {
+        /* perf_event_paranoid 2: user time only */
+        fd = perf_open(t->tid, 1);
+        if (fd >= 0) sprof.exclude_kernel = 1;
+    }
+    if (fd < 0) return -errno;
+    if (fd >= FD_TABLE_SIZE) {
+        close(fd);
+        return -EMFILE;
+    }
+    struct f_owner_ex owner = {F_OWNER_TID, t->tid};
+    if (fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 ||
+        fcntl(fd, F_SETOWN_EX, &owner) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    t->perf_fd = fd;
+    __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
+    if (ioctl(fd, PERF_EVENT_IOC_RESET, 0) < 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+        int e = errno;
+        __atomic_store_n(&sprof.fd_slot[fd], NULL, __ATOMIC_RELEASE);
+        close(fd);
+        t->perf_fd = -1;
+        return -e;
+    }
+    return 0;
+}
+
+/* The CPU clock of any thread of this process, as clock_getcpuclockid and
+ * pthread_getcpuclockid compute it (CPUCLOCK_SCHED, per thread). */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+static int posix_arm(struct sprof_thread *t)
+{
+    struct sigevent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = sprof.cfg.signo;
+    ev.sigev_value.sival_ptr = t;
+    ev._sigev_un._tid = t->tid;
+    timer_t id;
+    if (timer_create(thread_cpu_clock(t->tid), &ev, &id) < 0) return -errno;
+    struct itimerspec its;
+    its.it_interval.tv_sec = (time_t)(sprof.period_ns / 1000000000ull);
+    its.it_interval.tv_nsec = (long)(sprof.period_ns % 1000000000ull);
+    its.it_value = its.it_interval;
+    if (timer_settime(id, 0, &its, NULL) < 0) {
+        int e = errno;
+        timer_delete(id);
+        return -e;
+    }
+    t->posix_timer = id;
+    t->has_posix_timer = 1;
+    return 0;
+}
+
+void sprof_itimer_set(int on)
+{
+    struct itimerval v;
+    memset(&v, 0, sizeof(v));
+    if (on) {
+        v.it_interval.tv_sec = (time_t)(sprof.period_ns / 1000000000ull);
+        v.it_interval.tv_usec = (suseconds_t)(sprof.period_ns % 1000000000ull / 1000);
+        if (!v.it_interval.tv_sec && !v.it_interval.tv_usec) v.it_interval.tv_usec = 1;
+        v.it_value = v.it_interval;
+    }
+    setitimer(ITIMER_PROF, &v, NULL);
+}
+
+int sprof_timer_arm(struct sprof_thread *t)
+{
+    switch (sprof.backend) {
+    case BACKEND_PERF: return perf_arm(t);
+    case BACKEND_POSIX: return posix_arm(t);
+    default: return 0; /* one process-wide timer, see sprof_itimer_set */
+    }
+}
+
+void sprof_timer_disarm(struct sprof_thread *t)
+{
+    if (t->perf_fd >= 0) {
+        ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+        __atomic_store_n(&sprof.fd_slot[t->perf_fd], NULL, __ATOMIC_RELEASE);
+        close(t->perf_fd);
+        t->perf_fd = -1;
+    }
+    if (t->has_posix_timer) {
+        timer_delete(t->posix_timer);
+        t->has_posix_timer = 0;
+    }
+}
+
+/* Tries the backends in order (or the one asked for) on a probe event for
+ * the calling thread. */
+int sprof_timer_select(void)
+{
+    int want = sprof.cfg.timer_request;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (want < 0 || want == BACKEND_PERF) {
+        int fd = perf_open(tid, 0);
+        if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+            fd = perf_open(tid, 1);
+            if (fd >= 0) sprof.exclude_kernel = 1;
+        }
+        if (fd >= 0) {
+            close(fd);
+            sprof.backend = BACKEND_PERF;
+            return 0;
+        }
+        int e = errno;
+        if (want == BACKEND_PERF) {
+            sprof_err("perf_event_open failed (%s); SPROF_TIMER=perf asked for it, not sampling",
+                      strerror(e));
+            return -1;
+        }
+        sprof_warn("perf_event_open failed (%s), using POSIX CPU timers (limited to the kernel "
+                   "tick)",
+                   strerror(e));
+        sprof_writer_note(1, "perf_event_open failed (%s), fell back to POSIX CPU timers",
+                          strerror(e));
+    }
+    if (want < 0 || want == BACKEND_POSIX) {
+        struct sigevent ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.sigev_notify = SIGEV_NONE;
+        timer_t id;
+        if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &id) == 0) {
+            timer_delete(id);
+            sprof.backend = BACKEND_POSIX;
+            return 0;
+        }
+        int e = errno;
+        if (want == BACKEND_POSIX) {
+            sprof_err("timer_create failed (%s); SPROF_TIMER=posix asked for it, not sampling",
+                      strerror(e));
+            return -1;
+        }
+        sprof_warn("timer_create failed (%s), using setitimer(ITIMER_PROF)", strerror(e));
+        sprof_writer_note(1, "timer_create failed (%s), fell back to setitimer", strerror(e));
+    }
+    sprof.backend = BACKEND_ITIMER;
+    return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stack walking from a signal context (called only by handler.c). Two
+ * unwinders behind one function: libunwind (DWARF CFI, for code without
+ * frame pointers) and a frame-pointer walk whose every read is checked
+ * against the thread's stack.
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <ucontext.h>
+
+#include "sprof.h"
+
+void sprof_unwind_init(void)
+{
+    /* Per-thread caches: no lock shared between threads in the handler.
+     * One unwind at start makes libunwind initialize itself here, outside
+     * any signal handler. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    unw_context_t ctx;
+    unw_cursor_t c;
+    if (unw_getcontext(&ctx) == 0 && unw_init_local(&c, &ctx) == 0) {
+        for (int i = 0; i < 64 && unw_step(&c) > 0; i++) {
+        }
+    }
+}
+
+static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
+                             unsigned *flags)
+{
+    unw_cursor_t c;
+    /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
+     * registers, marked as a signal frame so the first IP is exact. */
+    if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+        ucontext_t *u = uc;
+        ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
+        *flags |= SPROF_STACK_BROKEN;
+        return 1;
+    }
+    unsigned n = 0;
+    for (;;) {
+        unw_word_t ip;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        ring[(pos + n) & RING_MASK] = ip;
+        if (++n == max) {
+            if (unw_step(&c) > 0) *flags |= SPROF_STACK_TRUNCATED;
+            break;
+        }
+        int r = unw_step(&c);
+        if (r <= 0) {
+            if (r < 0) *flags |= SPROF_STACK_BROKEN;
+            break;
+        }
+    }
+    return n;
+}
+
+static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
+                          unsigned max, unsigned *flags)
+{
+    ucontext_t *u = uc;
+    uintptr_t pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
+    uintptr_t fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
+    uintptr_t sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
+    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
+    uintptr_t hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    unsigned n = 0;
+    ring[(pos + n++) & RING_MASK] = pc;
+    if (!lo || !hi || sp < lo || sp >= hi) {
+        /* Bounds not known yet (a thread found by the /proc scan): leave sp
+         * for the writer to look up, and record the leaf only. */
+        atomic_store_explicit(&t->last_sp, sp, memory_order_relaxed);
+        *flags |= SPROF_STACK_BROKEN;
+        return n;
+    }
+    /* Each frame: [fp] = caller's fp, [fp + 8] = return address. Frames
+     * move strictly up the stack and stay inside [sp, hi). */
+    while (n < max) {
+        if (fp < sp || fp > hi - 16 || (fp & 7)) {
+            if (fp != 0) *flags |= SPROF_STACK_BROKEN;
+            return n;
+        }
+        const uintptr_t *f = (const uintptr_t *)fp;
+        uintptr_t next = f[0], ret = f[1];
+        if (ret == 0) return n;
+        ring[(pos + n++) & RING_MASK] = ret;
+        if (next <= fp) {
+            if (next != 0) *flags |= SPROF_STACK_BROKEN;
+            return n;
+        }
+        fp = next;
+    }
+    if (fp >= sp && fp <= hi - 16 && !(fp & 7) && ((const uintptr_t *)fp)[1] != 0)
+        *flags |= SPROF_STACK_TRUNCATED;
+    return n;
+}
+
+unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
+                      unsigned max, unsigned *flags)
+{
+    if (sprof.cfg.unwinder == UNWIND_FP) return unwind_fp(t, uc, ring, pos, max, flags);
+    return unwind_dwarf(uc, ring, pos, max, flags);
+}

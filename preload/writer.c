@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer: a thread with every signal blocked that drains the per-thread
+ * rings every 100 ms (sooner when one is half full), deduplicates stacks,
+ * and appends a zstd chunk to the profile about once a second, so that a
+ * process killed outright loses at most about a second of samples. The same
+ * drain-and-write step runs in the calling thread for the final flush at exit
+ * and before exec. All of it is under W.lock; the handler never takes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "chunk.h"
+#include "log.h"
+#include "sprof.h"
+
+#define WRITE_INTERVAL_NS 1000000000ull
+#define DRAIN_INTERVAL_MS 100
+#define CHUNK_TARGET (1u << 20)
+#define ZSTD_LEVEL 3
+
+struct stack_entry {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t n, flags;
+    size_t off; /* into W.frames */
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_t thread;
+    int thread_running;
+    _Atomic int stop;
+    _Atomic pid_t tid;
+
+    int fd;           /* -1 until opened */
+    int failed;       /* output is broken: write nothing more */
+    uint32_t seq;
+    uint64_t file_size;
+    uint64_t fsize_limit;
+    uint64_t last_write;
+    uint64_t last_scan;
+    int have_samples; /* the pending chunk holds samples */
+    uint64_t total_samples_written;
+
+    struct sprof_buf chunk;   /* records of the next chunk */
+    struct sprof_buf out;     /* encoded bytes to write */
+    struct sprof_buf entries; /* scratch: one SAMPLES record's entries */
+    struct sprof_buf rec;     /* scratch: one record body */
+    struct sprof_chunk_encoder enc;
+    int enc_ready;
+
+    struct stack_entry *tab;
+    size_t tabcap, ntab;
+    struct sprof_buf frames;  /* uint64_t frames of every interned stack */
+
+    /* counters of slots already freed */
+    uint64_t dead[SPROF_CTR_MAX_];
+    uint64_t dead_hist[SPROF_HIST_BUCKETS];
+    uint64_t threads_seen;
+    uint64_t writer_cpu_ns;
+} W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+pid_t sprof_writer_tid(void)
+{
+    return atomic_load(&W.tid);
+}
+
+void sprof_writer_wake(void)
+{
+    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+}
+
+/* ---- stack table ---- */
+
+static uint64_t hash_frames(const uint64_t *f, unsigned n, unsigned flags)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ ((uint64_t)flags << 32);
+    for (unsigned i = 0; i < n; i++) {
+        h ^= f[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+static int tab_grow(void)
+{
+    size_t cap = W.tabcap ? W.tabcap * 2 : 4096;
+    struct stack_entry *t = calloc(cap, sizeof(*t));
+    if (!t) return -1;
+    for (size_t i = 0; i < W.tabcap; i++) {
+        if (!W.tab[i].hash) continue;
+        size_t k = W.tab[i].hash & (cap - 1);
+        while (t[k].hash) k = (k + 1) & (cap - 1);
+        t[k] = W.tab[i];
+    }
+    free(W.tab);
+    W.tab = t;
+    W.tabcap = cap;
+    return 0;
+}
+
+/* The id of this stack, writing a STACK record the first time it is seen.
+ * Returns UINT32_MAX when out of memory. */
+static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
+{
+    if (W.ntab * 2 >= W.tabcap && tab_grow()) return UINT32_MAX;
+    uint64_t h = hash_frames(f, n, flags);
+    size_t k = h & (W.tabcap - 1);
+    for (; W.tab[k].hash; k = (k + 1) & (W.tabcap - 1)) {
+        struct stack_entry *e = &W.tab[k];
+        if (e->hash == h && e->n == n && e->flags == flags &&
+            memcmp(W.frames.data + e->off, f, n * sizeof(uint64_t)) == 0)
+            return e->id;
+    }
+    size_t off = W.frames.len;
+    sprof_buf_put(&W.frames, f, n * sizeof(uint64_t));
+    if (W.frames.oom) return UINT32_MAX;
+    struct stack_entry *e = &W.tab[k];
+    e->hash = h;
+    e->id = (uint32_t)W.ntab++;
+    e->n = n;
+    e->flags = flags;
+    e->off = off;
+
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, e->id);
+    sprof_buf_put_uvarint(&W.rec, flags);
+    sprof_buf_put_uvarint(&W.rec, n);
+    for (unsigned i = 0; i < n; i++) {
+        if (i == 0) sprof_buf_put_uvarint(&W.rec, f[0]);
+        else sprof_buf_put_svarint(&W.rec, (int64_t)(f[i] - f[i - 1]));
+    }
+    sprof_buf_put_record(&W.chunk, SPROF_REC_STACK, &W.rec);
+    return e->id;
+}
+
+static void stacks_reset(void)
+{
+    free(W.tab);
+    W.tab = NULL;
+    W.tabcap = W.ntab = 0;
+    sprof_buf_release(&W.frames);
+}
+
+/* ---- records ---- */
+
+static void put_thread(struct sprof_thread *t)
+{
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, (uint64_t)t->tid);
+    sprof_buf_put_uvarint(&W.rec, t->start_ns);
+    sprof_buf_put_str(&W.rec, t->name);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_THREAD, &W.rec);
+    memcpy(t->announced_name, t->name, sizeof(t->name));
+    t->announced = 1;
+}
+
+static void put_thread_end(struct sprof_thread *t)
+{
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, (uint64_t)t->tid);
+    sprof_buf_put_uvarint(&W.rec, t->end_ns);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_THREAD_END, &W.rec);
+}
+
+static void drain(struct sprof_thread *t)
+{
+    uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+    uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+    if (head == tail) return;
+    static uint64_t frames[SPROF_MAX_DEPTH];
+    uint64_t count = 0, prev = 0, base = 0;
+    sprof_buf_reset(&W.entries);
+    while (tail < head) {
+        uint64_t hdr = t->ring[tail & RING_MASK];
+        unsigned n = (unsigned)(hdr & 0xffffffffu), flags = (unsigned)(hdr >> 32) & 0xffffu;
+        if (hdr >> 48 != RING_ENTRY_MAGIC || n > SPROF_MAX_DEPTH || tail + RING_HDR_WORDS + n > head) {
+            tail = head; /* cannot happen unless memory was overwritten: drop */
+            break;
+        }
+        uint64_t ts = t->ring[(tail + 1) & RING_MASK], w = t->ring[(tail + 2) & RING_MASK];
+        for (unsigned i = 0; i < n; i++) frames[i] = t->ring[(tail + RING_HDR_WORDS + i) & RING_MASK];
+        tail += RING_HDR_WORDS + n;
+        uint32_t id = stack_intern(frames, n, flags);
+        if (id == UINT32_MAX) continue;
+        if (count == 0) prev = base = ts;
+        sprof_buf_put_uvarint(&W.entries, ts >= prev ? ts - prev : 0);
+        sprof_buf_put_uvarint(&W.entries, w);
+        sprof_buf_put_uvarint(&W.entries, id);
+        prev = ts >= prev ? ts : prev;
+        count++;
+    }
+    atomic_store_explicit(&t->tail, tail, memory_order_release);
+    if (!count) return;
+    if (!t->announced) put_thread(t);
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, (uint64_t)t->tid);
+    sprof_buf_put_uvarint(&W.rec, base);
+    sprof_buf_put_uvarint(&W.rec, count);
+    sprof_buf_put(&W.rec, W.entries.data, W.entries.len);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_SAMPLES, &W.rec);
+    W.have_samples = 1;
+}
+
+static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
+{
+    c[SPROF_CTR_SAMPLES] += atomic_load(&t->samples);
+    c[SPROF_CTR_LOST] += atomic_load(&t->lost);
+    c[SPROF_CTR_TRUNCATED] += atomic_load(&t->truncated);
+    c[SPROF_CTR_HANDLER_NS] += atomic_load(&t->handler_ns);
+    c[SPROF_CTR_REENTERED] += atomic_load(&t->reentered);
+    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) hist[i] += atomic_load(&t->hist[i]);
+}
+
+/* Drains every ring; announces, renames and retires threads. */
+static void drain_all(int refresh_names)
+{
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+        if (!t) continue;
+        int state = atomic_load(&t->state);
+        if (refresh_names && state == SLOT_ACTIVE) sprof_thread_read_name(t);
+        if (!t->announced || strcmp(t->name, t->announced_name) != 0) put_thread(t);
+        if (sprof.cfg.unwinder == UNWIND_FP && !atomic_load(&t->stack_lo) &&
+            atomic_load(&t->last_sp)) {
+            uintptr_t lo, hi;
+            if (sprof_maps_find_range(atomic_load(&t->last_sp), &lo, &hi) == 0) {
+                atomic_store(&t->stack_hi, hi);
+                atomic_store(&t->stack_lo, lo);
+            }
+        }
+        drain(t);
+        if (state == SLOT_ENDED) {
+            drain(t);
+            put_thread_end(t);
+            add_counters(t, W.dead, W.dead_hist);
+            pthread_mutex_lock(&sprof.reg_lock);
+            sprof.slots[i] = NULL;
+            pthread_mutex_unlock(&sprof.reg_lock);
+            W.threads_seen++;
+            sprof_thread_free(t);
+        }
+    }
+}
+
+static void put_counters(uint64_t now)
+{
+    uint64_t c[SPROF_CTR_MAX_], hist[SPROF_HIST_BUCKETS];
+    memcpy(c, W.dead, sizeof(c));
+    memcpy(hist, W.dead_hist, sizeof(hist));
+    uint64_t threads = W.threads_seen;
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+        if (!t) continue;
+        add_counters(t, c, hist);
+        threads++;
+    }
+    if (atomic_load(&W.tid) && (pid_t)syscall(SYS_gettid) == atomic_load(&W.tid))
+        W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    c[SPROF_CTR_WRITER_CPU_NS] = W.writer_cpu_ns;
+    c[SPROF_CTR_BYTES] = W.file_size;
+    c[SPROF_CTR_STACKS] = W.ntab;
+    c[SPROF_CTR_THREADS] = threads;
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, now);
+    sprof_buf_put_uvarint(&W.rec, SPROF_CTR_MAX_ - 1);
+    for (unsigned i = 1; i < SPROF_CTR_MAX_; i++) {
+        sprof_buf_put_uvarint(&W.rec, i);
+        sprof_buf_put_uvarint(&W.rec, c[i]);
+    }
+    sprof_buf_put_uvarint(&W.rec, SPROF_HIST_BUCKETS);
+    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) sprof_buf_put_uvarint(&W.rec, hist[i]);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_COUNTERS, &W.rec);
+}
+
+/* ---- the file ---- */
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    W.failed = 1;
+    sprof_disable(msg);
+}
+
+/* Does path hold a profile of this session (an earlier image of this pid)? */
+static int same_session(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    uint8_t h[SPROF_FILE_HEADER_SIZE];
+    ssize_t n = read(fd, h, sizeof(h));
+    close(fd);
+    return n == (ssize_t)sizeof(h) && memcmp(h, SPROF_MAGIC, SPROF_MAGIC_LEN) == 0 &&
+           sprof_le64(h + 16) == sprof.session;
+}
+
+static int create_excl(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
+/* The top process writes exactly the output path (an older file there is
+ * kept as .old); descendants write PATH.PID, or PATH.PID.N for a later image
+ * of the same pid. Files are never opened through a symlink. */
+static int open_output(char *path, size_t cap)
+{
+    const char *tpl = sprof.out_base;
+    char base[4096];
+    /* %p expands to the pid */
+    size_t o = 0;
+    int had_p = 0;
+    for (const char *s = tpl; *s && o + 16 < sizeof(base); s++) {
+        if (s[0] == '%' && s[1] == 'p') {
+            o += (size_t)snprintf(base + o, sizeof(base) - o, "%d", (int)sprof.pid);
+            s++;
+            had_p = 1;
+        } else {
+            base[o++] = *s;
+        }
+    }
+    base[o] = 0;
+    if (sprof.is_top) {
+        snprintf(path, cap, "%s", base);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            char old[4400];
+            snprintf(old, sizeof(old), "%s.old", path);
+            if (rename(path, old) < 0) {
+                fail("cannot move the existing '%s' aside: %s", path, strerror(errno));
+                return -1;
+            }
+        }
+        int fd = create_excl(path);
+        if (fd < 0) fail("cannot create '%s': %s", path, strerror(errno));
+        return fd;
+    }
+    for (unsigned k = 0; k < 1000; k++) {
+        if (had_p) {
+            if (k) snprintf(path, cap, "%s.%u", base, k);
+            else snprintf(path, cap, "%s", base);
+        } else if (k) {
+            snprintf(path, cap, "%s.%d.%u", base, (int)sprof.pid, k);
+        } else {
+            snprintf(path, cap, "%s.%d", base, (int)sprof.pid);
+        }
+        int fd = create_excl(path);
+        if (fd >= 0) return fd;
+        if (errno != EEXIST) break;
+        if (same_session(path)) continue;
+        /* left over from an earlier run with a recycled pid: replace it */
+        if (unlink(path) == 0 && (fd = create_excl(path)) >= 0) return fd;
+        if (errno != EEXIST) break;
+    }
+    fail("cannot create '%s': %s", path, strerror(errno));
+    return -1;
+}
+
+static int write_all(const uint8_t *p, size_t n)
+{
+    if (W.fsize_limit && W.file_size + n > W.fsize_limit) {
+        /* writing past RLIMIT_FSIZE would raise SIGXFSZ in the program */
+        fail("the profile would exceed the file size limit (RLIMIT_FSIZE), stopped");
+        return -1;
+    }
+    while (n) {
+        ssize_t w = write(W.fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            fail("cannot write the profile: %s", w < 0 ? strerror(errno) : "short write");
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        W.file_size += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Encodes the pending records as one chunk and appends it. */
+static void write_chunk(void)
+{
+    if (W.failed || W.chunk.len == 0) return;
+    if (W.fd < 0) {
+        if (!sprof.is_top && !W.have_samples) return; /* descendants: only with samples */
+        char path[4300];
+        W.fd = open_output(path, sizeof(path));
+        if (W.fd < 0) return;
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            W.fsize_limit = rl.rlim_cur;
+        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, sprof.session,
+                                      (uint32_t)sprof.pid};
+        sprof_buf_reset(&W.out);
+        sprof_file_header_put(&W.out, &h);
+        if (write_all(W.out.data, W.out.len)) return;
+    }
+    if (!W.enc_ready) {
+        if (sprof_chunk_encoder_init(&W.enc, ZSTD_LEVEL)) {
+            fail("out of memory for the zstd compressor");
+            return;
+        }
+        W.enc_ready = 1;
+    }
+    if (W.chunk.oom) {
+        fail("out of memory in the writer");
+        return;
+    }
+    char err[256];
+    sprof_buf_reset(&W.out);
+    if (sprof_chunk_encode(&W.enc, W.seq, W.chunk.data, W.chunk.len, &W.out, err, sizeof(err))) {
+        fail("cannot compress a chunk: %s", err);
+        return;
+    }
+    if (write_all(W.out.data, W.out.len)) return;
+    W.seq++;
+    sprof_buf_reset(&W.chunk);
+    W.have_samples = 0;
+}
+
+/* One step of the writer, under W.lock. */
+static void step(int force_write, const char *end_reason, int status)
+{
+    uint64_t now = sprof_now();
+    drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
+    if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
+        if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) {
+            sprof_maps_scan(&W.chunk, now, now);
+            W.last_scan = now;
+        }
+        put_counters(now);
+        if (end_reason) {
+            sprof_buf_reset(&W.rec);
+            sprof_buf_put_uvarint(&W.rec, now);
+            sprof_buf_put_str(&W.rec, end_reason);
+            sprof_buf_put_uvarint(&W.rec, (uint64_t)(unsigned)status);
+            sprof_buf_put_record(&W.chunk, SPROF_REC_END, &W.rec);
+        }
+        write_chunk();
+        W.last_write = now;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
+    uint64_t last_threads_scan = 0;
+    while (!atomic_load(&W.stop)) {
+        struct pollfd p = {sprof.wake_fd, POLLIN, 0};
+        int r = poll(&p, 1, DRAIN_INTERVAL_MS);
+        if (r > 0) {
+            uint64_t v;
+            ssize_t n = read(sprof.wake_fd, &v, sizeof(v));
+            (void)n;
+        }
+        atomic_store(&sprof.wake_pending, 0);
+        if (atomic_load(&W.stop)) break;
+        uint64_t now = sprof_now();
+        if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
+            now - last_threads_scan >= DRAIN_INTERVAL_MS * 1000000ull) {
+            sprof_threads_scan(atomic_load(&W.tid));
+            last_threads_scan = now;
+        }
+        pthread_mutex_lock(&W.lock);
+        step(0, NULL, 0);
+        pthread_mutex_unlock(&W.lock);
+    }
+    return NULL;
+}
+
+static void put_process(void)
+{
+    struct sprof_buf *b = &W.rec;
+    sprof_buf_reset(b);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.pid);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.ppid);
+    sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
+    sprof_buf_put_uvarint(b, sprof.start_ns);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = 0;
+    sprof_buf_put_str(b, exe);
+    /* argv from /proc/self/cmdline: NUL-separated */
+    struct sprof_buf args;
+    sprof_buf_init(&args);
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        for (;;) {
+            if (sprof_buf_reserve(&args, 4096)) break;
+            ssize_t r = read(fd, args.data + args.len, 4096);
+            if (r <= 0) break;
+            args.len += (size_t)r;
+        }
+        close(fd);
+    }
+    uint64_t argc = 0;
+    for (size_t i = 0; i < args.len; i++) argc += args.data[i] == 0;
+    if (args.len && args.data[args.len - 1] != 0) argc++;
+    sprof_buf_put_uvarint(b, argc);
+    for (size_t i = 0; i < args.len;) {
+        size_t k = i;
+        while (k < args.len && args.data[k]) k++;
+        sprof_buf_put_bytes(b, args.data + i, k - i);
+        i = k + 1;
+    }
+    sprof_buf_release(&args);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_PROCESS, b);
+
+    sprof_buf_reset(b);
+    sprof_buf_put_str(b, "task-clock");
+    sprof_buf_put_uvarint(b, sprof.cfg.freq);
+    sprof_buf_put_uvarint(b, sprof.period_ns);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.cfg.signo);
+    sprof_buf_put_str(b, sprof_backend_name(sprof.backend));
+    sprof_buf_put_str(b, sprof.cfg.unwinder == UNWIND_FP ? "fp" : "dwarf");
+    sprof_buf_put_uvarint(b, sprof.cfg.max_depth);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_CONFIG, b);
+}
+
+void sprof_writer_note(int level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&W.lock);
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, sprof_now());
+    sprof_buf_put_uvarint(&W.rec, (uint64_t)level);
+    sprof_buf_put_str(&W.rec, text);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_NOTE, &W.rec);
+    pthread_mutex_unlock(&W.lock);
+}
+
+void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
+{
+    pthread_mutex_lock(&W.lock);
+    sprof_maps_scan(&W.chunk, t_new, t_gone);
+    pthread_mutex_unlock(&W.lock);
+}
+
+/* Writes the process and config records, the top's file header, and starts
+ * the writer thread with every signal blocked. */
+int sprof_writer_start(void)
+{
+    pthread_mutex_lock(&W.lock);
+    /* records written before the start (notes) come after PROCESS */
+    struct sprof_buf early = W.chunk;
+    sprof_buf_init(&W.chunk);
+    put_process();
+    sprof_buf_put(&W.chunk, early.data, early.len);
+    sprof_buf_release(&early);
+    uint64_t now = sprof_now();
+    sprof_maps_scan(&W.chunk, sprof.start_ns, now);
+    W.last_scan = W.last_write = now;
+    if (sprof.is_top) write_chunk(); /* the file exists from the start */
+    pthread_mutex_unlock(&W.lock);
+    if (W.failed) return -1;
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    atomic_store(&W.stop, 0);
+    int r = pthread_create(&W.thread, NULL, writer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        sprof_err("cannot start the writer thread: %s; not sampling", strerror(r));
+        return -1;
+    }
+    W.thread_running = 1;
+    return 0;
+}
+
+void sprof_writer_flush(const char *end_reason, int status)
+{
+    pthread_mutex_lock(&W.lock);
+    step(1, end_reason, status);
+    pthread_mutex_unlock(&W.lock);
+}
+
+void sprof_writer_stop(const char *end_reason, int status)
+{
+    if (W.thread_running) {
+        atomic_store(&W.stop, 1);
+        uint64_t one = 1;
+        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
+        (void)w;
+        pthread_join(W.thread, NULL);
+        W.thread_running = 0;
+        W.writer_cpu_ns = 0;
+    }
+    sprof_writer_flush(end_reason, status);
+}
+
+void sprof_writer_prepare_fork(void)
+{
+    pthread_mutex_lock(&W.lock);
+    pthread_mutex_lock(&sprof.reg_lock);
+}
+
+void sprof_writer_parent_fork(void)
+{
+    pthread_mutex_unlock(&sprof.reg_lock);
+    pthread_mutex_unlock(&W.lock);
+}
+
+/* In the child of fork: the writer thread does not exist here, the file is
+ * the parent's. Start over with an empty state of our own. */
+void sprof_writer_after_fork_child(void)
+{
+    pthread_mutex_init(&W.lock, NULL);
+    if (W.fd >= 0) close(W.fd);
+    W.fd = -1;
+    W.failed = 0;
+    W.seq = 0;
+    W.file_size = 0;
+    W.thread_running = 0;
+    atomic_store(&W.tid, 0);
+    W.have_samples = 0;
+    W.threads_seen = 0;
+    W.writer_cpu_ns = 0;
+    memset(W.dead, 0, sizeof(W.dead));
+    memset(W.dead_hist, 0, sizeof(W.dead_hist));
+    sprof_buf_reset(&W.chunk);
+    stacks_reset();
+    sprof_maps_reset();
+}
