@@ -28,6 +28,21 @@
     static __typeof__(name) *real_##name;                                                          \
     if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
+/* The pthread_create after ours. */
+static __typeof__(pthread_create) *next_pthread_create(void)
+{
+    static __typeof__(pthread_create) *fn;
+    if (!fn) fn = (__typeof__(pthread_create) *)dlsym(RTLD_NEXT, "pthread_create");
+    return fn;
+}
+
+/* For sprof's own threads: never registered, never sampled. */
+int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    __typeof__(pthread_create) *create = next_pthread_create();
+    return create ? create(th, NULL, fn, arg) : EAGAIN;
+}
+
 struct start {
     void *(*fn)(void *);
     void *arg;
@@ -44,14 +59,14 @@ static void *start_thread(void *p)
 EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                           void *arg)
 {
-    REAL(pthread_create);
-    if (!real_pthread_create) return EAGAIN;
-    if (!sprof_active()) return real_pthread_create(th, attr, fn, arg);
+    __typeof__(pthread_create) *create = next_pthread_create();
+    if (!create) return EAGAIN;
+    if (!sprof_active()) return create(th, attr, fn, arg);
     struct start *s = malloc(sizeof(*s));
-    if (!s) return real_pthread_create(th, attr, fn, arg);
+    if (!s) return create(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
-    int r = real_pthread_create(th, attr, start_thread, s);
+    int r = create(th, attr, start_thread, s);
     if (r != 0) free(s);
     return r;
 }

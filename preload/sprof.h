@@ -189,4 +189,7 @@ void sprof_signal_install(void) SPROF_HIDDEN;
 int sprof_active(void) SPROF_HIDDEN;
 void sprof_thread_started(void) SPROF_HIDDEN; /* a new thread registers itself */
 
+/* interpose.c: creates one of sprof's own threads (not sampled) */
+int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg) SPROF_HIDDEN;
+
 #endif

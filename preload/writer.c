@@ -583,7 +583,7 @@ int sprof_writer_start(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&W.stop, 0);
-    int r = pthread_create(&W.thread, NULL, writer_main, NULL);
+    int r = sprof_create_thread(&W.thread, writer_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
         sprof_err("cannot start the writer thread: %s; not sampling", strerror(r));
