@@ -270,9 +270,13 @@ void sprof_thread_started(void)
     if (active && atomic_load(&sprof.running)) register_self();
 }
 
+static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
+
 static void fork_prepare(void)
 {
-    if (active) sprof_writer_prepare_fork();
+    if (!active) return;
+    forking_tid = (pid_t)syscall(SYS_gettid);
+    sprof_writer_prepare_fork();
 }
 
 static void fork_parent(void)
@@ -285,7 +289,7 @@ static void fork_child(void)
     if (!active) return;
     pid_t self = (pid_t)syscall(SYS_gettid);
     sprof_writer_after_fork_child();
-    sprof_threads_after_fork_child(self);
+    sprof_threads_after_fork_child(forking_tid, self);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
         active = 0;
         atomic_store(&sprof.running, 0);

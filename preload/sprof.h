@@ -155,7 +155,7 @@ void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
 void sprof_thread_read_name(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_self_register(void) SPROF_HIDDEN;
-void sprof_threads_after_fork_child(pid_t self_tid) SPROF_HIDDEN;
+void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;
 

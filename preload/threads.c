@@ -182,10 +182,11 @@ void sprof_threads_scan(pid_t writer_tid)
     }
 }
 
-/* In the child of fork: only the calling thread exists. Other slots are
- * dropped (their fds and rings belong to the parent's threads); ours is
- * reset and re-armed by the caller. */
-void sprof_threads_after_fork_child(pid_t self_tid)
+/* In the child of fork: only the calling thread exists, with a new tid.
+ * Other slots are dropped (their fds and rings belong to the parent's
+ * threads); the forking thread's (parent_tid's) slot becomes ours, reset,
+ * and re-armed by the caller. */
+void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
 {
     pthread_mutex_init(&sprof.reg_lock, NULL);
     for (unsigned i = 0; i < MAX_THREADS; i++) {
@@ -197,7 +198,8 @@ void sprof_threads_after_fork_child(pid_t self_tid)
             t->perf_fd = -1;
         }
         t->has_posix_timer = 0; /* timers are not inherited */
-        if (t->tid == self_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
+        if (t->tid == parent_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
+            t->tid = self_tid;
             atomic_store(&t->head, 0);
             atomic_store(&t->tail, 0);
             atomic_store(&t->samples, 0);

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
             if (summary) continue;
             printf("%s", type < 12 ? names[type] : "UNKNOWN");
             if (type == SPROF_REC_THREAD || type == SPROF_REC_NOTE || type == SPROF_REC_END ||
-                type == SPROF_REC_MAP || type == SPROF_REC_CONFIG || type == SPROF_REC_PROCESS) {
+                type == SPROF_REC_MAP || type == SPROF_REC_CONFIG || type == SPROF_REC_PROCESS ||
+                type == SPROF_REC_COUNTERS) {
                 /* print varints until the first string-looking field */
                 uint64_t v;
                 struct sprof_cur b = body;
