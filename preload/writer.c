@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +52,9 @@ static struct {
     uint64_t file_size;
     uint64_t fsize_limit;
     uint64_t last_write;
-    uint64_t last_scan;
+    uint64_t last_scan;       /* when the maps were last compared */
+    uint64_t last_unmap;      /* when dlclose last removed something */
+    unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
     int have_samples; /* the pending chunk holds samples */
     uint64_t total_samples_written;
 
@@ -439,16 +443,43 @@ static void write_chunk(void)
     W.have_samples = 0;
 }
 
+static int loader_counters(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    unsigned long long *v = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+        v[0] = info->dlpi_adds;
+        v[1] = info->dlpi_subs;
+    }
+    return 1;
+}
+
+/* Compares the maps with what was reported. New mappings are dated from
+ * the previous comparison (they appeared after it), so that samples taken
+ * in a library dlopen'ed since then resolve to it; but never before the
+ * last dlclose, whose range the new library may reuse. */
+static void rescan_maps(uint64_t now)
+{
+    uint64_t t_new = W.last_scan > W.last_unmap ? W.last_scan : W.last_unmap;
+    sprof_maps_scan(&W.chunk, t_new, now);
+    W.last_scan = now;
+}
+
 /* One step of the writer, under W.lock. */
 static void step(int force_write, const char *end_reason, int status)
 {
     uint64_t now = sprof_now();
+    /* dlopen is not interposed (see interpose.c): the loader's counters
+     * tell, every drain, whether an object was added or removed. */
+    unsigned long long c[2] = {W.dl_adds, W.dl_subs};
+    dl_iterate_phdr(loader_counters, c);
+    if (c[0] != W.dl_adds || c[1] != W.dl_subs) {
+        W.dl_adds = c[0];
+        W.dl_subs = c[1];
+        rescan_maps(now);
+    }
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
-        if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) {
-            sprof_maps_scan(&W.chunk, now, now);
-            W.last_scan = now;
-        }
+        if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) rescan_maps(now);
         put_counters(now);
         if (end_reason) {
             sprof_buf_reset(&W.rec);
@@ -558,6 +589,7 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 {
     pthread_mutex_lock(&W.lock);
     sprof_maps_scan(&W.chunk, t_new, t_gone);
+    W.last_scan = W.last_unmap = t_gone;
     pthread_mutex_unlock(&W.lock);
 }
 
@@ -575,6 +607,11 @@ int sprof_writer_start(void)
     uint64_t now = sprof_now();
     sprof_maps_scan(&W.chunk, sprof.start_ns, now);
     W.last_scan = W.last_write = now;
+    W.last_unmap = 0;
+    unsigned long long c[2] = {0, 0};
+    dl_iterate_phdr(loader_counters, c);
+    W.dl_adds = c[0];
+    W.dl_subs = c[1];
     if (sprof.is_top) write_chunk(); /* the file exists from the start */
     pthread_mutex_unlock(&W.lock);
     if (W.failed) return -1;
