@@ -59,7 +59,8 @@ enum sprof_record_type {
     SPROF_REC_CONFIG = 2,
     /* tid u, time u, name str: a thread seen for the first time, or renamed */
     SPROF_REC_THREAD = 3,
-    /* tid u, time u */
+    /* tid u, time u, cpu_ns u: the thread ended (or the process did), having
+     * used cpu_ns of CPU time in all (0: unknown) */
     SPROF_REC_THREAD_END = 4,
     /* time u, start u, end u, file_offset u, prot u (1 r, 2 w, 4 x),
      * load_bias u, build_id str (raw bytes, may be empty), path str */

@@ -64,6 +64,7 @@ struct sprof_thread {
     char name[16];
     char announced_name[16];
     uint64_t start_ns, end_ns;
+    uint64_t cpu_ns; /* CPU time used, read when it ended (0: unknown) */
 
     /* timer */
     int perf_fd;
@@ -149,6 +150,7 @@ void sprof_itimer_set(int on) SPROF_HIDDEN;
 /* threads.c */
 struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self) SPROF_HIDDEN;
 void sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
+uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN; /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;

@@ -122,6 +122,7 @@ void sprof_thread_end(struct sprof_thread *t)
     pthread_mutex_lock(&sprof.reg_lock);
     sprof_timer_disarm(t);
     t->end_ns = sprof_now();
+    t->cpu_ns = sprof_thread_cpu_ns(t->tid);
     atomic_store(&t->state, SLOT_ENDED);
     pthread_mutex_unlock(&sprof.reg_lock);
 }

@@ -86,6 +86,11 @@ static clockid_t thread_cpu_clock(pid_t tid)
     return (clockid_t)((~(unsigned)tid << 3) | 6);
 }
 
+uint64_t sprof_thread_cpu_ns(pid_t tid)
+{
+    return sprof_clock_ns(thread_cpu_clock(tid));
+}
+
 static int posix_arm(struct sprof_thread *t)
 {
     struct sigevent ev;

@@ -181,6 +181,7 @@ static void put_thread_end(struct sprof_thread *t)
     sprof_buf_reset(&W.rec);
     sprof_buf_put_uvarint(&W.rec, (uint64_t)t->tid);
     sprof_buf_put_uvarint(&W.rec, t->end_ns);
+    sprof_buf_put_uvarint(&W.rec, t->cpu_ns);
     sprof_buf_put_record(&W.chunk, SPROF_REC_THREAD_END, &W.rec);
 }
 
@@ -482,6 +483,14 @@ static void step(int force_write, const char *end_reason, int status)
         if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) rescan_maps(now);
         put_counters(now);
         if (end_reason) {
+            /* the threads still running end with the process (or image) */
+            for (unsigned i = 0; i < MAX_THREADS; i++) {
+                struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+                if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !t->announced) continue;
+                t->end_ns = now;
+                t->cpu_ns = sprof_thread_cpu_ns(t->tid);
+                put_thread_end(t);
+            }
             sprof_buf_reset(&W.rec);
             sprof_buf_put_uvarint(&W.rec, now);
             sprof_buf_put_str(&W.rec, end_reason);
@@ -517,6 +526,9 @@ static void *writer_main(void *arg)
         step(0, NULL, 0);
         pthread_mutex_unlock(&W.lock);
     }
+    pthread_mutex_lock(&W.lock);
+    W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    pthread_mutex_unlock(&W.lock);
     return NULL;
 }
 
@@ -646,7 +658,6 @@ void sprof_writer_stop(const char *end_reason, int status)
         (void)w;
         pthread_join(W.thread, NULL);
         W.thread_running = 0;
-        W.writer_cpu_ns = 0;
     }
     sprof_writer_flush(end_reason, status);
 }
