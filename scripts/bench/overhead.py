@@ -90,9 +90,11 @@ def main():
                 wall[kind].append(w)
                 if kind == "sprof":
                     t = info(report, out)
-                    samples = grab(r"^\s*samples:\s*([\d,]+)", t)
+                    samples = grab(r"^samples\s+([\d,]+)", t)
                     size = os.path.getsize(out)
                     if samples:
+                        # against the CPU time the kernel measured for the
+                        # run (rusage), not the profile's own weights
                         rates.append(samples / c)
                         bps.append(size / samples)
                     h = grab(r"median\s*([\d.]+)\s*µs", t) or grab(r"median\s*([\d.]+)\s*us", t)
@@ -109,7 +111,7 @@ def main():
         if fo > 0:
             print(f"  sprof overhead / floor overhead: {so / fo:.2f}")
         if rates:
-            print(f"  achieved rate: {statistics.median(rates):.0f} samples per CPU second "
+            print(f"  achieved rate: {statistics.median(rates):.0f} samples per CPU second of the run "
                   f"({100 * statistics.median(rates) / hz:.1f}% of requested)")
             print(f"  file: {statistics.median(bps):.2f} bytes per sample")
         if hmed:
