@@ -125,9 +125,9 @@ static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *
     memset(&q, 0, sizeof(q));
     q.start = m->start;
     q.end = m->end;
-    if (m->path[0] == '/') {
+    if (m->path[0] == '/' || strcmp(m->path, "[vdso]") == 0) {
         dl_iterate_phdr(phdr_cb, &q);
-        if (!q.found || !q.build_id_len) from_file(m, &q);
+        if (m->path[0] == '/' && (!q.found || !q.build_id_len)) from_file(m, &q);
     }
     struct sprof_buf b;
     sprof_buf_init(&b);

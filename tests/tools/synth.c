@@ -9,7 +9,7 @@
  * Build: cc -O0 -g -Icommon tests/tools/synth.c common/[a-z]*.c -lzstd -ldl -o synth
  *
  * usage: synth OUT [--samples N] [--session N] [--pid N] [--zero-bias]
- *              [--churn] [--per-chunk N]
+ *              [--churn] [--per-chunk N] [--random N] [--vdso]
  *
  * Known shares by construction (of N samples, default 1000):
  *   main;a;b;inl_leaf   50%   (inl_leaf is inlined into b)
@@ -20,6 +20,11 @@
  * --churn adds 100 samples in a range that holds libz at first and libzstd
  * after an unmap: 50 in zlibVersion, then 30 in ZSTD_versionNumber and 20 at
  * zlibVersion's old address, which must not be named zlibVersion.
+ * --random N adds N more distinct stacks of random addresses inside the
+ * executable mappings (5 to 40 frames) and gives them every sample instead,
+ * to measure the report on big, varied profiles.
+ * --vdso adds 10 samples in the vdso's clock_gettime (its build-id is
+ * recorded, so a report on the same machine can name it).
  * --zero-bias records a load bias of 0 for every mapping, as a recorder that
  * could not find one does; the report must compute it.
  */
@@ -81,8 +86,10 @@ __attribute__((noinline)) static void c(void)
 
 __attribute__((noinline)) static void rec(int depth)
 {
-    if (depth > 0) rec(depth - 1);
-    else CAPTURE(st_rec);
+    if (depth > 0)
+        rec(depth - 1);
+    else
+        CAPTURE(st_rec);
     sink++;
 }
 
@@ -198,6 +205,9 @@ static void put_map(uint64_t t, uint64_t start, uint64_t end, uint64_t off, uint
     put_rec(SPROF_REC_MAP);
 }
 
+static uint64_t xr_lo[256], xr_hi[256];
+static int nxr;
+
 static void put_maps(uint64_t t, int zero_bias)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -219,8 +229,12 @@ static void put_maps(uint64_t t, int zero_bias)
         memset(&q, 0, sizeof(q));
         q.start = start;
         q.end = end;
-        if (path[0] == '/') dl_iterate_phdr(phdr_cb, &q);
+        if (path[0] == '/' || strcmp(path, "[vdso]") == 0) dl_iterate_phdr(phdr_cb, &q);
         put_map(t, start, end, off, zero_bias ? 0 : q.bias, q.bid, q.bidn, path);
+        if (path[0] == '/' && nxr < 256) {
+            xr_lo[nxr] = start;
+            xr_hi[nxr++] = end;
+        }
     }
     fclose(f);
 }
@@ -233,8 +247,10 @@ static void put_stack(uint32_t id, const uint64_t *f, int n)
     sprof_buf_put_uvarint(&rec_body, 0);
     sprof_buf_put_uvarint(&rec_body, (uint64_t)n);
     for (int i = 0; i < n; i++) {
-        if (i == 0) sprof_buf_put_uvarint(&rec_body, f[0]);
-        else sprof_buf_put_svarint(&rec_body, (int64_t)(f[i] - f[i - 1]));
+        if (i == 0)
+            sprof_buf_put_uvarint(&rec_body, f[0]);
+        else
+            sprof_buf_put_svarint(&rec_body, (int64_t)(f[i] - f[i - 1]));
     }
     put_rec(SPROF_REC_STACK);
 }
@@ -242,7 +258,8 @@ static void put_stack(uint32_t id, const uint64_t *f, int n)
 static void put_captured(uint32_t id, const struct stack *s)
 {
     uint64_t f[MAXF];
-    for (int i = 0; i < s->n; i++) f[i] = (uint64_t)(uintptr_t)s->f[i];
+    for (int i = 0; i < s->n; i++)
+        f[i] = (uint64_t)(uintptr_t)s->f[i];
     put_stack(id, f, s->n);
 }
 
@@ -286,14 +303,25 @@ int main(int argc, char **argv)
     const char *path = argv[1];
     unsigned long long nsamples = 1000, session = 0x5e55, per_chunk = 50000;
     unsigned long pid = (unsigned long)getpid();
-    int zero_bias = 0, churn = 0;
+    int zero_bias = 0, churn = 0, vdso = 0;
+    unsigned long long nrandom = 0;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) nsamples = strtoull(argv[++i], 0, 0);
-        else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) session = strtoull(argv[++i], 0, 0);
-        else if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc) pid = strtoul(argv[++i], 0, 0);
-        else if (strcmp(argv[i], "--per-chunk") == 0 && i + 1 < argc) per_chunk = strtoull(argv[++i], 0, 0);
-        else if (strcmp(argv[i], "--zero-bias") == 0) zero_bias = 1;
-        else if (strcmp(argv[i], "--churn") == 0) churn = 1;
+        if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
+            nsamples = strtoull(argv[++i], 0, 0);
+        else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
+            session = strtoull(argv[++i], 0, 0);
+        else if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc)
+            pid = strtoul(argv[++i], 0, 0);
+        else if (strcmp(argv[i], "--per-chunk") == 0 && i + 1 < argc)
+            per_chunk = strtoull(argv[++i], 0, 0);
+        else if (strcmp(argv[i], "--random") == 0 && i + 1 < argc)
+            nrandom = strtoull(argv[++i], 0, 0);
+        else if (strcmp(argv[i], "--zero-bias") == 0)
+            zero_bias = 1;
+        else if (strcmp(argv[i], "--vdso") == 0)
+            vdso = 1;
+        else if (strcmp(argv[i], "--churn") == 0)
+            churn = 1;
         else {
             fprintf(stderr, "synth: bad argument '%s'\n", argv[i]);
             return 2;
@@ -335,7 +363,8 @@ int main(int argc, char **argv)
     sprof_buf_put_uvarint(&rec_body, t0);
     sprof_buf_put_str(&rec_body, exe);
     sprof_buf_put_uvarint(&rec_body, (uint64_t)argc);
-    for (int i = 0; i < argc; i++) sprof_buf_put_str(&rec_body, argv[i]);
+    for (int i = 0; i < argc; i++)
+        sprof_buf_put_str(&rec_body, argv[i]);
     put_rec(SPROF_REC_PROCESS);
 
     sprof_buf_put_str(&rec_body, "task-clock");
@@ -367,6 +396,21 @@ int main(int argc, char **argv)
     put_captured(2, &st_rec);
     put_captured(3, &st_mangled);
     flush_chunk();
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    for (unsigned long long k = 0; k < nrandom; k++) {
+        uint64_t f[MAXF];
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int n = 5 + (int)((rng >> 33) % 36);
+        if (n > MAXF) n = MAXF;
+        for (int i = 0; i < n; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            int r = (int)((rng >> 33) % (uint64_t)nxr);
+            f[i] = xr_lo[r] + (rng >> 20) % (xr_hi[r] - xr_lo[r]);
+        }
+        put_stack((uint32_t)(4 + k), f, n);
+        if (chunk.len > (4u << 20)) flush_chunk();
+    }
+    flush_chunk();
 
     /* samples: every 10 in a row go 5 b, 3 c, 1 rec, 1 mangled */
     static const uint32_t pattern[10] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 3};
@@ -382,14 +426,23 @@ int main(int argc, char **argv)
         sprof_buf_reset(&work_s);
         for (unsigned long long i = 0; i < n; i++, t += period) {
             uint32_t id = pattern[(done + i) % 10];
+            if (nrandom) {
+                /* skewed: low ids are hot */
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                double u = (double)(rng >> 11) / 9007199254740992.0;
+                id = 4 + (uint32_t)((double)nrandom * u * u * u);
+                if (id >= 4 + nrandom) id = (uint32_t)(3 + nrandom);
+            }
             struct sprof_buf *b = id == 1 ? &work_s : &main_s;
             uint64_t *prev = id == 1 ? &prev_w : &prev_m;
             sprof_buf_put_uvarint(b, t - *prev);
             sprof_buf_put_uvarint(b, period);
             sprof_buf_put_uvarint(b, id);
             *prev = t;
-            if (id == 1) cw++;
-            else cm++;
+            if (id == 1)
+                cw++;
+            else
+                cm++;
         }
         sprof_buf_put_uvarint(&rec_body, tid);
         sprof_buf_put_uvarint(&rec_body, base);
@@ -441,14 +494,36 @@ int main(int argc, char **argv)
         flush_chunk();
     }
 
+    if (vdso) {
+        void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+        void *fn = h ? dlsym(h, "__vdso_clock_gettime") : NULL;
+        if (!fn) {
+            fprintf(stderr, "synth: no vdso clock_gettime\n");
+            return 1;
+        }
+        uint64_t x = (uint64_t)(uintptr_t)fn + 4;
+        put_stack(200, &x, 1);
+        sprof_buf_put_uvarint(&rec_body, tid);
+        sprof_buf_put_uvarint(&rec_body, t + 1);
+        sprof_buf_put_uvarint(&rec_body, 10);
+        for (int i = 0; i < 10; i++) {
+            sprof_buf_put_uvarint(&rec_body, period);
+            sprof_buf_put_uvarint(&rec_body, period);
+            sprof_buf_put_uvarint(&rec_body, 200);
+        }
+        put_rec(SPROF_REC_SAMPLES);
+        t += 11 * period;
+        flush_chunk();
+    }
+
     /* counters and end */
-    uint64_t total = nsamples + (churn ? 100 : 0);
+    uint64_t total = nsamples + (churn ? 100 : 0) + (vdso ? 10 : 0);
     uint64_t ctr[SPROF_CTR_MAX_] = {0};
     ctr[SPROF_CTR_SAMPLES] = total;
     ctr[SPROF_CTR_HANDLER_NS] = total * 1500;
     ctr[SPROF_CTR_WRITER_CPU_NS] = 2000000;
     ctr[SPROF_CTR_BYTES] = (uint64_t)ftell(out);
-    ctr[SPROF_CTR_STACKS] = churn ? 6 : 4;
+    ctr[SPROF_CTR_STACKS] = (churn ? 6 : 4) + nrandom;
     ctr[SPROF_CTR_THREADS] = 2;
     sprof_buf_put_uvarint(&rec_body, t);
     sprof_buf_put_uvarint(&rec_body, SPROF_CTR_MAX_ - 1);

@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+#include "profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "chunk.h"
+#include "log.h"
+#include "symbolize.h"
+
+struct sp_profile *sp_profile_new(void)
+{
+    return xcalloc(1, sizeof(struct sp_profile));
+}
+
+void sp_profile_free(struct sp_profile *p)
+{
+    if (!p) return;
+    sp_symbolizer_free(p->sym);
+    for (size_t i = 0; i < p->nprocs; i++) {
+        free(p->procs[i].notes);
+        free(p->procs[i].epochs);
+    }
+    free(p->procs);
+    free(p->threads);
+    free(p->maps);
+    free(p->modules);
+    free(p->raw);
+    free(p->frames);
+    free(p->samples);
+    u64map_release(&p->thread_ix);
+    idset_release(&p->module_ix);
+    free(p->funcs);
+    free(p->sframes);
+    free(p->stacks);
+    free(p->stack_frames);
+    strtab_release(&p->strs);
+    arena_release(&p->arena);
+    free(p);
+}
+
+/* ---- reading ---- */
+
+/* State of the file being read. */
+struct rd {
+    struct sp_profile *p;
+    uint32_t proc;
+    struct u64map stack_ids; /* file stack id -> raw stack index */
+    struct u64map live_maps; /* (start, end) -> index of the mapping live now */
+    size_t first_sample;
+};
+
+static struct sp_process *rd_proc(struct rd *r)
+{
+    return &r->p->procs[r->proc];
+}
+
+static void saw_time(struct sp_process *pr, uint64_t t)
+{
+    if (!t) return;
+    if (!pr->first_time || t < pr->first_time) pr->first_time = t;
+    if (t > pr->last_time) pr->last_time = t;
+}
+
+static int get_str(struct rd *r, struct sprof_cur *c, const char **out)
+{
+    const uint8_t *b;
+    size_t n;
+    if (sprof_get_bytes(c, &b, &n) || memchr(b, 0, n)) return -1;
+    *out = strtab_intern_n(&r->p->strs, (const char *)b, n);
+    return 0;
+}
+
+static uint32_t thread_get(struct sp_profile *p, uint32_t proc, uint32_t tid)
+{
+    int added;
+    uint64_t *v = u64map_put(&p->thread_ix, proc, tid, p->nthreads, &added);
+    if (!added) return (uint32_t)*v;
+    GROW(p->threads, p->threads_cap, p->nthreads + 1);
+    struct sp_thread *t = &p->threads[p->nthreads];
+    memset(t, 0, sizeof(*t));
+    t->proc = proc;
+    t->tid = tid;
+    t->name = "";
+    t->end = SP_TIME_MAX;
+    return (uint32_t)p->nthreads++;
+}
+
+static int rec_process(struct rd *r, struct sprof_cur *c)
+{
+    struct sp_process *pr = rd_proc(r);
+    uint64_t pid, ppid, rt, mono, argc;
+    const char *exe;
+    if (sprof_get_uvarint(c, &pid) || sprof_get_uvarint(c, &ppid) || sprof_get_uvarint(c, &rt) ||
+        sprof_get_uvarint(c, &mono) || get_str(r, c, &exe) || sprof_get_uvarint(c, &argc))
+        return -1;
+    /* every string takes at least its length byte */
+    if (argc > sprof_cur_left(c) || pid > UINT32_MAX || ppid > UINT32_MAX) return -1;
+    const char **argv = arena_alloc(&r->p->arena, (argc ? argc : 1) * sizeof(*argv));
+    for (uint64_t i = 0; i < argc; i++)
+        if (get_str(r, c, &argv[i])) return -1;
+    if (pr->has_process) return 0; /* the first one describes the file */
+    pr->has_process = 1;
+    pr->pid = (uint32_t)pid;
+    pr->ppid = (uint32_t)ppid;
+    pr->start_realtime_ns = rt;
+    pr->start_mono_ns = mono;
+    pr->exe = exe;
+    pr->argv = argv;
+    pr->argc = (uint32_t)argc;
+    const char *comm = exe[0] ? exe : argc ? argv[0] : "";
+    pr->comm = strtab_intern(&r->p->strs, path_basename(comm));
+    saw_time(pr, mono);
+    return 0;
+}
+
+static int rec_config(struct rd *r, struct sprof_cur *c)
+{
+    struct sp_config k;
+    uint64_t sig;
+    if (get_str(r, c, &k.event) || sprof_get_uvarint(c, &k.freq_hz) ||
+        sprof_get_uvarint(c, &k.period_ns) || sprof_get_uvarint(c, &sig) ||
+        get_str(r, c, &k.backend) || get_str(r, c, &k.unwinder) ||
+        sprof_get_uvarint(c, &k.max_depth) || sig > UINT32_MAX)
+        return -1;
+    k.signal = (uint32_t)sig;
+    struct sp_process *pr = rd_proc(r);
+    pr->config = k;
+    pr->has_config = 1;
+    return 0;
+}
+
+static int rec_thread(struct rd *r, struct sprof_cur *c, int end)
+{
+    uint32_t tid;
+    uint64_t time;
+    const char *name = NULL;
+    if (sprof_get_u32(c, &tid) || sprof_get_uvarint(c, &time)) return -1;
+    if (!end && get_str(r, c, &name)) return -1;
+    uint32_t ti = thread_get(r->p, r->proc, tid); /* may move p->threads */
+    struct sp_thread *t = &r->p->threads[ti];
+    if (end) {
+        t->end = time;
+        uint64_t cpu;
+        if (sprof_cur_left(c) && sprof_get_uvarint(c, &cpu) == 0) t->cpu_ns = cpu;
+    } else {
+        if (!t->start || (time && time < t->start)) t->start = time;
+        if (name[0]) t->name = name; /* a rename: the latest name wins */
+    }
+    saw_time(rd_proc(r), time);
+    return 0;
+}
+
+static uint32_t module_get(struct sp_profile *p, const char *path, const uint8_t *bid, size_t n)
+{
+    uint64_t h = hash_mix(hash_bytes(path, strlen(path), 0), hash_bytes(bid, n, 1));
+    size_t pos;
+    for (uint32_t id = idset_first(&p->module_ix, h, &pos); id != IDSET_NONE;
+         id = idset_next(&p->module_ix, h, &pos)) {
+        struct sp_module *m = &p->modules[id];
+        if (m->path == path && m->build_id_len == n && memcmp(m->build_id, bid, n) == 0) return id;
+    }
+    GROW(p->modules, p->modules_cap, p->nmodules + 1);
+    struct sp_module *m = &p->modules[p->nmodules];
+    memset(m, 0, sizeof(*m));
+    m->path = path;
+    m->kind = path[0] == '/' ? SP_MOD_FILE : SP_MOD_VDSO;
+    m->name = m->kind == SP_MOD_FILE ? strtab_intern(&p->strs, path_basename(path)) : path;
+    memcpy(m->build_id, bid, n);
+    m->build_id_len = n;
+    idset_insert(&p->module_ix, h, (uint32_t)p->nmodules);
+    return (uint32_t)p->nmodules++;
+}
+
+static int rec_map(struct rd *r, struct sprof_cur *c)
+{
+    struct sp_mapping m;
+    memset(&m, 0, sizeof(m));
+    uint64_t prot;
+    const uint8_t *bid;
+    size_t bidn;
+    if (sprof_get_uvarint(c, &m.t_map) || sprof_get_uvarint(c, &m.start) ||
+        sprof_get_uvarint(c, &m.end) || sprof_get_uvarint(c, &m.offset) ||
+        sprof_get_uvarint(c, &prot) || sprof_get_uvarint(c, &m.load_bias) ||
+        sprof_get_bytes(c, &bid, &bidn) || get_str(r, c, &m.path))
+        return -1;
+    if (m.end <= m.start || bidn > sizeof(((struct sp_module *)0)->build_id)) return -1;
+    struct sp_profile *p = r->p;
+    m.proc = r->proc;
+    m.prot = (unsigned)(prot & 7);
+    m.t_unmap = SP_TIME_MAX;
+    if (m.path[0] == '/' || strcmp(m.path, "[vdso]") == 0)
+        m.module = module_get(p, m.path, bid, bidn);
+    else
+        m.module = SP_NONE;
+    GROW(p->maps, p->maps_cap, p->nmaps + 1);
+    uint32_t ix = (uint32_t)p->nmaps;
+    p->maps[p->nmaps++] = m;
+    rd_proc(r)->nmaps++;
+    int added;
+    uint64_t *v = u64map_put(&r->live_maps, m.start, m.end, ix, &added);
+    if (!added) {
+        if (*v != SP_NONE) {
+            /* replaced without an UNMAP: the old one ends now */
+            struct sp_mapping *old = &p->maps[*v];
+            if (old->t_unmap == SP_TIME_MAX) old->t_unmap = m.t_map;
+        }
+        *v = ix;
+    }
+    saw_time(rd_proc(r), m.t_map);
+    return 0;
+}
+
+static int rec_unmap(struct rd *r, struct sprof_cur *c)
+{
+    uint64_t t, start, end;
+    if (sprof_get_uvarint(c, &t) || sprof_get_uvarint(c, &start) || sprof_get_uvarint(c, &end))
+        return -1;
+    uint64_t *v = u64map_get(&r->live_maps, start, end);
+    if (v && *v != SP_NONE) {
+        struct sp_mapping *m = &r->p->maps[*v];
+        if (m->t_unmap == SP_TIME_MAX) m->t_unmap = t;
+        *v = SP_NONE;
+    }
+    saw_time(rd_proc(r), t);
+    return 0;
+}
+
+static int rec_stack(struct rd *r, struct sprof_cur *c)
+{
+    uint64_t id, flags, n;
+    if (sprof_get_uvarint(c, &id) || sprof_get_uvarint(c, &flags) || sprof_get_uvarint(c, &n))
+        return -1;
+    /* every frame takes at least one byte */
+    if (n > SPROF_MAX_DEPTH || n > sprof_cur_left(c)) return -1;
+    struct sp_profile *p = r->p;
+    GROW(p->frames, p->frames_cap, p->nframes + n);
+    uint64_t *f = p->frames + p->nframes;
+    for (uint64_t i = 0; i < n; i++) {
+        if (i == 0) {
+            if (sprof_get_uvarint(c, &f[0])) return -1;
+        } else {
+            int64_t d;
+            if (sprof_get_svarint(c, &d)) return -1;
+            f[i] = f[i - 1] + (uint64_t)d;
+        }
+    }
+    int added;
+    u64map_put(&r->stack_ids, id, 0, p->nraw, &added);
+    rd_proc(r)->nstacks++;
+    if (!added) return 0; /* a second definition of an id: the first wins */
+    GROW(p->raw, p->raw_cap, p->nraw + 1);
+    struct sp_rawstack *s = &p->raw[p->nraw++];
+    s->proc = r->proc;
+    s->nframes = (uint32_t)n;
+    s->flags = (uint32_t)flags;
+    s->off = p->nframes;
+    s->sym = SP_NONE;
+    p->nframes += n;
+    return 0;
+}
+
+static int rec_samples(struct rd *r, struct sprof_cur *c)
+{
+    uint32_t tid;
+    uint64_t t, count;
+    if (sprof_get_u32(c, &tid) || sprof_get_uvarint(c, &t) || sprof_get_uvarint(c, &count))
+        return -1;
+    /* every sample takes at least three bytes */
+    if (count > sprof_cur_left(c) / 3) return -1;
+    struct sp_profile *p = r->p;
+    uint32_t th = thread_get(p, r->proc, tid);
+    GROW(p->samples, p->samples_cap, p->nsamples + count);
+    struct sp_sample *s = p->samples + p->nsamples;
+    uint64_t weight = 0, tmin = t, tmax = t;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t dt, w, id;
+        if (sprof_get_uvarint(c, &dt) || sprof_get_uvarint(c, &w) || sprof_get_uvarint(c, &id))
+            return -1; /* nothing was committed: p->nsamples is unchanged */
+        t += dt;
+        s[i].thread = th;
+        s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE; /* a file id until resolved */
+        s[i].time = t;
+        s[i].weight_ns = w;
+        s[i].sym = SP_NONE;
+        s[i].proc = r->proc;
+        weight += w;
+        if (t > tmax) tmax = t;
+    }
+    p->nsamples += count;
+    struct sp_thread *thr = &p->threads[th];
+    thr->nsamples += count;
+    thr->weight_ns += weight;
+    struct sp_process *pr = rd_proc(r);
+    pr->nsamples += count;
+    pr->weight_ns += weight;
+    if (count) {
+        saw_time(pr, tmin);
+        saw_time(pr, tmax);
+    }
+    return 0;
+}
+
+static int rec_counters(struct rd *r, struct sprof_cur *c)
+{
+    uint64_t t, n, ctr[SPROF_CTR_MAX_] = {0}, hist[SPROF_HIST_BUCKETS] = {0};
+    if (sprof_get_uvarint(c, &t) || sprof_get_uvarint(c, &n) || n > sprof_cur_left(c) / 2)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t id, v;
+        if (sprof_get_uvarint(c, &id) || sprof_get_uvarint(c, &v)) return -1;
+        if (id < SPROF_CTR_MAX_) ctr[id] = v;
+    }
+    if (sprof_cur_left(c)) {
+        uint64_t nb;
+        if (sprof_get_uvarint(c, &nb) || nb > sprof_cur_left(c)) return -1;
+        for (uint64_t i = 0; i < nb; i++) {
+            uint64_t v;
+            if (sprof_get_uvarint(c, &v)) return -1;
+            hist[i < SPROF_HIST_BUCKETS ? i : SPROF_HIST_BUCKETS - 1] += v;
+        }
+    }
+    struct sp_process *pr = rd_proc(r);
+    if (pr->has_counters && t < pr->counters_time) return 0;
+    pr->has_counters = 1;
+    pr->counters_time = t;
+    memcpy(pr->counters, ctr, sizeof(ctr));
+    memcpy(pr->hist, hist, sizeof(hist));
+    saw_time(pr, t);
+    return 0;
+}
+
+static int rec_note(struct rd *r, struct sprof_cur *c)
+{
+    struct sp_note n;
+    uint64_t level;
+    if (sprof_get_uvarint(c, &n.time) || sprof_get_uvarint(c, &level) || get_str(r, c, &n.text))
+        return -1;
+    n.level = level > 2 ? 2 : (unsigned)level;
+    struct sp_process *pr = rd_proc(r);
+    GROW(pr->notes, pr->notes_cap, pr->nnotes + 1);
+    pr->notes[pr->nnotes++] = n;
+    return 0;
+}
+
+static int rec_end(struct rd *r, struct sprof_cur *c)
+{
+    uint64_t t, status;
+    const char *reason;
+    if (sprof_get_uvarint(c, &t) || get_str(r, c, &reason) || sprof_get_uvarint(c, &status))
+        return -1;
+    struct sp_process *pr = rd_proc(r);
+    pr->has_end = 1;
+    pr->end_time = t;
+    pr->end_reason = reason;
+    pr->end_status = status;
+    saw_time(pr, t);
+    return 0;
+}
+
+static int record(struct rd *r, unsigned type, struct sprof_cur *body)
+{
+    switch (type) {
+    case SPROF_REC_PROCESS:
+        return rec_process(r, body);
+    case SPROF_REC_CONFIG:
+        return rec_config(r, body);
+    case SPROF_REC_THREAD:
+        return rec_thread(r, body, 0);
+    case SPROF_REC_THREAD_END:
+        return rec_thread(r, body, 1);
+    case SPROF_REC_MAP:
+        return rec_map(r, body);
+    case SPROF_REC_UNMAP:
+        return rec_unmap(r, body);
+    case SPROF_REC_STACK:
+        return rec_stack(r, body);
+    case SPROF_REC_SAMPLES:
+        return rec_samples(r, body);
+    case SPROF_REC_COUNTERS:
+        return rec_counters(r, body);
+    case SPROF_REC_NOTE:
+        return rec_note(r, body);
+    case SPROF_REC_END:
+        return rec_end(r, body);
+    default:
+        return 0; /* a newer record type: skipped */
+    }
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+    const struct sp_mapping *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->t_map != y->t_map) return x->t_map < y->t_map ? -1 : 1;
+    return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Two mappings over the same addresses that symbolize them the same way. */
+static int equivalent(const struct sp_mapping *a, const struct sp_mapping *b)
+{
+    return a->module == b->module && a->load_bias == b->load_bias &&
+           a->start - a->offset == b->start - b->offset;
+}
+
+/* Sorts the process's mappings by address and finds ranges whose meaning
+ * changes over time (dlclose, then something else mapped there): samples in
+ * those are resolved per epoch. */
+static void index_maps(struct sp_profile *p, struct sp_process *pr)
+{
+    size_t n = pr->nmaps;
+    if (!n) return;
+    struct sp_mapping *m = p->maps + pr->map_first;
+    qsort(m, n, sizeof(*m), map_cmp);
+    for (size_t i = 0; i < n; i++)
+        m[i].reach = i && m[i - 1].reach > m[i].end ? m[i - 1].reach : m[i].end;
+    uint64_t *ep = NULL;
+    size_t nep = 0, cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n && m[j].start < m[i].end; j++) {
+            if (equivalent(&m[i], &m[j])) continue;
+            const struct sp_mapping *two[2] = {&m[i], &m[j]};
+            for (int k = 0; k < 2; k++) {
+                GROW(ep, cap, nep + 2);
+                ep[nep++] = two[k]->t_map;
+                if (two[k]->t_unmap != SP_TIME_MAX) ep[nep++] = two[k]->t_unmap;
+            }
+        }
+    }
+    if (!nep) return;
+    qsort(ep, nep, sizeof(*ep), u64_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < nep; i++)
+        if (!u || ep[u - 1] != ep[i]) ep[u++] = ep[i];
+    pr->maps_ambiguous = 1;
+    pr->epochs = ep;
+    pr->nepochs = u;
+}
+
+const struct sp_mapping *sp_profile_find_map(const struct sp_profile *p, uint32_t proc,
+                                             uint64_t addr, uint64_t t)
+{
+    const struct sp_process *pr = &p->procs[proc];
+    if (!pr->nmaps) return NULL;
+    const struct sp_mapping *m = p->maps + pr->map_first;
+    size_t lo = 0, hi = pr->nmaps;
+    while (lo < hi) { /* first mapping starting after addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct sp_mapping *best = NULL;
+    uint64_t best_dist = UINT64_MAX;
+    /* Look back over the mappings that start at or before addr while one of
+     * them can still reach it. Overlaps exist only across time (one range
+     * reused after an unmap), so the scan stays short. */
+    for (size_t i = lo; i-- > 0 && m[i].reach > addr;) {
+        const struct sp_mapping *c = &m[i];
+        if (addr < c->end) {
+            uint64_t d = 0;
+            if (t < c->t_map)
+                d = c->t_map - t;
+            else if (t >= c->t_unmap)
+                d = t - c->t_unmap + 1;
+            if (!best || d < best_dist || (d == best_dist && c->t_map > best->t_map)) {
+                best = c;
+                best_dist = d;
+            }
+            if (!pr->maps_ambiguous) break;
+        }
+    }
+    return best;
+}
+
+uint32_t sp_profile_epoch(const struct sp_profile *p, uint32_t proc, uint64_t t)
+{
+    const struct sp_process *pr = &p->procs[proc];
+    size_t lo = 0, hi = pr->nepochs;
+    while (lo < hi) { /* boundaries at or before t */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pr->epochs[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+/* Points the file's samples at model stack indexes. */
+static void resolve_samples(struct rd *r)
+{
+    struct sp_profile *p = r->p;
+    struct sp_process *pr = rd_proc(r);
+    for (size_t i = r->first_sample; i < p->nsamples; i++) {
+        struct sp_sample *s = &p->samples[i];
+        uint64_t *v = s->stack == SP_NONE ? NULL : u64map_get(&r->stack_ids, s->stack, 0);
+        s->stack = v ? (uint32_t)*v : SP_NONE;
+        if (!v) pr->unknown_stack++;
+    }
+    if (pr->unknown_stack)
+        sprof_warn("'%s': %llu samples refer to stacks missing from the file (lost with a "
+                   "damaged chunk?), shown as [missing stack]",
+                   pr->file, (unsigned long long)pr->unknown_stack);
+}
+
+int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t errlen)
+{
+    struct sprof_reader rdr;
+    if (sprof_reader_open(&rdr, path)) {
+        snprintf(err, errlen, "%s", rdr.err);
+        sprof_reader_close(&rdr);
+        return -1;
+    }
+    GROW(p->procs, p->procs_cap, p->nprocs + 1);
+    struct sp_process *pr = &p->procs[p->nprocs];
+    memset(pr, 0, sizeof(*pr));
+    pr->file = strtab_intern(&p->strs, path);
+    pr->file_size = rdr.size;
+    pr->session = rdr.hdr.session;
+    pr->header_pid = rdr.hdr.pid;
+    pr->pid = rdr.hdr.pid;
+    pr->comm = "";
+    pr->map_first = (uint32_t)p->nmaps;
+    if (p->nprocs && pr->session != p->procs[0].session && !p->warned_session) {
+        sprof_warn("'%s' and '%s' are from different profiling sessions, merged anyway",
+                   p->procs[0].file, pr->file);
+        p->warned_session = 1;
+    }
+
+    struct rd r;
+    memset(&r, 0, sizeof(r));
+    r.p = p;
+    r.proc = (uint32_t)p->nprocs;
+    r.first_sample = p->nsamples;
+    p->nprocs++;
+
+    struct sprof_cur chunk;
+    while (sprof_reader_next(&rdr, &chunk) == 1) {
+        while (sprof_cur_left(&chunk)) {
+            unsigned type;
+            struct sprof_cur body;
+            if (sprof_get_record(&chunk, &type, &body)) {
+                rd_proc(&r)->bad_records++;
+                break;
+            }
+            if (record(&r, type, &body)) rd_proc(&r)->bad_records++;
+        }
+    }
+    pr = rd_proc(&r);
+    pr->chunks_ok = rdr.chunks_ok;
+    pr->chunks_bad = rdr.chunks_bad;
+    pr->bytes_skipped = rdr.bytes_skipped;
+    pr->truncated = rdr.truncated;
+    sprof_reader_close(&rdr);
+
+    if (!pr->chunks_ok) {
+        if (pr->chunks_bad || pr->truncated)
+            snprintf(err, errlen, "'%s': no intact data in the file", path);
+        else
+            snprintf(err, errlen, "'%s': no data in the file (header only)", path);
+        u64map_release(&r.stack_ids);
+        u64map_release(&r.live_maps);
+        return -1;
+    }
+    if (pr->bad_records)
+        sprof_warn("'%s': skipped %llu malformed records", path,
+                   (unsigned long long)pr->bad_records);
+    if (!pr->has_process) sprof_warn("'%s': no process record (lost with a damaged chunk?)", path);
+    resolve_samples(&r);
+    index_maps(p, pr);
+    u64map_release(&r.stack_ids);
+    u64map_release(&r.live_maps);
+    return 0;
+}
+
+void sp_profile_totals(const struct sp_profile *p, struct sp_totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    uint8_t *seen_t = xcalloc(p->nthreads ? p->nthreads : 1, 1);
+    uint8_t *seen_p = xcalloc(p->nprocs ? p->nprocs : 1, 1);
+    uint32_t last = SP_NONE;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct sp_sample *s = &p->samples[i];
+        t->samples++;
+        t->weight_ns += s->weight_ns;
+        if (s->thread == last) continue;
+        last = s->thread;
+        if (!seen_t[s->thread]) {
+            seen_t[s->thread] = 1;
+            t->nthreads++;
+        }
+        if (!seen_p[s->proc]) {
+            seen_p[s->proc] = 1;
+            t->nprocs++;
+        }
+    }
+    free(seen_t);
+    free(seen_p);
+}
+
+const char *sp_thread_name(const struct sp_thread *t)
+{
+    return t->name[0] ? t->name : "thread";
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static void oom(size_t n) __attribute__((noreturn));
+static void oom(size_t n)
+{
+    sprof_err("out of memory (allocating %zu bytes)", n);
+    exit(2);
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) oom(n * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) oom(SIZE_MAX);
+    return xrealloc(p, n * size);
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *r = xmalloc(n + 1);
+    memcpy(r, s, n);
+    r[n] = 0;
+    return r;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    char *s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void grow_array(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) oom(SIZE_MAX);
+        c *= 2;
+    }
+    *p = xreallocarray(*p, c, size);
+    *cap = c;
+}
+
+/* ---- hashing ---- */
+
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+    /* FNV-1a over 8-byte words, finished with a strong mix */
+    const uint8_t *b = p;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed ^ (n * 0x9e3779b97f4a7c15ull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+        b += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, b, n);
+    h = (h ^ w) * 0x100000001b3ull;
+    return hash_u64(h);
+}
+
+/* ---- arena ---- */
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char data[];
+};
+
+#define ARENA_BLOCK (64u * 1024u)
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    struct arena_block *b = a->blocks;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+        if (cap > SIZE_MAX - sizeof(*b)) oom(SIZE_MAX);
+        b = xmalloc(sizeof(*b) + cap);
+        b->used = 0;
+        b->cap = cap;
+        if (n > ARENA_BLOCK / 4 && a->blocks) {
+            /* a big one: keep filling the current block afterwards */
+            b->next = a->blocks->next;
+            a->blocks->next = b;
+        } else {
+            b->next = a->blocks;
+            a->blocks = b;
+        }
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *r = arena_alloc(a, n + 1);
+    memcpy(r, s, n);
+    r[n] = 0;
+    return r;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+    return arena_strndup(a, s, strlen(s));
+}
+
+void arena_release(struct arena *a)
+{
+    struct arena_block *b = a->blocks;
+    while (b) {
+        struct arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->blocks = NULL;
+}
+
+/* ---- u64map ---- */
+
+struct u64map_slot {
+    uint64_t k1, k2, v;
+    uint64_t used;
+};
+
+static size_t slot_of(uint64_t k1, uint64_t k2, size_t cap)
+{
+    return (size_t)(hash_mix(hash_u64(k1), k2) & (cap - 1));
+}
+
+uint64_t *u64map_get(const struct u64map *m, uint64_t k1, uint64_t k2)
+{
+    if (!m->cap) return NULL;
+    for (size_t i = slot_of(k1, k2, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        struct u64map_slot *s = &m->slots[i];
+        if (!s->used) return NULL;
+        if (s->k1 == k1 && s->k2 == k2) return &s->v;
+    }
+}
+
+static void u64map_grow(struct u64map *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    struct u64map_slot *t = xcalloc(cap, sizeof(*t));
+    for (size_t i = 0; i < m->cap; i++) {
+        struct u64map_slot *s = &m->slots[i];
+        if (!s->used) continue;
+        size_t k = slot_of(s->k1, s->k2, cap);
+        while (t[k].used)
+            k = (k + 1) & (cap - 1);
+        t[k] = *s;
+    }
+    free(m->slots);
+    m->slots = t;
+    m->cap = cap;
+}
+
+uint64_t *u64map_put(struct u64map *m, uint64_t k1, uint64_t k2, uint64_t v, int *added)
+{
+    if ((m->n + 1) * 4 >= m->cap * 3) u64map_grow(m);
+    size_t i = slot_of(k1, k2, m->cap);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        struct u64map_slot *s = &m->slots[i];
+        if (!s->used) break;
+        if (s->k1 == k1 && s->k2 == k2) {
+            if (added) *added = 0;
+            return &s->v;
+        }
+    }
+    struct u64map_slot *s = &m->slots[i];
+    s->k1 = k1;
+    s->k2 = k2;
+    s->v = v;
+    s->used = 1;
+    m->n++;
+    if (added) *added = 1;
+    return &s->v;
+}
+
+void u64map_release(struct u64map *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+    m->cap = m->n = 0;
+}
+
+/* ---- idset ---- */
+
+uint32_t idset_next(const struct idset *s, uint64_t h, size_t *pos)
+{
+    if (!s->cap) return IDSET_NONE;
+    for (size_t i = *pos;; i = (i + 1) & (s->cap - 1)) {
+        if (s->ids[i] == IDSET_NONE) {
+            *pos = i;
+            return IDSET_NONE;
+        }
+        if (s->hashes[i] == h) {
+            *pos = (i + 1) & (s->cap - 1);
+            return s->ids[i];
+        }
+    }
+}
+
+uint32_t idset_first(const struct idset *s, uint64_t h, size_t *pos)
+{
+    *pos = s->cap ? (size_t)(h & (s->cap - 1)) : 0;
+    return idset_next(s, h, pos);
+}
+
+static void idset_place(uint32_t *ids, uint64_t *hashes, size_t cap, uint64_t h, uint32_t id)
+{
+    size_t i = (size_t)(h & (cap - 1));
+    while (ids[i] != IDSET_NONE)
+        i = (i + 1) & (cap - 1);
+    ids[i] = id;
+    hashes[i] = h;
+}
+
+void idset_insert(struct idset *s, uint64_t h, uint32_t id)
+{
+    if ((s->n + 1) * 4 >= s->cap * 3) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint32_t *ids = xmalloc(cap * sizeof(*ids));
+        uint64_t *hashes = xmalloc(cap * sizeof(*hashes));
+        memset(ids, 0xff, cap * sizeof(*ids));
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->ids[i] != IDSET_NONE) idset_place(ids, hashes, cap, s->hashes[i], s->ids[i]);
+        free(s->ids);
+        free(s->hashes);
+        s->ids = ids;
+        s->hashes = hashes;
+        s->cap = cap;
+    }
+    idset_place(s->ids, s->hashes, s->cap, h, id);
+    s->n++;
+}
+
+void idset_release(struct idset *s)
+{
+    free(s->ids);
+    free(s->hashes);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- strtab ---- */
+
+const char *strtab_intern_n(struct strtab *t, const char *s, size_t n)
+{
+    uint64_t h = hash_bytes(s, n, 0);
+    size_t pos;
+    for (uint32_t id = idset_first(&t->set, h, &pos); id != IDSET_NONE;
+         id = idset_next(&t->set, h, &pos)) {
+        const char *c = t->strs[id];
+        if (strncmp(c, s, n) == 0 && c[n] == 0) return c;
+    }
+    char *c = arena_strndup(&t->arena, s, n);
+    GROW(t->strs, t->cap, t->n + 1);
+    t->strs[t->n] = c;
+    idset_insert(&t->set, h, (uint32_t)t->n);
+    t->n++;
+    return c;
+}
+
+const char *strtab_intern(struct strtab *t, const char *s)
+{
+    return strtab_intern_n(t, s, strlen(s));
+}
+
+void strtab_release(struct strtab *t)
+{
+    arena_release(&t->arena);
+    idset_release(&t->set);
+    free(t->strs);
+    memset(t, 0, sizeof(*t));
+}
+
+const char *path_basename(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small building blocks of the analyzer: allocation that dies on failure,
+ * growable arrays, an arena for strings, string interning and hash tables.
+ *
+ * Allocation failure in the analyzer is not recoverable in any useful way,
+ * so xmalloc and friends print one line and exit 2 ("only main may die" is
+ * relaxed for out-of-memory, as in git). Every free function accepts NULL or
+ * a zeroed structure.
+ */
+#ifndef SPROF_UTIL_H
+#define SPROF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* xrealloc of n elements of size bytes, checking the multiplication */
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new allocation the caller owns */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Makes room for at least need elements in *p (capacity *cap, in elements
+ * of size bytes), doubling. */
+void grow_array(void **p, size_t *cap, size_t need, size_t size);
+#define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* ---- hashing ---- */
+
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+static inline uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+static inline uint64_t hash_mix(uint64_t h, uint64_t x)
+{
+    return hash_u64(h ^ (x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
+}
+
+/* ---- arena: many small allocations freed together ---- */
+
+struct arena {
+    struct arena_block *blocks;
+};
+
+void *arena_alloc(struct arena *a, size_t n); /* 8-byte aligned, never NULL */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_release(struct arena *a);
+
+/* ---- map from a pair of 64-bit keys to a 64-bit value ---- */
+
+struct u64map {
+    struct u64map_slot *slots;
+    size_t cap, n;
+};
+
+/* Returns a pointer to the value for (k1, k2), or NULL when absent. The
+ * pointer is valid until the next insertion. */
+uint64_t *u64map_get(const struct u64map *m, uint64_t k1, uint64_t k2);
+/* Returns a pointer to the value for (k1, k2), inserting it with value v
+ * when absent (*added tells which, if not NULL). */
+uint64_t *u64map_put(struct u64map *m, uint64_t k1, uint64_t k2, uint64_t v, int *added);
+void u64map_release(struct u64map *m);
+
+/* ---- set of 32-bit ids, hashed by the caller ----
+ *
+ * For interning records that live in a caller's array: the set stores the
+ * id and its hash; the caller compares candidates. Iterate with
+ * idset_first/idset_next over the ids whose stored hash equals h. */
+struct idset {
+    uint32_t *ids; /* UINT32_MAX = empty */
+    uint64_t *hashes;
+    size_t cap, n;
+};
+
+#define IDSET_NONE UINT32_MAX
+/* Slot cursor: start with idset_first, continue with idset_next; both return
+ * IDSET_NONE when no candidates remain. */
+uint32_t idset_first(const struct idset *s, uint64_t h, size_t *pos);
+uint32_t idset_next(const struct idset *s, uint64_t h, size_t *pos);
+void idset_insert(struct idset *s, uint64_t h, uint32_t id);
+void idset_release(struct idset *s);
+
+/* ---- string interning ---- */
+
+struct strtab {
+    struct arena arena;
+    struct idset set;
+    const char **strs;
+    size_t n, cap;
+};
+
+/* Returns the one stable copy of s (valid until strtab_release). */
+const char *strtab_intern(struct strtab *t, const char *s);
+const char *strtab_intern_n(struct strtab *t, const char *s, size_t n);
+void strtab_release(struct strtab *t);
+
+/* The part of a path after the last '/' (the path itself if none). */
+const char *path_basename(const char *path);
+
+#endif
