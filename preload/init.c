@@ -166,69 +166,6 @@ static int join_session(void)
     return 0;
 }
 
-/* ---- signals ---- */
-
-static int handler_is_ours(const struct sigaction *sa)
-{
-    return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == sprof_handler;
-}
-
-/* Installs the handler. A signal the program already handles is left to it:
- * sprof moves to a free real-time signal and says so. */
-static int install_handler(void)
-{
-    struct sigaction cur;
-    memset(&cur, 0, sizeof(cur));
-    sigaction(sprof.cfg.signo, NULL, &cur);
-    if (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN && !handler_is_ours(&cur)) {
-        int from = sprof.cfg.signo;
-        int moved = 0;
-        for (int sig = SIGRTMAX - 1; sig > SIGRTMIN + 4 && !moved; sig--) {
-            struct sigaction o;
-            memset(&o, 0, sizeof(o));
-            sigaction(sig, NULL, &o);
-            if (o.sa_handler == SIG_DFL) {
-                sprof.cfg.signo = sig;
-                moved = 1;
-            }
-        }
-        if (!moved) {
-            sprof_err("signal %d is in use by the program and no free signal was found; not "
-                      "sampling",
-                      from);
-            return -1;
-        }
-        sprof_warn("signal %d is in use by the program, sampling with signal %d instead", from,
-                   sprof.cfg.signo);
-        sprof_writer_note(1, "signal %d in use by the program, moved to signal %d", from,
-                          sprof.cfg.signo);
-        sigaction(sprof.cfg.signo, NULL, &cur);
-    }
-    sprof.prev_action = cur;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = sprof_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(sprof.cfg.signo, &sa, NULL) < 0) {
-        sprof_err("cannot install the signal handler: %s; not sampling", strerror(errno));
-        return -1;
-    }
-    /* The signal may be blocked in the thread that loads us (inherited
-     * mask); unblock it here only, the program's own threads keep theirs. */
-    return 0;
-}
-
-void sprof_signal_install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = sprof_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sprof.cfg.signo, &sa, NULL);
-}
-
 /* ---- lifecycle ---- */
 
 static void stop_timers(void)
@@ -317,29 +254,22 @@ static void fork_child(void)
 }
 
 /* Before exec: nothing of ours may survive into the new image. Timers stop,
- * the file gets everything with an END record, and the signal is set to
- * SIG_IGN when the program left it at SIG_DFL, which discards a signal
- * already pending (exec keeps pending signals and resets handlers, and the
- * default action of SIGPROF kills). A vfork child shares our memory but
- * has no timers: it is left alone. */
+ * the file gets everything with an END record, and a signal of ours still
+ * pending is discarded (signals.c). A vfork child shares our memory but has
+ * no timers: it is left alone. */
 void sprof_before_exec(void)
 {
     if (!active || getpid() != sprof.pid) return;
     stop_timers();
     sprof_writer_flush("exec", 0);
-    if (sprof.prev_action.sa_handler == SIG_DFL || sprof.prev_action.sa_handler == SIG_IGN) {
-        struct sigaction ign;
-        memset(&ign, 0, sizeof(ign));
-        ign.sa_handler = SIG_IGN;
-        sigaction(sprof.cfg.signo, &ign, NULL);
-    }
+    sprof_signals_before_exec();
 }
 
 void sprof_after_exec_failed(void)
 {
     if (!active || getpid() != sprof.pid) return;
     int e = errno;
-    sprof_signal_install();
+    sprof_signals_after_exec_failed();
     atomic_store(&sprof.running, 1);
     sprof_threads_arm_all();
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
@@ -373,7 +303,7 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.fd_slot = m;
     sprof_unwind_init();
     if (sprof_timer_select() < 0) return;
-    if (install_handler() < 0) return;
+    if (sprof_signals_init() < 0) return;
     atomic_store(&sprof.running, 1);
     if (sprof_writer_start() < 0) {
         atomic_store(&sprof.running, 0);

@@ -10,6 +10,8 @@
  *                    is not interposed: glibc looks up the library using the
  *                    caller's RUNPATH, which a wrapper would change; the
  *                    writer notices new objects within 100 ms instead)
+ *   sigaction, signal, setitimer
+ *                    the program keeps its signals (signals.c)
  * fork needs no wrapper: pthread_atfork handlers (init.c) do the work.
  */
 #include <dlfcn.h>
@@ -17,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "sprof.h"
@@ -170,4 +173,32 @@ EXPORT int dlclose(void *handle)
         sprof_writer_maps_changed(now, now);
     }
     return r;
+}
+
+/* The program's own handlers for sprof's signal: see signals.c. */
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    int r;
+    if (sprof_sigaction_hook(sig, act, old, &r)) return r;
+    return sprof_real_sigaction(sig, act, old);
+}
+
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = handler;
+    act.sa_flags = SA_RESTART; /* glibc's BSD semantics */
+    sigemptyset(&act.sa_mask);
+    sigaddset(&act.sa_mask, sig);
+    if (sigaction(sig, &act, &old) < 0) return SIG_ERR;
+    return old.sa_handler;
+}
+
+EXPORT int setitimer(__itimer_which_t which, const struct itimerval *v, struct itimerval *old)
+{
+    REAL(setitimer);
+    if (which == ITIMER_PROF && v && (v->it_value.tv_sec || v->it_value.tv_usec))
+        sprof_program_uses_itimer_prof();
+    return real_setitimer(which, v, old);
 }

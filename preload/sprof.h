@@ -106,8 +106,6 @@ struct sprof_state {
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
     struct sprof_thread **fd_slot; /* perf fd -> slot, FD_TABLE_SIZE entries */
 
-    struct sigaction prev_action; /* the program's disposition before ours */
-    int prev_ignored_by_us;       /* SIG_IGN inherited from our own exec */
     _Atomic uint64_t itimer_last_cpu;
 
     int wake_fd;            /* eventfd that wakes the writer */
@@ -143,6 +141,8 @@ void sprof_unwind_init(void) SPROF_HIDDEN;
 /* timer.c */
 int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
 int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
+/* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
+int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;
@@ -187,9 +187,20 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HI
 void sprof_disable(const char *why) SPROF_HIDDEN; /* says it once, stops sampling */
 void sprof_before_exec(void) SPROF_HIDDEN;
 void sprof_after_exec_failed(void) SPROF_HIDDEN;
-void sprof_signal_install(void) SPROF_HIDDEN;
 int sprof_active(void) SPROF_HIDDEN;
 void sprof_thread_started(void) SPROF_HIDDEN; /* a new thread registers itself */
+
+/* signals.c: the sampling signal, kept out of the program's way */
+int sprof_signals_init(void) SPROF_HIDDEN;
+void sprof_signals_before_exec(void) SPROF_HIDDEN;
+void sprof_signals_after_exec_failed(void) SPROF_HIDDEN;
+int sprof_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) SPROF_HIDDEN;
+/* The program's sigaction() for sprof's signal: returns 1 and sets *ret when
+ * it was handled here, 0 when the call should go to libc unchanged. */
+int sprof_sigaction_hook(int sig, const struct sigaction *act, struct sigaction *old,
+                         int *ret) SPROF_HIDDEN;
+/* The program arms ITIMER_PROF itself. */
+void sprof_program_uses_itimer_prof(void) SPROF_HIDDEN;
 
 /* interpose.c: creates one of sprof's own threads (not sampled) */
 int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg) SPROF_HIDDEN;

@@ -125,7 +125,7 @@ void sprof_itimer_set(int on)
         if (!v.it_interval.tv_sec && !v.it_interval.tv_usec) v.it_interval.tv_usec = 1;
         v.it_value = v.it_interval;
     }
-    setitimer(ITIMER_PROF, &v, NULL);
+    syscall(SYS_setitimer, ITIMER_PROF, &v, NULL); /* not our interposed setitimer */
 }
 
 int sprof_timer_arm(struct sprof_thread *t)
@@ -135,6 +135,17 @@ int sprof_timer_arm(struct sprof_thread *t)
     case BACKEND_POSIX: return posix_arm(t);
     default: return 0; /* one process-wide timer, see sprof_itimer_set */
     }
+}
+
+int sprof_timer_resignal(struct sprof_thread *t)
+{
+    if (t->perf_fd >= 0) return fcntl(t->perf_fd, F_SETSIG, sprof.cfg.signo) < 0 ? -errno : 0;
+    if (t->has_posix_timer) {
+        timer_delete(t->posix_timer);
+        t->has_posix_timer = 0;
+        return posix_arm(t);
+    }
+    return 0;
 }
 
 void sprof_timer_disarm(struct sprof_thread *t)

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sampling signal (SPROF_SIGNAL, SIGPROF by default) is never taken from
+ * the program. If the program handles that signal when sprof starts, or
+ * installs a handler for it later (sigaction, signal: interpose.c), sprof
+ * moves its timers to a free real-time signal and says so, on stderr and as
+ * a NOTE in the profile; the setitimer backend cannot move (ITIMER_PROF
+ * always raises SIGPROF), so it stops instead. The program sees its own
+ * disposition when it asks, not sprof's.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "sprof.h"
+
+/* What the program set (or found) for sprof's current signal. */
+static struct sigaction prog_action;
+
+int sprof_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static __typeof__(sigaction) *real;
+    if (!real) real = (__typeof__(sigaction) *)dlsym(RTLD_NEXT, "sigaction");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real(sig, act, old);
+}
+
+static int install_on(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = sprof_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return sprof_real_sigaction(sig, &sa, NULL);
+}
+
+static int is_handler(const struct sigaction *sa)
+{
+    return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+}
+
+/* The highest real-time signal nobody handles, or -1. */
+static int free_signal(int avoid)
+{
+    for (int sig = SIGRTMAX - 1; sig > SIGRTMIN + 4; sig--) {
+        struct sigaction o;
+        memset(&o, 0, sizeof(o));
+        if (sig == avoid || sprof_real_sigaction(sig, NULL, &o) < 0) continue;
+        if (o.sa_handler == SIG_DFL) return sig;
+    }
+    return -1;
+}
+
+int sprof_signals_init(void)
+{
+    struct sigaction cur;
+    memset(&cur, 0, sizeof(cur));
+    sprof_real_sigaction(sprof.cfg.signo, NULL, &cur);
+    if (is_handler(&cur)) {
+        int from = sprof.cfg.signo, to = free_signal(from);
+        if (to < 0 || sprof.cfg.timer_request == BACKEND_ITIMER) {
+            sprof_err("signal %d is in use by the program and sprof cannot use another; not "
+                      "sampling",
+                      from);
+            return -1;
+        }
+        sprof.cfg.signo = to;
+        sprof_warn("signal %d is in use by the program, sampling with signal %d instead", from,
+                   to);
+        sprof_writer_note(1, "signal %d is in use by the program, sampling with signal %d",
+                          from, to);
+        sprof_real_sigaction(to, NULL, &cur);
+    }
+    prog_action = cur;
+    if (install_on(sprof.cfg.signo) < 0) {
+        sprof_err("cannot install the signal handler: %s; not sampling", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Moves every timer to a free signal; under reg_lock so that no thread is
+ * armed with the old one meanwhile. Returns 0, or -1 when sprof stopped. */
+static int move_signal(void)
+{
+    int from = sprof.cfg.signo;
+    if (sprof.backend == BACKEND_ITIMER) {
+        sprof_disable("the program took SIGPROF while sprof sampled with setitimer, which "
+                      "cannot use another signal");
+        sprof_writer_note(2, "the program took signal %d; sampling stopped", from);
+        return -1;
+    }
+    pthread_mutex_lock(&sprof.reg_lock);
+    int to = free_signal(from);
+    if (to < 0 || install_on(to) < 0) {
+        pthread_mutex_unlock(&sprof.reg_lock);
+        sprof_disable("the program took the sampling signal and no free signal was found");
+        sprof_writer_note(2, "the program took signal %d, no free signal; sampling stopped", from);
+        return -1;
+    }
+    sprof.cfg.signo = to;
+    for (unsigned i = 0; i < MAX_THREADS; i++) {
+        struct sprof_thread *t = sprof.slots[i];
+        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_resignal(t);
+    }
+    pthread_mutex_unlock(&sprof.reg_lock);
+    memset(&prog_action, 0, sizeof(prog_action));
+    prog_action.sa_handler = SIG_DFL;
+    sprof_warn("the program installed a handler for signal %d, sampling with signal %d instead",
+               from, to);
+    sprof_writer_note(1, "the program installed a handler for signal %d, moved to signal %d",
+                      from, to);
+    return 0;
+}
+
+int sprof_sigaction_hook(int sig, const struct sigaction *act, struct sigaction *old, int *ret)
+{
+    if (!sprof_active() || sig != sprof.cfg.signo) return 0;
+    if (act && is_handler(act)) {
+        /* the program wants the signal: it gets it, sprof moves away */
+        struct sigaction was = prog_action;
+        move_signal();
+        *ret = sprof_real_sigaction(sig, act, NULL);
+        if (*ret == 0 && old) *old = was;
+        return 1;
+    }
+    /* SIG_DFL or SIG_IGN: remembered for the program, ours stays */
+    if (old) *old = prog_action;
+    if (act) prog_action = *act;
+    *ret = 0;
+    return 1;
+}
+
+void sprof_program_uses_itimer_prof(void)
+{
+    if (sprof_active() && sprof.backend == BACKEND_ITIMER && atomic_load(&sprof.running)) {
+        sprof_disable("the program arms ITIMER_PROF itself, which the setitimer backend uses");
+        sprof_writer_note(2, "the program armed ITIMER_PROF; sampling stopped");
+    }
+}
+
+/* exec keeps pending signals but resets handlers to SIG_DFL: a sample signal
+ * already queued would kill the new image ("Profiling timer expired").
+ * Setting SIG_IGN discards it, and an ignored signal stays ignored across
+ * exec; the program had SIG_DFL or SIG_IGN there (else sprof had moved). */
+void sprof_signals_before_exec(void)
+{
+    struct sigaction ign;
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sprof_real_sigaction(sprof.cfg.signo, &ign, NULL);
+}
+
+void sprof_signals_after_exec_failed(void)
+{
+    install_on(sprof.cfg.signo);
+}
