@@ -17,6 +17,8 @@
 
 /* What the program set (or found) for sprof's current signal. */
 static struct sigaction prog_action;
+/* sprof gave the signal up (and stopped): the program's calls go to libc. */
+static int released;
 
 int sprof_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -90,6 +92,7 @@ static int move_signal(void)
 {
     int from = sprof.cfg.signo;
     if (sprof.backend == BACKEND_ITIMER) {
+        released = 1;
         sprof_disable("the program took SIGPROF while sprof sampled with setitimer, which "
                       "cannot use another signal");
         sprof_writer_note(2, "the program took signal %d; sampling stopped", from);
@@ -99,6 +102,7 @@ static int move_signal(void)
     int to = free_signal(from);
     if (to < 0 || install_on(to) < 0) {
         pthread_mutex_unlock(&sprof.reg_lock);
+        released = 1;
         sprof_disable("the program took the sampling signal and no free signal was found");
         sprof_writer_note(2, "the program took signal %d, no free signal; sampling stopped", from);
         return -1;
@@ -120,7 +124,7 @@ static int move_signal(void)
 
 int sprof_sigaction_hook(int sig, const struct sigaction *act, struct sigaction *old, int *ret)
 {
-    if (!sprof_active() || sig != sprof.cfg.signo) return 0;
+    if (!sprof_active() || released || sig != sprof.cfg.signo) return 0;
     if (act && is_handler(act)) {
         /* the program wants the signal: it gets it, sprof moves away */
         struct sigaction was = prog_action;
@@ -150,6 +154,7 @@ void sprof_program_uses_itimer_prof(void)
  * exec; the program had SIG_DFL or SIG_IGN there (else sprof had moved). */
 void sprof_signals_before_exec(void)
 {
+    if (released) return;
     struct sigaction ign;
     memset(&ign, 0, sizeof(ign));
     ign.sa_handler = SIG_IGN;
@@ -158,5 +163,6 @@ void sprof_signals_before_exec(void)
 
 void sprof_signals_after_exec_failed(void)
 {
+    if (released) return;
     install_on(sprof.cfg.signo);
 }

@@ -517,12 +517,15 @@ static void *writer_main(void *arg)
         atomic_store(&sprof.wake_pending, 0);
         if (atomic_load(&W.stop)) break;
         uint64_t now = sprof_now();
+        /* All of the writer's work, the /proc scan's allocations included,
+         * is under W.lock, which fork's prepare handler takes: no allocator
+         * lock is copied held into a child. */
+        pthread_mutex_lock(&W.lock);
         if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
             now - last_threads_scan >= DRAIN_INTERVAL_MS * 1000000ull) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }
-        pthread_mutex_lock(&W.lock);
         step(0, NULL, 0);
         pthread_mutex_unlock(&W.lock);
     }

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+# fork: the parent writes p.bin, the child p.bin.<pid>; each file holds its
+# own process's function only, and both merge. With SPROF_FOLLOW=0 only the
+# parent is profiled.
+
+profile p.bin "$BIN/fork" 400 >out.txt 2>err.txt
+expect_stderr_clean err.txt
+child=$(sed -n 's/^child \([0-9]*\)$/\1/p' out.txt)
+[ -n "$child" ] || fail "fork printed no child pid: $(cat out.txt)"
+ls -la
+[ -s p.bin ] || fail "no p.bin for the parent"
+[ -s "p.bin.$child" ] || fail "no p.bin.$child for the child (files: $(echo p.bin*))"
+[ "$(files_of 'p.bin.*' | wc -l)" -eq 1 ] || fail "unexpected files: $(echo p.bin.*)"
+
+flat_rows parent p.bin
+expect_in_flat parent parent_work 50
+expect_not_in_flat parent child_work
+flat_rows child "p.bin.$child"
+expect_in_flat child child_work 50
+expect_not_in_flat child parent_work
+
+flat_rows both p.bin p.bin.*
+expect_in_flat both parent_work "$(self_of parent parent_work)"
+expect_in_flat both child_work "$(self_of child child_work)"
+report info p.bin p.bin.* >info.txt
+cat info.txt
+grep -q "$child" info.txt || fail "merged info does not list the child pid $child"
+
+# SPROF_FOLLOW=0: the child is not profiled
+mkdir nofollow && cd nofollow || fail "cannot enter nofollow"
+SPROF_FOLLOW=0 profile p.bin "$BIN/fork" 200 >out.txt 2>err.txt
+expect_stderr_clean err.txt
+[ -s p.bin ] || fail "SPROF_FOLLOW=0: no p.bin"
+[ -z "$(files_of 'p.bin.*')" ] || fail "SPROF_FOLLOW=0 still wrote $(echo p.bin.*)"
+flat_rows rows p.bin
+expect_in_flat rows parent_work
+expect_not_in_flat rows child_work

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MIT
+# A process killed by SIGKILL keeps what was flushed: the writer appends a
+# chunk about every second, and the file reads with exit status 0.
+
+env LD_PRELOAD="$PRELOAD" SPROF_OUTPUT=p.bin $HOST_ENV "$BIN/split" 20000 >/dev/null 2>err.txt &
+pid=$!
+sleep 3
+kill -KILL "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 137 ] || fail "the program was not killed by SIGKILL (status $rc)"
+[ -s p.bin ] || fail "no profile left after SIGKILL"
+report info p.bin >info.txt
+cat info.txt
+flat_rows rows p.bin
+total=$(sum_self rows)
+log "$total samples after about 3 s of CPU"
+# about 3 s of CPU with a flush every second: at least one flush of about
+# 1000 samples happened; 300 leaves room for a busy machine
+[ "$total" -ge 300 ] || fail "only $total samples survived SIGKILL after about 3 s (is there a periodic flush?)"
+expect_in_flat rows work_a

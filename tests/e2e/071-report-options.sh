@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: MIT
+# sprof-report options on a known profile (the 50/30/20 split): --limit,
+# --sort self|total, --by function|line|module|thread, folded --weight
+# samples|time, --per-thread, --per-process.
+
+profile p.bin "$BIN/split" 1000 >/dev/null 2>err.txt
+
+# --limit
+report flat --limit 2 p.bin >l2.txt
+"$PY" "$SHARES" flat l2.txt >l2
+[ "$(wc -l <l2)" -eq 2 ] || fail "flat --limit 2 gives $(wc -l <l2) rows"
+flat_rows all p.bin
+[ "$(wc -l <all)" -gt 4 ] || fail "flat --limit 0 gives only $(wc -l <all) rows"
+report flat p.bin >default.txt
+"$PY" "$SHARES" flat default.txt >default
+[ "$(wc -l <default)" -le 30 ] || fail "flat without --limit gives more than 30 rows"
+
+# --sort self (default) and --sort total: each column in order
+sort -t"$(printf '\t')" -k1,1nr -s all | cmp -s - all || fail "flat is not sorted by self samples"
+report flat --sort total --limit 0 p.bin >bytotal.txt
+"$PY" "$SHARES" flat bytotal.txt >bytotal
+sort -t"$(printf '\t')" -k2,2nr -s bytotal | cmp -s - bytotal || fail "flat --sort total is not sorted by total samples"
+report flat --sort self --limit 0 p.bin >byself.txt
+"$PY" "$SHARES" flat byself.txt | cmp -s - all || fail "flat --sort self differs from the default"
+# self <= total on every row
+awk -F'\t' '$1 > $2 { bad++ } END { exit bad > 0 }' all || fail "a row has more self than total samples"
+
+# --by module: the program's own module holds almost everything
+report flat --by module p.bin >bymod.txt
+cat bymod.txt
+grep -q split bymod.txt || fail "flat --by module has no 'split'"
+# --by line: source lines of split.c
+report flat --by line --limit 5 p.bin >byline.txt
+cat byline.txt
+grep -q 'split\.c:[0-9]' byline.txt || fail "flat --by line shows no split.c:LINE"
+# --by thread: one thread
+report flat --by thread p.bin >bythread.txt
+cat bythread.txt
+grep -q split bythread.txt || fail "flat --by thread does not name the thread 'split'"
+report flat --by function p.bin | cmp -s - default.txt || fail "flat --by function differs from the default"
+
+# folded --weight time: the same shares as by samples
+report folded --weight time p.bin >time.txt
+head -n 3 time.txt
+shares split time.txt work_a=50 work_b=30 work_c=20 --tol 3 --min-samples 1
+report folded --weight samples p.bin >samples.txt
+report folded p.bin | cmp -s - samples.txt || fail "folded differs from folded --weight samples"
+if cmp -s time.txt samples.txt; then fail "folded --weight time is the same as by samples"; fi
+
+# --per-thread, --per-process: a frame in front naming the thread/process
+report folded --per-thread p.bin >pt.txt
+head -n 2 pt.txt
+[ "$("$PY" "$SHARES" total pt.txt)" -eq "$("$PY" "$SHARES" total samples.txt)" ] ||
+    fail "folded --per-thread has a different number of samples"
+if cmp -s pt.txt samples.txt; then fail "folded --per-thread is the same as folded"; fi
+report folded --per-process p.bin >pp.txt
+head -n 2 pp.txt
+if cmp -s pp.txt samples.txt; then fail "folded --per-process is the same as folded"; fi
+grep -q split pp.txt || fail "folded --per-process does not name the process"
+

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * split: one loop whose work is split 50/30/20 across work_a, work_b and
+ * work_c. Every unit of work is the same amount of CPU in each function; the
+ * order of the ten units of each block is shuffled so that a periodic timer
+ * cannot alias with the schedule. Each unit is reached through a recursive
+ * dispatcher 10..29 frames deep, so that stacks are deep and end in main.
+ *
+ * Usage: split [MS]   (MS: total CPU milliseconds, default 1500)
+ * Expected profile: self samples in work_a : work_b : work_c = 50 : 30 : 20.
+ */
+#include <stdio.h>
+
+#include "burn.h"
+
+#define UNIT_MS 0.01 /* 10 us */
+
+static long unit_iters;
+static volatile int depth_sink;
+
+__attribute__((noinline, noclone)) void work_a(void)
+{
+    BURN(unit_iters, 0x9e3779b97f4a7c15ull);
+}
+
+__attribute__((noinline, noclone)) void work_b(void)
+{
+    BURN(unit_iters, 0xbf58476d1ce4e5b9ull);
+}
+
+__attribute__((noinline, noclone)) void work_c(void)
+{
+    BURN(unit_iters, 0x94d049bb133111ebull);
+}
+
+/* Recurses depth times, then runs one unit in the chosen function. The
+ * store after the call keeps the call from becoming a jump. */
+__attribute__((noinline, noclone)) void dispatch(int depth, int which)
+{
+    if (depth > 0) {
+        dispatch(depth - 1, which);
+        depth_sink = depth;
+        return;
+    }
+    switch (which) {
+    case 0: work_a(); break;
+    case 1: work_b(); break;
+    default: work_c(); break;
+    }
+    depth_sink = -1;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static unsigned next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng >> 11);
+}
+
+int main(int argc, char **argv)
+{
+    double ms = argc > 1 ? atof(argv[1]) : 1500;
+    unit_iters = burn_iters(UNIT_MS);
+    long blocks = (long)(ms / UNIT_MS / 10);
+    static const int plan[10] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 2};
+    int order[10];
+    for (long b = 0; b < blocks; b++) {
+        for (int i = 0; i < 10; i++) order[i] = plan[i];
+        for (int i = 9; i > 0; i--) {
+            int j = (int)(next_rand() % (unsigned)(i + 1));
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int i = 0; i < 10; i++) dispatch(10 + (int)(next_rand() % 20), order[i]);
+    }
+    printf("split: %ld units\n", blocks * 10);
+    return 0;
+}
