@@ -139,6 +139,10 @@ build_progs() {
     # shellcheck disable=SC2086
     build sprof-dump $CC -std=gnu11 -D_GNU_SOURCE -O1 -g $SAN_CFLAGS -I"$SRC/common" \
         "$SRC/tests/tools/sprof-dump.c" "$SRC"/common/*.c $ZSTD_LIBS -o "$DUMP"
+    # synth writes profiles of itself with known stacks (tests/tools/synth.c)
+    # shellcheck disable=SC2086
+    build synth $CC -std=gnu11 -D_GNU_SOURCE -O0 -g -I"$SRC/common" \
+        "$SRC/tests/tools/synth.c" "$SRC"/common/*.c $ZSTD_LIBS -ldl -o "$BIN/synth"
 
     # The programs that get profiled: -O2 without frame pointers, like most
     # distribution code; -fno-inline where a case needs distinct functions.
@@ -153,17 +157,26 @@ build_progs() {
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build forkexec $CC $PROG_CFLAGS "$SRC/tests/progs/forkexec.c" -o "$BIN/forkexec"
         build target $CC $PROG_CFLAGS "$SRC/tests/progs/target.c" -o "$BIN/target"
+        build regress $CC $PROG_CFLAGS -fno-inline "$SRC/tests/progs/regress.c" -o "$BIN/regress"
         build spawn $CC $PROG_CFLAGS "$SRC/tests/progs/spawn.c" -o "$BIN/spawn"
         build ownsig $CC $PROG_CFLAGS "$SRC/tests/progs/ownsig.c" -o "$BIN/ownsig"
         build unharmed $CC $PROG_CFLAGS "$SRC/tests/progs/unharmed.c" -o "$BIN/unharmed"
         build dlmain $CC $PROG_CFLAGS "$SRC/tests/progs/dlmain.c" -o "$BIN/dlmain" -ldl
         build libhot $CC $PROG_CFLAGS -fPIC -shared "$SRC/tests/progs/libhot.c" \
             -o "$BIN/libhot.so"
+        build handler-guard $CC -O2 -fPIC -shared "$SRC/tests/progs/handler-guard.c" \
+            -o "$BIN/handler-guard.so"
         # stripme keeps its functions in source order, so that the hot code
         # sits right after an exported function; then only .dynsym is left.
         if build stripme $CC $PROG_CFLAGS -fno-toplevel-reorder "$SRC/tests/progs/stripme.c" \
             -o "$BIN/stripme.full" -Wl,--export-dynamic-symbol=visible_function; then
             cp "$BIN/stripme.full" "$BIN/stripme" && build strip strip "$BIN/stripme"
+        fi
+        # hostile: C++ names that break naive escaping; g++ is a test tool
+        # (scripts/install-deps.sh --tests): the cases that need it say so
+        if command -v "${CXX:-g++}" >/dev/null 2>&1; then
+            build hostile "${CXX:-g++}" $PROG_CFLAGS "$SRC/tests/progs/hostile.cpp" \
+                -o "$BIN/hostile"
         fi
     }
 }

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 # The 50/30/20 split (tests/progs/split.c), -O2 without frame pointers,
 # DWARF unwinding: shares within 3 points, every sample's stack reaches
-# main, recursion depth kept.
+# main, recursion depth kept. About 4000 samples (2 s at 1999 Hz): the
+# binomial spread of a 50% share is then 0.8 points, so +-3 is not noise.
 
-profile p.bin "$BIN/split" 1500 >out.txt 2>err.txt
+SPROF_FREQ=1999 profile p.bin "$BIN/split" 2000 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 report folded p.bin >folded.txt
 shares split folded.txt work_a=50 work_b=30 work_c=20 --tol 3 --main main --min-depth dispatch:11
