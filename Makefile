@@ -86,12 +86,48 @@ demo: all
 check: all
 	$(Q)BUILD=$(BUILD) SAN=$(SAN) CC=$(CC) tests/run.sh
 
+# libFuzzer targets over the reader and the record parsers (fuzz/), built
+# with clang and sanitizers into $(BUILD)/fuzz: fuzz-build only builds them
+# (tests/e2e/210-fuzz.sh runs each for a few seconds), fuzz runs each for
+# FUZZ_SECONDS on a copy of fuzz/corpus that grows from run to run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon -Ianalyzer -Ifuzz $(PKG_CFLAGS) \
+                -MMD -MP -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMMON_SRC) fuzz/model.c \
+                  $(filter-out analyzer/main.c,$(ANALYZER_SRC)))
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz-reader $(FUZZ_DIR)/fuzz-records
+
+$(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_TARGETS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -ldw -lelf -lzstd -lz -lstdc++ -lm
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	$(Q)for t in reader records; do \
+		mkdir -p $(FUZZ_DIR)/corpus-$$t $(FUZZ_DIR)/crashes && \
+		cp fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus-$$t/ && \
+		echo "fuzz-$$t: $(FUZZ_SECONDS) s on $(FUZZ_DIR)/corpus-$$t" && \
+		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/sprof.dict \
+			-artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $(FUZZ_DIR)/corpus-$$t || exit 1; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(REPORT) $(DESTDIR)$(BINDIR)/sprof-report
 	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sprof-record > $(DESTDIR)$(BINDIR)/sprof-record
 	chmod 755 $(DESTDIR)$(BINDIR)/sprof-record
+	install -m 755 scripts/sprof-ci-check $(DESTDIR)$(BINDIR)/sprof-ci-check
 	install -m 644 $(LIBSPROF) $(DESTDIR)$(LIBDIR)/libsprof.so
 	install -m 644 man/sprof-report.1 man/sprof-record.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/sprof-format.5 $(DESTDIR)$(MANDIR)/man5/
@@ -99,6 +135,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sprof-report $(DESTDIR)$(BINDIR)/sprof-record \
+		$(DESTDIR)$(BINDIR)/sprof-ci-check \
 		$(DESTDIR)$(LIBDIR)/libsprof.so $(DESTDIR)$(MANDIR)/man1/sprof-report.1 \
 		$(DESTDIR)$(MANDIR)/man1/sprof-record.1 $(DESTDIR)$(MANDIR)/man5/sprof-format.5 \
 		$(DESTDIR)$(MANDIR)/man7/libsprof.7
@@ -114,6 +151,7 @@ help:
 	@echo "  all (default)  build $(BUILD)/libsprof.so and $(BUILD)/sprof-report"
 	@echo "  demo           profile the bundled example and print its flat report"
 	@echo "  check          run the whole test suite (unit and end-to-end)"
+	@echo "  fuzz           build the libFuzzer targets (clang) and run each FUZZ_SECONDS (300)"
 	@echo "  deps           install missing Debian build dependencies"
 	@echo "  install        install under DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX))"
 	@echo "  uninstall      remove what install put there"
@@ -121,4 +159,5 @@ help:
 	@echo "  clean          remove build directories"
 	@echo "variables: PREFIX DESTDIR CC CFLAGS LDFLAGS BUILD V=1 SAN=address,undefined|thread"
 
--include $(COMMON_OBJ:.o=.d) $(COMMON_PIC_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(ANALYZER_OBJ:.o=.d)
+-include $(COMMON_OBJ:.o=.d) $(COMMON_PIC_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(ANALYZER_OBJ:.o=.d) \
+         $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/fuzz/%.d)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "output.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -61,4 +62,14 @@ struct sp_profile *cli_load(const char *cmd, int n, char **files)
 void cli_print_usage(const struct command *cmd, FILE *out)
 {
     fputs(cmd->usage, out);
+}
+
+void cli_print_totals(const struct sp_profile *p, FILE *out)
+{
+    struct sp_totals t;
+    sp_profile_totals(p, &t);
+    char a[64], b[64], c[64], d[64];
+    fprintf(out, "# %s, %s CPU, %s, %s\n", fmt_count(a, sizeof(a), t.samples, "sample"),
+            fmt_seconds(b, sizeof(b), t.weight_ns), fmt_count(c, sizeof(c), t.nprocs, "process"),
+            fmt_count(d, sizeof(d), t.nthreads, "thread"));
 }

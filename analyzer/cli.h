@@ -23,6 +23,13 @@ struct command {
 };
 
 extern const struct command cmd_info, cmd_flat, cmd_folded;
+extern const struct command cmd_tree;
+extern const struct command cmd_callgraph;
+extern const struct command cmd_json;
+extern const struct command cmd_diff;
+extern const struct command cmd_annotate;
+extern const struct command cmd_flamegraph, cmd_pprof, cmd_speedscope;
+extern const struct command cmd_baseline, cmd_check;
 
 /* Prints "sprof-report: CMD: MESSAGE" and a hint to use --help; returns
  * EXIT_USAGE for the caller to return. */
@@ -41,5 +48,9 @@ struct sp_profile *cli_load(const char *cmd, int n, char **files);
 
 /* Prints the text of the --help of cmd to out. */
 void cli_print_usage(const struct command *cmd, FILE *out);
+
+/* Prints the header line of a text report to out: "# N samples, X s CPU,
+ * P processes, T threads" over p->samples as they are (after filters). */
+void cli_print_totals(const struct sp_profile *p, FILE *out);
 
 #endif

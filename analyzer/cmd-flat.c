@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "cli.h"
+#include "filter.h"
 #include "output.h"
 #include "symbolize.h"
 
@@ -29,7 +31,6 @@ struct row {
     const char *module; /* "" for none */
     const char *where;  /* "" for none */
     uint64_t self, total, self_ns;
-    uint32_t stamp; /* last stack counted in total, + 1 */
 };
 
 struct flat {
@@ -101,32 +102,21 @@ static uint32_t row_of(struct flat *f, uint32_t fr)
     return (uint32_t)f->nrows++;
 }
 
+static uint32_t row_cb(void *ctx, uint32_t fr)
+{
+    return row_of(ctx, fr);
+}
+
 static void aggregate_stacks(struct flat *f)
 {
-    struct sp_profile *p = f->p;
-    uint64_t *cnt = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*cnt));
-    uint64_t *wt = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*wt));
-    for (size_t i = 0; i < p->nsamples; i++) {
-        cnt[p->samples[i].sym]++;
-        wt[p->samples[i].sym] += p->samples[i].weight_ns;
+    size_t n;
+    struct sp_agg *cells = sp_aggregate(f->p, row_cb, f, &n);
+    for (size_t i = 0; i < n; i++) {
+        f->rows[i].self = cells[i].self;
+        f->rows[i].total = cells[i].total;
+        f->rows[i].self_ns = cells[i].self_ns;
     }
-    for (size_t s = 0; s < p->nstacks; s++) {
-        if (!cnt[s]) continue;
-        const struct sp_stack *st = &p->stacks[s];
-        const uint32_t *fr = p->stack_frames + st->off;
-        uint32_t leaf = row_of(f, fr[st->n - 1]);
-        f->rows[leaf].self += cnt[s];
-        f->rows[leaf].self_ns += wt[s];
-        for (uint32_t i = 0; i < st->n; i++) {
-            uint32_t ri = row_of(f, fr[i]); /* may move f->rows */
-            struct row *r = &f->rows[ri];
-            if (r->stamp == s + 1) continue; /* recursion: once per stack */
-            r->stamp = (uint32_t)s + 1;
-            r->total += cnt[s];
-        }
-    }
-    free(cnt);
-    free(wt);
+    free(cells);
 }
 
 static void aggregate_threads(struct flat *f)
@@ -190,6 +180,7 @@ static const char usage_text[] =
     "  --by function|line|module|thread\n"
     "                        what a row is (default function)\n"
     "  -h, --help            this text\n"
+    FILTER_USAGE
     "\n"
     "Columns: Self, Self%, Total, Total%, Self-time (seconds), Name, [module],\n"
     "and the source file:line of the function (with --by line: the function).\n";
@@ -201,8 +192,11 @@ static int run(int argc, char **argv)
         {"limit", required_argument, NULL, 'n'},
         {"by", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
+        FILTER_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct filter_opts flt;
+    filter_init(&flt);
     struct flat f;
     memset(&f, 0, sizeof(f));
     enum sort_key sk = SORT_SELF;
@@ -211,18 +205,26 @@ static int run(int argc, char **argv)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (filter_is_option(c)) {
+            if (filter_parse(&flt, "flat", c, optarg)) goto usage;
+            continue;
+        }
         switch (c) {
         case 's':
             if (strcmp(optarg, "self") == 0)
                 sk = SORT_SELF;
             else if (strcmp(optarg, "total") == 0)
                 sk = SORT_TOTAL;
-            else
-                return cli_usage_error("flat", "--sort takes self or total, not '%s'", optarg);
+            else {
+                cli_usage_error("flat", "--sort takes self or total, not '%s'", optarg);
+                goto usage;
+            }
             break;
         case 'n':
-            if (cli_parse_uint(optarg, &limit))
-                return cli_usage_error("flat", "--limit takes a number, not '%s'", optarg);
+            if (cli_parse_uint(optarg, &limit)) {
+                cli_usage_error("flat", "--limit takes a number, not '%s'", optarg);
+                goto usage;
+            }
             break;
         case 'b':
             if (strcmp(optarg, "function") == 0)
@@ -233,22 +235,26 @@ static int run(int argc, char **argv)
                 f.by = BY_MODULE;
             else if (strcmp(optarg, "thread") == 0)
                 f.by = BY_THREAD;
-            else
-                return cli_usage_error("flat",
-                                       "--by takes function, line, module or thread, "
-                                       "not '%s'",
-                                       optarg);
+            else {
+                cli_usage_error("flat", "--by takes function, line, module or thread, not '%s'",
+                                optarg);
+                goto usage;
+            }
             break;
         case 'h':
             fputs(usage_text, stdout);
+            filter_release(&flt);
             return 0;
         default:
-            return cli_bad_option("flat", argv, c);
+            cli_bad_option("flat", argv, c);
+            goto usage;
         }
     }
     struct sp_profile *p = cli_load("flat", argc - optind, argv + optind);
-    if (!p) return EXIT_USAGE;
+    if (!p) goto usage;
     f.p = p;
+    size_t before = p->nsamples;
+    filter_apply(p, &flt);
     sp_symbolize(p);
     if (f.by == BY_THREAD)
         aggregate_threads(&f);
@@ -263,6 +269,7 @@ static int run(int argc, char **argv)
     printf("# %s, %s CPU, %s, %s\n", fmt_count(a, sizeof(a), t.samples, "sample"),
            fmt_seconds(b, sizeof(b), t.weight_ns), fmt_count(d, sizeof(d), t.nprocs, "process"),
            fmt_count(e, sizeof(e), t.nthreads, "thread"));
+    filter_print_note(&flt, before, p->nsamples, stdout);
     if (!t.samples)
         printf("# no samples: the program ran for less CPU time than one sampling period?\n");
     uint64_t truncated = 0;
@@ -283,6 +290,8 @@ static int run(int argc, char **argv)
     table_set(&tb, 5, TABLE_LEFT, 48);
     table_set(&tb, 6, TABLE_LEFT, 24);
     table_set(&tb, 7, TABLE_LEFT, 0);
+    int color = out_use_color(stdout);
+    if (color) table_style_row(&tb, SGR_BOLD);
     table_add(&tb, "Self");
     table_add(&tb, "Self%");
     table_add(&tb, "Total");
@@ -326,7 +335,11 @@ static int run(int argc, char **argv)
     free(f.rows);
     u64map_release(&f.ix);
     sp_profile_free(p);
+    filter_release(&flt);
     return 0;
+usage:
+    filter_release(&flt);
+    return EXIT_USAGE;
 }
 
 const struct command cmd_flat = {

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "filter.h"
 #include "symbolize.h"
 
 struct line {
@@ -92,7 +93,8 @@ static const char usage_text[] =
     "  --weight samples|time   count samples (default) or CPU time in ns\n"
     "  --per-thread            start each stack with the thread, 'name-tid'\n"
     "  --per-process           start each stack with the process, 'command-pid'\n"
-    "  -h, --help              this text\n";
+    "  -h, --help              this text\n"
+    FILTER_USAGE;
 
 static int run(int argc, char **argv)
 {
@@ -101,23 +103,31 @@ static int run(int argc, char **argv)
         {"per-thread", no_argument, NULL, 't'},
         {"per-process", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
+        FILTER_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct filter_opts flt;
+    filter_init(&flt);
     struct folded f;
     memset(&f, 0, sizeof(f));
     optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (filter_is_option(c)) {
+            if (filter_parse(&flt, "folded", c, optarg)) goto usage;
+            continue;
+        }
         switch (c) {
         case 'w':
             if (strcmp(optarg, "samples") == 0)
                 f.by_time = 0;
             else if (strcmp(optarg, "time") == 0)
                 f.by_time = 1;
-            else
-                return cli_usage_error("folded", "--weight takes samples or time, not '%s'",
-                                       optarg);
+            else {
+                cli_usage_error("folded", "--weight takes samples or time, not '%s'", optarg);
+                goto usage;
+            }
             break;
         case 't':
             f.per_thread = 1;
@@ -127,14 +137,17 @@ static int run(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            filter_release(&flt);
             return 0;
         default:
-            return cli_bad_option("folded", argv, c);
+            cli_bad_option("folded", argv, c);
+            goto usage;
         }
     }
     struct sp_profile *p = cli_load("folded", argc - optind, argv + optind);
-    if (!p) return EXIT_USAGE;
+    if (!p) goto usage;
     f.p = p;
+    filter_apply(p, &flt);
     sp_symbolize(p);
 
     /* Group samples by (symbolic stack, thread or process) first: far fewer
@@ -193,7 +206,11 @@ static int run(int argc, char **argv)
     idset_release(&f.ix);
     sprof_buf_release(&f.text);
     sp_profile_free(p);
+    filter_release(&flt);
     return 0;
+usage:
+    filter_release(&flt);
+    return EXIT_USAGE;
 }
 
 const struct command cmd_folded = {"folded", run, "collapsed stacks for flame graph tools",

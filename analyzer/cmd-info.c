@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "filter.h"
 #include "output.h"
 #include "symbolize.h"
 
@@ -82,7 +83,13 @@ static const char *hist_range(const uint64_t *hist, double q, char *buf, size_t 
     return buf;
 }
 
-static void print_threads(struct sp_profile *p, uint32_t proc)
+/* Samples and CPU time per thread after the filters (the whole file's
+ * without filters). */
+struct kept {
+    uint64_t *samples, *ns;
+};
+
+static void print_threads(struct sp_profile *p, uint32_t proc, const struct kept *k)
 {
     struct table t;
     table_init(&t, 6);
@@ -105,9 +112,9 @@ static void print_threads(struct sp_profile *p, uint32_t proc)
         n++;
         table_addf(&t, "%u", th->tid);
         table_add(&t, th->name[0] ? th->name : "-");
-        table_addf(&t, "%llu", (unsigned long long)th->nsamples);
-        table_add(&t, fmt_seconds(a, sizeof(a), th->weight_ns));
-        table_add(&t, fmt_percent(a, sizeof(a), th->weight_ns, pr->weight_ns));
+        table_addf(&t, "%llu", (unsigned long long)k->samples[i]);
+        table_add(&t, fmt_seconds(a, sizeof(a), k->ns[i]));
+        table_add(&t, fmt_percent(a, sizeof(a), k->ns[i], pr->weight_ns));
         table_add(&t, th->cpu_ns ? fmt_seconds(a, sizeof(a), th->cpu_ns) : "-");
     }
     field("threads", "%zu", n);
@@ -203,7 +210,8 @@ static void print_modules(struct sp_profile *p, uint32_t proc, const uint32_t *l
     free(rows);
 }
 
-static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *leafmod)
+static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *leafmod,
+                          const struct kept *kp, const struct filter_opts *flt)
 {
     const struct sp_process *pr = &p->procs[proc];
     char a[256], b[128], c[128], d[128];
@@ -264,6 +272,18 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
     else
         field("samples", "%llu in the file (no counters record)", (unsigned long long)pr->nsamples);
     field("cpu time", "%s sampled", fmt_seconds(a, sizeof(a), pr->weight_ns));
+    if (filter_active(flt)) {
+        uint64_t n = 0, ns = 0;
+        for (size_t i = 0; i < p->nthreads; i++) {
+            if (p->threads[i].proc != proc) continue;
+            n += kp->samples[i];
+            ns += kp->ns[i];
+        }
+        printf("%-12s%llu samples, %s CPU pass the filters (", "filtered", (unsigned long long)n,
+               fmt_seconds(a, sizeof(a), ns));
+        filter_describe(flt, stdout);
+        printf(")\n");
+    }
     if (pr->nsamples) {
         /* Honest rate: samples of threads whose real CPU time is known
          * (THREAD_END) per second of that time; then per second of sampled
@@ -329,7 +349,7 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
     if (pr->bad_records || pr->unknown_stack)
         field("damage", "%llu malformed records skipped, %llu samples with a missing stack",
               (unsigned long long)pr->bad_records, (unsigned long long)pr->unknown_stack);
-    print_threads(p, proc);
+    print_threads(p, proc, kp);
     print_modules(p, proc, leafmod);
     if (pr->nnotes) {
         field("notes", "%zu", pr->nnotes);
@@ -351,30 +371,50 @@ static const char usage_text[] =
     "recorder's own cost (signal handler time per sample, writer CPU),\n"
     "threads with their samples and CPU time, modules and whether their\n"
     "symbols were found, notes from the recorder, and file damage.\n"
+    "With filters, only the processes --pid selects are shown, and the\n"
+    "thread and module tables count the samples the filters keep.\n"
     "\n"
     "options:\n"
-    "  -h, --help   this text\n";
+    "  -h, --help            this text\n"
+    FILTER_USAGE;
 
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
+        FILTER_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct filter_opts flt;
+    filter_init(&flt);
     optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (filter_is_option(c)) {
+            if (filter_parse(&flt, "info", c, optarg)) goto usage;
+            continue;
+        }
         switch (c) {
         case 'h':
             fputs(usage_text, stdout);
+            filter_release(&flt);
             return 0;
         default:
-            return cli_bad_option("info", argv, c);
+            cli_bad_option("info", argv, c);
+            goto usage;
         }
     }
     struct sp_profile *p = cli_load("info", argc - optind, argv + optind);
-    if (!p) return EXIT_USAGE;
+    if (!p) goto usage;
+    filter_apply(p, &flt);
+    struct kept k;
+    k.samples = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*k.samples));
+    k.ns = xcalloc(p->nthreads ? p->nthreads : 1, sizeof(*k.ns));
+    for (size_t i = 0; i < p->nsamples; i++) {
+        k.samples[p->samples[i].thread]++;
+        k.ns[p->samples[i].thread] += p->samples[i].weight_ns;
+    }
 
     /* the module of each raw stack's leaf, at the time it was first sampled */
     uint32_t *leafmod = xmalloc((p->nraw ? p->nraw : 1) * sizeof(*leafmod));
@@ -391,9 +431,12 @@ static int run(int argc, char **argv)
     }
     free(done);
 
+    int first = 1;
     for (size_t i = 0; i < p->nprocs; i++) {
-        if (i) putchar('\n');
-        print_process(p, (uint32_t)i, leafmod);
+        if (!filter_selects_proc(&flt, p, (uint32_t)i)) continue;
+        if (!first) putchar('\n');
+        first = 0;
+        print_process(p, (uint32_t)i, leafmod, &k, &flt);
     }
     if (p->nprocs > 1) {
         struct sp_totals t;
@@ -406,8 +449,14 @@ static int run(int argc, char **argv)
               fmt_seconds(e, sizeof(e), t.weight_ns));
     }
     free(leafmod);
+    free(k.samples);
+    free(k.ns);
     sp_profile_free(p);
+    filter_release(&flt);
     return 0;
+usage:
+    filter_release(&flt);
+    return EXIT_USAGE;
 }
 
 const struct command cmd_info = {"info", run, "processes, threads, modules and recording details",

@@ -19,6 +19,16 @@ static const struct command *const commands[] = {
     &cmd_info,
     &cmd_flat,
     &cmd_folded,
+    &cmd_tree,
+    &cmd_callgraph,
+    &cmd_json,
+    &cmd_diff,
+    &cmd_annotate,
+    &cmd_flamegraph,
+    &cmd_pprof,
+    &cmd_speedscope,
+    &cmd_baseline,
+    &cmd_check,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

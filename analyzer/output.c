@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -74,7 +76,13 @@ void table_print(const struct table *t, FILE *out, const char *indent)
         size_t last = 0;
         for (size_t c = 0; c < have; c++)
             if (cells[c][0]) last = c;
+        if (!cells[last][0]) { /* an empty row: an empty line */
+            fputc('\n', out);
+            continue;
+        }
         fputs(indent ? indent : "", out);
+        const char *sgr = row < t->nrow_sgr ? t->row_sgr[row] : NULL;
+        if (sgr) fputs(sgr, out);
         size_t debt = 0; /* columns pushed right by an over-wide cell */
         for (size_t c = 0; c <= last; c++) {
             size_t cw = utf8_width(cells[c]);
@@ -87,13 +95,28 @@ void table_print(const struct table *t, FILE *out, const char *indent)
             size_t used = cw + fill;
             debt = used > w[c] ? used - w[c] : 0;
         }
+        if (sgr) fputs(SGR_RESET, out);
         fputc('\n', out);
     }
     free(w);
 }
 
+void table_style_row(struct table *t, const char *sgr)
+{
+    if (!t->ncols) return;
+    size_t row = t->ncells / t->ncols;
+    if (row >= t->nrow_sgr) {
+        size_t n = t->nrow_sgr;
+        GROW(t->row_sgr, t->nrow_sgr, row + 1);
+        for (size_t i = n; i < t->nrow_sgr; i++)
+            t->row_sgr[i] = NULL;
+    }
+    t->row_sgr[row] = sgr && sgr[0] ? sgr : NULL;
+}
+
 void table_release(struct table *t)
 {
+    free(t->row_sgr);
     for (size_t i = 0; i < t->ncells; i++)
         free(t->cells[i]);
     free(t->cells);
@@ -149,4 +172,179 @@ char *fmt_count(char *buf, size_t n, uint64_t count, const char *word)
     const char *suffix = count == 1 ? "" : (len && word[len - 1] == 's') ? "es" : "s";
     snprintf(buf, n, "%llu %s%s", (unsigned long long)count, word, suffix);
     return buf;
+}
+
+size_t utf8_seq_len(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0; /* continuation byte, overlong lead, or beyond U+10FFFF */
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+    if (cp == 0xfffe || cp == 0xffff) return 0; /* not XML characters */
+    return n;
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+void fput_xml(FILE *out, const char *s)
+{
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        size_t n = utf8_seq_len(s);
+        if (n == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
+            fputs(replacement, out);
+            s++;
+            continue;
+        }
+        switch (c) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            fwrite(s, 1, n, out);
+            break;
+        }
+        s += n;
+    }
+}
+
+void fput_json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        size_t n = utf8_seq_len(s);
+        if (n == 0) {
+            fputs("\\ufffd", out);
+            s++;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '<':
+            fputs("\\u003c", out);
+            break;
+        case '>':
+            fputs("\\u003e", out);
+            break;
+        case '&':
+            fputs("\\u0026", out);
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                fprintf(out, "\\u%04x", c);
+            else
+                fwrite(s, 1, n, out);
+            break;
+        }
+        s += n;
+    }
+    fputc('"', out);
+}
+
+/* ---- terminals ---- */
+
+int out_use_color(FILE *out)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && nc[0]) return 0;
+    return isatty(fileno(out));
+}
+
+int out_locale_utf8(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (!v || !v[0]) continue;
+        return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+    }
+    return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void progress_start(struct progress *pg, const char *what, uint64_t total)
+{
+    memset(pg, 0, sizeof(*pg));
+    pg->what = what;
+    pg->total = total;
+    pg->enabled = isatty(STDERR_FILENO);
+    if (pg->enabled) pg->t0_ns = mono_ns();
+}
+
+void progress_update(struct progress *pg, uint64_t done)
+{
+    if (!pg->enabled || (++pg->calls & 1023)) return;
+    uint64_t now = mono_ns();
+    if (now - pg->t0_ns < 1000000000u || (pg->shown && now - pg->last_ns < 100000000u)) return;
+    pg->last_ns = now;
+    pg->shown = 1;
+    if (pg->total)
+        fprintf(stderr, "\rsprof-report: %s %3.0f%% (%llu of %llu)\033[K", pg->what,
+                100.0 * (double)done / (double)pg->total, (unsigned long long)done,
+                (unsigned long long)pg->total);
+    else
+        fprintf(stderr, "\rsprof-report: %s (%llu)\033[K", pg->what, (unsigned long long)done);
+    fflush(stderr);
+}
+
+void progress_end(struct progress *pg)
+{
+    if (pg->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    pg->shown = 0;
+    pg->enabled = 0;
 }

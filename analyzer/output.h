@@ -23,6 +23,8 @@ struct table {
     size_t *maxw;
     char **cells; /* row-major, owned */
     size_t ncells, cap;
+    const char **row_sgr; /* per row, NULL for plain (see table_style_row) */
+    size_t nrow_sgr;
 };
 
 void table_init(struct table *t, size_t ncols);
@@ -49,5 +51,56 @@ char *fmt_count(char *buf, size_t n, uint64_t count, const char *word);
 
 /* Number of characters (not bytes) in a UTF-8 string. */
 size_t utf8_width(const char *s);
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when the bytes
+ * there are not one (stray continuation byte, overlong form, surrogate,
+ * beyond U+10FFFF, cut short by the end of the string). */
+size_t utf8_seq_len(const char *s);
+
+/* Escaping for the structured exports (flamegraph SVG, JSON, ...). Both
+ * write s whole; a byte that is not valid UTF-8 becomes U+FFFD, so that the
+ * output is always well-formed. */
+
+/* s as XML text or attribute value: & < > " ' as entities; control
+ * characters, which XML cannot hold, as U+FFFD. */
+void fput_xml(FILE *out, const char *s);
+/* s as a JSON string, with its quotes: " \ and control characters escaped,
+ * and < > & as \u003c \u003e \u0026, so that the string is also inert
+ * inside an HTML or XML <script> element or CDATA section. */
+void fput_json_str(FILE *out, const char *s);
+
+/* ---- terminals: colour, tree lines, progress ---- */
+
+/* Whether to colour what goes to out: out is a terminal and NO_COLOR is
+ * unset or empty (https://no-color.org). */
+int out_use_color(FILE *out);
+/* Whether the locale's character set is UTF-8 (LC_ALL, LC_CTYPE or LANG,
+ * the first one set), for box-drawing characters. */
+int out_locale_utf8(void);
+
+/* SGR sequences for table_style_row and plain printf. */
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_RESET "\033[0m"
+
+/* Prints the row being filled (the one the next table_add starts or
+ * continues) between sgr and SGR_RESET; sgr NULL or "" for none. The
+ * escape sequences do not count in the column widths. */
+void table_style_row(struct table *t, const char *sgr);
+
+/* A progress line on stderr for long work: nothing unless stderr is a
+ * terminal and the work has taken more than a second; then
+ * "sprof-report: WHAT 42% (DONE of TOTAL)" redrawn at most every 100 ms,
+ * and erased by progress_end. progress_update is cheap enough to call per
+ * item (it reads the clock every 1024 calls). */
+struct progress {
+    const char *what;
+    uint64_t total, t0_ns, last_ns;
+    unsigned calls;
+    int enabled, shown;
+};
+void progress_start(struct progress *pg, const char *what, uint64_t total);
+void progress_update(struct progress *pg, uint64_t done);
+void progress_end(struct progress *pg);
 
 #endif

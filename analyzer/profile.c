@@ -236,7 +236,9 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
     /* every frame takes at least one byte */
     if (n > SPROF_MAX_DEPTH || n > sprof_cur_left(c)) return -1;
     struct sp_profile *p = r->p;
-    GROW(p->frames, p->frames_cap, p->nframes + n);
+    /* + 1: p->frames is never NULL once a stack exists, even one of no
+     * frames, so that p->frames + off is always a valid pointer */
+    GROW(p->frames, p->frames_cap, p->nframes + n + 1);
     uint64_t *f = p->frames + p->nframes;
     for (uint64_t i = 0; i < n; i++) {
         if (i == 0) {
@@ -272,6 +274,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     if (count > sprof_cur_left(c) / 3) return -1;
     struct sp_profile *p = r->p;
     uint32_t th = thread_get(p, r->proc, tid);
+    if (!count) return 0; /* p->samples may still be NULL */
     GROW(p->samples, p->samples_cap, p->nsamples + count);
     struct sp_sample *s = p->samples + p->nsamples;
     uint64_t weight = 0, tmin = t, tmax = t;
@@ -422,19 +425,46 @@ static void index_maps(struct sp_profile *p, struct sp_process *pr)
     qsort(m, n, sizeof(*m), map_cmp);
     for (size_t i = 0; i < n; i++)
         m[i].reach = i && m[i - 1].reach > m[i].end ? m[i - 1].reach : m[i].end;
+    /* A mapping is ambiguous when another one not equivalent to it covers
+     * some of its addresses; the times of ambiguous mappings are the epoch
+     * boundaries. In linear time, as a file may hold any number of mappings
+     * of one range: looking forward, the first later mapping not equivalent
+     * to m[i] (next[i]) is the one that starts first, so it tells whether
+     * any overlaps; looking back, the highest end among earlier mappings not
+     * equivalent to m[i] is top's end, or other's when top is equivalent. */
+    uint8_t *amb = xcalloc(n, 1);
+    size_t *next = xmalloc(n * sizeof(*next));
+    next[n - 1] = n;
+    for (size_t i = n - 1; i-- > 0;)
+        next[i] = equivalent(&m[i], &m[i + 1]) ? next[i + 1] : i + 1;
+    const struct sp_mapping *top = NULL; /* the earlier mapping with the highest end */
+    uint64_t other = 0; /* the highest end of earlier mappings not equivalent to top */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = next[i];
+        if (j < n && m[j].start < m[i].end) amb[i] = amb[j] = 1;
+        if (!top) {
+            top = &m[i];
+            continue;
+        }
+        int same = equivalent(top, &m[i]);
+        if ((same ? other : top->end) > m[i].start) amb[i] = 1;
+        if (m[i].end > top->end) {
+            if (!same) other = top->end;
+            top = &m[i];
+        } else if (!same && m[i].end > other) {
+            other = m[i].end;
+        }
+    }
     uint64_t *ep = NULL;
     size_t nep = 0, cap = 0;
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = i + 1; j < n && m[j].start < m[i].end; j++) {
-            if (equivalent(&m[i], &m[j])) continue;
-            const struct sp_mapping *two[2] = {&m[i], &m[j]};
-            for (int k = 0; k < 2; k++) {
-                GROW(ep, cap, nep + 2);
-                ep[nep++] = two[k]->t_map;
-                if (two[k]->t_unmap != SP_TIME_MAX) ep[nep++] = two[k]->t_unmap;
-            }
-        }
+        if (!amb[i]) continue;
+        GROW(ep, cap, nep + 2);
+        ep[nep++] = m[i].t_map;
+        if (m[i].t_unmap != SP_TIME_MAX) ep[nep++] = m[i].t_unmap;
     }
+    free(amb);
+    free(next);
     if (!nep) return;
     qsort(ep, nep, sizeof(*ep), u64_cmp);
     size_t u = 0;
@@ -513,22 +543,18 @@ static void resolve_samples(struct rd *r)
                    pr->file, (unsigned long long)pr->unknown_stack);
 }
 
-int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t errlen)
+/* Reads the file rdr has open into p and closes rdr; as sp_profile_read. */
+static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const char *path,
+                       char *err, size_t errlen)
 {
-    struct sprof_reader rdr;
-    if (sprof_reader_open(&rdr, path)) {
-        snprintf(err, errlen, "%s", rdr.err);
-        sprof_reader_close(&rdr);
-        return -1;
-    }
     GROW(p->procs, p->procs_cap, p->nprocs + 1);
     struct sp_process *pr = &p->procs[p->nprocs];
     memset(pr, 0, sizeof(*pr));
     pr->file = strtab_intern(&p->strs, path);
-    pr->file_size = rdr.size;
-    pr->session = rdr.hdr.session;
-    pr->header_pid = rdr.hdr.pid;
-    pr->pid = rdr.hdr.pid;
+    pr->file_size = rdr->size;
+    pr->session = rdr->hdr.session;
+    pr->header_pid = rdr->hdr.pid;
+    pr->pid = rdr->hdr.pid;
     pr->comm = "";
     pr->map_first = (uint32_t)p->nmaps;
     if (p->nprocs && pr->session != p->procs[0].session && !p->warned_session) {
@@ -545,7 +571,7 @@ int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t er
     p->nprocs++;
 
     struct sprof_cur chunk;
-    while (sprof_reader_next(&rdr, &chunk) == 1) {
+    while (sprof_reader_next(rdr, &chunk) == 1) {
         while (sprof_cur_left(&chunk)) {
             unsigned type;
             struct sprof_cur body;
@@ -557,11 +583,11 @@ int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t er
         }
     }
     pr = rd_proc(&r);
-    pr->chunks_ok = rdr.chunks_ok;
-    pr->chunks_bad = rdr.chunks_bad;
-    pr->bytes_skipped = rdr.bytes_skipped;
-    pr->truncated = rdr.truncated;
-    sprof_reader_close(&rdr);
+    pr->chunks_ok = rdr->chunks_ok;
+    pr->chunks_bad = rdr->chunks_bad;
+    pr->bytes_skipped = rdr->bytes_skipped;
+    pr->truncated = rdr->truncated;
+    sprof_reader_close(rdr);
 
     if (!pr->chunks_ok) {
         if (pr->chunks_bad || pr->truncated)
@@ -581,6 +607,29 @@ int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t er
     u64map_release(&r.stack_ids);
     u64map_release(&r.live_maps);
     return 0;
+}
+
+int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t errlen)
+{
+    struct sprof_reader rdr;
+    if (sprof_reader_open(&rdr, path)) {
+        snprintf(err, errlen, "%s", rdr.err);
+        sprof_reader_close(&rdr);
+        return -1;
+    }
+    return read_opened(p, &rdr, path, err, errlen);
+}
+
+int sp_profile_read_mem(struct sp_profile *p, const char *name, const void *data, size_t size,
+                        char *err, size_t errlen)
+{
+    struct sprof_reader rdr;
+    if (sprof_reader_open_mem(&rdr, name, data, size)) {
+        snprintf(err, errlen, "%s", rdr.err);
+        sprof_reader_close(&rdr);
+        return -1;
+    }
+    return read_opened(p, &rdr, name, err, errlen);
 }
 
 void sp_profile_totals(const struct sp_profile *p, struct sp_totals *t)

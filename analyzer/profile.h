@@ -157,6 +157,8 @@ struct sp_frame {
     uint32_t func;
     const char *file; /* "" when unknown */
     uint32_t line;
+    uint32_t inlined; /* 1: an inlined call (DW_TAG_inlined_subroutine) inside the
+                         frame before it in a stack, not a real call */
 };
 
 struct sp_stack {
@@ -208,6 +210,10 @@ void sp_profile_free(struct sp_profile *p);
  * is salvaged with warnings on stderr), or -1 with a one-line message naming
  * the file in err (missing, not a profile, newer version, nothing intact). */
 int sp_profile_read(struct sp_profile *p, const char *path, char *err, size_t errlen);
+/* The same over size bytes at data, which the caller owns (the model keeps
+ * copies); name stands for the file in messages. For the fuzzers. */
+int sp_profile_read_mem(struct sp_profile *p, const char *name, const void *data, size_t size,
+                        char *err, size_t errlen);
 
 /* Totals over p->samples (what reports call the filtered total). */
 struct sp_totals {

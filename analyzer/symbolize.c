@@ -16,6 +16,7 @@
 
 #include "demangle.h"
 #include "log.h"
+#include "output.h"
 
 struct load_seg {
     uint64_t vaddr, offset, filesz;
@@ -208,18 +209,19 @@ static uint32_t func_intern(struct sp_symbolizer *s, const char *name, const cha
 }
 
 static uint32_t frame_intern(struct sp_symbolizer *s, uint32_t func, const char *file,
-                             uint32_t line)
+                             uint32_t line, uint32_t inlined)
 {
     struct sp_profile *p = s->p;
-    uint64_t h = hash_mix(hash_mix(hash_u64(func), (uintptr_t)file), line);
+    uint64_t h = hash_mix(hash_mix(hash_u64(func), (uintptr_t)file), (uint64_t)line << 1 | inlined);
     size_t pos;
     for (uint32_t id = idset_first(&s->frame_ix, h, &pos); id != IDSET_NONE;
          id = idset_next(&s->frame_ix, h, &pos)) {
         const struct sp_frame *f = &p->sframes[id];
-        if (f->func == func && f->file == file && f->line == line) return id;
+        if (f->func == func && f->file == file && f->line == line && f->inlined == inlined)
+            return id;
     }
     GROW(p->sframes, p->sframes_cap, p->nsframes + 1);
-    p->sframes[p->nsframes] = (struct sp_frame){func, file, line};
+    p->sframes[p->nsframes] = (struct sp_frame){func, file, line, inlined};
     idset_insert(&s->frame_ix, h, (uint32_t)p->nsframes);
     return (uint32_t)p->nsframes++;
 }
@@ -252,7 +254,7 @@ static uint32_t stack_intern(struct sp_symbolizer *s, const uint32_t *f, size_t 
 static uint32_t named_frame(struct sp_symbolizer *s, const char *name, const char *module)
 {
     const char *e = strtab_intern(&s->p->strs, "");
-    return frame_intern(s, func_intern(s, strtab_intern(&s->p->strs, name), module, e, 0), e, 0);
+    return frame_intern(s, func_intern(s, intern_clean(s->p, name), module, e, 0), e, 0, 0);
 }
 
 static void push_inl(struct sp_symbolizer *s, uint32_t frame)
@@ -465,6 +467,49 @@ static const char *die_name(struct sp_profile *p, Dwarf_Die *d)
     return ln ? intern_clean(p, ln) : NULL;
 }
 
+/* A source path as the reports show it: absolute when DWARF gives it
+ * relative to the compilation directory comp_dir ("src/a.c" compiled in
+ * "/home/me/prog" is "/home/me/prog/src/a.c"), with "." and ".." segments
+ * folded; interned, "" for NULL. */
+static const char *src_path(struct sp_profile *p, const char *comp_dir, const char *f)
+{
+    if (!f || !f[0]) return strtab_intern(&p->strs, "");
+    if (f[0] == '/' || !comp_dir || comp_dir[0] != '/') return intern_clean(p, f);
+    char *full = xasprintf("%s/%s", comp_dir, f);
+    /* fold segments in place: "/a/./b/../c" -> "/a/c" */
+    char *w = full;
+    for (const char *r = full; *r;) {
+        while (*r == '/')
+            r++;
+        const char *e = strchr(r, '/');
+        size_t n = e ? (size_t)(e - r) : strlen(r);
+        if (n == 0) break;
+        if (n == 2 && r[0] == '.' && r[1] == '.') { /* back to the last '/' */
+            while (w > full && *--w != '/')
+                continue;
+        } else if (n != 1 || r[0] != '.') {
+            *w++ = '/';
+            memmove(w, r, n);
+            w += n;
+        }
+        r += n;
+    }
+    if (w == full) *w++ = '/';
+    *w = 0;
+    const char *res = intern_clean(p, full);
+    free(full);
+    return res;
+}
+
+/* The compilation directory of the CU of d, or NULL. */
+static const char *comp_dir_of(Dwarf_Die *d)
+{
+    Dwarf_Die cu;
+    Dwarf_Attribute at;
+    if (!dwarf_diecu(d, &cu, NULL, NULL)) return NULL;
+    return dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+}
+
 static const char *call_file(struct sp_profile *p, Dwarf_Die *d)
 {
     Dwarf_Attribute at;
@@ -477,7 +522,8 @@ static const char *call_file(struct sp_profile *p, Dwarf_Die *d)
         idx >= nfiles)
         return strtab_intern(&p->strs, "");
     const char *f = dwarf_filesrc(files, idx, NULL, NULL);
-    return intern_clean(p, f ? f : "");
+    Dwarf_Attribute cd;
+    return src_path(p, dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &cd)), f);
 }
 
 static uint32_t call_line(Dwarf_Die *d)
@@ -528,10 +574,10 @@ static void build_syms(struct symmod *sm)
             i && sm->syms[i - 1].reach > sm->syms[i].hi ? sm->syms[i - 1].reach : sm->syms[i].hi;
 }
 
-/* The name of the ELF symbol covering a, or NULL: never the nearest symbol
- * below a. Where symbols nest, the innermost wins; among aliases at one
- * address, a global function. */
-static const char *elf_name(struct sp_profile *p, struct symmod *sm, Dwarf_Addr a)
+/* The ELF symbol covering a, or NULL: never the nearest symbol below a.
+ * Where symbols nest, the innermost wins; among aliases at one address, a
+ * global function. */
+static struct esym *elf_sym(struct symmod *sm, Dwarf_Addr a)
 {
     if (!sm->syms_built) build_syms(sm);
     size_t lo = 0, hi = sm->nsyms;
@@ -549,6 +595,13 @@ static const char *elf_name(struct sp_profile *p, struct symmod *sm, Dwarf_Addr 
         if (best && best->lo != e->lo) break; /* aliases of the innermost only */
         best = e;                             /* sorted best-first: keep the earliest */
     }
+    return best;
+}
+
+/* The name of the ELF symbol covering a (see elf_sym), or NULL. */
+static const char *elf_name(struct sp_profile *p, struct symmod *sm, Dwarf_Addr a)
+{
+    struct esym *best = elf_sym(sm, a);
     if (!best) return NULL;
     if (!best->name) {
         /* "name@VERSION" and "name@@VERSION" of versioned symbols: the name */
@@ -674,7 +727,8 @@ static void resolve_scope(struct sp_symbolizer *s, const char *mod, struct scope
         const char *df = dwarf_decl_file(&sc->die);
         int dl = 0;
         if (dwarf_decl_line(&sc->die, &dl) != 0 || dl < 0) dl = 0;
-        sc->func = func_intern(s, name, mod, df ? intern_clean(p, df) : none, (uint32_t)dl);
+        sc->func = func_intern(s, name, mod, df ? src_path(p, comp_dir_of(&sc->die), df) : none,
+                               (uint32_t)dl);
     }
     if (!sc->is_sub) {
         sc->call_file = call_file(p, &sc->die);
@@ -699,7 +753,7 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
         int l = 0;
         const char *f = dwfl_lineinfo(ln, NULL, &l, NULL, NULL, NULL);
         if (f && l > 0) {
-            cur_file = intern_clean(p, f);
+            cur_file = src_path(p, dwfl_line_comp_dir(ln), f);
             cur_line = (uint32_t)l;
         }
     }
@@ -719,7 +773,7 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
                 if (!name) break;
                 fn = func_intern(s, name, mod, none, 0);
             }
-            push_inl(s, frame_intern(s, fn, cur_file, cur_line));
+            push_inl(s, frame_intern(s, fn, cur_file, cur_line, !sc->is_sub));
             if (sc->is_sub) return;
             cur_file = sc->call_file;
             cur_line = sc->call_line;
@@ -733,7 +787,7 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
         snprintf(buf, sizeof(buf), "%s+0x%llx", mod, (unsigned long long)rel);
         name = intern_clean(p, buf);
     }
-    push_inl(s, frame_intern(s, func_intern(s, name, mod, none, 0), cur_file, cur_line));
+    push_inl(s, frame_intern(s, func_intern(s, name, mod, none, 0), cur_file, cur_line, 0));
 }
 
 /* Appends to s->tmp the frames of address addr (raw frame index i) of
@@ -820,11 +874,44 @@ size_t sp_symbolize_addr(struct sp_profile *p, uint32_t proc, uint64_t addr, int
     return s->ntmp;
 }
 
+int sp_symbolize_locate(struct sp_profile *p, uint32_t proc, uint64_t addr, uint64_t t,
+                        struct sp_addr_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->module = SP_NONE;
+    struct sp_symbolizer *s = ready(p);
+    const struct sp_mapping *m = sp_profile_find_map(p, proc, addr, t);
+    if (!m || m->module == SP_NONE) return -1;
+    out->module = m->module;
+    struct symmod *sm = load(s, m->module);
+    if (p->modules[m->module].kind == SP_MOD_VDSO) {
+        out->rel = addr - (m->load_bias ? m->load_bias : m->start);
+    } else {
+        uint64_t bias = sm ? fix_bias(sm, m) : m->load_bias;
+        if (!sm && !bias) {
+            out->rel = addr - m->start + m->offset;
+            out->file_offset = 1;
+            return 0;
+        }
+        out->rel = addr - bias;
+    }
+    if (!sm) return 0;
+    const struct esym *e = elf_sym(sm, out->rel + sm->dwfl_bias);
+    if (e && e->lo >= sm->dwfl_bias) {
+        out->has_sym = 1;
+        out->sym_start = e->lo - sm->dwfl_bias;
+    }
+    return 0;
+}
+
 void sp_symbolize(struct sp_profile *p)
 {
     if (p->symbolized) return;
     struct sp_symbolizer *s = ready(p);
+    struct progress pg;
+    progress_start(&pg, "symbolizing samples", p->nsamples);
     for (size_t i = 0; i < p->nsamples; i++) {
+        progress_update(&pg, i);
         struct sp_sample *sa = &p->samples[i];
         if (sa->stack == SP_NONE) {
             sa->sym = s->s_missing;
@@ -845,6 +932,7 @@ void sp_symbolize(struct sp_profile *p)
         }
         sa->sym = (uint32_t)*v;
     }
+    progress_end(&pg);
     p->symbolized = 1;
 }
 

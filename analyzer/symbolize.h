@@ -41,6 +41,22 @@ void sp_symbolize(struct sp_profile *p);
 size_t sp_symbolize_addr(struct sp_profile *p, uint32_t proc, uint64_t addr, int is_return,
                          uint64_t t, uint32_t *out, size_t max);
 
+/* Where address addr of process proc at time t lies, for per-address
+ * reports (annotate): the module (SP_NONE when none), the address in the
+ * module's ELF terms (rel: the ELF virtual address, or the file offset when
+ * file_offset is set because the module could not be read), and the start
+ * of the ELF symbol covering it (has_sym). Returns 0, or -1 when no module
+ * holds addr. */
+struct sp_addr_info {
+    uint32_t module;
+    uint64_t rel;
+    int file_offset;
+    int has_sym;
+    uint64_t sym_start;
+};
+int sp_symbolize_locate(struct sp_profile *p, uint32_t proc, uint64_t addr, uint64_t t,
+                        struct sp_addr_info *out);
+
 /* Frees a symbolizer; accepts NULL. sp_profile_free calls it. */
 void sp_symbolizer_free(struct sp_symbolizer *s);
 

@@ -73,7 +73,8 @@ static void record(struct sprof_thread *t, void *uc, uint64_t t0)
 
     /* Unwind straight into the ring, after the entry header. */
     unsigned flags = 0;
-    unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags);
+    unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags,
+                              t0 + sprof.walk_budget_ns);
     if (flags & SPROF_STACK_TRUNCATED) atomic_fetch_add_explicit(&t->truncated, 1, memory_order_relaxed);
     t->ring[head & RING_MASK] = RING_ENTRY_MAGIC << 48 | (uint64_t)flags << 32 | n;
     t->ring[(head + 1) & RING_MASK] = t0;

@@ -292,6 +292,7 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.start_ns = sprof_now();
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
+    sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
 
     void *m = mmap(NULL, FD_TABLE_SIZE * sizeof(void *), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

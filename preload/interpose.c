@@ -10,12 +10,14 @@
  *                    is not interposed: glibc looks up the library using the
  *                    caller's RUNPATH, which a wrapper would change; the
  *                    writer notices new objects within 100 ms instead)
+ *   dl_iterate_phdr  marks the thread as holding the loader's lock (unwind.c)
  *   sigaction, signal, setitimer
  *                    the program keeps its signals (signals.c)
  * fork needs no wrapper: pthread_atfork handlers (init.c) do the work.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +169,9 @@ EXPORT int execle(const char *path, const char *arg, ...)
 EXPORT int dlclose(void *handle)
 {
     REAL(dlclose);
+    sprof_in_loader++;
     int r = real_dlclose(handle);
+    sprof_in_loader--;
     if (sprof_active()) {
         uint64_t now = sprof_now();
         sprof_writer_maps_changed(now, now);
@@ -201,4 +205,15 @@ EXPORT int setitimer(__itimer_which_t which, const struct itimerval *v, struct i
     if (which == ITIMER_PROF && v && (v->it_value.tv_sec || v->it_value.tv_usec))
         sprof_program_uses_itimer_prof();
     return real_setitimer(which, v, old);
+}
+
+/* Marks the thread as holding the loader's lock while it iterates, for the
+ * handler (unwind.c); libunwind's own calls come through here too. */
+EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    REAL(dl_iterate_phdr);
+    sprof_in_loader++;
+    int r = real_dl_iterate_phdr(cb, data);
+    sprof_in_loader--;
+    return r;
 }

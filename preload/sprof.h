@@ -94,6 +94,7 @@ struct sprof_state {
     _Atomic int running;  /* the handler records only while set */
     int backend;          /* enum sprof_backend in use */
     uint64_t period_ns;
+    uint64_t walk_budget_ns; /* longest stack walk: a fifth of the period */
     pid_t pid;
     pid_t ppid;
     int is_top;           /* writes exactly SPROF_OUTPUT */
@@ -132,11 +133,13 @@ static inline uint64_t sprof_clock_ns(clockid_t c)
 void sprof_handler(int sig, siginfo_t *si, void *uc) SPROF_HIDDEN;
 
 /* unwind.c: walks the interrupted stack, storing at most max frames at
- * ring[(pos + i) & RING_MASK]; returns the number of frames and sets *flags
- * (SPROF_STACK_*). Signal context only. */
+ * ring[(pos + i) & RING_MASK], and stopping (truncated) once
+ * CLOCK_MONOTONIC passes deadline; returns the number of frames and sets
+ * *flags (SPROF_STACK_*). Signal context only. */
 unsigned sprof_unwind(struct sprof_thread *t, void *ucontext, uint64_t *ring, uint64_t pos,
-                      unsigned max, unsigned *flags) SPROF_HIDDEN;
+                      unsigned max, unsigned *flags, uint64_t deadline) SPROF_HIDDEN;
 void sprof_unwind_init(void) SPROF_HIDDEN;
+extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* timer.c */
 int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */

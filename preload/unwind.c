@@ -7,9 +7,28 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <link.h>
 #include <ucontext.h>
 
 #include "sprof.h"
+
+/* Set while this thread is inside dl_iterate_phdr or dlclose (interpose.c):
+ * the loader's lock may be held. */
+__thread int sprof_in_loader __attribute__((tls_model("initial-exec")));
+
+/* libunwind finds unwind tables with dl_iterate_phdr, which takes the
+ * loader's lock, and it holds a lock of its own while it does. A thread
+ * interrupted while it holds the loader's lock (in dlopen, dlclose or
+ * dl_iterate_phdr) would then wait for libunwind's lock, held by another
+ * thread's handler that waits for the loader's lock: both hang. So while
+ * the loader changes its list (r_state, which glibc sets before it takes
+ * the lock to add or remove an object, and resets after), and while this
+ * thread itself iterates the loader's list, the DWARF walk is skipped and
+ * only the interrupted instruction is recorded. */
+static int loader_busy(void)
+{
+    return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
+}
 
 void sprof_unwind_init(void)
 {
@@ -25,13 +44,26 @@ void sprof_unwind_init(void)
     }
 }
 
+/* A walk may take at most this long: a deep stack must not let the handler
+ * eat the CPU time it is sampling (its own time counts toward the next
+ * sample, so an unbounded walk can starve the program). The walk stops,
+ * marked truncated, once the budget is spent; the clock is read every
+ * BUDGET_EVERY frames. */
+#define BUDGET_EVERY 32u
+
+static int over_budget(uint64_t deadline)
+{
+    return sprof_now() > deadline;
+}
+
 static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
-                             unsigned *flags)
+                             unsigned *flags, uint64_t deadline)
 {
     unw_cursor_t c;
     /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
      * registers, marked as a signal frame so the first IP is exact. */
-    if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+    if (loader_busy() ||
+        unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
@@ -42,7 +74,7 @@ static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned ma
         unw_word_t ip;
         if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
         ring[(pos + n) & RING_MASK] = ip;
-        if (++n == max) {
+        if (++n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
             if (unw_step(&c) > 0) *flags |= SPROF_STACK_TRUNCATED;
             break;
         }
@@ -56,7 +88,7 @@ static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned ma
 }
 
 static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
-                          unsigned max, unsigned *flags)
+                          unsigned max, unsigned *flags, uint64_t deadline)
 {
     ucontext_t *u = uc;
     uintptr_t pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
@@ -75,7 +107,7 @@ static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint
     }
     /* Each frame: [fp] = caller's fp, [fp + 8] = return address. Frames
      * move strictly up the stack and stay inside [sp, hi). */
-    while (n < max) {
+    while (n < max && !(n % BUDGET_EVERY == 0 && over_budget(deadline))) {
         if (fp < sp || fp > hi - 16 || (fp & 7)) {
             if (fp != 0) *flags |= SPROF_STACK_BROKEN;
             return n;
@@ -96,8 +128,8 @@ static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint
 }
 
 unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
-                      unsigned max, unsigned *flags)
+                      unsigned max, unsigned *flags, uint64_t deadline)
 {
-    if (sprof.cfg.unwinder == UNWIND_FP) return unwind_fp(t, uc, ring, pos, max, flags);
-    return unwind_dwarf(uc, ring, pos, max, flags);
+    if (sprof.cfg.unwinder == UNWIND_FP) return unwind_fp(t, uc, ring, pos, max, flags, deadline);
+    return unwind_dwarf(uc, ring, pos, max, flags, deadline);
 }

@@ -1,7 +1,20 @@
 #!/bin/sh
 # Installs the Debian packages sprof needs to build and test, when missing.
-# Usage: scripts/install-deps.sh [--check]   (--check: only report, exit 1 if missing)
+# Usage: scripts/install-deps.sh [--check] [--tests]
+#   --check  only report what is missing, exit 1 if anything is
+#   --tests  also the packages only the test suite uses: g++ (a C++ test
+#            program), chromium (the flamegraph's browser test) and
+#            golang-go (go tool pprof reads the pprof export back)
 set -eu
+
+check=0 tests=0
+for arg in "$@"; do
+    case $arg in
+    --check) check=1 ;;
+    --tests) tests=1 ;;
+    *) echo "usage: $0 [--check] [--tests]" >&2; exit 2 ;;
+    esac
+done
 
 need_pkgs=""
 missing() { need_pkgs="$need_pkgs $1"; }
@@ -16,11 +29,16 @@ done
 command -v cc >/dev/null 2>&1 || missing gcc
 command -v make >/dev/null 2>&1 || missing make
 command -v python3 >/dev/null 2>&1 || missing python3
+if [ "$tests" -eq 1 ]; then
+    command -v g++ >/dev/null 2>&1 || missing g++
+    [ -x /usr/bin/chromium ] || missing chromium
+    command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing golang-go
+fi
 
 if [ -z "$need_pkgs" ]; then
     exit 0
 fi
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" -eq 1 ]; then
     echo "sprof: missing Debian packages:$need_pkgs" >&2
     exit 1
 fi

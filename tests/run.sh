@@ -166,6 +166,9 @@ build_progs() {
             -o "$BIN/libhot.so"
         build handler-guard $CC -O2 -fPIC -shared "$SRC/tests/progs/handler-guard.c" \
             -o "$BIN/handler-guard.so"
+        build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
+            -o "$BIN/hostile-code"
+        build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
         # stripme keeps its functions in source order, so that the hot code
         # sits right after an exported function; then only .dynsym is left.
         if build stripme $CC $PROG_CFLAGS -fno-toplevel-reorder "$SRC/tests/progs/stripme.c" \
@@ -177,6 +180,8 @@ build_progs() {
         if command -v "${CXX:-g++}" >/dev/null 2>&1; then
             build hostile "${CXX:-g++}" $PROG_CFLAGS "$SRC/tests/progs/hostile.cpp" \
                 -o "$BIN/hostile"
+            build throw-dlopen "${CXX:-g++}" $PROG_CFLAGS -pthread \
+                "$SRC/tests/progs/throw-dlopen.cpp" -o "$BIN/throw-dlopen" -ldl
         fi
     }
 }

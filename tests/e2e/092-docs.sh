@@ -24,6 +24,45 @@ done
 for o in info flat folded --sort --limit --by --weight --per-thread --per-process; do
     grep -q -- "$o" sprof-report.1.txt || fail "man/sprof-report.1 does not document $o"
 done
+# the views of issue 3 and the filters every report takes: man page, README, --help
+for o in tree callgraph diff json annotate --min-percent --inverted --ascii --no-tree \
+    --source-dir --addresses --pid --tid --time --focus --hide --no-inline --max-depth \
+    sprof-report/1 NO_COLOR; do
+    grep -q -- "$o" sprof-report.1.txt || fail "man/sprof-report.1 does not document $o"
+    grep -q -- "$o" "$SRC/README.md" || fail "README.md does not mention $o"
+done
+for c in info flat folded tree callgraph diff json annotate; do
+    "$REPORT" help "$c" >help.txt || fail "sprof-report help $c failed"
+    for o in --pid --tid --time --focus --hide --no-inline --max-depth; do
+        grep -q -- "$o" help.txt || fail "sprof-report help $c does not list the filter $o"
+    done
+done
+# the flame graph and the exports: man page, README, --help
+for o in flamegraph pprof speedscope --title --width --minwidth --colors --diff; do
+    grep -q -- "$o" sprof-report.1.txt || fail "man/sprof-report.1 does not document $o"
+    grep -q -- "$o" "$SRC/README.md" || fail "README.md does not mention $o"
+done
+grep -q -- "--output" sprof-report.1.txt || fail "man/sprof-report.1 does not document --output"
+for c in flamegraph pprof speedscope; do
+    "$REPORT" help "$c" >help.txt || fail "sprof-report help $c failed"
+    for o in --output --pid --tid --time --focus --hide --no-inline --max-depth; do
+        grep -q -- "$o" help.txt || fail "sprof-report help $c does not list $o"
+    done
+done
+# the regression gate (issue 4): man page, README, --help
+for o in baseline check --baseline --threshold --alpha --min-share --metric --format --update \
+    junit sprof-ci-check 'REGRESSION CHECKS' 'BASELINE FILES' Welch Holm; do
+    grep -q -- "$o" sprof-report.1.txt || fail "man/sprof-report.1 does not document $o"
+done
+for o in 'Regression checks in CI' sprof-ci-check 'sprof-report baseline' 'sprof-report check'; do
+    grep -q -- "$o" "$SRC/README.md" || fail "README.md does not mention $o"
+done
+for c in baseline check; do
+    "$REPORT" help "$c" >help.txt || fail "sprof-report help $c failed"
+    for o in --pid --tid --time --focus --hide --no-inline --max-depth; do
+        grep -q -- "$o" help.txt || fail "sprof-report help $c does not list the filter $o"
+    done
+done
 for o in -o -F -q -h; do
     grep -q -- "$o" sprof-record.1.txt || fail "man/sprof-record.1 does not document $o"
 done

@@ -143,3 +143,82 @@ files_of() {
     done
     return 0
 }
+
+# golden NAME FILE: FILE must be byte for byte tests/golden/NAME (the diff
+# goes to the log). SPROF_TEST_UPDATE_GOLDEN=1 tests/run.sh CASE writes
+# FILE there instead: review the change with git diff before committing it.
+golden() {
+    local want="$SRC/tests/golden/$1"
+    if [ -n "${SPROF_TEST_UPDATE_GOLDEN:-}" ]; then
+        mkdir -p "$SRC/tests/golden"
+        cp "$2" "$want"
+        log "wrote tests/golden/$1"
+        return 0
+    fi
+    [ -e "$want" ] || fail "tests/golden/$1 is missing (SPROF_TEST_UPDATE_GOLDEN=1 writes it)"
+    diff -u "$want" "$2" || fail "$2 differs from tests/golden/$1 (the diff is in the log)"
+}
+
+# synth_profile OUT [SYNTH OPTIONS]: a profile with known stacks written by
+# tests/tools/synth (see its header: 1000 samples, main;a;b;inl_leaf 50%,
+# main;c 30% on thread "worker", main;rec;rec;rec 10%, main;core::fmt::write;
+# synth::cxx_like(int) 10%, 1.001001 ms per sample). Skips the case when
+# synth was not built.
+synth_profile() {
+    [ -x "$BIN/synth" ] || skip "tests/tools/synth was not built"
+    "$BIN/synth" "$@" || fail "synth $* failed"
+}
+
+# The frames above main in a synth profile (the C library's start code,
+# named differently by each libc version and by whether its debug symbols
+# are installed): --hide "$ABOVE_MAIN" makes reports of synth portable.
+ABOVE_MAIN='^(_start|__libc_start|libc[.-])'
+
+# have_test_tool WHAT COMMAND...: whether one of the COMMANDs (names or
+# paths) of a tool only the tests use is installed (scripts/install-deps.sh
+# --tests installs them); the first one found is in $TEST_TOOL. Without it
+# the case fails when SPROF_TEST_REQUIRE_TOOLS=1 (.ci/run sets it: there
+# every check runs), else the caller skips what needs it.
+have_test_tool() {
+    local what=$1 c
+    shift
+    for c in "$@"; do
+        if [ -x "$c" ] || command -v "$c" >/dev/null 2>&1; then
+            TEST_TOOL=$(command -v "$c")
+            return 0
+        fi
+    done
+    if [ "${SPROF_TEST_REQUIRE_TOOLS:-}" = 1 ]; then
+        fail "$what is not installed (scripts/install-deps.sh --tests installs it)"
+    fi
+    log "no $what: the checks that need it are skipped"
+    return 1
+}
+
+# need_test_tool WHAT COMMAND...: have_test_tool, or the case is skipped.
+need_test_tool() {
+    have_test_tool "$@" || skip "$1 is not installed (scripts/install-deps.sh --tests installs it)"
+}
+
+# go_pprof ARGS...: go tool pprof, offline, with its home and caches in the
+# case's directory.
+go_pprof() {
+    local d=$CASE_DIR/.go
+    mkdir -p "$d/home" "$d/path" "$d/cache" "$d/tmp"
+    HOME=$d/home GOPATH=$d/path GOCACHE=$d/cache GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
+        GOTELEMETRY=off PPROF_TMPDIR=$d/tmp go tool pprof "$@"
+}
+
+# pycheck SCRIPT ARGS...: runs tests/lib/SCRIPT (flamegraph.py, exports.py);
+# its line "SCRIPT: REASON" fails the case with REASON. Output goes to the
+# log.
+pycheck() {
+    local script=$1 out msg rc=0
+    shift
+    out=$("$PY" "$SRC/tests/lib/$script" "$@" 2>&1) || rc=$?
+    printf '%s\n' "$out"
+    if [ "$rc" -ne 0 ]; then
+        msg=$(printf '%s\n' "$out" | grep -m1 "^$script:" | sed "s/^$script: //")
+        fail "${msg:-$script exited with status $rc}"
+    fi
+}

@@ -10,6 +10,7 @@
  *
  * usage: synth OUT [--samples N] [--session N] [--pid N] [--zero-bias]
  *              [--churn] [--per-chunk N] [--random N] [--vdso]
+ *              [--weights B,C,REC,MANGLED] [--thread-name NAME]
  *
  * Known shares by construction (of N samples, default 1000):
  *   main;a;b;inl_leaf   50%   (inl_leaf is inlined into b)
@@ -17,6 +18,12 @@
  *   main;rec;rec;rec    10%   (recursion: rec's total is 10%, not 30%)
  *   main;rust_like;cxx_like 10%  (mangled names: synth::cxx_like(int),
  *                                 core::fmt::write, when built without -g)
+ * --weights changes those shares: each cycle of B+C+REC+MANGLED samples
+ * (default 5,3,1,1) gives B to main;a;b;inl_leaf, C to main;c (thread
+ * "worker"), REC to the recursion and MANGLED to the mangled names; a 0
+ * leaves that stack out, for diffs with functions that appear or vanish.
+ * --thread-name names the second thread NAME instead of "worker" (any
+ * bytes: escaping tests).
  * --churn adds 100 samples in a range that holds libz at first and libzstd
  * after an unmap: 50 in zlibVersion, then 30 in ZSTD_versionNumber and 20 at
  * zlibVersion's old address, which must not be named zlibVersion.
@@ -293,6 +300,10 @@ static int lib_info(const char *soname, const char *fn, struct lib *l)
     return 0;
 }
 
+/* which stack each sample of a cycle takes: 5 b, 3 c, 1 rec, 1 mangled */
+static uint32_t pattern[1000] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 3};
+static unsigned npattern = 10;
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -304,6 +315,7 @@ int main(int argc, char **argv)
     unsigned long long nsamples = 1000, session = 0x5e55, per_chunk = 50000;
     unsigned long pid = (unsigned long)getpid();
     int zero_bias = 0, churn = 0, vdso = 0;
+    const char *thread2 = "worker";
     unsigned long long nrandom = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
@@ -322,6 +334,21 @@ int main(int argc, char **argv)
             vdso = 1;
         else if (strcmp(argv[i], "--churn") == 0)
             churn = 1;
+        else if (strcmp(argv[i], "--thread-name") == 0 && i + 1 < argc)
+            thread2 = argv[++i];
+        else if (strcmp(argv[i], "--weights") == 0 && i + 1 < argc) {
+            unsigned w[4];
+            char extra;
+            if (sscanf(argv[++i], "%u,%u,%u,%u%c", &w[0], &w[1], &w[2], &w[3], &extra) != 4 ||
+                w[0] + w[1] + w[2] + w[3] == 0 || w[0] + w[1] + w[2] + w[3] > 1000) {
+                fprintf(stderr, "synth: --weights takes B,C,REC,MANGLED\n");
+                return 2;
+            }
+            npattern = 0;
+            for (uint32_t id = 0; id < 4; id++)
+                for (unsigned k = 0; k < w[id]; k++)
+                    pattern[npattern++] = id;
+        }
         else {
             fprintf(stderr, "synth: bad argument '%s'\n", argv[i]);
             return 2;
@@ -387,7 +414,7 @@ int main(int argc, char **argv)
     put_rec(SPROF_REC_THREAD);
     sprof_buf_put_uvarint(&rec_body, tid2);
     sprof_buf_put_uvarint(&rec_body, t0);
-    sprof_buf_put_str(&rec_body, "worker");
+    sprof_buf_put_str(&rec_body, thread2);
     put_rec(SPROF_REC_THREAD);
 
     put_maps(t0, zero_bias);
@@ -412,8 +439,7 @@ int main(int argc, char **argv)
     }
     flush_chunk();
 
-    /* samples: every 10 in a row go 5 b, 3 c, 1 rec, 1 mangled */
-    static const uint32_t pattern[10] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 3};
+    /* samples: every npattern in a row go by pattern (--weights) */
     uint64_t period = 1001001, t = t0 + 1000000;
     unsigned long long done = 0;
     struct sprof_buf main_s, work_s;
@@ -425,7 +451,7 @@ int main(int argc, char **argv)
         sprof_buf_reset(&main_s);
         sprof_buf_reset(&work_s);
         for (unsigned long long i = 0; i < n; i++, t += period) {
-            uint32_t id = pattern[(done + i) % 10];
+            uint32_t id = pattern[(done + i) % npattern];
             if (nrandom) {
                 /* skewed: low ids are hot */
                 rng = rng * 6364136223846793005ull + 1442695040888963407ull;

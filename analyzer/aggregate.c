@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#include "aggregate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sp_agg *sp_aggregate(const struct sp_profile *p, sp_agg_row_fn row_of, void *ctx,
+                            size_t *nrows)
+{
+    /* samples and weight per symbolic stack first: a stack is walked once */
+    uint64_t *cnt = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*cnt));
+    uint64_t *wt = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*wt));
+    for (size_t i = 0; i < p->nsamples; i++) {
+        uint32_t s = p->samples[i].sym;
+        if (s >= p->nstacks) continue; /* not symbolized */
+        cnt[s]++;
+        wt[s] += p->samples[i].weight_ns;
+    }
+    struct sp_agg *rows = NULL;
+    uint32_t *stamp = NULL; /* per row: the last stack counted in total, + 1 */
+    size_t n = 0, cap = 0, stamp_cap = 0;
+    for (size_t s = 0; s < p->nstacks; s++) {
+        const struct sp_stack *st = &p->stacks[s];
+        if (!cnt[s] || !st->n) continue;
+        const uint32_t *fr = p->stack_frames + st->off;
+        for (uint32_t i = 0; i < st->n; i++) {
+            uint32_t ri = row_of(ctx, fr[i]);
+            if (ri >= n) {
+                GROW(rows, cap, (size_t)ri + 1);
+                GROW(stamp, stamp_cap, (size_t)ri + 1);
+                memset(rows + n, 0, ((size_t)ri + 1 - n) * sizeof(*rows));
+                memset(stamp + n, 0, ((size_t)ri + 1 - n) * sizeof(*stamp));
+                n = (size_t)ri + 1;
+            }
+            struct sp_agg *r = &rows[ri];
+            if (i == st->n - 1) {
+                r->self += cnt[s];
+                r->self_ns += wt[s];
+            }
+            if (stamp[ri] == s + 1) continue; /* recursion: once per stack */
+            stamp[ri] = (uint32_t)s + 1;
+            r->total += cnt[s];
+            r->total_ns += wt[s];
+        }
+    }
+    free(cnt);
+    free(wt);
+    free(stamp);
+    *nrows = n;
+    return rows;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+#include "calltree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t node_get(struct calltree *t, uint32_t parent, uint32_t func, uint32_t inlined)
+{
+    int added;
+    uint64_t *v = u64map_put(&t->ix, parent, (uint64_t)func << 1 | inlined, t->nnodes, &added);
+    if (!added) return (uint32_t)*v;
+    GROW(t->nodes, t->cap, t->nnodes + 1);
+    struct ct_node *n = &t->nodes[t->nnodes];
+    memset(n, 0, sizeof(*n));
+    n->func = func;
+    n->inlined = inlined;
+    n->parent = parent;
+    n->depth = t->nodes[parent].depth + 1;
+    if (n->depth > t->max_depth) t->max_depth = n->depth;
+    return (uint32_t)t->nnodes++;
+}
+
+struct sort_ctx {
+    const struct calltree *t;
+    const struct sp_profile *p;
+    enum calltree_order order;
+};
+
+static int by_name(const struct sort_ctx *c, const struct ct_node *x, const struct ct_node *y)
+{
+    const struct sp_func *fx = &c->p->funcs[x->func], *fy = &c->p->funcs[y->func];
+    int r = strcmp(fx->name, fy->name);
+    if (!r) r = strcmp(fx->module, fy->module);
+    if (!r) r = strcmp(fx->file, fy->file);
+    if (!r && x->inlined != y->inlined) r = x->inlined < y->inlined ? -1 : 1;
+    if (!r && x->func != y->func) r = x->func < y->func ? -1 : 1;
+    return r;
+}
+
+static int kid_cmp(const void *a, const void *b, void *arg)
+{
+    const struct sort_ctx *c = arg;
+    const struct ct_node *x = &c->t->nodes[*(const uint32_t *)a];
+    const struct ct_node *y = &c->t->nodes[*(const uint32_t *)b];
+    if (c->order == CALLTREE_BY_TOTAL && x->total != y->total) return x->total > y->total ? -1 : 1;
+    return by_name(c, x, y);
+}
+
+void calltree_build(struct calltree *t, const struct sp_profile *p, int inverted,
+                    enum calltree_order order)
+{
+    memset(t, 0, sizeof(*t));
+    t->inverted = inverted;
+    GROW(t->nodes, t->cap, 1);
+    memset(&t->nodes[0], 0, sizeof(t->nodes[0]));
+    t->nodes[0].func = SP_NONE;
+    t->nodes[0].parent = SP_NONE;
+    t->nnodes = 1;
+
+    /* samples and weight per distinct stack: the tree is walked once per
+     * stack, not once per sample */
+    size_t ns = p->nstacks ? p->nstacks : 1;
+    uint64_t *cnt = xcalloc(ns, sizeof(*cnt)), *wt = xcalloc(ns, sizeof(*wt));
+    for (size_t i = 0; i < p->nsamples; i++) {
+        cnt[p->samples[i].sym]++;
+        wt[p->samples[i].sym] += p->samples[i].weight_ns;
+    }
+    for (size_t s = 0; s < p->nstacks; s++) {
+        if (!cnt[s]) continue;
+        const struct sp_stack *st = &p->stacks[s];
+        const uint32_t *fr = p->stack_frames + st->off;
+        uint32_t node = 0;
+        t->nodes[0].total += cnt[s];
+        t->nodes[0].total_ns += wt[s];
+        for (uint32_t i = 0; i < st->n; i++) {
+            const struct sp_frame *f = &p->sframes[fr[inverted ? st->n - 1 - i : i]];
+            node = node_get(t, node, f->func, f->inlined ? 1 : 0);
+            t->nodes[node].total += cnt[s];
+            t->nodes[node].total_ns += wt[s];
+        }
+        t->nodes[node].self += cnt[s];
+        t->nodes[node].self_ns += wt[s];
+    }
+    free(cnt);
+    free(wt);
+
+    /* children grouped by parent: count, place, sort */
+    t->kids = xmalloc(t->nnodes * sizeof(*t->kids));
+    for (size_t i = 1; i < t->nnodes; i++)
+        t->nodes[t->nodes[i].parent].nkids++;
+    uint32_t at = 0;
+    for (size_t i = 0; i < t->nnodes; i++) {
+        t->nodes[i].kids = at;
+        at += t->nodes[i].nkids;
+        t->nodes[i].nkids = 0;
+    }
+    for (size_t i = 1; i < t->nnodes; i++) {
+        struct ct_node *par = &t->nodes[t->nodes[i].parent];
+        t->kids[par->kids + par->nkids++] = (uint32_t)i;
+    }
+    struct sort_ctx c = {t, p, order};
+    for (size_t i = 0; i < t->nnodes; i++)
+        if (t->nodes[i].nkids > 1)
+            qsort_r(t->kids + t->nodes[i].kids, t->nodes[i].nkids, sizeof(*t->kids), kid_cmp, &c);
+}
+
+uint32_t calltree_child(const struct calltree *t, uint32_t node, uint32_t func, uint32_t inlined)
+{
+    const uint64_t *v = u64map_get(&t->ix, node, (uint64_t)func << 1 | (inlined ? 1 : 0));
+    return v ? (uint32_t)*v : SP_NONE;
+}
+
+void calltree_release(struct calltree *t)
+{
+    if (!t) return;
+    free(t->nodes);
+    free(t->kids);
+    u64map_release(&t->ix);
+    memset(t, 0, sizeof(*t));
+}
+
+struct func_stat *func_stats(const struct sp_profile *p)
+{
+    size_t ns = p->nstacks ? p->nstacks : 1, nf = p->nfuncs ? p->nfuncs : 1;
+    uint64_t *cnt = xcalloc(ns, sizeof(*cnt)), *wt = xcalloc(ns, sizeof(*wt));
+    for (size_t i = 0; i < p->nsamples; i++) {
+        cnt[p->samples[i].sym]++;
+        wt[p->samples[i].sym] += p->samples[i].weight_ns;
+    }
+    struct func_stat *fs = xcalloc(nf, sizeof(*fs));
+    uint32_t *stamp = xcalloc(nf, sizeof(*stamp)); /* last stack counted, + 1 */
+    for (size_t s = 0; s < p->nstacks; s++) {
+        if (!cnt[s]) continue;
+        const struct sp_stack *st = &p->stacks[s];
+        const uint32_t *fr = p->stack_frames + st->off;
+        for (uint32_t i = 0; i < st->n; i++) {
+            uint32_t f = p->sframes[fr[i]].func;
+            if (stamp[f] == s + 1) continue;
+            stamp[f] = (uint32_t)s + 1;
+            fs[f].total += cnt[s];
+            fs[f].total_ns += wt[s];
+        }
+        if (st->n) {
+            uint32_t leaf = p->sframes[fr[st->n - 1]].func;
+            fs[leaf].self += cnt[s];
+            fs[leaf].self_ns += wt[s];
+        }
+    }
+    free(stamp);
+    free(cnt);
+    free(wt);
+    return fs;
+}

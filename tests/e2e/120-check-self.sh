@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+# sprof-report baseline and check on one unchanged workload: the baseline is
+# small, sorted JSON with one value per run; the workload checked against
+# its own baseline 20 times (one run each: the tests on sample counts)
+# never flags anything; three runs at once (Welch's t-test) do not either;
+# a 2% slowdown of one function under the default 5% threshold is not
+# flagged. Sampling noise and a busy machine must not make it flaky: that
+# is what the statistics are for, and there is no timing assert.
+# timeout: 240
+
+# regress_alpha 40%, regress_beta and regress_gamma 30% each: 0.3 s of CPU
+# at 8 kHz, some 2400 samples per run.
+run() { # OUT ALPHA_MS
+    SPROF_FREQ=8000 profile "$1" "$BIN/regress" "$2" 90 90 >/dev/null 2>>runs.err
+}
+
+# check_rc WANT OUT ARGS...: sprof-report check ARGS > OUT, exit status WANT
+check_rc() {
+    local want=$1 out=$2 rc=0
+    shift 2
+    "$REPORT" check "$@" >"$out" 2>"$out.err" || rc=$?
+    [ "$rc" -eq "$want" ] ||
+        fail "check $*: exit status $rc, want $want: $(head -c 1500 "$out") $(head -c 500 "$out.err")"
+}
+
+for i in 1 2 3; do run b$i.bin 120; done
+expect_stderr_clean runs.err
+report baseline -o base.json b1.bin b2.bin b3.bin
+cat base.json
+"$PY" - base.json <<'PYEOF' || fail "base.json is not the baseline described in man/sprof-report.1"
+import json, sys
+text = open(sys.argv[1]).read()
+d = json.loads(text)
+assert d["format"] == "sprof-baseline" and d["version"] == 1, "format and version"
+assert list(d) == sorted(d), "top-level keys not sorted: %s" % list(d)
+assert "regress 120 90 90" in d["command"], d["command"]
+assert d["sprof"], "no sprof version"
+assert len(d["runs"]) == 3
+assert d["total"]["samples"] == sum(r["samples"] for r in d["runs"])
+assert d["total"]["cpu_ns"] == sum(r["cpu_ns"] for r in d["runs"])
+keys = [(f["name"], f["module"]) for f in d["functions"]]
+assert keys == sorted(keys), "functions not sorted by name"
+for f in d["functions"]:
+    assert list(f) == sorted(f), "function keys not sorted"
+    for k in ("self_ns", "self_samples", "total_ns", "total_samples"):
+        assert len(f[k]) == 3, (f["name"], k)
+    assert all(s <= t for s, t in zip(f["self_samples"], f["total_samples"]))
+names = {f["name"]: f for f in d["functions"]}
+for n in ("regress_alpha", "regress_beta", "regress_gamma", "main"):
+    assert n in names, n + " missing"
+assert names["regress_alpha"]["module"] == "regress"
+assert sum(names["main"]["total_samples"]) >= sum(names["regress_alpha"]["total_samples"])
+# one function a line, nothing else on it
+lines = [l for l in text.splitlines() if '"name": ' in l]
+assert len(lines) == len(d["functions"]), "not one function per line"
+PYEOF
+log "baseline: $(grep -c '"name"' base.json) functions, $(wc -c <base.json) bytes"
+
+# 20 checks of one run each against the baseline: none may flag
+for i in $(seq 1 20); do
+    run s$i.bin 120
+    check_rc 0 self$i.json --baseline base.json --format json s$i.bin
+done
+expect_stderr_clean runs.err
+"$PY" - self*.json <<'PYEOF' || fail "a self-check flagged something"
+import json, sys
+worst_p, worst_change, bad = 1.0, 0.0, []
+for f in sys.argv[1:]:
+    d = json.load(open(f))
+    assert d["test"] == "counts" and d["runs"] == 1 and d["baseline_runs"] == 3
+    names = [r["name"] for r in d["rows"]]
+    for n in ("[total CPU time]", "regress_alpha", "regress_beta", "regress_gamma"):
+        assert n in names, "%s: no row for %s" % (f, n)
+    for r in d["rows"]:
+        if r["verdict"] != "ok":
+            bad.append("%s: %s %s (%+.1f%%, p %s)" % (f, r["name"], r["verdict"], 100 * r["change"], r["p"]))
+        if r["p"] is not None:
+            worst_p = min(worst_p, r["p"])
+        if r["change"] is not None:
+            worst_change = max(worst_change, abs(r["change"]))
+print("# 20 self-checks: smallest corrected p %.3g, largest change %.1f%%" % (worst_p, 100 * worst_change))
+for b in bad:
+    print("FLAGGED", b)
+sys.exit(1 if bad else 0)
+PYEOF
+
+# the text report of one of them
+check_rc 0 self.txt --baseline base.json s1.bin
+cat self.txt
+grep -q '^# result: no regression' self.txt || fail "the text report does not end with '# result: no regression'"
+for n in regress_alpha regress_beta regress_gamma; do
+    grep -qE "^$n +regress +.* ok$" self.txt || fail "no 'ok' row for $n in the text report"
+done
+
+# several runs on both sides: Welch's t-test; still nothing flagged
+check_rc 0 welch.json --baseline base.json --format json s1.bin s2.bin s3.bin
+grep -q '"test": "welch"' welch.json || fail "three runs against three are not Welch's t-test"
+if grep -q '"verdict": "\(regressed\|improved\)"' welch.json; then
+    fail "three unchanged runs flagged: $(cat welch.json)"
+fi
+
+# regress_alpha 2% slower: under the 5% threshold, not a regression
+run slow2.bin 122.4
+check_rc 0 slow2.txt --baseline base.json slow2.bin
+cat slow2.txt
+if grep -qE ' regressed$' slow2.txt; then fail "a 2% slowdown was flagged under a 5% threshold"; fi

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: MIT
+# 100,000 frames of recursion (tests/progs/deep.c): every stack is cut at
+# SPROF_DEPTH and marked truncated, with the default depth and the largest
+# (4096); nothing crashes, and the walk's time is bounded, so the program is
+# not starved by its profiler: an unbounded walk of 4096 frames costs more
+# than the 1 ms of CPU between samples, and since the handler's time counts
+# as the thread's CPU time, samples then follow one another and the program
+# barely runs (166,000 samples for 0.5 s of work, before the fix). The
+# sample count is the measure: about one per ms of the thread's CPU time.
+
+ulimit -s 65536 2>/dev/null || ulimit -s unlimited 2>/dev/null || true
+for depth in 256 4096; do
+    SPROF_DEPTH=$depth profile p-$depth.bin "$BIN/deep" 500 100000 >out.txt 2>err.txt ||
+        fail "deep failed with SPROF_DEPTH=$depth"
+    grep -qx 'deep: 100001 frames' out.txt || fail "deep did not finish: $(cat out.txt)"
+    expect_stderr_clean err.txt
+    report info p-$depth.bin >info-$depth.txt
+    cat info-$depth.txt | head -12
+    read -r n truncated <<<"$(awk '$1 == "samples" { print $2, $11; exit }' info-$depth.txt)"
+    log "SPROF_DEPTH=$depth: $n samples, $truncated truncated"
+    [ "${n:-0}" -ge 200 ] || fail "only $n samples with SPROF_DEPTH=$depth"
+    [ "$n" -le 1500 ] ||
+        fail "$n samples (ms of CPU) for 500 ms of work at SPROF_DEPTH=$depth: the walk starves the program"
+    [ "$truncated" = "$n" ] || fail "$truncated of $n samples marked truncated at SPROF_DEPTH=$depth"
+    report flat --limit 3 p-$depth.bin >flat.txt
+    grep -q ' recurse ' flat.txt || fail "recurse is not in the flat report"
+done

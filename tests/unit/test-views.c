@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared parts of the report views on a model built by hand (no file,
+ * no symbolizer): the call tree (analyzer/calltree.c) top-down, inverted
+ * and in both orders, per-function sums under recursion, and the filters
+ * (analyzer/filter.c): option parsing and the effect of each filter on the
+ * samples and stacks.
+ *
+ * The model, 10 samples of 1 ms, process 42, t0 = 1 s:
+ *   main;a;b;inl    5 samples, thread 100 "main-thread" (inl is inlined into b)
+ *   main;c          3 samples, thread 101 "worker"
+ *   main;rec;rec;rec 1 sample,  thread 100
+ *   main;a          1 sample,  thread 100
+ * sample i is taken at t0 + (i + 1) ms, in the order of the pattern below.
+ *
+ * The analyzer files are compiled into this test directly (tests/run.sh
+ * links unit tests with common/ only); the symbolizer is a stub.
+ */
+#include <string.h>
+
+#include "../../analyzer/calltree.c"
+#include "../../analyzer/cli.c"
+#include "../../analyzer/filter.c"
+#include "../../analyzer/output.c"
+#include "../../analyzer/profile.c"
+#include "../../analyzer/util.c"
+#include "unit.h"
+
+/* the model is symbolized by construction */
+void sp_symbolize(struct sp_profile *p)
+{
+    p->symbolized = 1;
+}
+
+void sp_symbolizer_free(struct sp_symbolizer *s)
+{
+    (void)s;
+}
+
+enum { F_MAIN, F_A, F_B, F_INL, F_C, F_REC };
+static const char *const fnames[] = {"main", "a", "b", "inl", "c", "rec"};
+
+static uint32_t model_stack(struct sp_profile *p, const uint32_t *fr, uint32_t n)
+{
+    GROW(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
+    memcpy(p->stack_frames + p->nstack_frames, fr, n * sizeof(*fr));
+    GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
+    p->stacks[p->nstacks] = (struct sp_stack){(uint32_t)p->nstack_frames, n, 0};
+    p->nstack_frames += n;
+    return (uint32_t)p->nstacks++;
+}
+
+static struct sp_profile *model(void)
+{
+    struct sp_profile *p = sp_profile_new();
+    const char *none = strtab_intern(&p->strs, "");
+    const char *mod = strtab_intern(&p->strs, "prog");
+    for (uint32_t f = 0; f < 6; f++) {
+        GROW(p->funcs, p->funcs_cap, p->nfuncs + 1);
+        p->funcs[p->nfuncs++] = (struct sp_func){strtab_intern(&p->strs, fnames[f]), mod, none, 0};
+        GROW(p->sframes, p->sframes_cap, p->nsframes + 1);
+        p->sframes[p->nsframes++] = (struct sp_frame){f, none, 10 + f, f == F_INL};
+    }
+    GROW(p->procs, p->procs_cap, 1);
+    memset(&p->procs[0], 0, sizeof(p->procs[0]));
+    p->procs[0].has_process = 1;
+    p->procs[0].pid = 42;
+    p->procs[0].start_mono_ns = 1000000000u;
+    p->procs[0].comm = "prog";
+    p->nprocs = 1;
+    GROW(p->threads, p->threads_cap, 2);
+    p->threads[0] = (struct sp_thread){0, 100, "main-thread", 0, SP_TIME_MAX, 0, 0, 0};
+    p->threads[1] = (struct sp_thread){0, 101, "worker", 0, SP_TIME_MAX, 0, 0, 0};
+    p->nthreads = 2;
+    static const uint32_t s0[] = {F_MAIN, F_A, F_B, F_INL}, s1[] = {F_MAIN, F_C},
+                          s2[] = {F_MAIN, F_REC, F_REC, F_REC}, s3[] = {F_MAIN, F_A};
+    model_stack(p, s0, 4);
+    model_stack(p, s1, 2);
+    model_stack(p, s2, 4);
+    model_stack(p, s3, 2);
+    static const uint32_t pattern[10] = {0, 1, 0, 0, 1, 2, 0, 1, 0, 3};
+    for (uint32_t i = 0; i < 10; i++) {
+        GROW(p->samples, p->samples_cap, p->nsamples + 1);
+        p->samples[p->nsamples++] = (struct sp_sample){
+            pattern[i] == 1, SP_NONE, 1000000000u + (i + 1) * 1000000u, 1000000u, pattern[i], 0};
+    }
+    p->symbolized = 1;
+    return p;
+}
+
+/* The node under parent with function f (not inlined unless f is inl). */
+static uint32_t child(const struct calltree *t, uint32_t parent, uint32_t f)
+{
+    return calltree_child(t, parent, f, f == F_INL);
+}
+
+static void tree_top_down(void)
+{
+    struct sp_profile *p = model();
+    struct calltree t;
+    calltree_build(&t, p, 0, CALLTREE_BY_TOTAL);
+    CHECK(t.nodes[0].total == 10 && t.nodes[0].self == 0 && t.nodes[0].total_ns == 10000000u);
+    uint32_t m = child(&t, 0, F_MAIN);
+    CHECK(m != SP_NONE && t.nodes[m].total == 10 && t.nodes[m].self == 0);
+    uint32_t a = child(&t, m, F_A), b = child(&t, a, F_B), inl = child(&t, b, F_INL);
+    CHECK(a != SP_NONE && t.nodes[a].total == 6 && t.nodes[a].self == 1);
+    CHECK(b != SP_NONE && t.nodes[b].total == 5 && t.nodes[b].self == 0);
+    CHECK(inl != SP_NONE && t.nodes[inl].inlined && t.nodes[inl].self == 5);
+    CHECK(calltree_child(&t, b, F_INL, 0) == SP_NONE); /* an inlined call is its own node */
+    /* recursion: one node per level, each with the one sample */
+    uint32_t r = m;
+    for (int level = 0; level < 3; level++) {
+        r = child(&t, r, F_REC);
+        CHECK(r != SP_NONE && t.nodes[r].total == 1 && t.nodes[r].depth == (uint32_t)level + 2);
+    }
+    CHECK(t.nodes[r].self == 1 && t.max_depth == 4);
+    /* children by total: a (6), c (3), rec (1) */
+    const struct ct_node *mn = &t.nodes[m];
+    CHECK(mn->nkids == 3);
+    CHECK(t.kids[mn->kids] == a && t.nodes[t.kids[mn->kids + 1]].func == F_C &&
+          t.nodes[t.kids[mn->kids + 2]].func == F_REC);
+    /* every node: total = self + children's totals */
+    for (size_t i = 0; i < t.nnodes; i++) {
+        uint64_t sum = t.nodes[i].self;
+        for (uint32_t k = 0; k < t.nodes[i].nkids; k++)
+            sum += t.nodes[t.kids[t.nodes[i].kids + k]].total;
+        CHECKF(sum == t.nodes[i].total, "node %zu", i);
+    }
+    calltree_release(&t);
+    sp_profile_free(p);
+}
+
+static void tree_by_name(void)
+{
+    struct sp_profile *p = model();
+    struct calltree t;
+    calltree_build(&t, p, 0, CALLTREE_BY_NAME);
+    uint32_t m = child(&t, 0, F_MAIN);
+    const struct ct_node *mn = &t.nodes[m];
+    CHECK(mn->nkids == 3);
+    CHECK(t.nodes[t.kids[mn->kids]].func == F_A && t.nodes[t.kids[mn->kids + 1]].func == F_C &&
+          t.nodes[t.kids[mn->kids + 2]].func == F_REC);
+    calltree_release(&t);
+    calltree_release(&t); /* twice is harmless */
+    sp_profile_free(p);
+}
+
+static void tree_inverted(void)
+{
+    struct sp_profile *p = model();
+    struct calltree t;
+    calltree_build(&t, p, 1, CALLTREE_BY_TOTAL);
+    const struct ct_node *root = &t.nodes[0];
+    CHECK(root->total == 10 && root->nkids == 4);
+    /* leaves by their self samples: inl 5, c 3, then a and rec (1, by name) */
+    static const uint32_t want[] = {F_INL, F_C, F_A, F_REC};
+    for (int k = 0; k < 4; k++)
+        CHECKF(t.nodes[t.kids[root->kids + k]].func == want[k], "kid %d", k);
+    uint32_t inl = child(&t, 0, F_INL), b = child(&t, inl, F_B), a = child(&t, b, F_A);
+    uint32_t m = child(&t, a, F_MAIN);
+    CHECK(m != SP_NONE && t.nodes[m].total == 5 && t.nodes[m].self == 5 && t.nodes[m].nkids == 0);
+    uint32_t r1 = child(&t, 0, F_REC), r2 = child(&t, r1, F_REC), r3 = child(&t, r2, F_REC);
+    CHECK(r3 != SP_NONE && child(&t, r3, F_MAIN) != SP_NONE);
+    calltree_release(&t);
+    sp_profile_free(p);
+}
+
+static void sums_per_function(void)
+{
+    struct sp_profile *p = model();
+    struct func_stat *fs = func_stats(p);
+    CHECK(fs[F_MAIN].total == 10 && fs[F_MAIN].self == 0 && fs[F_MAIN].total_ns == 10000000u);
+    CHECK(fs[F_A].total == 6 && fs[F_A].self == 1);
+    CHECK(fs[F_INL].total == 5 && fs[F_INL].self == 5 && fs[F_INL].self_ns == 5000000u);
+    CHECK(fs[F_REC].total == 1 && fs[F_REC].self == 1); /* three frames, one sample */
+    CHECK(fs[F_C].total == 3);
+    free(fs);
+    sp_profile_free(p);
+}
+
+/* ---- filters ---- */
+
+static int parse(struct filter_opts *f, int opt, const char *arg)
+{
+    return filter_parse(f, "test", opt, arg);
+}
+
+static void filter_options(void)
+{
+    struct filter_opts f;
+    filter_init(&f);
+    CHECK(!filter_active(&f) && !filter_on_stacks(&f));
+    CHECK(parse(&f, FILTER_OPT_TIME, "2..5") == 0 && f.time_from == 2 && f.time_to == 5);
+    CHECK(parse(&f, FILTER_OPT_TIME, "..0.5") == 0 && f.time_from == 0 && f.time_to == 0.5);
+    CHECK(parse(&f, FILTER_OPT_TIME, "1.5..") == 0 && f.time_from == 1.5 && isinf(f.time_to));
+    CHECK(parse(&f, FILTER_OPT_TIME, "..") == 0 && f.time_from == 0 && isinf(f.time_to));
+    static const char *const bad_times[] = {"5..2", "x", "2", "1..2..3", "-1..2", "nan..",
+                                            "1e999.."};
+    for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++)
+        CHECKF(parse(&f, FILTER_OPT_TIME, bad_times[i]) == EXIT_USAGE, "%s", bad_times[i]);
+    CHECK(parse(&f, FILTER_OPT_PID, "42") == 0 && f.npids == 1 && f.pids[0] == 42);
+    CHECK(parse(&f, FILTER_OPT_PID, "-1") == EXIT_USAGE);
+    CHECK(parse(&f, FILTER_OPT_PID, "99999999999") == EXIT_USAGE);
+    CHECK(parse(&f, FILTER_OPT_TID, "") == EXIT_USAGE);
+    CHECK(parse(&f, FILTER_OPT_FOCUS, "(") == EXIT_USAGE && f.nfocus == 0);
+    CHECK(parse(&f, FILTER_OPT_HIDE, "^std::") == 0 && f.nhide == 1);
+    CHECK(parse(&f, FILTER_OPT_MAX_DEPTH, "0") == EXIT_USAGE);
+    CHECK(parse(&f, FILTER_OPT_MAX_DEPTH, "3") == 0 && f.max_depth == 3);
+    CHECK(filter_active(&f) && filter_on_stacks(&f));
+    CHECK(filter_is_option(FILTER_OPT_PID) && filter_is_option(FILTER_OPT_MAX_DEPTH) &&
+          !filter_is_option('h') && !filter_is_option(FILTER_OPT_END_));
+    filter_release(&f);
+    filter_release(&f);
+    CHECK(!filter_active(&f));
+}
+
+/* Applies one filter option to a fresh model; returns it (the caller
+ * frees). */
+static struct sp_profile *apply(int opt, const char *arg)
+{
+    struct filter_opts f;
+    filter_init(&f);
+    struct sp_profile *p = model();
+    if (parse(&f, opt, arg) == 0) filter_apply(p, &f);
+    filter_release(&f);
+    return p;
+}
+
+/* Whether every sample's stack holds function fn (want 1) or none does
+ * (want 0). */
+static int all_stacks(const struct sp_profile *p, uint32_t fn, int want)
+{
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct sp_stack *st = &p->stacks[p->samples[i].sym];
+        int has = 0;
+        for (uint32_t k = 0; k < st->n; k++)
+            if (p->sframes[p->stack_frames[st->off + k]].func == fn) has = 1;
+        if (has != want) return 0;
+    }
+    return 1;
+}
+
+static void filter_samples(void)
+{
+    struct sp_profile *p = apply(FILTER_OPT_TID, "worker");
+    CHECK(p->nsamples == 3 && all_stacks(p, F_C, 1));
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_TID, "100");
+    CHECK(p->nsamples == 7 && all_stacks(p, F_C, 0));
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_PID, "42");
+    CHECK(p->nsamples == 10);
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_PID, "7"); /* warns */
+    CHECK(p->nsamples == 0);
+    sp_profile_free(p);
+    /* samples at 1..10 ms: ..0.0035 keeps 1, 2, 3 ms, in order */
+    p = apply(FILTER_OPT_TIME, "..0.0035");
+    CHECK(p->nsamples == 3 && p->samples[0].time < p->samples[1].time &&
+          p->samples[1].time < p->samples[2].time);
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_TIME, "0.0035..");
+    CHECK(p->nsamples == 7);
+    sp_profile_free(p);
+}
+
+static void filter_stacks(void)
+{
+    struct sp_profile *p = apply(FILTER_OPT_FOCUS, "^b$");
+    CHECK(p->nsamples == 5 && all_stacks(p, F_B, 1) && all_stacks(p, F_MAIN, 1));
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_HIDE, "^b$");
+    CHECK(p->nsamples == 10 && all_stacks(p, F_B, 0));
+    struct func_stat *fs = func_stats(p);
+    CHECK(fs[F_INL].self == 5 && fs[F_A].total == 6);
+    free(fs);
+    struct calltree t;
+    calltree_build(&t, p, 0, CALLTREE_BY_TOTAL);
+    uint32_t a = child(&t, child(&t, 0, F_MAIN), F_A);
+    CHECK(child(&t, a, F_INL) != SP_NONE); /* b's callee moved up to a */
+    calltree_release(&t);
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_HIDE, "."); /* every frame: every sample goes */
+    CHECK(p->nsamples == 0);
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_NO_INLINE, NULL);
+    CHECK(p->nsamples == 10 && all_stacks(p, F_INL, 0));
+    fs = func_stats(p);
+    CHECK(fs[F_B].self == 5);
+    free(fs);
+    sp_profile_free(p);
+    p = apply(FILTER_OPT_MAX_DEPTH, "2");
+    fs = func_stats(p);
+    CHECK(p->nsamples == 10 && fs[F_A].self == 6 && fs[F_REC].self == 1 && fs[F_REC].total == 1 &&
+          fs[F_B].total == 0);
+    free(fs);
+    for (size_t i = 0; i < p->nsamples; i++)
+        CHECK(p->stacks[p->samples[i].sym].n <= 2);
+    sp_profile_free(p);
+}
+
+/* Several filters at once, in their documented order: --no-inline, then
+ * --focus, --hide, --max-depth. */
+static void filter_order(void)
+{
+    struct filter_opts f;
+    filter_init(&f);
+    struct sp_profile *p = model();
+    CHECK(parse(&f, FILTER_OPT_NO_INLINE, NULL) == 0);
+    CHECK(parse(&f, FILTER_OPT_FOCUS, "^inl$") == 0); /* no-inline came first: nothing */
+    filter_apply(p, &f);
+    CHECK(p->nsamples == 0);
+    sp_profile_free(p);
+    filter_release(&f);
+
+    filter_init(&f);
+    p = model();
+    CHECK(parse(&f, FILTER_OPT_FOCUS, "^b$") == 0);
+    CHECK(parse(&f, FILTER_OPT_HIDE, "^b$") == 0); /* focus sees b before it is hidden */
+    CHECK(parse(&f, FILTER_OPT_MAX_DEPTH, "1") == 0);
+    CHECK(parse(&f, FILTER_OPT_TID, "main-thread") == 0);
+    filter_apply(p, &f);
+    struct func_stat *fs = func_stats(p);
+    CHECK(p->nsamples == 5 && fs[F_MAIN].self == 5);
+    free(fs);
+    sp_profile_free(p);
+    filter_release(&f);
+}
+
+int main(void)
+{
+    unit_prefix = "unit/views";
+    RUN(tree_top_down);
+    RUN(tree_by_name);
+    RUN(tree_inverted);
+    RUN(sums_per_function);
+    RUN(filter_options);
+    RUN(filter_samples);
+    RUN(filter_stacks);
+    RUN(filter_order);
+    return unit_done();
+}
