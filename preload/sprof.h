@@ -101,7 +101,6 @@ struct sprof_state {
     uint64_t session;
     char out_base[4096];  /* absolute output template of the session */
     uint64_t start_ns, start_realtime_ns;
-    int exclude_kernel;   /* perf: kernel time not sampled (paranoid) */
 
     struct sprof_thread *slots[MAX_THREADS];
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */

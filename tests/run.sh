@@ -169,6 +169,7 @@ build_progs() {
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
             -o "$BIN/hostile-code"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
+        build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"
         # stripme keeps its functions in source order, so that the hot code
         # sits right after an exported function; then only .dynsym is left.
         if build stripme $CC $PROG_CFLAGS -fno-toplevel-reorder "$SRC/tests/progs/stripme.c" \
