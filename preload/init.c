@@ -214,17 +214,21 @@ static void fork_prepare(void)
     if (!active) return;
     forking_tid = (pid_t)syscall(SYS_gettid);
     sprof_writer_prepare_fork();
+    sprof_unwind_prepare_fork();
 }
 
 static void fork_parent(void)
 {
-    if (active) sprof_writer_parent_fork();
+    if (!active) return;
+    sprof_unwind_after_fork();
+    sprof_writer_parent_fork();
 }
 
 static void fork_child(void)
 {
     if (!active) return;
     pid_t self = (pid_t)syscall(SYS_gettid);
+    sprof_unwind_after_fork();
     sprof_writer_after_fork_child();
     sprof_threads_after_fork_child(forking_tid, self);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {

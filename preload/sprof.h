@@ -138,6 +138,8 @@ void sprof_handler(int sig, siginfo_t *si, void *uc) SPROF_HIDDEN;
 unsigned sprof_unwind(struct sprof_thread *t, void *ucontext, uint64_t *ring, uint64_t pos,
                       unsigned max, unsigned *flags, uint64_t deadline) SPROF_HIDDEN;
 void sprof_unwind_init(void) SPROF_HIDDEN;
+void sprof_unwind_prepare_fork(void) SPROF_HIDDEN;
+void sprof_unwind_after_fork(void) SPROF_HIDDEN;
 extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* timer.c */

@@ -27,6 +27,7 @@ __thread int sprof_in_loader __attribute__((tls_model("initial-exec")));
  * only the interrupted instruction is recorded. */
 static int loader_busy(void)
 {
+    /* see sprof_unwind_lock below for the case this does not catch */
     return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
 }
 
@@ -56,29 +57,98 @@ static int over_budget(uint64_t deadline)
     return sprof_now() > deadline;
 }
 
+/* One thread at a time inside libunwind. libunwind takes a lock of its own
+ * around dl_iterate_phdr (Debian's build has no per-thread cache, so
+ * UNW_CACHE_PER_THREAD falls back to the global cache and its lock). A
+ * thread interrupted inside dlopen holds the loader's lock, which glibc
+ * takes before it announces the change in r_debug: its handler would wait
+ * for libunwind's lock, held by another handler waiting for the loader's
+ * lock. With this flag only one handler is ever inside libunwind, so its
+ * lock is never contended by another handler; a handler that cannot have
+ * the flag within a few microseconds records the interrupted instruction
+ * only, and the handler that holds it always finishes. */
+static _Atomic int unwinding;
+#define UNWIND_WAIT_NS 20000
+
+static int unwind_lock(void)
+{
+    uint64_t give_up = 0;
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_weak_explicit(&unwinding, &expected, 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return 1;
+        uint64_t now = sprof_now();
+        if (!give_up) give_up = now + UNWIND_WAIT_NS;
+        else if (now > give_up) return 0;
+        __builtin_ia32_pause();
+    }
+}
+
+static void unwind_unlock(void)
+{
+    atomic_store_explicit(&unwinding, 0, memory_order_release);
+}
+
+/* fork: no thread may be inside libunwind (its lock would be copied held
+ * into the child); wait for the current walk, at most 100 ms. */
+void sprof_unwind_prepare_fork(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_weak(&unwinding, &expected, 1)) return;
+        struct timespec ts = {0, 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void sprof_unwind_after_fork(void)
+{
+    unwind_unlock();
+}
+
+static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsigned max,
+                           unsigned *flags, uint64_t deadline);
+
 static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
                              unsigned *flags, uint64_t deadline)
 {
     unw_cursor_t c;
     /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
      * registers, marked as a signal frame so the first IP is exact. */
-    if (loader_busy() ||
-        unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+    if (loader_busy() || !unwind_lock()) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
         return 1;
     }
+    unsigned n = 1;
+    if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+        ucontext_t *u = uc;
+        ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
+        *flags |= SPROF_STACK_BROKEN;
+    } else {
+        n = walk_dwarf(&c, ring, pos, max, flags, deadline);
+    }
+    unwind_unlock();
+    return n;
+}
+
+/* The walk itself, under unwind_lock. The cursor points to itself inside:
+ * it is used in place, never copied. */
+static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsigned max,
+                           unsigned *flags, uint64_t deadline)
+{
     unsigned n = 0;
     for (;;) {
         unw_word_t ip;
-        if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        if (unw_get_reg(c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
         ring[(pos + n) & RING_MASK] = ip;
         if (++n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
-            if (unw_step(&c) > 0) *flags |= SPROF_STACK_TRUNCATED;
+            if (unw_step(c) > 0) *flags |= SPROF_STACK_TRUNCATED;
             break;
         }
-        int r = unw_step(&c);
+        int r = unw_step(c);
         if (r <= 0) {
             if (r < 0) *flags |= SPROF_STACK_BROKEN;
             break;

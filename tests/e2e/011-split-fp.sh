@@ -11,4 +11,16 @@ report info p.bin >info.txt
 cat info.txt
 grep -qw fp info.txt || fail "info does not say the unwinder was fp"
 report folded p.bin >folded.txt
-shares split folded.txt work_a=50 work_b=30 work_c=20 --tol 3 --main main --min-depth dispatch:10
+# the profile against the time each function really took (measured by
+# split with the TSC), and that against the 50/30/20 of the construction
+measured=$(sed -n 's/^split: measured //p' out.txt)
+[ -n "$measured" ] || fail "split did not print its measured shares: $(cat out.txt)"
+log "measured by split: $measured"
+for kv in $measured; do
+    v=${kv#*=}
+    case ${kv%%=*} in work_a) want=50 ;; work_b) want=30 ;; *) want=20 ;; esac
+    awk -v v="$v" -v w="$want" 'BEGIN { exit !(v >= w - 5 && v <= w + 5) }' ||
+        fail "split's own measurement $kv is far from its construction ($want%)"
+done
+# shellcheck disable=SC2086
+shares split folded.txt $measured --tol 3 --main main --min-depth dispatch:10
