@@ -49,3 +49,20 @@ struct sp_agg *sp_aggregate(const struct sp_profile *p, sp_agg_row_fn row_of, vo
     *nrows = n;
     return rows;
 }
+
+static uint32_t func_row(void *ctx, uint32_t fr)
+{
+    const struct sp_profile *p = ctx;
+    return p->sframes[fr].func;
+}
+
+struct sp_agg *sp_aggregate_funcs(const struct sp_profile *p)
+{
+    size_t n, nf = p->nfuncs ? p->nfuncs : 1;
+    struct sp_agg *rows = sp_aggregate(p, func_row, (void *)p, &n);
+    if (n < nf) {
+        rows = xreallocarray(rows, nf, sizeof(*rows));
+        memset(rows + n, 0, (nf - n) * sizeof(*rows));
+    }
+    return rows;
+}

@@ -2,7 +2,7 @@
 /*
  * Self and total aggregation over the symbolic stacks of a profile, shared
  * by the reports that put one row per function (or line, or module): flat,
- * baseline and check.
+ * baseline, check, diff, json and annotate.
  *
  * Self counts the samples whose leaf frame falls in a row; total counts the
  * samples with the row anywhere on the stack, once per sample even when the
@@ -31,5 +31,10 @@ typedef uint32_t (*sp_agg_row_fn)(void *ctx, uint32_t fr);
  * row number, that the caller frees (NULL when there are no rows). */
 struct sp_agg *sp_aggregate(const struct sp_profile *p, sp_agg_row_fn row_of, void *ctx,
                             size_t *nrows);
+
+/* sp_aggregate with one row per function: returns an array indexed like
+ * p->funcs (p->nfuncs cells, at least one allocated, zero for a function
+ * no sample has) that the caller frees. */
+struct sp_agg *sp_aggregate_funcs(const struct sp_profile *p);
 
 #endif

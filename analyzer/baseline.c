@@ -31,7 +31,7 @@ static const char *clean(struct strtab *t, const char *s)
     const unsigned char *p = (const unsigned char *)s;
     size_t left = strlen(s), bad = 0;
     for (size_t i = 0; i < left;) {
-        size_t n = utf8_valid_seq(p + i, left - i);
+        size_t n = utf8_seq_len(p + i, left - i);
         if (!n || p[i] < 0x20 || p[i] == 0x7f) {
             bad++;
             n = 1;
@@ -41,7 +41,7 @@ static const char *clean(struct strtab *t, const char *s)
     if (!bad) return strtab_intern(t, s);
     char *d = xmalloc(left + 3 * bad + 1), *o = d;
     for (size_t i = 0; i < left;) {
-        size_t n = utf8_valid_seq(p + i, left - i);
+        size_t n = utf8_seq_len(p + i, left - i);
         if (!n) {
             o += sprintf(o, "\\x%02x", p[i]);
             i++;
@@ -360,16 +360,16 @@ int bl_write(const struct baseline *b, FILE *out)
     if (n) qsort(order, n, sizeof(*order), func_cmp);
 
     fputs("{\n  \"command\": ", out);
-    json_put_string(out, b->command);
+    json_put_string(out, b->command, 0);
     fputs(",\n  \"filters\": ", out);
-    json_put_string(out, b->filters);
+    json_put_string(out, b->filters, 0);
     fputs(",\n  \"format\": \"" BL_FORMAT "\",\n  \"functions\": [\n", out);
     for (size_t k = 0; k < n; k++) {
         const struct bl_func *f = &b->funcs[order[k]];
         fputs("    {\"module\": ", out);
-        json_put_string(out, f->module);
+        json_put_string(out, f->module, 0);
         fputs(", \"name\": ", out);
-        json_put_string(out, f->name);
+        json_put_string(out, f->name, 0);
         fputs(", \"self_ns\": ", out);
         put_array(out, f->self_ns, b->nruns);
         fputs(", \"self_samples\": ", out);
@@ -386,7 +386,7 @@ int bl_write(const struct baseline *b, FILE *out)
                 (unsigned long long)b->runs[r].cpu_ns, (unsigned long long)b->runs[r].samples,
                 r + 1 < b->nruns ? "," : "");
     fputs("  ],\n  \"sprof\": ", out);
-    json_put_string(out, b->sprof);
+    json_put_string(out, b->sprof, 0);
     fprintf(out, ",\n  \"total\": {\"cpu_ns\": %llu, \"samples\": %llu},\n  \"version\": %d\n}\n",
             (unsigned long long)cpu_ns, (unsigned long long)samples, BL_VERSION);
     free(order);

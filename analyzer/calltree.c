@@ -118,36 +118,3 @@ void calltree_release(struct calltree *t)
     u64map_release(&t->ix);
     memset(t, 0, sizeof(*t));
 }
-
-struct func_stat *func_stats(const struct sp_profile *p)
-{
-    size_t ns = p->nstacks ? p->nstacks : 1, nf = p->nfuncs ? p->nfuncs : 1;
-    uint64_t *cnt = xcalloc(ns, sizeof(*cnt)), *wt = xcalloc(ns, sizeof(*wt));
-    for (size_t i = 0; i < p->nsamples; i++) {
-        cnt[p->samples[i].sym]++;
-        wt[p->samples[i].sym] += p->samples[i].weight_ns;
-    }
-    struct func_stat *fs = xcalloc(nf, sizeof(*fs));
-    uint32_t *stamp = xcalloc(nf, sizeof(*stamp)); /* last stack counted, + 1 */
-    for (size_t s = 0; s < p->nstacks; s++) {
-        if (!cnt[s]) continue;
-        const struct sp_stack *st = &p->stacks[s];
-        const uint32_t *fr = p->stack_frames + st->off;
-        for (uint32_t i = 0; i < st->n; i++) {
-            uint32_t f = p->sframes[fr[i]].func;
-            if (stamp[f] == s + 1) continue;
-            stamp[f] = (uint32_t)s + 1;
-            fs[f].total += cnt[s];
-            fs[f].total_ns += wt[s];
-        }
-        if (st->n) {
-            uint32_t leaf = p->sframes[fr[st->n - 1]].func;
-            fs[leaf].self += cnt[s];
-            fs[leaf].self_ns += wt[s];
-        }
-    }
-    free(stamp);
-    free(cnt);
-    free(wt);
-    return fs;
-}

@@ -69,16 +69,4 @@ uint32_t calltree_child(const struct calltree *t, uint32_t node, uint32_t func, 
 /* Frees what t holds; accepts a zeroed or released t. */
 void calltree_release(struct calltree *t);
 
-/* Per-function sums of p's samples (after filter_apply, p symbolized),
- * one pass per distinct stack. self: samples whose leaf frame is the
- * function; total: samples with the function anywhere in the stack,
- * counted once per sample however often it appears (recursion). */
-struct func_stat {
-    uint64_t self, total;       /* samples */
-    uint64_t self_ns, total_ns; /* CPU time in ns */
-};
-/* Returns an array indexed like p->funcs (p->nfuncs entries, at least one
- * allocated) that the caller frees with free(). */
-struct func_stat *func_stats(const struct sp_profile *p);
-
 #endif

@@ -41,6 +41,15 @@ int cli_parse_uint(const char *s, unsigned long long *out)
     return 0;
 }
 
+int cli_parse_percent(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!s[0] || *end || !(v >= 0 && v <= 100)) return -1;
+    *out = v;
+    return 0;
+}
+
 struct sp_profile *cli_load(const char *cmd, int n, char **files)
 {
     if (n <= 0) {
@@ -72,4 +81,22 @@ void cli_print_totals(const struct sp_profile *p, FILE *out)
     fprintf(out, "# %s, %s CPU, %s, %s\n", fmt_count(a, sizeof(a), t.samples, "sample"),
             fmt_seconds(b, sizeof(b), t.weight_ns), fmt_count(c, sizeof(c), t.nprocs, "process"),
             fmt_count(d, sizeof(d), t.nthreads, "thread"));
+}
+
+FILE *cli_open_output(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0) return stdout;
+    FILE *out = fopen(path, "w");
+    if (!out) sprof_err("cannot create '%s': %s", path, strerror(errno));
+    return out;
+}
+
+int cli_close_output(FILE *out, const char *path)
+{
+    if (out == stdout) return 0;
+    if (ferror(out) | fclose(out)) {
+        sprof_err("cannot write '%s': %s", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    return 0;
 }

@@ -42,9 +42,22 @@ int cli_bad_option(const char *cmd, char **argv, int opt);
 /* Parses a whole unsigned decimal number; 0 or -1. */
 int cli_parse_uint(const char *s, unsigned long long *out);
 
+/* Parses a whole number from 0 to 100 (a percentage, fractions allowed);
+ * 0 or -1. */
+int cli_parse_percent(const char *s, double *out);
+
 /* Reads files[0..n) into one model. Prints the error and returns NULL when
  * one cannot be read (or when n is 0). */
 struct sp_profile *cli_load(const char *cmd, int n, char **files);
+
+/* The text output of -o FILE: path NULL or "-" is standard output, else
+ * the file, created or truncated. Returns NULL after printing "cannot
+ * create" when it cannot be opened. */
+FILE *cli_open_output(const char *path);
+/* Ends what cli_open_output returned (standard output stays open): 0, or
+ * EXIT_USAGE after printing "cannot write" when the file could not be
+ * written whole. */
+int cli_close_output(FILE *out, const char *path);
 
 /* Prints the text of the --help of cmd to out. */
 void cli_print_usage(const struct command *cmd, FILE *out);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aggregate.h"
 #include "cli.h"
 #include "filter.h"
 #include "log.h"
@@ -540,21 +541,7 @@ static int run(int argc, char **argv)
     an.cnt = xcalloc(ns, sizeof(*an.cnt));
     for (size_t i = 0; i < p->nsamples; i++)
         an.cnt[p->samples[i].sym]++;
-    struct func_stat_ {
-        uint64_t self, total;
-        uint32_t stamp;
-    } *fs = xcalloc(p->nfuncs ? p->nfuncs : 1, sizeof(*fs));
-    for (size_t s = 0; s < p->nstacks; s++) {
-        if (!an.cnt[s]) continue;
-        const struct sp_stack *st = &p->stacks[s];
-        const uint32_t *fr = p->stack_frames + st->off;
-        for (uint32_t i = 0; i < st->n; i++) {
-            uint32_t f = p->sframes[fr[i]].func;
-            if (fs[f].stamp == s + 1) continue;
-            fs[f].stamp = (uint32_t)s + 1;
-            fs[f].total += an.cnt[s];
-        }
-    }
+    struct sp_agg *fs = sp_aggregate_funcs(p); /* the totals */
     /* self as annotate counts it: code inlined into a function is its own */
     struct target *tg = NULL;
     size_t nt = 0, tcap = 0;

@@ -431,9 +431,9 @@ static void print_json(const struct check *c, FILE *out)
     fputs("{\n  \"alpha\": ", out);
     json_put_double(out, c->o.alpha);
     fputs(",\n  \"baseline\": ", out);
-    json_put_string(out, c->o.baseline);
+    json_put_string(out, c->o.baseline, 0);
     fprintf(out, ",\n  \"baseline_runs\": %zu,\n  \"filters\": ", c->base.n);
-    json_put_string(out, c->now.b->filters);
+    json_put_string(out, c->now.b->filters, 0);
     fprintf(out, ",\n  \"improvements\": %zu,\n  \"metric\": \"%s\",\n  \"min_share\": ", c->nimp,
             c->o.total_metric ? "total" : "self");
     json_put_double(out, c->o.min_share);
@@ -444,9 +444,9 @@ static void print_json(const struct check *c, FILE *out)
         put_num(out, "baseline_ns", r->base_ns, 1);
         put_num(out, "change", r->change, 1);
         fprintf(out, "\"kind\": \"%s\", \"module\": ", r->is_total ? "total" : "function");
-        json_put_string(out, r->module);
+        json_put_string(out, r->module, 0);
         fputs(", \"name\": ", out);
-        json_put_string(out, r->name);
+        json_put_string(out, r->name, 0);
         fputs(", ", out);
         put_num(out, "now_ns", r->now_ns, 1);
         put_num(out, "p", r->p, 1);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calltree.h"
+#include "aggregate.h"
 #include "cli.h"
 #include "filter.h"
 #include "output.h"
@@ -33,7 +33,7 @@ enum sort_key { SORT_CHANGE, SORT_SELF, SORT_TOTAL, SORT_TIME };
 struct drow {
     const char *name, *module;
     int in[2]; /* seen in base, in new */
-    struct func_stat s[2];
+    struct sp_agg s[2];
     double dself, dtotal; /* percentage points */
     double key;
 };
@@ -47,7 +47,7 @@ struct diff {
 
 static void add_side(struct diff *d, const struct sp_profile *p, int side)
 {
-    struct func_stat *fs = func_stats(p);
+    struct sp_agg *fs = sp_aggregate_funcs(p);
     for (size_t f = 0; f < p->nfuncs; f++) {
         if (!fs[f].total) continue;
         const struct sp_func *fn = &p->funcs[f];

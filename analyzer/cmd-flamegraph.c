@@ -287,9 +287,9 @@ static void put_label(FILE *out, const char *name, double width)
     double room = (width - 6) / CHAR_W;
     if (room < 3) return;
     size_t fit = (size_t)room, chars = 0, cut = 0;
-    const char *s = name;
+    const char *s = name, *end = name + strlen(name);
     while (*s) {
-        size_t n = utf8_seq_len(s);
+        size_t n = utf8_seq_len(s, (size_t)(end - s));
         if (!n) n = 1;
         chars++;
         if (chars == fit - 2) cut = (size_t)(s + n - name);
@@ -769,20 +769,10 @@ static int run(int argc, char **argv)
     for (size_t i = 0; i < p->nmodules; i++)
         u64map_put(&v.paths, (uintptr_t)p->modules[i].name, 0, (uintptr_t)p->modules[i].path, NULL);
 
-    FILE *out = stdout;
-    if (o.out_path && strcmp(o.out_path, "-") != 0) {
-        out = fopen(o.out_path, "w");
-        if (!out) sprof_err("cannot create '%s': %s", o.out_path, strerror(errno));
-    }
+    FILE *out = cli_open_output(o.out_path);
     if (out) {
         write_svg(out, &v, bp, vanished);
-        rc = 0;
-        if (out != stdout) {
-            if (ferror(out) | fclose(out)) {
-                sprof_err("cannot write '%s': %s", o.out_path, strerror(errno));
-                rc = EXIT_USAGE;
-            }
-        }
+        rc = cli_close_output(out, o.out_path);
     }
     u64map_release(&v.paths);
     layout_release(&l);

@@ -11,8 +11,9 @@
  *    "tree": {"function": null, ..., "children": [{"function": 0, ...}]}}
  *
  * Tree nodes name functions by their index in "functions". Every string is
- * escaped by fput_json_str (quotes, backslashes, control characters;
- * invalid UTF-8 becomes U+FFFD), so the output always parses. Fields are
+ * written by json_put_string with JSON_ESCAPE_MARKUP (quotes, backslashes,
+ * control characters and < > & escaped; invalid UTF-8 becomes U+FFFD), so
+ * the output always parses. Fields are
  * only ever added within a schema version; a change of meaning or a removal
  * bumps it.
  */
@@ -22,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "calltree.h"
 #include "cli.h"
 #include "filter.h"
+#include "json.h"
 #include "log.h"
 #include "output.h"
 #include "symbolize.h"
@@ -36,12 +39,12 @@
 #define SCHEMA "sprof-report/1"
 
 static const struct sp_profile *sort_p;
-static const struct func_stat *sort_fs;
+static const struct sp_agg *sort_fs;
 
 static int fn_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    const struct func_stat *fx = &sort_fs[x], *fy = &sort_fs[y];
+    const struct sp_agg *fx = &sort_fs[x], *fy = &sort_fs[y];
     if (fx->self != fy->self) return fx->self > fy->self ? -1 : 1;
     if (fx->total != fy->total) return fx->total > fy->total ? -1 : 1;
     int r = strcmp(sort_p->funcs[x].name, sort_p->funcs[y].name);
@@ -51,14 +54,14 @@ static int fn_cmp(const void *a, const void *b)
 
 static void key(FILE *o, const char *k)
 {
-    fput_json_str(o, k);
+    json_put_string(o, k, JSON_ESCAPE_MARKUP);
     fputs(": ", o);
 }
 
 static void kv_str(FILE *o, const char *k, const char *v)
 {
     key(o, k);
-    fput_json_str(o, v ? v : "");
+    json_put_string(o, v ? v : "", JSON_ESCAPE_MARKUP);
 }
 
 static void kv_u64(FILE *o, const char *k, uint64_t v)
@@ -84,7 +87,7 @@ static void put_process(FILE *o, const struct sp_profile *p, uint32_t i, const u
     fputs("[", o);
     for (uint32_t a = 0; a < pr->argc; a++) {
         if (a) fputs(", ", o);
-        fput_json_str(o, pr->argv[a]);
+        json_put_string(o, pr->argv[a], JSON_ESCAPE_MARKUP);
     }
     fputs("], ", o);
     kv_str(o, "executable", pr->has_process ? pr->exe : "");
@@ -152,7 +155,7 @@ static void put_strings(FILE *o, const char *k, char *const *v, size_t n)
     fputs("[", o);
     for (size_t i = 0; i < n; i++) {
         if (i) fputs(", ", o);
-        fput_json_str(o, v[i]);
+        json_put_string(o, v[i], JSON_ESCAPE_MARKUP);
     }
     fputs("]", o);
 }
@@ -169,7 +172,7 @@ static void put_filters(FILE *o, const struct filter_opts *f)
     fputs(", ", o);
     key(o, "time");
     if (f->has_time)
-        fput_json_str(o, f->time_src);
+        json_put_string(o, f->time_src, JSON_ESCAPE_MARKUP);
     else
         fputs("null", o);
     fputs(", ", o);
@@ -289,16 +292,13 @@ static int run(int argc, char **argv)
         case 'o':
             out_path = optarg;
             break;
-        case 'm': {
-            char *end;
-            min_pct = strtod(optarg, &end);
-            if (!optarg[0] || *end || !(min_pct >= 0 && min_pct <= 100)) {
+        case 'm':
+            if (cli_parse_percent(optarg, &min_pct)) {
                 cli_usage_error("json", "--min-percent takes a number from 0 to 100, not '%s'",
                                 optarg);
                 goto usage;
             }
             break;
-        }
         case 'h':
             fputs(usage_text, stdout);
             filter_release(&flt);
@@ -324,7 +324,7 @@ static int run(int argc, char **argv)
         }
     }
 
-    struct func_stat *fs = func_stats(p);
+    struct sp_agg *fs = sp_aggregate_funcs(p);
     uint32_t *order = xmalloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*order));
     uint32_t *id = xmalloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*id)); /* in "functions" */
     size_t nf = 0;
@@ -396,7 +396,7 @@ static int run(int argc, char **argv)
     fputs("}},\n\"functions\": [", o);
     for (size_t i = 0; i < nf; i++) {
         const struct sp_func *fn = &p->funcs[order[i]];
-        const struct func_stat *f = &fs[order[i]];
+        const struct sp_agg *f = &fs[order[i]];
         fputs(i ? ",\n{" : "\n{", o);
         kv_str(o, "name", fn->name);
         fputs(", ", o);

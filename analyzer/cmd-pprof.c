@@ -169,17 +169,17 @@ struct pprof {
 static const char *valid_utf8(const char *s, char **tofree)
 {
     *tofree = NULL;
-    const char *c = s;
+    const char *c = s, *end = s + strlen(s);
     size_t bad = 0;
     while (*c) {
-        size_t n = utf8_seq_len(c);
+        size_t n = utf8_seq_len(c, (size_t)(end - c));
         if (!n) bad++;
         c += n ? n : 1;
     }
     if (!bad) return s;
-    char *d = xmalloc(strlen(s) + 2 * bad + 1), *o = d;
+    char *d = xmalloc((size_t)(end - s) + 2 * bad + 1), *o = d;
     for (c = s; *c;) {
-        size_t n = utf8_seq_len(c);
+        size_t n = utf8_seq_len(c, (size_t)(end - c));
         if (n) {
             memcpy(o, c, n);
             o += n;

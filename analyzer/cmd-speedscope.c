@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "filter.h"
+#include "json.h"
 #include "log.h"
 #include "output.h"
 #include "symbolize.h"
@@ -88,7 +89,7 @@ static void write_json(FILE *out, struct sp_profile *p)
         char name[256];
         snprintf(name, sizeof(name), "%s%s", pr0 && pr0->comm[0] ? pr0->comm : "sprof profile",
                  p->nprocs > 1 ? " and children" : "");
-        fput_json_str(out, name);
+        json_put_string(out, name, JSON_ESCAPE_MARKUP);
     }
     /* the busiest thread is shown first */
     uint32_t active = 0, nprof = 0;
@@ -108,10 +109,10 @@ static void write_json(FILE *out, struct sp_profile *p)
     for (size_t i = 0; i < nframes; i++) {
         const struct sp_func *f = &p->funcs[funcs[i]];
         fputs(i ? ",\n{\"name\":" : "\n{\"name\":", out);
-        fput_json_str(out, f->name);
+        json_put_string(out, f->name, JSON_ESCAPE_MARKUP);
         if (f->file[0]) {
             fputs(",\"file\":", out);
-            fput_json_str(out, f->file);
+            json_put_string(out, f->file, JSON_ESCAPE_MARKUP);
         }
         if (f->line) fprintf(out, ",\"line\":%u", f->line);
         fputc('}', out);
@@ -130,7 +131,7 @@ static void write_json(FILE *out, struct sp_profile *p)
         snprintf(name, sizeof(name), "%s %u/%u %s", pr->comm[0] ? pr->comm : "pid", pr->pid, t->tid,
                  sp_thread_name(t));
         fputs(np ? ",\n{\"type\":\"sampled\",\"name\":" : "\n{\"type\":\"sampled\",\"name\":", out);
-        fput_json_str(out, name);
+        json_put_string(out, name, JSON_ESCAPE_MARKUP);
         fprintf(out, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"endValue\":%llu,\n\"samples\":[",
                 (unsigned long long)total);
         /* runs of one stack are one entry */
@@ -200,17 +201,10 @@ static int run(int argc, char **argv)
     if (!p) goto out;
     filter_apply(p, &flt);
     sp_symbolize(p);
-    int to_stdout = !path || strcmp(path, "-") == 0;
-    FILE *out = to_stdout ? stdout : fopen(path, "w");
-    if (!out) {
-        sprof_err("cannot create '%s': %s", path, strerror(errno));
-    } else {
+    FILE *out = cli_open_output(path);
+    if (out) {
         write_json(out, p);
-        rc = 0;
-        if (!to_stdout && (ferror(out) | fclose(out))) {
-            sprof_err("cannot write '%s': %s", path, strerror(errno));
-            rc = EXIT_USAGE;
-        }
+        rc = cli_close_output(out, path);
     }
     sp_profile_free(p);
 out:

@@ -170,16 +170,13 @@ static int run(int argc, char **argv)
             continue;
         }
         switch (c) {
-        case 'm': {
-            char *end;
-            min_pct = strtod(optarg, &end);
-            if (!optarg[0] || *end || !(min_pct >= 0 && min_pct <= 100)) {
+        case 'm':
+            if (cli_parse_percent(optarg, &min_pct)) {
                 cli_usage_error("tree", "--min-percent takes a number from 0 to 100, not '%s'",
                                 optarg);
                 goto usage;
             }
             break;
-        }
         case 'i':
             inverted = 1;
             break;

@@ -62,36 +62,6 @@ static void skip_ws(struct parser *ps)
     }
 }
 
-size_t utf8_valid_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 static void put_utf8(char *out, size_t *o, uint32_t cp)
 {
     if (cp < 0x80) {
@@ -150,7 +120,7 @@ static const char *parse_string(struct parser *ps, size_t *lenp)
         unsigned char c = *p;
         if (c < 0x20) return fail_at(ps, p, "control character 0x%02x in a string", c), NULL;
         if (c != '\\') {
-            size_t n = utf8_valid_seq(p, (size_t)(q - p));
+            size_t n = utf8_seq_len(p, (size_t)(q - p));
             if (!n) return fail_at(ps, p, "invalid UTF-8 (byte 0x%02x) in a string", c), NULL;
             memcpy(out + o, p, n);
             o += n;
@@ -451,50 +421,33 @@ const char *json_type_name(enum json_type t)
     return "a value";
 }
 
-void json_put_string(FILE *out, const char *s)
+void json_put_string(FILE *out, const char *s, unsigned flags)
 {
-    const unsigned char *p = (const unsigned char *)s;
     size_t left = strlen(s);
     putc('"', out);
     while (left) {
-        unsigned char c = *p;
-        size_t n = 1;
-        switch (c) {
-        case '"':
+        unsigned char c = (unsigned char)*s;
+        size_t n = utf8_seq_len(s, left);
+        if (!n) {
+            fputs("\\ufffd", out);
+            n = 1;
+        } else if (c == '"') {
             fputs("\\\"", out);
-            break;
-        case '\\':
+        } else if (c == '\\') {
             fputs("\\\\", out);
-            break;
-        case '\n':
+        } else if (c == '\n') {
             fputs("\\n", out);
-            break;
-        case '\t':
+        } else if (c == '\t') {
             fputs("\\t", out);
-            break;
-        case '\r':
+        } else if (c == '\r') {
             fputs("\\r", out);
-            break;
-        case '\b':
-            fputs("\\b", out);
-            break;
-        case '\f':
-            fputs("\\f", out);
-            break;
-        default:
-            if (c < 0x20) {
-                fprintf(out, "\\u%04x", c);
-            } else if (c < 0x80) {
-                putc(c, out);
-            } else if ((n = utf8_valid_seq(p, left)) != 0) {
-                fwrite(p, 1, n, out);
-            } else {
-                fputs("\\ufffd", out);
-                n = 1;
-            }
-            break;
+        } else if (c < 0x20 || c == 0x7f ||
+                   ((flags & JSON_ESCAPE_MARKUP) && (c == '<' || c == '>' || c == '&'))) {
+            fprintf(out, "\\u%04x", c);
+        } else {
+            fwrite(s, 1, n, out);
         }
-        p += n;
+        s += n;
         left -= n;
     }
     putc('"', out);

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small strict JSON reader (RFC 8259), and a writer of JSON strings and
- * numbers for the files meant to be read by people too (baselines, the
- * reports of check): unlike fput_json_str (output.h) it leaves < > & as
- * they are, so C++ names stay readable in a diff.
+ * numbers, for the exports (json, speedscope) as for the files meant to be
+ * read by people too (baselines, the reports of check).
  *
  * The reader trusts nothing: it accepts exactly one value with optional
  * white space around it, UTF-8 text only (no byte order mark), no control
@@ -62,18 +61,20 @@ int json_uint(const struct json *v, uint64_t *out);
 /* Name of a type for messages: "an object", "a string", ... */
 const char *json_type_name(enum json_type t);
 
-/* Writes s as a JSON string with its quotes: '"' and '\' escaped, control
- * characters as \n, \t, ... or \u00XX, and every byte that is not part of
- * valid UTF-8 as \ufffd (so that the output is always valid JSON). */
-void json_put_string(FILE *out, const char *s);
+/* json_put_string flags. JSON_ESCAPE_MARKUP: < > & as \u003c \u003e
+ * \u0026, so that the string is also inert inside an HTML or XML <script>
+ * element or CDATA section (the exports). Without it they stay as they are,
+ * so that C++ names stay readable in a diff of a committed baseline. */
+#define JSON_ESCAPE_MARKUP 1u
+
+/* Writes s as a JSON string with its quotes: '"' and '\' escaped, \n \t \r
+ * as such, other control characters and DEL as \u00XX, and every byte that
+ * is not part of valid UTF-8 as \ufffd (so that the output is always valid
+ * JSON). flags: 0 or JSON_ESCAPE_MARKUP. */
+void json_put_string(FILE *out, const char *s, unsigned flags);
 
 /* Writes a double as JSON: a number with up to 17 significant digits, or
  * null when it is not finite. */
 void json_put_double(FILE *out, double v);
-
-/* Length of the valid UTF-8 sequence at s (1..4 bytes), or 0 when the bytes
- * at s are not one (overlong, surrogate, beyond U+10FFFF, cut short). s
- * holds at least one byte; n is how many are left. */
-size_t utf8_valid_seq(const unsigned char *s, size_t n);
 
 #endif

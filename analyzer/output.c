@@ -174,45 +174,25 @@ char *fmt_count(char *buf, size_t n, uint64_t count, const char *word)
     return buf;
 }
 
-size_t utf8_seq_len(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0; /* continuation byte, overlong lead, or beyond U+10FFFF */
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-    if (cp == 0xfffe || cp == 0xffff) return 0; /* not XML characters */
-    return n;
-}
-
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/* Whether the n bytes at s are U+FFFE or U+FFFF, valid UTF-8 but not XML
+ * characters. */
+static int xml_nonchar(const char *s, size_t n)
+{
+    return n == 3 && memcmp(s, "\xef\xbf", 2) == 0 && ((unsigned char)s[2] & 0xfe) == 0xbe;
+}
 
 void fput_xml(FILE *out, const char *s)
 {
-    while (*s) {
+    size_t left = strlen(s);
+    while (left) {
         unsigned char c = (unsigned char)*s;
-        size_t n = utf8_seq_len(s);
-        if (n == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
+        size_t n = utf8_seq_len(s, left);
+        if (n == 0 || xml_nonchar(s, n) || (c < 0x20 && c != '\t') || c == 0x7f) {
             fputs(replacement, out);
             s++;
+            left--;
             continue;
         }
         switch (c) {
@@ -236,55 +216,8 @@ void fput_xml(FILE *out, const char *s)
             break;
         }
         s += n;
+        left -= n;
     }
-}
-
-void fput_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    while (*s) {
-        unsigned char c = (unsigned char)*s;
-        size_t n = utf8_seq_len(s);
-        if (n == 0) {
-            fputs("\\ufffd", out);
-            s++;
-            continue;
-        }
-        switch (c) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '<':
-            fputs("\\u003c", out);
-            break;
-        case '>':
-            fputs("\\u003e", out);
-            break;
-        case '&':
-            fputs("\\u0026", out);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(out, "\\u%04x", c);
-            else
-                fwrite(s, 1, n, out);
-            break;
-        }
-        s += n;
-    }
-    fputc('"', out);
 }
 
 /* ---- terminals ---- */

@@ -52,22 +52,11 @@ char *fmt_count(char *buf, size_t n, uint64_t count, const char *word);
 /* Number of characters (not bytes) in a UTF-8 string. */
 size_t utf8_width(const char *s);
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when the bytes
- * there are not one (stray continuation byte, overlong form, surrogate,
- * beyond U+10FFFF, cut short by the end of the string). */
-size_t utf8_seq_len(const char *s);
-
-/* Escaping for the structured exports (flamegraph SVG, JSON, ...). Both
- * write s whole; a byte that is not valid UTF-8 becomes U+FFFD, so that the
- * output is always well-formed. */
-
-/* s as XML text or attribute value: & < > " ' as entities; control
- * characters, which XML cannot hold, as U+FFFD. */
+/* s whole as XML text or attribute value (flamegraph SVG, JUnit): & < > " '
+ * as entities; a byte that is not valid UTF-8, and control characters and
+ * U+FFFE/U+FFFF, which XML cannot hold, as U+FFFD, so that the output is
+ * always well-formed. (JSON strings: json_put_string in json.h.) */
 void fput_xml(FILE *out, const char *s);
-/* s as a JSON string, with its quotes: " \ and control characters escaped,
- * and < > & as \u003c \u003e \u0026, so that the string is also inert
- * inside an HTML or XML <script> element or CDATA section. */
-void fput_json_str(FILE *out, const char *s);
 
 /* ---- terminals: colour, tree lines, progress ---- */
 

@@ -81,6 +81,37 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
     *cap = c;
 }
 
+size_t utf8_seq_len(const void *str, size_t n)
+{
+    const unsigned char *s = str;
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    uint32_t cp, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        return 0; /* continuation byte, overlong lead, or beyond U+10FFFF */
+    }
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0; /* also stops at a NUL */
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
 /* ---- hashing ---- */
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)

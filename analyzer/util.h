@@ -29,6 +29,14 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void grow_array(void **p, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when the
+ * bytes there are not one (stray continuation byte, overlong form,
+ * surrogate, beyond U+10FFFF, cut short). s holds at least one byte; n is
+ * how many are left. A NUL ends a sequence, so for a C string any n that
+ * reaches its end will do. Noncharacters such as U+FFFE are valid UTF-8:
+ * writers of formats that exclude them (XML) check for them themselves. */
+size_t utf8_seq_len(const void *s, size_t n);
+
 /* ---- hashing ---- */
 
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);

@@ -229,6 +229,18 @@ int sprof_reader_next(struct sprof_reader *r, struct sprof_cur *payload)
             damaged(r, at, "chunk length past the end");
             continue;
         }
+        /* Damage makes the reader checksum some bytes more than once (a
+         * bad length, then the chunks inside it); a file made of chunk
+         * headers that each claim the rest of it would take time quadratic
+         * in its size. Past a few passes over the file, stop. */
+        if (r->crc_bytes + stored > 4 * (uint64_t)r->size + SPROF_CHUNK_MAX_STORED) {
+            r->chunks_bad++;
+            r->bytes_skipped += left;
+            sprof_warn("'%s': too much damage, stopped reading at offset %zu", r->path, at);
+            r->off = r->size;
+            return 0;
+        }
+        r->crc_bytes += stored;
         const uint8_t *p = h + SPROF_CHUNK_HEADER_SIZE;
         uint32_t got = sprof_crc32c(sprof_crc32c(0, h, 20), p, stored);
         if (got != crc) {

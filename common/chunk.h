@@ -48,6 +48,7 @@ struct sprof_reader {
     /* what reading found; warnings are also printed as they happen */
     uint64_t chunks_ok, chunks_bad;
     uint64_t bytes_skipped;
+    uint64_t crc_bytes; /* payload bytes checksummed, bounded (see chunk.c) */
     int truncated;
     char err[512];
 };

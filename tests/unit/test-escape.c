@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The escaping of the structured exports (analyzer/output.c): fput_xml for
- * the flamegraph SVG and fput_json_str for the JSON exports, on names that
+ * The escaping of the structured exports: fput_xml (analyzer/output.c) for
+ * the flamegraph SVG and json_put_string with JSON_ESCAPE_MARKUP
+ * (analyzer/json.c) for the JSON exports, on names that
  * C++ and assemblers produce, control characters and bytes that are not
  * UTF-8. JSON output is read back with the strict reader of analyzer/json.c;
  * random byte strings always give well-formed output.
@@ -31,10 +32,22 @@ static char *capture(void (*fn)(FILE *, const char *), const char *s)
     return captured;
 }
 
+/* The JSON exports' writer, in capture's shape. */
+static void put_json_export(FILE *out, const char *s)
+{
+    json_put_string(out, s, JSON_ESCAPE_MARKUP);
+}
+
+/* utf8_seq_len on a C string */
+static size_t seq_len(const char *s)
+{
+    return utf8_seq_len(s, strlen(s));
+}
+
 static int all_valid_utf8(const char *s)
 {
     while (*s) {
-        size_t n = utf8_seq_len(s);
+        size_t n = seq_len(s);
         if (!n) return 0;
         s += n;
     }
@@ -43,17 +56,17 @@ static int all_valid_utf8(const char *s)
 
 static void utf8_sequences(void)
 {
-    CHECK(utf8_seq_len("a") == 1);
-    CHECK(utf8_seq_len("\xc3\xa9") == 2);         /* é */
-    CHECK(utf8_seq_len("\xe2\x82\xac") == 3);     /* € */
-    CHECK(utf8_seq_len("\xf0\x9f\x94\xa5") == 4); /* U+1F525 */
-    CHECK(utf8_seq_len("\x80") == 0);             /* stray continuation */
-    CHECK(utf8_seq_len("\xc0\xaf") == 0);         /* overlong '/' */
-    CHECK(utf8_seq_len("\xe0\x80\xaf") == 0);     /* overlong, 3 bytes */
-    CHECK(utf8_seq_len("\xed\xa0\x80") == 0);     /* surrogate D800 */
-    CHECK(utf8_seq_len("\xf4\x90\x80\x80") == 0); /* beyond U+10FFFF */
-    CHECK(utf8_seq_len("\xe2\x82") == 0);         /* cut short */
-    CHECK(utf8_seq_len("\xef\xbf\xbe") == 0);     /* U+FFFE, not XML */
+    CHECK(seq_len("a") == 1);
+    CHECK(seq_len("\xc3\xa9") == 2);         /* é */
+    CHECK(seq_len("\xe2\x82\xac") == 3);     /* € */
+    CHECK(seq_len("\xf0\x9f\x94\xa5") == 4); /* U+1F525 */
+    CHECK(seq_len("\x80") == 0);             /* stray continuation */
+    CHECK(seq_len("\xc0\xaf") == 0);         /* overlong '/' */
+    CHECK(seq_len("\xe0\x80\xaf") == 0);     /* overlong, 3 bytes */
+    CHECK(seq_len("\xed\xa0\x80") == 0);     /* surrogate D800 */
+    CHECK(seq_len("\xf4\x90\x80\x80") == 0); /* beyond U+10FFFF */
+    CHECK(seq_len("\xe2\x82") == 0);         /* cut short */
+    CHECK(seq_len("\xef\xbf\xbe") == 3);     /* U+FFFE: UTF-8, though not XML */
 }
 
 static void xml_names(void)
@@ -72,17 +85,25 @@ static void xml_names(void)
     s = capture(fput_xml, "a\x01\tb\xff\xc3\xa9");
     CHECKF(s && strcmp(s, "a\xef\xbf\xbd\tb\xef\xbf\xbd\xc3\xa9") == 0, "%s", s);
     free(s);
+    /* U+FFFE and U+FFFF are not XML characters */
+    s = capture(fput_xml, "a\xef\xbf\xbe\xef\xbf\xbf"
+                          "b");
+    CHECKF(s && strcmp(s, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                          "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                          "b") == 0,
+           "%s", s);
+    free(s);
 }
 
 static void json_names(void)
 {
-    char *s = capture(fput_json_str, "operator\"\" _burn(unsigned long long)");
+    char *s = capture(put_json_export, "operator\"\" _burn(unsigned long long)");
     CHECKF(s && strcmp(s, "\"operator\\\"\\\" _burn(unsigned long long)\"") == 0, "%s", s);
     free(s);
-    s = capture(fput_json_str, "a<b>&c\\d\n\x01\x7f");
+    s = capture(put_json_export, "a<b>&c\\d\n\x01\x7f");
     CHECKF(s && strcmp(s, "\"a\\u003cb\\u003e\\u0026c\\\\d\\n\\u0001\\u007f\"") == 0, "%s", s);
     free(s);
-    s = capture(fput_json_str, "x\xffy\xe2\x82\xac");
+    s = capture(put_json_export, "x\xffy\xe2\x82\xac");
     CHECKF(s && strcmp(s, "\"x\\ufffdy\xe2\x82\xac\"") == 0, "%s", s);
     free(s);
 }
@@ -109,7 +130,7 @@ static void random_bytes(void)
                         strncmp(c, "&apos;", 6) == 0),
                    "round %d: %s", round, x);
         free(x);
-        char *j = capture(fput_json_str, in);
+        char *j = capture(put_json_export, in);
         CHECK(j && all_valid_utf8(j));
         CHECKF(!strpbrk(j, "<>&"), "round %d: %s", round, j);
         struct arena a = {0};
@@ -119,7 +140,7 @@ static void random_bytes(void)
         /* the input with each broken byte replaced by U+FFFD */
         char want[sizeof(in) * 3 + 1], *w = want;
         for (const char *c = in; *c;) {
-            size_t k = utf8_seq_len(c);
+            size_t k = seq_len(c);
             if (k) {
                 memcpy(w, c, k);
                 w += k;

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "../../analyzer/aggregate.c"
 #include "../../analyzer/calltree.c"
 #include "../../analyzer/cli.c"
 #include "../../analyzer/filter.c"
@@ -168,7 +169,7 @@ static void tree_inverted(void)
 static void sums_per_function(void)
 {
     struct sp_profile *p = model();
-    struct func_stat *fs = func_stats(p);
+    struct sp_agg *fs = sp_aggregate_funcs(p);
     CHECK(fs[F_MAIN].total == 10 && fs[F_MAIN].self == 0 && fs[F_MAIN].total_ns == 10000000u);
     CHECK(fs[F_A].total == 6 && fs[F_A].self == 1);
     CHECK(fs[F_INL].total == 5 && fs[F_INL].self == 5 && fs[F_INL].self_ns == 5000000u);
@@ -271,7 +272,7 @@ static void filter_stacks(void)
     sp_profile_free(p);
     p = apply(FILTER_OPT_HIDE, "^b$");
     CHECK(p->nsamples == 10 && all_stacks(p, F_B, 0));
-    struct func_stat *fs = func_stats(p);
+    struct sp_agg *fs = sp_aggregate_funcs(p);
     CHECK(fs[F_INL].self == 5 && fs[F_A].total == 6);
     free(fs);
     struct calltree t;
@@ -285,12 +286,12 @@ static void filter_stacks(void)
     sp_profile_free(p);
     p = apply(FILTER_OPT_NO_INLINE, NULL);
     CHECK(p->nsamples == 10 && all_stacks(p, F_INL, 0));
-    fs = func_stats(p);
+    fs = sp_aggregate_funcs(p);
     CHECK(fs[F_B].self == 5);
     free(fs);
     sp_profile_free(p);
     p = apply(FILTER_OPT_MAX_DEPTH, "2");
-    fs = func_stats(p);
+    fs = sp_aggregate_funcs(p);
     CHECK(p->nsamples == 10 && fs[F_A].self == 6 && fs[F_REC].self == 1 && fs[F_REC].total == 1 &&
           fs[F_B].total == 0);
     free(fs);
@@ -320,7 +321,7 @@ static void filter_order(void)
     CHECK(parse(&f, FILTER_OPT_MAX_DEPTH, "1") == 0);
     CHECK(parse(&f, FILTER_OPT_TID, "main-thread") == 0);
     filter_apply(p, &f);
-    struct func_stat *fs = func_stats(p);
+    struct sp_agg *fs = sp_aggregate_funcs(p);
     CHECK(p->nsamples == 5 && fs[F_MAIN].self == 5);
     free(fs);
     sp_profile_free(p);
