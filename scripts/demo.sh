@@ -50,5 +50,6 @@ echo "\$ sprof-report flat --limit 12 demo.bin"
 "$report" flat --limit 12 demo.bin
 echo
 echo "The profile is $out/demo.bin. Next, for example:"
-echo "  $report folded $out/demo.bin | flamegraph.pl > demo.svg"
+echo "  $report flamegraph -o demo.svg $out/demo.bin    # open it in a browser"
+echo "  $report tree $out/demo.bin"
 echo "  $report flat --by line $out/demo.bin"
