@@ -251,8 +251,10 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
     }
     int added;
     u64map_put(&r->stack_ids, id, 0, p->nraw, &added);
+    /* Every chunk defines the stacks it uses again: a later definition of
+     * an id is the same stack, and the first wins. */
+    if (!added) return 0;
     rd_proc(r)->nstacks++;
-    if (!added) return 0; /* a second definition of an id: the first wins */
     GROW(p->raw, p->raw_cap, p->nraw + 1);
     struct sp_rawstack *s = &p->raw[p->nraw++];
     s->proc = r->proc;

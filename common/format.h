@@ -69,7 +69,10 @@ enum sprof_record_type {
     SPROF_REC_UNMAP = 6,
     /* id u, flags u (SPROF_STACK_*), nframes u, frame[0] u, then
      * nframes-1 times s (difference from the previous frame). frame[0] is the
-     * interrupted instruction; the others are return addresses. */
+     * interrupted instruction; the others are return addresses. Every chunk
+     * defines the stacks its samples use, before them, so that chunks stay
+     * self-contained; an id means the same stack for the whole file, and a
+     * later definition of an id repeats the first. */
     SPROF_REC_STACK = 7,
     /* tid u, base_time u, count u, then count times:
      * dt u (from the previous sample, the first from base_time),

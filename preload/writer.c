@@ -36,7 +36,8 @@ struct stack_entry {
     uint64_t hash;
     uint32_t id;
     uint32_t n, flags;
-    size_t off; /* into W.frames */
+    uint32_t chunk; /* W.seq + 1 of the chunk that last defined it */
+    size_t off;     /* into W.frames */
 };
 
 static struct {
@@ -120,7 +121,26 @@ static int tab_grow(void)
     return 0;
 }
 
-/* The id of this stack, writing a STACK record the first time it is seen.
+/* Writes the STACK record of e into the pending chunk. Every chunk defines
+ * the stacks its samples use (ids stay the same for the whole file), so
+ * that a damaged chunk loses only its own samples (ARCHITECTURE.md,
+ * invariant 3: self-contained chunks). */
+static void put_stack(struct stack_entry *e, const uint64_t *f)
+{
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, e->id);
+    sprof_buf_put_uvarint(&W.rec, e->flags);
+    sprof_buf_put_uvarint(&W.rec, e->n);
+    for (unsigned i = 0; i < e->n; i++) {
+        if (i == 0) sprof_buf_put_uvarint(&W.rec, f[0]);
+        else sprof_buf_put_svarint(&W.rec, (int64_t)(f[i] - f[i - 1]));
+    }
+    sprof_buf_put_record(&W.chunk, SPROF_REC_STACK, &W.rec);
+    e->chunk = W.seq + 1;
+}
+
+/* The id of this stack, writing a STACK record the first time it is seen
+ * in the pending chunk.
  * Returns UINT32_MAX when out of memory. */
 static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
 {
@@ -130,8 +150,10 @@ static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
     for (; W.tab[k].hash; k = (k + 1) & (W.tabcap - 1)) {
         struct stack_entry *e = &W.tab[k];
         if (e->hash == h && e->n == n && e->flags == flags &&
-            memcmp(W.frames.data + e->off, f, n * sizeof(uint64_t)) == 0)
+            memcmp(W.frames.data + e->off, f, n * sizeof(uint64_t)) == 0) {
+            if (e->chunk != W.seq + 1) put_stack(e, f);
             return e->id;
+        }
     }
     size_t off = W.frames.len;
     sprof_buf_put(&W.frames, f, n * sizeof(uint64_t));
@@ -142,16 +164,7 @@ static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
     e->n = n;
     e->flags = flags;
     e->off = off;
-
-    sprof_buf_reset(&W.rec);
-    sprof_buf_put_uvarint(&W.rec, e->id);
-    sprof_buf_put_uvarint(&W.rec, flags);
-    sprof_buf_put_uvarint(&W.rec, n);
-    for (unsigned i = 0; i < n; i++) {
-        if (i == 0) sprof_buf_put_uvarint(&W.rec, f[0]);
-        else sprof_buf_put_svarint(&W.rec, (int64_t)(f[i] - f[i - 1]));
-    }
-    sprof_buf_put_record(&W.chunk, SPROF_REC_STACK, &W.rec);
+    put_stack(e, f);
     return e->id;
 }
 
