@@ -170,6 +170,10 @@ build_progs() {
             -o "$BIN/hostile-code"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"
+        build libearly $CC $PROG_CFLAGS -fPIC -shared -pthread "$SRC/tests/progs/libearly.c" \
+            -o "$BIN/libearly.so"
+        build earlymain $CC $PROG_CFLAGS "$SRC/tests/progs/earlymain.c" -o "$BIN/earlymain" \
+            -L"$BIN" -learly -Wl,-rpath,"$BIN" -pthread
         # stripme keeps its functions in source order, so that the hot code
         # sits right after an exported function; then only .dynsym is left.
         if build stripme $CC $PROG_CFLAGS -fno-toplevel-reorder "$SRC/tests/progs/stripme.c" \
