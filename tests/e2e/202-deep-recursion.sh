@@ -21,7 +21,9 @@ for depth in 256 4096; do
     [ "${n:-0}" -ge 200 ] || fail "only $n samples with SPROF_DEPTH=$depth"
     [ "$n" -le 1500 ] ||
         fail "$n samples (ms of CPU) for 500 ms of work at SPROF_DEPTH=$depth: the walk starves the program"
-    [ "$truncated" = "$n" ] || fail "$truncated of $n samples marked truncated at SPROF_DEPTH=$depth"
+    # all but the few taken on the way down, before the depth was reached
+    [ $((truncated * 100)) -ge $((n * 95)) ] ||
+        fail "$truncated of $n samples marked truncated at SPROF_DEPTH=$depth"
     report flat --limit 3 p-$depth.bin >flat.txt
     grep -q ' recurse ' flat.txt || fail "recurse is not in the flat report"
 done
