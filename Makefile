@@ -88,7 +88,7 @@ check: all
 
 # libFuzzer targets over the reader and the record parsers (fuzz/), built
 # with clang and sanitizers into $(BUILD)/fuzz: fuzz-build only builds them
-# (tests/e2e/210-fuzz.sh runs each for a few seconds), fuzz runs each for
+# (tests/e2e/210-fuzz.sh runs each for 20 seconds), fuzz runs each for
 # FUZZ_SECONDS on a copy of fuzz/corpus that grows from run to run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300

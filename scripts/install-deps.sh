@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [--check] [--tests]
 #   --check  only report what is missing, exit 1 if anything is
 #   --tests  also the packages only the test suite uses: g++ (a C++ test
-#            program), chromium (the flamegraph's browser test) and
-#            golang-go (go tool pprof reads the pprof export back)
+#            program), chromium (the flamegraph's browser test),
+#            golang-go (go tool pprof reads the pprof export back) and
+#            clang with its libFuzzer runtime (the fuzz targets: make fuzz)
 set -eu
 
 check=0 tests=0
@@ -33,6 +34,11 @@ if [ "$tests" -eq 1 ]; then
     command -v g++ >/dev/null 2>&1 || missing g++
     [ -x /usr/bin/chromium ] || missing chromium
     command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing golang-go
+    if ! command -v clang >/dev/null 2>&1; then
+        missing "clang libclang-rt-dev"
+    elif ! ls "$(clang -print-resource-dir)"/lib/*/libclang_rt.fuzzer*.a >/dev/null 2>&1; then
+        missing libclang-rt-dev
+    fi
 fi
 
 if [ -z "$need_pkgs" ]; then

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+# The reader trusts nothing (ARCHITECTURE invariant 4, issue 5 item 12): a
+# small real profile cut at every byte offset, and with single bits flipped
+# at 256 positions drawn from a fixed seed, goes through `sprof-report
+# info` and `flat`. Each run must end within its timeout with exit status 0
+# and a warning naming the file (the intact part salvaged), or 2 with an
+# error naming the file as the last line on stderr; never a crash, a
+# sanitizer report, or silence. Exit 0 without a warning is right only
+# where nothing was lost: a cut between two chunks, a flipped bit in the
+# header's session, pid or reserved field.
+# timeout: 300
+
+profile p.bin TARGET_MS=60 "$BIN/target" >/dev/null
+report info p.bin >/dev/null
+report flat p.bin >/dev/null
+
+# The damaged copies, and a manifest of "FILE QUIET-OK" lines; QUIET-OK 1:
+# exit 0 without a warning is right for that file.
+"$PY" - p.bin >manifest.txt <<'PYEOF'
+import random, struct, sys
+d = open(sys.argv[1], "rb").read()
+ends, off = set(), struct.unpack_from("<H", d, 10)[0]
+while off + 24 <= len(d):
+    off += 24 + struct.unpack_from("<I", d, off + 8)[0]
+    ends.add(off)
+if len(ends) < 2:
+    sys.exit("p.bin has fewer than 2 chunks")
+sys.stderr.write("p.bin: %d bytes, chunks end at %s\n" % (len(d), sorted(ends)))
+for n in range(len(d)):
+    open("cut-%d.bin" % n, "wb").write(d[:n])
+    print("cut-%d.bin %d" % (n, n in ends))
+rnd = random.Random(20240611)
+for i in range(256):
+    pos, bit = rnd.randrange(len(d)), rnd.randrange(8)
+    f = bytearray(d)
+    f[pos] ^= 1 << bit
+    open("flip-%d.bin" % i, "wb").write(f)
+    # session, pid and reserved fields of the header: nothing to notice
+    print("flip-%d.bin %d" % (i, 16 <= pos < 32))
+PYEOF
+
+# check FILE QUIET-OK: runs info and flat on FILE; appends a line to
+# $bad for each broken expectation.
+check() {
+    local f=$1 quiet_ok=$2 cmd rc err last
+    for cmd in info flat; do
+        rc=0
+        timeout -k 5 20 "$REPORT" "$cmd" "$f" >"$f.out" 2>"$f.err" || rc=$?
+        err=$(<"$f.err")
+        case $rc in
+        0)
+            if [ "$quiet_ok" != 1 ] && [[ $err != *"warning: '$f'"* ]]; then
+                echo "$f $cmd: exit 0 without a warning naming the file" >>"$bad"
+            fi
+            if [ ! -s "$f.out" ]; then
+                echo "$f $cmd: exit 0 and no report" >>"$bad"
+            fi
+            ;;
+        2)
+            last=${err##*$'\n'}
+            if [ -z "$err" ]; then
+                echo "$f $cmd: exit 2 with nothing on stderr" >>"$bad"
+            elif [[ $last == *"warning:"* || $last != *"'$f'"* ]]; then
+                echo "$f $cmd: exit 2, but the last line is not an error naming the file: $last" >>"$bad"
+            fi
+            ;;
+        124 | 137) echo "$f $cmd: hung (killed after 20 s)" >>"$bad" ;;
+        *) echo "$f $cmd: exit status $rc: $(head -c 600 "$f.err")" >>"$bad" ;;
+        esac
+        if grep -v '^sprof-report:' "$f.err" | grep -q .; then
+            echo "$f $cmd: foreign output on stderr: $(grep -v '^sprof-report:' "$f.err" | head -c 600)" >>"$bad"
+        fi
+    done
+    # keep only what shows a problem
+    if ! grep -q "^$f " "$bad"; then
+        rm -f "$f" "$f.out" "$f.err"
+    fi
+}
+
+# worker K of N: every Nth line of the manifest
+worker() {
+    local k=$1 n=$2 i=0 f quiet
+    bad=bad.$k
+    : >"$bad"
+    while read -r f quiet; do
+        if [ $((i++ % n)) -eq "$k" ]; then
+            check "$f" "$quiet"
+        fi
+    done <manifest.txt
+}
+
+nproc=$(nproc 2>/dev/null || echo 2)
+[ "$nproc" -le 8 ] || nproc=8
+start=$(date +%s)
+pids=()
+for ((k = 0; k < nproc; k++)); do
+    worker "$k" "$nproc" &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do
+    wait "$p" || fail "a worker failed (status $?)"
+done
+log "$(grep -c . manifest.txt) damaged copies, info and flat on each, in $(($(date +%s) - start)) s on $nproc CPUs"
+
+cat bad.* >bad.txt
+if [ -s bad.txt ]; then
+    cat bad.txt
+    fail "$(grep -c . bad.txt) broken expectations, first: $(head -n 1 bad.txt)"
+fi
