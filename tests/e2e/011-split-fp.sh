@@ -5,7 +5,8 @@
 # work_a/b/c none, even with -fno-omit-frame-pointer): the recursion shows
 # one dispatch frame fewer than with DWARF unwinding, at least 10.
 
-SPROF_UNWIND=fp profile p.bin "$BIN/split-fp" 1500 >out.txt 2>err.txt
+# about 4000 samples, as in 010, so that +-3 points is well outside the noise
+SPROF_FREQ=1999 SPROF_UNWIND=fp profile p.bin "$BIN/split-fp" 2000 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 report info p.bin >info.txt
 cat info.txt
