@@ -6,10 +6,9 @@
  *                    before running the program's start routine
  *   exec*            timers stop and the profile is flushed before the image
  *                    is replaced; if exec fails, sampling resumes
- *   dlclose          the unmapping is recorded with its exact time (dlopen
- *                    is not interposed: glibc looks up the library using the
- *                    caller's RUNPATH, which a wrapper would change; the
- *                    writer notices new objects within 100 ms instead)
+ *   dlopen, dlclose  mark the thread as inside the loader (unwind.c); the
+ *                    unmapping is recorded with its exact time (new objects
+ *                    are noticed by the writer within 100 ms)
  *   dl_iterate_phdr  marks the thread as holding the loader's lock (unwind.c)
  *   sigaction, signal, setitimer
  *                    the program keeps its signals (signals.c)
@@ -164,6 +163,24 @@ EXPORT int execle(const char *path, const char *arg, ...)
     GATHER_ARGS(arg, ap, argv, 1, &envp);
     va_end(ap);
     return execve(path, argv, envp);
+}
+
+/* dlopen of a path: the thread holds the loader's lock for part of it, and
+ * glibc announces the change in r_debug only after taking it, so the thread
+ * is marked for the handler (unwind.c) as in dl_iterate_phdr. glibc looks
+ * at the caller (its RUNPATH, its namespace) only for a name without '/' or
+ * with '$': that call goes on untouched, as a tail call, so that glibc
+ * still sees the program's return address. */
+EXPORT void *dlopen(const char *file, int mode)
+{
+    REAL(dlopen);
+    if (file && strchr(file, '/') && !strchr(file, '$')) {
+        sprof_in_loader++;
+        void *h = real_dlopen(file, mode);
+        sprof_in_loader--;
+        return h;
+    }
+    return real_dlopen(file, mode);
 }
 
 EXPORT int dlclose(void *handle)
