@@ -68,6 +68,7 @@ struct sprof_thread {
 
     /* timer */
     int perf_fd;
+    int first_period; /* perf: the first, random period is running */
     int has_posix_timer;
     timer_t posix_timer;
 

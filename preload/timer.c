@@ -39,14 +39,14 @@ const char *sprof_backend_name(int backend)
  * not retry break on (tests/progs/eintr.c saw 54 in 3000 rounds). The signal
  * thus arrives as the thread returns to user mode, where it interrupts
  * nothing; the price is that CPU time spent in the kernel is not sampled. */
-static int perf_open(pid_t tid)
+static int perf_open_period(pid_t tid, uint64_t period)
 {
     struct perf_event_attr a;
     memset(&a, 0, sizeof(a));
     a.size = sizeof(a);
     a.type = PERF_TYPE_SOFTWARE;
     a.config = PERF_COUNT_SW_TASK_CLOCK;
-    a.sample_period = sprof.period_ns;
+    a.sample_period = period;
     a.disabled = 1;
     a.exclude_kernel = 1;
     a.exclude_hv = 1;
@@ -54,9 +54,29 @@ static int perf_open(pid_t tid)
     return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+static int perf_open(pid_t tid)
+{
+    return perf_open_period(tid, sprof.period_ns);
+}
+
+/* A thread's first period is a random part of the full one (the handler
+ * then sets the full period): a counter that starts at zero in every new
+ * thread would never sample threads shorter than a period, and a program
+ * made of many short threads would look idle. With a uniform first
+ * offset, a thread with CPU time c < period gets a sample (weighing one
+ * period) with probability c / period: right on average. */
+static uint64_t first_period(pid_t tid)
+{
+    uint64_t x = sprof_now() ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return 1 + x % sprof.period_ns;
+}
+
 static int perf_arm(struct sprof_thread *t)
 {
-    int fd = perf_open(t->tid);
+    int fd = perf_open_period(t->tid, first_period(t->tid));
     if (fd < 0) return -errno;
     if (fd >= FD_TABLE_SIZE) {
         close(fd);
@@ -70,6 +90,7 @@ static int perf_arm(struct sprof_thread *t)
         return -e;
     }
     t->perf_fd = fd;
+    t->first_period = 1;
     __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
     if (ioctl(fd, PERF_EVENT_IOC_RESET, 0) < 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
         int e = errno;

@@ -170,6 +170,8 @@ build_progs() {
             -o "$BIN/hostile-code"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"
+        build shortthreads $CC $PROG_CFLAGS -fno-inline -pthread \
+            "$SRC/tests/progs/shortthreads.c" -o "$BIN/shortthreads"
         build libearly $CC $PROG_CFLAGS -fPIC -shared -pthread "$SRC/tests/progs/libearly.c" \
             -o "$BIN/libearly.so"
         build earlymain $CC $PROG_CFLAGS "$SRC/tests/progs/earlymain.c" -o "$BIN/earlymain" \
