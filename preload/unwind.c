@@ -12,22 +12,21 @@
 
 #include "sprof.h"
 
-/* Set while this thread is inside dl_iterate_phdr or dlclose (interpose.c):
- * the loader's lock may be held. */
+/* Set while this thread is inside dlopen (of a path), dlclose or
+ * dl_iterate_phdr (interpose.c): the loader's lock may be held, or being
+ * taken, by this very thread. */
 __thread int sprof_in_loader __attribute__((tls_model("initial-exec")));
 
 /* libunwind finds unwind tables with dl_iterate_phdr, which takes the
- * loader's lock, and it holds a lock of its own while it does. A thread
- * interrupted while it holds the loader's lock (in dlopen, dlclose or
- * dl_iterate_phdr) would then wait for libunwind's lock, held by another
- * thread's handler that waits for the loader's lock: both hang. So while
- * the loader changes its list (r_state, which glibc sets before it takes
- * the lock to add or remove an object, and resets after), and while this
- * thread itself iterates the loader's list, the DWARF walk is skipped and
- * only the interrupted instruction is recorded. */
+ * loader's lock. A handler on a thread that holds that lock, or is halfway
+ * through taking it, must not call it (seen: a self-deadlock inside dlopen),
+ * so while this thread is in the loader, or the loader is changing its list
+ * (r_state; glibc sets it only after taking the lock for a dlopen, hence the
+ * per-thread mark as well), the DWARF walk is skipped and only the
+ * interrupted instruction is recorded. The other cycle, through libunwind's
+ * own lock across two handlers, is closed by unwind_lock below. */
 static int loader_busy(void)
 {
-    /* see sprof_unwind_lock below for the case this does not catch */
     return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
 }
 
