@@ -76,7 +76,7 @@ $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ)
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm -lpthread
 
 # The bundled example: build, profile it, print the flat report.
 demo: all
@@ -107,7 +107,8 @@ $(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 
 $(FUZZ_TARGETS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -ldw -lelf -lzstd -lz -lstdc++ -lm
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -ldw -lelf -lzstd -lz -lstdc++ -lm \
+		-lpthread
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS)
@@ -120,6 +121,15 @@ fuzz: fuzz-build
 		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/sprof.dict \
 			-artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $(FUZZ_DIR)/corpus-$$t || exit 1; \
 	done
+
+# The benchmarks (scripts/bench/bench.py, BENCHMARKS.md): sprof against no
+# profiler, the floor, gperftools and perf record on five workloads, 13
+# minutes on 2 CPUs; figures, never pass/fail. BENCH_ARGS="--quick", or e.g.
+# BENCH_ARGS="--workload cpu make --modes sprof floor --runs 5 --markdown".
+BENCH_ARGS ?=
+.PHONY: bench
+bench: all
+	$(Q)python3 scripts/bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -150,7 +160,9 @@ help:
 	@echo "targets:"
 	@echo "  all (default)  build $(BUILD)/libsprof.so and $(BUILD)/sprof-report"
 	@echo "  demo           profile the bundled example and print its flat report"
-	@echo "  check          run the whole test suite (unit and end-to-end)"
+	@echo "  check          run the whole test suite (unit and end-to-end); with SAN=thread"
+	@echo "                 only the ThreadSanitizer cases (tests/e2e/214-tsan-recorder.sh)"
+	@echo "  bench          overhead, rate, stacks, size, RSS against gperftools and perf (BENCH_ARGS)"
 	@echo "  fuzz           build the libFuzzer targets (clang) and run each FUZZ_SECONDS (300)"
 	@echo "  deps           install missing Debian build dependencies"
 	@echo "  install        install under DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX))"

@@ -23,7 +23,9 @@ struct sp_agg {
 };
 
 /* Chooses the row of frame fr (an id into p->sframes). Rows are numbered
- * densely by the caller: 0, 1, 2, ..., a new row getting the next number. */
+ * densely by the caller: 0, 1, 2, ..., a new row getting the next number.
+ * It is asked once per frame, the first time a stack holds it; the row of
+ * a frame never changes. */
 typedef uint32_t (*sp_agg_row_fn)(void *ctx, uint32_t fr);
 
 /* Aggregates every sample of p (which sp_symbolize has symbolized) into the

@@ -4,11 +4,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+static uint64_t node_hash(uint32_t parent, uint32_t func, uint32_t inlined)
+{
+    return hash_u64((uint64_t)parent << 32 ^ (uint64_t)func << 1 ^ inlined);
+}
+
+static uint32_t node_find(const struct calltree *t, uint32_t parent, uint32_t func,
+                          uint32_t inlined, size_t *slot)
+{
+    uint64_t h = node_hash(parent, func, inlined), tag = h >> 32 << 32;
+    for (size_t i = h & (t->ix_cap - 1);; i = (i + 1) & (t->ix_cap - 1)) {
+        uint64_t e = t->ix[i];
+        if (!e) {
+            *slot = i;
+            return SP_NONE;
+        }
+        if ((e & ~0xffffffffull) != tag) continue;
+        const struct ct_node *n = &t->nodes[(uint32_t)e];
+        if (n->parent == parent && n->func == func && n->inlined == inlined) return (uint32_t)e;
+    }
+}
+
+static void ix_grow(struct calltree *t)
+{
+    size_t cap = t->ix_cap ? t->ix_cap * 2 : 1024;
+    uint64_t *ix = xcalloc(cap, sizeof(*ix));
+    for (size_t i = 0; i < t->ix_cap; i++) {
+        uint64_t e = t->ix[i];
+        if (!e) continue;
+        const struct ct_node *n = &t->nodes[(uint32_t)e];
+        size_t k = node_hash(n->parent, n->func, n->inlined) & (cap - 1);
+        while (ix[k])
+            k = (k + 1) & (cap - 1);
+        ix[k] = e;
+    }
+    free(t->ix);
+    t->ix = ix;
+    t->ix_cap = cap;
+}
+
 static uint32_t node_get(struct calltree *t, uint32_t parent, uint32_t func, uint32_t inlined)
 {
-    int added;
-    uint64_t *v = u64map_put(&t->ix, parent, (uint64_t)func << 1 | inlined, t->nnodes, &added);
-    if (!added) return (uint32_t)*v;
+    if ((t->nnodes + 1) * 2 > t->ix_cap) ix_grow(t);
+    size_t slot;
+    uint32_t id = node_find(t, parent, func, inlined, &slot);
+    if (id != SP_NONE) return id;
     GROW(t->nodes, t->cap, t->nnodes + 1);
     struct ct_node *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof(*n));
@@ -17,6 +57,7 @@ static uint32_t node_get(struct calltree *t, uint32_t parent, uint32_t func, uin
     n->parent = parent;
     n->depth = t->nodes[parent].depth + 1;
     if (n->depth > t->max_depth) t->max_depth = n->depth;
+    t->ix[slot] = node_hash(parent, func, inlined) >> 32 << 32 | t->nnodes;
     return (uint32_t)t->nnodes++;
 }
 
@@ -65,6 +106,11 @@ void calltree_build(struct calltree *t, const struct sp_profile *p, int inverted
         cnt[p->samples[i].sym]++;
         wt[p->samples[i].sym] += p->samples[i].weight_ns;
     }
+    /* path[i]: the node at depth i + 1 of the stack walked last, where the
+     * next stack, which often shares its first frames, starts looking */
+    uint32_t *path = NULL;
+    uint64_t *keys = NULL;
+    size_t path_cap = 0, keys_cap = 0, npath = 0;
     for (size_t s = 0; s < p->nstacks; s++) {
         if (!cnt[s]) continue;
         const struct sp_stack *st = &p->stacks[s];
@@ -72,15 +118,28 @@ void calltree_build(struct calltree *t, const struct sp_profile *p, int inverted
         uint32_t node = 0;
         t->nodes[0].total += cnt[s];
         t->nodes[0].total_ns += wt[s];
+        GROW(path, path_cap, st->n);
+        GROW(keys, keys_cap, st->n);
         for (uint32_t i = 0; i < st->n; i++) {
             const struct sp_frame *f = &p->sframes[fr[inverted ? st->n - 1 - i : i]];
-            node = node_get(t, node, f->func, f->inlined ? 1 : 0);
+            uint64_t key = (uint64_t)f->func << 1 | (f->inlined ? 1 : 0);
+            if (i < npath && keys[i] == key) {
+                node = path[i];
+            } else {
+                node = node_get(t, node, f->func, f->inlined ? 1 : 0);
+                keys[i] = key;
+                path[i] = node;
+                npath = i + 1; /* what follows was another path */
+            }
             t->nodes[node].total += cnt[s];
             t->nodes[node].total_ns += wt[s];
         }
+        npath = st->n;
         t->nodes[node].self += cnt[s];
         t->nodes[node].self_ns += wt[s];
     }
+    free(path);
+    free(keys);
     free(cnt);
     free(wt);
 
@@ -106,8 +165,8 @@ void calltree_build(struct calltree *t, const struct sp_profile *p, int inverted
 
 uint32_t calltree_child(const struct calltree *t, uint32_t node, uint32_t func, uint32_t inlined)
 {
-    const uint64_t *v = u64map_get(&t->ix, node, (uint64_t)func << 1 | (inlined ? 1 : 0));
-    return v ? (uint32_t)*v : SP_NONE;
+    size_t slot;
+    return t->ix_cap ? node_find(t, node, func, inlined ? 1 : 0, &slot) : SP_NONE;
 }
 
 void calltree_release(struct calltree *t)
@@ -115,6 +174,6 @@ void calltree_release(struct calltree *t)
     if (!t) return;
     free(t->nodes);
     free(t->kids);
-    u64map_release(&t->ix);
+    free(t->ix);
     memset(t, 0, sizeof(*t));
 }

@@ -56,7 +56,11 @@ struct calltree {
     uint32_t *kids; /* child node indexes, grouped by parent */
     int inverted;
     uint32_t max_depth; /* deepest node's depth */
-    struct u64map ix;   /* (parent, func << 1 | inlined) -> node */
+    /* (parent, func, inlined) -> node: open addressing over the high half
+     * of the key's hash << 32 | the node index (0 empty: the root is no
+     * one's child), the key itself read from the node */
+    uint64_t *ix;
+    size_t ix_cap;
 };
 
 /* Builds the tree of p's samples into t (which it initializes). */

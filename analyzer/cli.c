@@ -57,6 +57,8 @@ struct sp_profile *cli_load(const char *cmd, int n, char **files)
         return NULL;
     }
     struct sp_profile *p = sp_profile_new();
+    /* every report but info symbolizes the profile */
+    p->prefetch = strcmp(cmd, "info") != 0;
     for (int i = 0; i < n; i++) {
         char err[600];
         if (sp_profile_read(p, files[i], err, sizeof(err))) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "profile.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,109 @@ void sp_profile_free(struct sp_profile *p)
 struct rd {
     struct sp_profile *p;
     uint32_t proc;
-    struct u64map stack_ids; /* file stack id -> raw stack index */
+    /* file stack id -> raw stack index: the recorder numbers stacks 0, 1,
+     * 2, ..., so ids go to an array (SP_NONE where undefined) while they
+     * stay below a bound that grows with the STACK records read; any other
+     * id goes to the map */
+    uint32_t *ids;
+    size_t ids_cap;
+    uint64_t stack_recs;
+    struct u64map stack_ids;
     struct u64map live_maps; /* (start, end) -> index of the mapping live now */
     size_t first_sample;
 };
+
+/* sprof_get_uvarint, faster: away from the end of the input, a varint of
+ * up to 8 bytes is decoded from one 8-byte load without a branch per byte
+ * (their lengths vary from one to the next, which branches mispredict).
+ * The same values and the same failures. */
+static inline int get_uv(struct sprof_cur *c, uint64_t *v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (c->end - c->p >= 8) {
+        uint64_t w;
+        memcpy(&w, c->p, 8);
+        uint64_t stop = ~w & 0x8080808080808080ull; /* the high bit of the last byte */
+        if (stop) {
+            unsigned bits = (unsigned)__builtin_ctzll(stop) + 1; /* 8 per byte */
+            if (bits < 64) w &= (1ull << bits) - 1;
+            w &= 0x7f7f7f7f7f7f7f7full;
+            /* gather the 7-bit groups: pairs, then fours, then eights */
+            w = (w & 0x007f007f007f007full) | (w & 0x7f007f007f007f00ull) >> 1;
+            w = (w & 0x00003fff00003fffull) | (w & 0x3fff00003fff0000ull) >> 2;
+            w = (w & 0x000000000fffffffull) | (w & 0x0fffffff00000000ull) >> 4;
+            c->p += bits / 8;
+            *v = w;
+            return 0;
+        }
+    }
+#endif
+    return sprof_get_uvarint(c, v);
+}
+
+/* Moves c past n varints, with the same failures as n get_uv calls: eight
+ * bytes at a time, where a varint ends at each byte below 0x80. */
+static int skip_uv(struct sprof_cur *c, uint64_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (n && c->end - c->p >= 8) {
+        uint64_t w;
+        memcpy(&w, c->p, 8);
+        uint64_t stop = ~w & 0x8080808080808080ull;
+        if (!stop) break; /* one of more than 8 bytes: one at a time */
+        /* how many: one bit a byte, summed by the multiplication */
+        unsigned ends = (unsigned)(((stop >> 7) * 0x0101010101010101ull) >> 56), last;
+        if (ends > n) { /* the nth end is in this word */
+            for (uint64_t k = 1; k < n; k++)
+                stop &= stop - 1;
+            last = (unsigned)__builtin_ctzll(stop);
+            ends = (unsigned)n;
+        } else {
+            last = 63 - (unsigned)__builtin_clzll(stop);
+        }
+        c->p += last / 8 + 1;
+        n -= ends;
+    }
+#endif
+    for (; n; n--) {
+        uint64_t v;
+        if (sprof_get_uvarint(c, &v)) return -1;
+    }
+    return 0;
+}
+
+static inline int get_sv(struct sprof_cur *c, int64_t *v)
+{
+    uint64_t u;
+    if (get_uv(c, &u)) return -1;
+    *v = sprof_unzigzag(u);
+    return 0;
+}
+
+/* The raw stack index of file stack id, SP_NONE when undefined. */
+static uint32_t stack_id_get(const struct rd *r, uint64_t id)
+{
+    if (id < r->ids_cap && r->ids[id] != SP_NONE) return r->ids[id];
+    /* an id put in the map before the array reached it stays there */
+    uint64_t *v = r->stack_ids.n ? u64map_get(&r->stack_ids, id, 0) : NULL;
+    return v ? (uint32_t)*v : SP_NONE;
+}
+
+static void stack_id_put(struct rd *r, uint64_t id, uint32_t raw)
+{
+    if (id >= r->ids_cap && id < 2 * r->stack_recs + 4096) {
+        size_t cap = r->ids_cap ? r->ids_cap : 1024;
+        while (cap <= id)
+            cap *= 2;
+        r->ids = xreallocarray(r->ids, cap, sizeof(*r->ids));
+        memset(r->ids + r->ids_cap, 0xff, (cap - r->ids_cap) * sizeof(*r->ids));
+        r->ids_cap = cap;
+    }
+    if (id < r->ids_cap)
+        r->ids[id] = raw;
+    else
+        u64map_put(&r->stack_ids, id, 0, raw, NULL);
+}
 
 static struct sp_process *rd_proc(struct rd *r)
 {
@@ -231,29 +331,26 @@ static int rec_unmap(struct rd *r, struct sprof_cur *c)
 static int rec_stack(struct rd *r, struct sprof_cur *c)
 {
     uint64_t id, flags, n;
-    if (sprof_get_uvarint(c, &id) || sprof_get_uvarint(c, &flags) || sprof_get_uvarint(c, &n))
-        return -1;
+    if (get_uv(c, &id) || get_uv(c, &flags) || get_uv(c, &n)) return -1;
     /* every frame takes at least one byte */
     if (n > SPROF_MAX_DEPTH || n > sprof_cur_left(c)) return -1;
+    r->stack_recs++;
+    /* Every chunk defines the stacks it uses again: a later definition of
+     * an id is the same stack, and the first wins. Its frames are only
+     * checked, as decoding them would. */
+    if (stack_id_get(r, id) != SP_NONE) return skip_uv(c, n);
     struct sp_profile *p = r->p;
     /* + 1: p->frames is never NULL once a stack exists, even one of no
      * frames, so that p->frames + off is always a valid pointer */
     GROW(p->frames, p->frames_cap, p->nframes + n + 1);
     uint64_t *f = p->frames + p->nframes;
-    for (uint64_t i = 0; i < n; i++) {
-        if (i == 0) {
-            if (sprof_get_uvarint(c, &f[0])) return -1;
-        } else {
-            int64_t d;
-            if (sprof_get_svarint(c, &d)) return -1;
-            f[i] = f[i - 1] + (uint64_t)d;
-        }
+    if (n && get_uv(c, &f[0])) return -1;
+    for (uint64_t i = 1; i < n; i++) {
+        int64_t d;
+        if (get_sv(c, &d)) return -1;
+        f[i] = f[i - 1] + (uint64_t)d;
     }
-    int added;
-    u64map_put(&r->stack_ids, id, 0, p->nraw, &added);
-    /* Every chunk defines the stacks it uses again: a later definition of
-     * an id is the same stack, and the first wins. */
-    if (!added) return 0;
+    stack_id_put(r, id, (uint32_t)p->nraw);
     rd_proc(r)->nstacks++;
     GROW(p->raw, p->raw_cap, p->nraw + 1);
     struct sp_rawstack *s = &p->raw[p->nraw++];
@@ -282,7 +379,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     uint64_t weight = 0, tmin = t, tmax = t;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t dt, w, id;
-        if (sprof_get_uvarint(c, &dt) || sprof_get_uvarint(c, &w) || sprof_get_uvarint(c, &id))
+        if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id))
             return -1; /* nothing was committed: p->nsamples is unchanged */
         t += dt;
         s[i].thread = th;
@@ -535,9 +632,8 @@ static void resolve_samples(struct rd *r)
     struct sp_process *pr = rd_proc(r);
     for (size_t i = r->first_sample; i < p->nsamples; i++) {
         struct sp_sample *s = &p->samples[i];
-        uint64_t *v = s->stack == SP_NONE ? NULL : u64map_get(&r->stack_ids, s->stack, 0);
-        s->stack = v ? (uint32_t)*v : SP_NONE;
-        if (!v) pr->unknown_stack++;
+        s->stack = s->stack == SP_NONE ? SP_NONE : stack_id_get(r, s->stack);
+        if (s->stack == SP_NONE) pr->unknown_stack++;
     }
     if (pr->unknown_stack)
         sprof_warn("'%s': %llu samples refer to stacks missing from the file (lost with a "
@@ -545,9 +641,127 @@ static void resolve_samples(struct rd *r)
                    pr->file, (unsigned long long)pr->unknown_stack);
 }
 
+/* ---- chunks checked and decompressed ahead, on a second thread ---- */
+
+/* The checksum and decompression of chunks take about a third of the time
+ * of reading a big file: on a file of more than a few chunks, a thread does
+ * them (sprof_reader_next) one chunk ahead of the parser, into buffers that
+ * go round: the reader decompresses into a free one, hands it over full,
+ * and gets back an empty one. Only that thread uses the reader until it
+ * has said the end; its warnings about damaged chunks come out in order,
+ * before the parser's own warnings, which wait for the end. */
+#define AHEAD_SLOTS 2
+static size_t ahead_min_size = 1u << 20; /* smaller files are read in one thread */
+
+struct ahead {
+    struct sprof_reader *rdr;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct {
+        struct sprof_buf buf;
+        struct sprof_cur payload;
+        int full, end;
+    } slot[AHEAD_SLOTS];
+};
+
+static void *ahead_main(void *arg)
+{
+    struct ahead *a = arg;
+    for (unsigned w = 0;; w = (w + 1) % AHEAD_SLOTS) {
+        struct sprof_cur payload;
+        int got = sprof_reader_next(a->rdr, &payload) == 1;
+        pthread_mutex_lock(&a->mu);
+        while (a->slot[w].full)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (got) { /* the payload's buffer for the slot's empty one */
+            struct sprof_buf t = a->slot[w].buf;
+            a->slot[w].buf = a->rdr->raw;
+            a->rdr->raw = t;
+            a->slot[w].payload = payload;
+        }
+        a->slot[w].end = !got;
+        a->slot[w].full = 1;
+        pthread_cond_broadcast(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+        if (!got) return NULL;
+    }
+}
+
+/* Starts the thread; returns 0, or -1 when it could not (read in one). */
+static int ahead_start(struct ahead *a, struct sprof_reader *rdr)
+{
+    memset(a, 0, sizeof(*a));
+    a->rdr = rdr;
+    if (pthread_mutex_init(&a->mu, NULL)) return -1;
+    if (pthread_cond_init(&a->cv, NULL)) {
+        pthread_mutex_destroy(&a->mu);
+        return -1;
+    }
+    if (pthread_create(&a->thread, NULL, ahead_main, a)) {
+        pthread_cond_destroy(&a->cv);
+        pthread_mutex_destroy(&a->mu);
+        return -1;
+    }
+    return 0;
+}
+
+/* The next chunk's records in slot *k (released with ahead_done), or 0 at
+ * the end, when the thread has been joined and everything freed. */
+static int ahead_next(struct ahead *a, unsigned *k, struct sprof_cur *payload)
+{
+    pthread_mutex_lock(&a->mu);
+    while (!a->slot[*k].full)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int end = a->slot[*k].end;
+    *payload = a->slot[*k].payload;
+    pthread_mutex_unlock(&a->mu);
+    if (!end) return 1;
+    pthread_join(a->thread, NULL);
+    for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+        sprof_buf_release(&a->slot[i].buf);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    return 0;
+}
+
+static void ahead_done(struct ahead *a, unsigned *k)
+{
+    pthread_mutex_lock(&a->mu);
+    a->slot[*k].full = 0;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    *k = (*k + 1) % AHEAD_SLOTS;
+}
+
+/* sprof_get_record with get_uv. */
+static inline int get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body)
+{
+    uint64_t t, n;
+    if (get_uv(c, &t) || t > UINT32_MAX || get_uv(c, &n) || n > sprof_cur_left(c)) return -1;
+    *type = (unsigned)t;
+    sprof_cur_init(body, c->p, (size_t)n);
+    c->p += n;
+    return 0;
+}
+
+/* Parses the records of one chunk. */
+static void parse_chunk(struct rd *r, struct sprof_cur *chunk)
+{
+    while (sprof_cur_left(chunk)) {
+        unsigned type;
+        struct sprof_cur body;
+        if (get_record(chunk, &type, &body)) {
+            rd_proc(r)->bad_records++;
+            break;
+        }
+        if (record(r, type, &body)) rd_proc(r)->bad_records++;
+    }
+}
+
 /* Reads the file rdr has open into p and closes rdr; as sp_profile_read. */
-static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const char *path,
-                       char *err, size_t errlen)
+static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const char *path, char *err,
+                       size_t errlen)
 {
     GROW(p->procs, p->procs_cap, p->nprocs + 1);
     struct sp_process *pr = &p->procs[p->nprocs];
@@ -573,16 +787,18 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
     p->nprocs++;
 
     struct sprof_cur chunk;
-    while (sprof_reader_next(rdr, &chunk) == 1) {
-        while (sprof_cur_left(&chunk)) {
-            unsigned type;
-            struct sprof_cur body;
-            if (sprof_get_record(&chunk, &type, &body)) {
-                rd_proc(&r)->bad_records++;
-                break;
-            }
-            if (record(&r, type, &body)) rd_proc(&r)->bad_records++;
+    struct ahead ah;
+    if (rdr->size >= ahead_min_size && ahead_start(&ah, rdr) == 0) {
+        unsigned k = 0;
+        while (ahead_next(&ah, &k, &chunk)) {
+            parse_chunk(&r, &chunk);
+            ahead_done(&ah, &k);
+            /* the first stacks tell which modules the samples are in */
+            if (p->prefetch && rd_proc(&r)->nstacks) sp_symbolize_prefetch(p, r.proc);
         }
+    } else {
+        while (sprof_reader_next(rdr, &chunk) == 1)
+            parse_chunk(&r, &chunk);
     }
     pr = rd_proc(&r);
     pr->chunks_ok = rdr->chunks_ok;
@@ -596,6 +812,7 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
             snprintf(err, errlen, "'%s': no intact data in the file", path);
         else
             snprintf(err, errlen, "'%s': no data in the file (header only)", path);
+        free(r.ids);
         u64map_release(&r.stack_ids);
         u64map_release(&r.live_maps);
         return -1;
@@ -606,6 +823,7 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
     if (!pr->has_process) sprof_warn("'%s': no process record (lost with a damaged chunk?)", path);
     resolve_samples(&r);
     index_maps(p, pr);
+    free(r.ids);
     u64map_release(&r.stack_ids);
     u64map_release(&r.live_maps);
     return 0;

@@ -127,10 +127,10 @@ struct sp_module {
 };
 
 struct sp_rawstack {
+    uint64_t off; /* into p->frames */
     uint32_t proc;
     uint32_t nframes;
     uint32_t flags; /* SPROF_STACK_* */
-    uint64_t off;   /* into p->frames */
     uint32_t sym;   /* symbolic stack for epoch 0, SP_NONE before symbolizing */
 };
 
@@ -201,6 +201,8 @@ struct sp_profile {
     struct sp_symbolizer *sym; /* kept for per-module queries (info) */
 
     int warned_session;
+    int prefetch; /* set before reading: reports will be symbolized, so
+                     debug info may load while big files are read */
 };
 
 struct sp_profile *sp_profile_new(void);

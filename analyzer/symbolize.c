@@ -4,9 +4,12 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
 #include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -71,6 +74,7 @@ struct symmod {
     size_t nsegs;
     int has_symtab, has_dynsym;
     int mismatch;
+    int dwarf_asked; /* libdw was asked for its DWARF (symbolization) */
     const char *file;
     const char *why;
     char disk_bid[129];
@@ -82,8 +86,12 @@ struct symmod {
     size_t ncus, cus_cap;
 };
 
+struct prefetch;
+
 struct sp_symbolizer {
     struct sp_profile *p;
+    struct prefetch *pf; /* debug info loading ahead, until the first load() */
+    int pf_tried;
     struct symmod *mods;
     size_t nmods;
     /* (module << 2 | return address << 1 | file offset, address) ->
@@ -91,16 +99,80 @@ struct sp_symbolizer {
     struct u64map addr_cache;
     uint32_t *chain; /* frame ids, outermost first, per cached address */
     size_t nchain, chain_cap;
+    /* (process, raw address, return address) -> the same chain value, for
+     * processes whose mappings never change meaning over time: a stack's
+     * frames then need no mapping search, only this cheaper lookup */
+    struct rawaddr *ra;
+    size_t ra_cap, ra_n;
+    uint64_t *ra_chain; /* per entry of ra: the chain value */
+    size_t ra_chain_cap;
+    uint64_t c_unknown; /* the chain of [unknown] */
     struct idset func_ix, frame_ix, stack_ix;
     struct u64map epoch_syms; /* (raw stack, epoch > 0) -> symbolic stack */
     uint32_t *tmp;            /* the stack being built, root first */
     size_t ntmp, tmp_cap;
+    /* the raw stack built last (has_prev), whose frames s->tmp still holds:
+     * pref[j] is the length of s->tmp after its j outermost frames */
+    int has_prev;
+    uint32_t prev_proc, prev_n;
+    uint64_t prev_off;
+    size_t *pref;
+    size_t pref_cap;
     uint32_t *inl; /* the frames of one address, innermost first */
     size_t ninl, inl_cap;
     uint32_t f_unknown, s_missing;
     char *debuginfo_path;
     Dwfl_Callbacks cb;
 };
+
+/* 16 bytes, so that the table of a big profile's addresses stays in the
+ * cache */
+struct rawaddr {
+    uint64_t addr;
+    uint32_t key; /* proc << 1 | return address, + 1; 0: an empty slot */
+    uint32_t ix;  /* into ra_chain */
+};
+
+static size_t rawaddr_slot(uint64_t addr, uint32_t key, size_t cap)
+{
+    return (size_t)(((addr ^ (uint64_t)key << 40) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static uint64_t *rawaddr_get(const struct sp_symbolizer *s, uint64_t addr, uint32_t key)
+{
+    if (!s->ra_cap) return NULL;
+    for (size_t i = rawaddr_slot(addr, key, s->ra_cap);; i = (i + 1) & (s->ra_cap - 1)) {
+        struct rawaddr *e = &s->ra[i];
+        if (e->addr == addr && e->key == key) return &s->ra_chain[e->ix];
+        if (!e->key) return NULL;
+    }
+}
+
+static void rawaddr_put(struct sp_symbolizer *s, uint64_t addr, uint32_t key, uint64_t chain)
+{
+    if ((s->ra_n + 1) * 4 > s->ra_cap * 3) {
+        size_t cap = s->ra_cap ? s->ra_cap * 2 : 4096;
+        struct rawaddr *t = xcalloc(cap, sizeof(*t));
+        for (size_t i = 0; i < s->ra_cap; i++) {
+            struct rawaddr *e = &s->ra[i];
+            if (!e->key) continue;
+            size_t k = rawaddr_slot(e->addr, e->key, cap);
+            while (t[k].key)
+                k = (k + 1) & (cap - 1);
+            t[k] = *e;
+        }
+        free(s->ra);
+        s->ra = t;
+        s->ra_cap = cap;
+    }
+    size_t k = rawaddr_slot(addr, key, s->ra_cap);
+    while (s->ra[k].key)
+        k = (k + 1) & (s->ra_cap - 1);
+    if (s->ra_n >= UINT32_MAX) return; /* not cached */
+    s->ra[k] = (struct rawaddr){addr, key, (uint32_t)s->ra_n};
+    GROW(s->ra_chain, s->ra_chain_cap, s->ra_n + 1);
+    s->ra_chain[s->ra_n++] = chain;
+}
 
 void sp_hex(const uint8_t *b, size_t n, char *out)
 {
@@ -134,9 +206,12 @@ static struct sp_symbolizer *symbolizer(struct sp_profile *p)
     return s;
 }
 
+static void pf_end(struct sp_symbolizer *s);
+
 void sp_symbolizer_free(struct sp_symbolizer *s)
 {
     if (!s) return;
+    pf_end(s);
     for (size_t i = 0; i < s->nmods; i++) {
         struct symmod *sm = &s->mods[i];
         for (size_t k = 0; k < sm->ncus; k++) {
@@ -152,11 +227,14 @@ void sp_symbolizer_free(struct sp_symbolizer *s)
     free(s->mods);
     u64map_release(&s->addr_cache);
     free(s->chain);
+    free(s->ra);
+    free(s->ra_chain);
     idset_release(&s->func_ix);
     idset_release(&s->frame_ix);
     idset_release(&s->stack_ix);
     u64map_release(&s->epoch_syms);
     free(s->tmp);
+    free(s->pref);
     free(s->inl);
     free(s);
 }
@@ -327,6 +405,193 @@ static int adopt(struct sp_symbolizer *s, uint32_t mi, Dwfl *dwfl, Dwfl_Module *
     return 0;
 }
 
+/* ---- debug info loaded ahead ---- */
+
+/* Opening a module's debug info (dwfl_module_getdwarf decompresses all of
+ * it, then the symbol table) is a good part of the time of a report on a
+ * big profile. sp_symbolize_prefetch starts a thread that does it for the
+ * modules the first stacks of the profile run in, while the rest of the
+ * profile is read. The thread touches nothing but its jobs and libdw
+ * handles of its own; the first load() stops it (after the module it is
+ * on) and joins it, and try_open takes the handle of a module from its
+ * job instead of opening the file again. The rest of the work (build-id
+ * check, warnings) stays in load(), in the same order as without it. */
+struct pf_job {
+    uint32_t module;
+    char *path, *name;
+    uint8_t build_id[64];
+    size_t build_id_len;
+    Dwfl *dwfl; /* what the thread made of it: NULL when it could not */
+    Dwfl_Module *mod;
+};
+
+struct prefetch {
+    pthread_t thread;
+    const Dwfl_Callbacks *cb;
+    struct pf_job *jobs;
+    size_t njobs;
+    atomic_int stop;
+};
+
+#define PF_MAX_JOBS 16
+#define PF_STACKS 4096 /* the stacks looked at for the modules they run in */
+
+static void *pf_main(void *arg)
+{
+    struct prefetch *pf = arg;
+    for (size_t i = 0; i < pf->njobs && !atomic_load(&pf->stop); i++) {
+        struct pf_job *j = &pf->jobs[i];
+        struct stat st;
+        if (stat(j->path, &st) != 0 || !S_ISREG(st.st_mode) || access(j->path, R_OK) != 0) continue;
+        Dwfl *dwfl = dwfl_begin(pf->cb);
+        if (!dwfl) continue;
+        dwfl_report_begin(dwfl);
+        Dwfl_Module *mod = dwfl_report_elf(dwfl, j->name, j->path, -1, 0, true);
+        dwfl_report_end(dwfl, NULL, NULL);
+        const unsigned char *bits;
+        GElf_Addr vaddr;
+        int n = mod ? dwfl_module_build_id(mod, &bits, &vaddr) : -1;
+        if (!mod || (j->build_id_len && n > 0 &&
+                     ((size_t)n != j->build_id_len || memcmp(bits, j->build_id, (size_t)n) != 0))) {
+            dwfl_end(dwfl); /* another build: load() says so, and does not use it */
+            continue;
+        }
+        Dwarf_Addr bias;
+        dwfl_module_getdwarf(mod, &bias);
+        dwfl_module_getsymtab(mod);
+        j->dwfl = dwfl;
+        j->mod = mod;
+    }
+    return NULL;
+}
+
+static void pf_free(struct prefetch *pf)
+{
+    for (size_t i = 0; i < pf->njobs; i++) {
+        if (pf->jobs[i].dwfl) dwfl_end(pf->jobs[i].dwfl);
+        free(pf->jobs[i].path);
+        free(pf->jobs[i].name);
+    }
+    free(pf->jobs);
+    free(pf);
+}
+
+/* Stops and joins the thread; its handles stay for pf_take. */
+static void pf_join(struct sp_symbolizer *s)
+{
+    if (!s->pf || !s->pf->cb) return;
+    atomic_store(&s->pf->stop, 1);
+    pthread_join(s->pf->thread, NULL);
+    s->pf->cb = NULL; /* joined */
+}
+
+static void pf_end(struct sp_symbolizer *s)
+{
+    if (!s->pf) return;
+    pf_join(s);
+    pf_free(s->pf);
+    s->pf = NULL;
+}
+
+/* The handle the thread made for module mi at path, now the caller's. */
+static Dwfl *pf_take(struct sp_symbolizer *s, uint32_t mi, const char *path, Dwfl_Module **mod)
+{
+    if (!s->pf) return NULL;
+    pf_join(s);
+    for (size_t i = 0; i < s->pf->njobs; i++) {
+        struct pf_job *j = &s->pf->jobs[i];
+        if (j->module != mi || !j->dwfl || strcmp(j->path, path) != 0) continue;
+        Dwfl *d = j->dwfl;
+        *mod = j->mod;
+        j->dwfl = NULL;
+        return d;
+    }
+    return NULL;
+}
+
+struct pf_map {
+    uint64_t start, end;
+    uint32_t module;
+};
+
+static int pf_map_cmp(const void *a, const void *b)
+{
+    const struct pf_map *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int pf_job_cmp(const void *a, const void *b, void *arg)
+{
+    const uint64_t *hits = arg;
+    const struct pf_job *x = a, *y = b;
+    if (hits[x->module] != hits[y->module]) return hits[x->module] > hits[y->module] ? -1 : 1;
+    return x->module < y->module ? -1 : x->module > y->module;
+}
+
+void sp_symbolize_prefetch(struct sp_profile *p, uint32_t proc)
+{
+    struct sp_symbolizer *s = symbolizer(p);
+    if (s->pf_tried) return;
+    s->pf_tried = 1;
+    const struct sp_process *pr = &p->procs[proc];
+    /* the process's mappings of code in files, by address (reading has
+     * not sorted them yet) */
+    struct pf_map *m = xmalloc((pr->nmaps ? pr->nmaps : 1) * sizeof(*m));
+    size_t nm = 0;
+    for (uint32_t i = 0; i < pr->nmaps; i++) {
+        const struct sp_mapping *mp = &p->maps[pr->map_first + i];
+        if (mp->module == SP_NONE || !(mp->prot & 4) || p->modules[mp->module].kind != SP_MOD_FILE)
+            continue;
+        m[nm++] = (struct pf_map){mp->start, mp->end, mp->module};
+    }
+    qsort(m, nm, sizeof(*m), pf_map_cmp);
+    uint64_t *hits = xcalloc(p->nmodules ? p->nmodules : 1, sizeof(*hits));
+    size_t seen = 0;
+    for (size_t i = 0; i < p->nraw && seen < PF_STACKS; i++) {
+        const struct sp_rawstack *r = &p->raw[i];
+        if (r->proc != proc) continue;
+        seen++;
+        for (uint32_t k = 0; k < r->nframes; k++) {
+            uint64_t a = p->frames[r->off + k];
+            size_t lo = 0, hi = nm;
+            while (lo < hi) { /* the last mapping starting at or before a */
+                size_t mid = lo + (hi - lo) / 2;
+                if (m[mid].start <= a)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo && a < m[lo - 1].end) hits[m[lo - 1].module]++;
+        }
+    }
+    free(m);
+    struct prefetch *pf = xcalloc(1, sizeof(*pf));
+    pf->jobs = xcalloc(p->nmodules ? p->nmodules : 1, sizeof(*pf->jobs));
+    for (uint32_t mi = 0; mi < p->nmodules; mi++)
+        if (hits[mi]) pf->jobs[pf->njobs++].module = mi;
+    /* the modules most stacks run in first, and no more than a few */
+    qsort_r(pf->jobs, pf->njobs, sizeof(*pf->jobs), pf_job_cmp, hits);
+    if (pf->njobs > PF_MAX_JOBS) pf->njobs = PF_MAX_JOBS;
+    free(hits);
+    for (size_t i = 0; i < pf->njobs; i++) {
+        struct pf_job *j = &pf->jobs[i];
+        const struct sp_module *mo = &p->modules[j->module];
+        j->path = xstrdup(mo->path);
+        size_t len = strlen(j->path);
+        if (len > 10 && strcmp(j->path + len - 10, " (deleted)") == 0) j->path[len - 10] = 0;
+        j->name = xstrdup(mo->name);
+        memcpy(j->build_id, mo->build_id, mo->build_id_len);
+        j->build_id_len = mo->build_id_len;
+    }
+    pf->cb = &s->cb;
+    if (!pf->njobs || pthread_create(&pf->thread, NULL, pf_main, pf) != 0) {
+        pf->cb = NULL;
+        pf_free(pf);
+        return;
+    }
+    s->pf = pf;
+}
+
 /* Opens path for module mi; returns as adopt(). Reported at base 0, so that
  * Dwfl addresses are ELF addresses. */
 static int try_open(struct sp_symbolizer *s, uint32_t mi, const char *path)
@@ -335,10 +600,13 @@ static int try_open(struct sp_symbolizer *s, uint32_t mi, const char *path)
     /* only regular files: a path in a profile could name a FIFO or a device */
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0) return -1;
-    Dwfl *dwfl = dwfl_begin(&s->cb);
+    Dwfl_Module *mod;
+    Dwfl *dwfl = pf_take(s, mi, path, &mod);
+    if (dwfl) return adopt(s, mi, dwfl, mod, path);
+    dwfl = dwfl_begin(&s->cb);
     if (!dwfl) return -1;
     dwfl_report_begin(dwfl);
-    Dwfl_Module *mod = dwfl_report_elf(dwfl, mo->name, path, -1, 0, true);
+    mod = dwfl_report_elf(dwfl, mo->name, path, -1, 0, true);
     dwfl_report_end(dwfl, NULL, NULL);
     if (!mod) {
         dwfl_end(dwfl);
@@ -382,6 +650,7 @@ static int try_own_vdso(struct sp_symbolizer *s, uint32_t mi)
  * cannot be used (missing, not ELF, another build). */
 static struct symmod *load(struct sp_symbolizer *s, uint32_t mi)
 {
+    pf_join(s); /* from here on, libdw is this thread's */
     struct symmod *sm = &s->mods[mi];
     if (sm->state) return sm->state > 0 ? sm : NULL;
     sm->state = -1;
@@ -745,6 +1014,7 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
     const char *mod = p->modules[mi].name;
     const char *none = strtab_intern(&p->strs, "");
     Dwarf_Addr a = (ret && rel ? rel - 1 : rel) + sm->dwfl_bias;
+    sm->dwarf_asked = 1;
 
     const char *cur_file = none;
     uint32_t cur_line = 0;
@@ -790,16 +1060,14 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
     push_inl(s, frame_intern(s, func_intern(s, name, mod, none, 0), cur_file, cur_line, 0));
 }
 
-/* Appends to s->tmp the frames of address addr (raw frame index i) of
- * process proc at time t, outermost first. */
-static void addr_frames(struct sp_symbolizer *s, uint32_t proc, uint64_t addr, int ret, uint64_t t)
+/* The frames of address addr of process proc at time t, as an offset into
+ * s->chain << 32 | their number. ret: addr is a return address. */
+static uint64_t addr_chain(struct sp_symbolizer *s, uint32_t proc, uint64_t addr, int ret,
+                           uint64_t t)
 {
     struct sp_profile *p = s->p;
     const struct sp_mapping *m = sp_profile_find_map(p, proc, addr, t);
-    if (!m || m->module == SP_NONE) {
-        push_tmp(s, s->f_unknown);
-        return;
-    }
+    if (!m || m->module == SP_NONE) return s->c_unknown;
     const struct sp_module *mo = &p->modules[m->module];
     struct symmod *sm = NULL;
     uint64_t rel;
@@ -834,9 +1102,18 @@ static void addr_frames(struct sp_symbolizer *s, uint32_t proc, uint64_t addr, i
         v = u64map_put(&s->addr_cache, key, rel, (uint64_t)s->nchain << 32 | s->ninl, NULL);
         s->nchain += s->ninl;
     }
-    size_t off = (size_t)(*v >> 32), n = (size_t)(*v & 0xffffffffu);
-    GROW(s->tmp, s->tmp_cap, s->ntmp + n);
-    memcpy(s->tmp + s->ntmp, s->chain + off, n * sizeof(*s->tmp));
+    return *v;
+}
+
+/* Appends to s->tmp the frames of a chain value (see addr_chain). */
+static inline void push_chain(struct sp_symbolizer *s, uint64_t c)
+{
+    size_t off = (size_t)(c >> 32), n = (size_t)(c & 0xffffffffu);
+    if (s->ntmp + n > s->tmp_cap) GROW(s->tmp, s->tmp_cap, s->ntmp + n);
+    const uint32_t *from = s->chain + off;
+    uint32_t *to = s->tmp + s->ntmp;
+    for (size_t i = 0; i < n; i++)
+        to[i] = from[i];
     s->ntmp += n;
 }
 
@@ -844,9 +1121,47 @@ static void addr_frames(struct sp_symbolizer *s, uint32_t proc, uint64_t addr, i
 static uint32_t build_stack(struct sp_symbolizer *s, const struct sp_rawstack *r, uint64_t t)
 {
     const uint64_t *f = s->p->frames + r->off;
-    s->ntmp = 0;
-    for (uint32_t i = r->nframes; i-- > 0;)
-        addr_frames(s, r->proc, f[i], i > 0, t);
+    uint32_t n = r->nframes;
+    if (s->p->procs[r->proc].maps_ambiguous) {
+        s->has_prev = 0;
+        s->ntmp = 0;
+        for (uint32_t i = n; i-- > 0;)
+            push_chain(s, addr_chain(s, r->proc, f[i], i > 0, t));
+    } else {
+        /* Stacks come mostly in the order they were sampled, and the one
+         * before shares most of its outer frames with this one: s->tmp
+         * still holds their frames. Not the leaf of either, which is not a
+         * return address. */
+        uint32_t k = 0;
+        if (s->has_prev && s->prev_proc == r->proc && n && s->prev_n) {
+            const uint64_t *g = s->p->frames + s->prev_off + s->prev_n - 1;
+            const uint64_t *h = f + n - 1;
+            uint32_t lim = (n < s->prev_n ? n : s->prev_n) - 1;
+            while (k < lim && h[-(ptrdiff_t)k] == g[-(ptrdiff_t)k])
+                k++;
+        }
+        GROW(s->pref, s->pref_cap, (size_t)n + 1);
+        s->pref[0] = 0;
+        s->ntmp = s->pref[k];
+        for (uint32_t j = k; j < n; j++) {
+            uint32_t i = n - 1 - j;
+            uint32_t key = (r->proc << 1 | (i > 0)) + 1;
+            uint64_t *v = rawaddr_get(s, f[i], key);
+            uint64_t c;
+            if (v) {
+                c = *v;
+            } else {
+                c = addr_chain(s, r->proc, f[i], i > 0, t);
+                rawaddr_put(s, f[i], key, c);
+            }
+            push_chain(s, c);
+            s->pref[j + 1] = s->ntmp;
+        }
+        s->has_prev = 1;
+        s->prev_proc = r->proc;
+        s->prev_n = n;
+        s->prev_off = r->off;
+    }
     if (!s->ntmp) push_tmp(s, s->f_unknown);
     return stack_intern(s, s->tmp, s->ntmp, r->flags);
 }
@@ -857,6 +1172,9 @@ static struct sp_symbolizer *ready(struct sp_profile *p)
     if (s->f_unknown == SP_NONE) {
         const char *none = strtab_intern(&p->strs, "");
         s->f_unknown = named_frame(s, "[unknown]", none);
+        GROW(s->chain, s->chain_cap, s->nchain + 1);
+        s->c_unknown = (uint64_t)s->nchain << 32 | 1;
+        s->chain[s->nchain++] = s->f_unknown;
         uint32_t missing = named_frame(s, "[missing stack]", none);
         s->s_missing = stack_intern(s, &missing, 1, 0);
     }
@@ -867,8 +1185,9 @@ size_t sp_symbolize_addr(struct sp_profile *p, uint32_t proc, uint64_t addr, int
                          uint64_t t, uint32_t *out, size_t max)
 {
     struct sp_symbolizer *s = ready(p);
+    s->has_prev = 0;
     s->ntmp = 0;
-    addr_frames(s, proc, addr, is_return, t);
+    push_chain(s, addr_chain(s, proc, addr, is_return, t));
     for (size_t i = 0; i < s->ntmp && i < max; i++)
         out[i] = s->tmp[i];
     return s->ntmp;
@@ -912,6 +1231,10 @@ void sp_symbolize(struct sp_profile *p)
     progress_start(&pg, "symbolizing samples", p->nsamples);
     for (size_t i = 0; i < p->nsamples; i++) {
         progress_update(&pg, i);
+        /* samples name raw stacks all over the table: ask for the one of a
+         * sample further on now, so that it is in the cache by then */
+        if (i + 16 < p->nsamples && p->samples[i + 16].stack < p->nraw)
+            __builtin_prefetch(&p->raw[p->samples[i + 16].stack]);
         struct sp_sample *sa = &p->samples[i];
         if (sa->stack == SP_NONE) {
             sa->sym = s->s_missing;
@@ -936,6 +1259,45 @@ void sp_symbolize(struct sp_profile *p)
     p->symbolized = 1;
 }
 
+/* Whether elf has a section that makes libdw take it for DWARF (.debug_info,
+ * .debug_line or .debug_frame, compressed or not), from the section headers
+ * alone. */
+static int has_dwarf_sections(Elf *elf)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0) return 0;
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS) continue;
+        const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (!name) continue;
+        if (strncmp(name, ".zdebug_", 8) == 0)
+            name += 2;
+        else if (strncmp(name, ".debug_", 7) == 0)
+            name += 1;
+        else
+            continue;
+        if (strcmp(name, "debug_info") == 0 || strcmp(name, "debug_line") == 0 ||
+            strcmp(name, "debug_frame") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* has_dwarf_sections of the file at path, and its symbol tables into st. */
+static int file_has_dwarf(const char *path, struct sp_module_status *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    int r = elf && elf_kind(elf) == ELF_K_ELF && has_dwarf_sections(elf);
+    if (r) scan_sections(elf, &st->has_symtab, &st->has_dynsym);
+    elf_end(elf);
+    close(fd);
+    return r;
+}
+
 void sp_module_status(struct sp_profile *p, uint32_t module, struct sp_module_status *st)
 {
     memset(st, 0, sizeof(*st));
@@ -953,10 +1315,32 @@ void sp_module_status(struct sp_profile *p, uint32_t module, struct sp_module_st
     st->has_dynsym = sm->has_dynsym;
     if (!sm->syms_built) build_syms(sm);
     st->nfuncs = sm->nsyms;
+    const char *mainfile = NULL, *debugfile = NULL;
+    dwfl_module_info(sm->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    int separate = debugfile && (!mainfile || strcmp(debugfile, mainfile) != 0);
+    GElf_Addr ebias;
+    Elf *elf = dwfl_module_getelf(sm->mod, &ebias);
+    /* Asking libdw for the DWARF decompresses all of it, which cost info
+     * (that symbolizes nothing) more than reading a big profile: unless
+     * symbolization loaded it already, look at the section headers of the
+     * file libdw would take, as it would (the module's own file, then the
+     * separate debug file that loading the symbol table looked for when the
+     * module has no .symtab). */
+    if (!sm->dwarf_asked && elf && has_dwarf_sections(elf)) {
+        st->has_dwarf = 1;
+        if (separate) st->debug_file = strtab_intern(&p->strs, debugfile);
+        return;
+    }
+    if (!sm->dwarf_asked && elf && !sm->has_symtab) {
+        if (separate) {
+            st->debug_file = strtab_intern(&p->strs, debugfile);
+            st->has_dwarf = file_has_dwarf(debugfile, st);
+        }
+        return;
+    }
     Dwarf_Addr bias;
     Dwarf *dw = dwfl_module_getdwarf(sm->mod, &bias);
     st->has_dwarf = dw != NULL;
-    const char *mainfile = NULL, *debugfile = NULL;
     dwfl_module_info(sm->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
     if (debugfile && (!mainfile || strcmp(debugfile, mainfile) != 0)) {
         st->debug_file = strtab_intern(&p->strs, debugfile);

@@ -57,6 +57,13 @@ struct sp_addr_info {
 int sp_symbolize_locate(struct sp_profile *p, uint32_t proc, uint64_t addr, uint64_t t,
                         struct sp_addr_info *out);
 
+/* Starts loading, on a second thread, the debug info of the modules that
+ * the stacks read so far of process proc run in, so that it overlaps with
+ * reading the rest of the profile (the reader calls it once the first
+ * stacks of a big file are in, when p->prefetch is set). Does nothing after
+ * the first call; symbolization takes what the thread has done. */
+void sp_symbolize_prefetch(struct sp_profile *p, uint32_t proc);
+
 /* Frees a symbolizer; accepts NULL. sp_profile_free calls it. */
 void sp_symbolizer_free(struct sp_symbolizer *s);
 

@@ -261,59 +261,65 @@ void u64map_release(struct u64map *m)
 
 /* ---- idset ---- */
 
+/* A slot holds the high half of an id's hash << 32 | the id, and that half
+ * also chooses the slot, so that growing needs nothing but the slots. */
+#define IDSET_EMPTY UINT64_MAX /* id IDSET_NONE */
+
+static size_t idset_home(uint64_t h, size_t cap)
+{
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
 uint32_t idset_next(const struct idset *s, uint64_t h, size_t *pos)
 {
     if (!s->cap) return IDSET_NONE;
+    uint64_t hi = h >> 32;
     for (size_t i = *pos;; i = (i + 1) & (s->cap - 1)) {
-        if (s->ids[i] == IDSET_NONE) {
+        uint64_t e = s->slots[i];
+        if (e == IDSET_EMPTY) {
             *pos = i;
             return IDSET_NONE;
         }
-        if (s->hashes[i] == h) {
+        if (e >> 32 == hi) {
             *pos = (i + 1) & (s->cap - 1);
-            return s->ids[i];
+            return (uint32_t)e;
         }
     }
 }
 
 uint32_t idset_first(const struct idset *s, uint64_t h, size_t *pos)
 {
-    *pos = s->cap ? (size_t)(h & (s->cap - 1)) : 0;
+    *pos = s->cap ? idset_home(h, s->cap) : 0;
     return idset_next(s, h, pos);
 }
 
-static void idset_place(uint32_t *ids, uint64_t *hashes, size_t cap, uint64_t h, uint32_t id)
+static void idset_place(uint64_t *slots, size_t cap, uint64_t e)
 {
-    size_t i = (size_t)(h & (cap - 1));
-    while (ids[i] != IDSET_NONE)
+    size_t i = idset_home(e, cap);
+    while (slots[i] != IDSET_EMPTY)
         i = (i + 1) & (cap - 1);
-    ids[i] = id;
-    hashes[i] = h;
+    slots[i] = e;
 }
 
 void idset_insert(struct idset *s, uint64_t h, uint32_t id)
 {
     if ((s->n + 1) * 4 >= s->cap * 3) {
         size_t cap = s->cap ? s->cap * 2 : 64;
-        uint32_t *ids = xmalloc(cap * sizeof(*ids));
-        uint64_t *hashes = xmalloc(cap * sizeof(*hashes));
-        memset(ids, 0xff, cap * sizeof(*ids));
+        uint64_t *slots = xreallocarray(NULL, cap, sizeof(*slots));
+        memset(slots, 0xff, cap * sizeof(*slots));
         for (size_t i = 0; i < s->cap; i++)
-            if (s->ids[i] != IDSET_NONE) idset_place(ids, hashes, cap, s->hashes[i], s->ids[i]);
-        free(s->ids);
-        free(s->hashes);
-        s->ids = ids;
-        s->hashes = hashes;
+            if (s->slots[i] != IDSET_EMPTY) idset_place(slots, cap, s->slots[i]);
+        free(s->slots);
+        s->slots = slots;
         s->cap = cap;
     }
-    idset_place(s->ids, s->hashes, s->cap, h, id);
+    idset_place(s->slots, s->cap, (h >> 32) << 32 | id);
     s->n++;
 }
 
 void idset_release(struct idset *s)
 {
-    free(s->ids);
-    free(s->hashes);
+    free(s->slots);
     memset(s, 0, sizeof(*s));
 }
 

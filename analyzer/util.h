@@ -83,11 +83,11 @@ void u64map_release(struct u64map *m);
 /* ---- set of 32-bit ids, hashed by the caller ----
  *
  * For interning records that live in a caller's array: the set stores the
- * id and its hash; the caller compares candidates. Iterate with
- * idset_first/idset_next over the ids whose stored hash equals h. */
+ * id and part of its hash, in one word (one cache miss a probe); the caller
+ * compares candidates. Iterate with idset_first/idset_next over the ids
+ * whose stored hash matches h (rarely, one whose full hash differs). */
 struct idset {
-    uint32_t *ids; /* UINT32_MAX = empty */
-    uint64_t *hashes;
+    uint64_t *slots; /* the hash's high half << 32 | id; id UINT32_MAX: empty */
     size_t cap, n;
 };
 

@@ -45,6 +45,29 @@ static void crc32c_detects_flips(void)
     }
 }
 
+/* The definition, one bit at a time, against the fast paths (table or
+ * SSE 4.2, eight bytes at a time and a tail) on every length and alignment
+ * up to a few words. */
+static void crc32c_matches_bitwise(void)
+{
+    uint8_t buf[96];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t at = 0; at < 8; at++)
+        for (size_t n = 0; at + n <= sizeof(buf); n++) {
+            uint32_t c = ~0u;
+            for (size_t i = 0; i < n; i++) {
+                c ^= buf[at + i];
+                for (int k = 0; k < 8; k++)
+                    c = (c & 1) ? 0x82f63b78u ^ (c >> 1) : c >> 1;
+            }
+            CHECKF(sprof_crc32c(0, buf + at, n) == ~c, "offset %zu, %zu bytes", at, n);
+        }
+}
+
 static void hist_bucket_bounds(void)
 {
     CHECK(sprof_hist_bucket_lo(0) == 16);
@@ -101,6 +124,7 @@ int main(void)
     RUN(crc32c_check_value);
     RUN(crc32c_chaining);
     RUN(crc32c_detects_flips);
+    RUN(crc32c_matches_bitwise);
     RUN(hist_bucket_bounds);
     RUN(hist_bucket_extremes);
     RUN(format_constants);

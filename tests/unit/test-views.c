@@ -38,6 +38,12 @@ void sp_symbolizer_free(struct sp_symbolizer *s)
     (void)s;
 }
 
+void sp_symbolize_prefetch(struct sp_profile *p, uint32_t proc)
+{
+    (void)p;
+    (void)proc;
+}
+
 enum { F_MAIN, F_A, F_B, F_INL, F_C, F_REC };
 static const char *const fnames[] = {"main", "a", "b", "inl", "c", "rec"};
 
@@ -328,6 +334,89 @@ static void filter_order(void)
     filter_release(&f);
 }
 
+/* A profile of many chunks (stacks defined again in every chunk that uses
+ * them, ids beyond the first ones, a sample of an undefined stack, one
+ * damaged chunk) reads into the same model whether its chunks are
+ * decompressed on a second thread, one ahead, or not. */
+static void reader_ahead(void)
+{
+    struct sprof_buf file, chunk, rec;
+    sprof_buf_init(&file);
+    sprof_buf_init(&chunk);
+    sprof_buf_init(&rec);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 7, 42};
+    sprof_file_header_put(&file, &h);
+    struct sprof_chunk_encoder e;
+    CHECK(sprof_chunk_encoder_init(&e, 1) == 0);
+    unsigned long long rnd = 12345;
+    size_t damaged_at = 0;
+    char err[128];
+    for (uint32_t k = 0; k < 40; k++) {
+        sprof_buf_reset(&chunk);
+        for (uint32_t i = 0; i < 50; i++) {
+            uint64_t id = k < 20 ? unit_rand(&rnd) % (30 * (k + 1)) : 5000 + unit_rand(&rnd) % 9;
+            uint32_t n = 1 + (uint32_t)(id % 12);
+            sprof_buf_reset(&rec);
+            sprof_buf_put_uvarint(&rec, id);
+            sprof_buf_put_uvarint(&rec, id % 3 == 0 ? SPROF_STACK_TRUNCATED : 0);
+            sprof_buf_put_uvarint(&rec, n);
+            sprof_buf_put_uvarint(&rec, 0x400000 + id * 64);
+            for (uint32_t f = 1; f < n; f++)
+                sprof_buf_put_svarint(&rec, (int64_t)(f * 977) - 3000);
+            sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+            sprof_buf_reset(&rec);
+            sprof_buf_put_uvarint(&rec, 100 + k % 3);
+            sprof_buf_put_uvarint(&rec, 1000000u * k);
+            sprof_buf_put_uvarint(&rec, 2);
+            for (int s = 0; s < 2; s++) {
+                sprof_buf_put_uvarint(&rec, 100000);
+                sprof_buf_put_uvarint(&rec, 99000 + unit_rand(&rnd) % 2000);
+                sprof_buf_put_uvarint(&rec, k == 33 && i == 7 && s ? 999999 : id);
+            }
+            sprof_buf_put_record(&chunk, SPROF_REC_SAMPLES, &rec);
+        }
+        if (k == 17) damaged_at = file.len + SPROF_CHUNK_HEADER_SIZE + 9;
+        CHECK(sprof_chunk_encode(&e, k, chunk.data, chunk.len, &file, err, sizeof(err)) == 0);
+    }
+    sprof_chunk_encoder_release(&e);
+    file.data[damaged_at] ^= 0x40;
+    sprof_log_set_quiet(1);
+    struct sp_profile *p[2];
+    for (int t = 0; t < 2; t++) {
+        ahead_min_size = t ? 0 : SIZE_MAX;
+        p[t] = sp_profile_new();
+        CHECK(sp_profile_read_mem(p[t], "big.bin", file.data, file.len, err, sizeof(err)) == 0);
+    }
+    ahead_min_size = 1u << 20;
+    sprof_log_set_quiet(0);
+    sprof_buf_release(&file);
+    sprof_buf_release(&chunk);
+    sprof_buf_release(&rec);
+    const struct sp_process *a = &p[0]->procs[0], *b = &p[1]->procs[0];
+    CHECKF(a->chunks_ok == 39 && a->chunks_bad == 1, "%llu intact, %llu damaged",
+           (unsigned long long)a->chunks_ok, (unsigned long long)a->chunks_bad);
+    CHECK(a->unknown_stack == 1);
+    CHECK(b->chunks_ok == a->chunks_ok && b->chunks_bad == a->chunks_bad);
+    CHECK(b->nstacks == a->nstacks && b->unknown_stack == a->unknown_stack);
+    CHECK(b->bad_records == a->bad_records && b->bytes_skipped == a->bytes_skipped);
+    CHECK(p[1]->nsamples == p[0]->nsamples && p[0]->nsamples == 39 * 100);
+    CHECK(p[1]->nraw == p[0]->nraw && p[1]->nframes == p[0]->nframes);
+    CHECK(memcmp(p[1]->frames, p[0]->frames, p[0]->nframes * sizeof(uint64_t)) == 0);
+    for (size_t i = 0; i < p[0]->nraw; i++) {
+        const struct sp_rawstack *x = &p[0]->raw[i], *y = &p[1]->raw[i];
+        CHECKF(x->off == y->off && x->nframes == y->nframes && x->flags == y->flags, "stack %zu",
+               i);
+    }
+    for (size_t i = 0; i < p[0]->nsamples; i++) {
+        const struct sp_sample *x = &p[0]->samples[i], *y = &p[1]->samples[i];
+        CHECKF(x->stack == y->stack && x->time == y->time && x->weight_ns == y->weight_ns &&
+                   x->thread == y->thread,
+               "sample %zu", i);
+    }
+    sp_profile_free(p[0]);
+    sp_profile_free(p[1]);
+}
+
 int main(void)
 {
     unit_prefix = "unit/views";
@@ -339,5 +428,6 @@ int main(void)
     RUN(filter_samples);
     RUN(filter_stacks);
     RUN(filter_order);
+    RUN(reader_ahead);
     return unit_done();
 }
