@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,12 +243,16 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
           pr->has_end ? "" : " (until the last record)");
     if (pr->has_end) {
         if (strcmp(pr->end_reason, "signal") == 0)
-            field("ended", "%s %s", pr->end_reason,
-                  signal_name((uint32_t)pr->end_status, a, sizeof(a)));
+            field("ended", "killed by signal %s%s",
+                  signal_name((uint32_t)pr->end_status, a, sizeof(a)),
+                  pr->end_status == SIGABRT ? " (abort)" : "");
+        else if (strcmp(pr->end_reason, "exec") == 0)
+            field("ended", "exec (the new program writes a file of its own)");
         else
             field("ended", "%s, status %llu", pr->end_reason, (unsigned long long)pr->end_status);
     } else {
-        field("ended", "no end record (killed?)");
+        field("ended", "no end record: killed by SIGKILL, still running, or cut short; read up "
+                       "to its last chunk");
     }
     if (pr->has_config) {
         const struct sp_config *k = &pr->config;
@@ -332,6 +337,9 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
                   hist_range(pr->hist, 0.5, b, sizeof(b)),
                   hist_range(pr->hist, 0.99, c, sizeof(c)));
         }
+        if (taken && pr->has_config && strcmp(pr->config.unwinder, "dwarf") == 0)
+            field("fallbacks", "%llu of %llu samples walked by libunwind, not the unwind tables",
+                  (unsigned long long)ctr[SPROF_CTR_UNWIND_FALLBACK], (unsigned long long)taken);
         fmt_duration(a, sizeof(a), (double)ctr[SPROF_CTR_WRITER_CPU_NS]);
         if (pr->weight_ns)
             field("writer", "%s CPU (%s of the profiled CPU time)", a,

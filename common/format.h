@@ -104,7 +104,8 @@ enum sprof_counter_id {
     SPROF_CTR_STACKS = 7,        /* distinct stacks */
     SPROF_CTR_REENTERED = 8,     /* signals that arrived inside the handler */
     SPROF_CTR_THREADS = 9,       /* threads sampled */
-    SPROF_CTR_MAX_ = 10,
+    SPROF_CTR_UNWIND_FALLBACK = 10, /* dwarf unwinder: samples walked by libunwind */
+    SPROF_CTR_MAX_ = 11,
 };
 
 /* Handler-time histogram: bucket i counts handler runs taking

@@ -105,6 +105,7 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
         goto out;
     }
     t->in_handler = 1;
+    sprof_internal++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint64_t t0 = sprof_now();
     record(t, uc, t0);
@@ -119,6 +120,7 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
     atomic_fetch_add_explicit(&t->handler_ns, dt, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->hist[sprof_hist_bucket(dt)], 1, memory_order_relaxed);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    sprof_internal--;
     t->in_handler = 0;
 out:
     errno = saved_errno;

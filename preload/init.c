@@ -22,7 +22,7 @@
 
 struct sprof_state sprof = {.reg_lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
 
-static int active;           /* set up and sampling (or able to resume) */
+static int active; /* set up and sampling (or able to resume) */
 static pthread_key_t thread_key;
 
 int sprof_active(void)
@@ -60,8 +60,11 @@ static int parse_signal(const char *s)
     static const struct {
         const char *name;
         int sig;
-    } names[] = {{"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}, {"ALRM", SIGALRM},
-                 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+    } names[] = {{"PROF", SIGPROF},
+                 {"VTALRM", SIGVTALRM},
+                 {"ALRM", SIGALRM},
+                 {"USR1", SIGUSR1},
+                 {"USR2", SIGUSR2}};
     if (strncmp(s, "SIG", 3) == 0) s += 3;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0) return names[i].sig;
@@ -86,13 +89,16 @@ static void read_config(struct sprof_config *c)
     const char *s;
     c->quiet = 0;
     if ((s = getenv("SPROF_QUIET")) && *s) {
-        if (strcmp(s, "0") && strcmp(s, "1")) bad_value("SPROF_QUIET", s, "0");
-        else c->quiet = s[0] == '1';
+        if (strcmp(s, "0") && strcmp(s, "1"))
+            bad_value("SPROF_QUIET", s, "0");
+        else
+            c->quiet = s[0] == '1';
     }
     sprof_log_set_quiet(c->quiet);
 
     s = getenv("SPROF_OUTPUT");
-    if (s && *s && strlen(s) < sizeof(c->output) - 64) snprintf(c->output, sizeof(c->output), "%s", s);
+    if (s && *s && strlen(s) < sizeof(c->output) - 64)
+        snprintf(c->output, sizeof(c->output), "%s", s);
     else {
         if (s && *s) bad_value("SPROF_OUTPUT", s, "profile.bin");
         snprintf(c->output, sizeof(c->output), "profile.bin");
@@ -104,28 +110,40 @@ static void read_config(struct sprof_config *c)
     c->signo = SIGPROF;
     if ((s = getenv("SPROF_SIGNAL")) && *s) {
         int sig = parse_signal(s);
-        if (sig < 0) bad_value("SPROF_SIGNAL", s, "SIGPROF");
-        else c->signo = sig;
+        if (sig < 0)
+            bad_value("SPROF_SIGNAL", s, "SIGPROF");
+        else
+            c->signo = sig;
     }
 
     c->timer_request = -1;
     if ((s = getenv("SPROF_TIMER")) && *s) {
-        if (!strcmp(s, "perf")) c->timer_request = BACKEND_PERF;
-        else if (!strcmp(s, "posix")) c->timer_request = BACKEND_POSIX;
-        else if (!strcmp(s, "itimer")) c->timer_request = BACKEND_ITIMER;
-        else if (strcmp(s, "auto")) bad_value("SPROF_TIMER", s, "auto");
+        if (!strcmp(s, "perf"))
+            c->timer_request = BACKEND_PERF;
+        else if (!strcmp(s, "posix"))
+            c->timer_request = BACKEND_POSIX;
+        else if (!strcmp(s, "itimer"))
+            c->timer_request = BACKEND_ITIMER;
+        else if (strcmp(s, "auto"))
+            bad_value("SPROF_TIMER", s, "auto");
     }
 
     c->unwinder = UNWIND_DWARF;
     if ((s = getenv("SPROF_UNWIND")) && *s) {
-        if (!strcmp(s, "fp")) c->unwinder = UNWIND_FP;
-        else if (strcmp(s, "dwarf")) bad_value("SPROF_UNWIND", s, "dwarf");
+        if (!strcmp(s, "fp"))
+            c->unwinder = UNWIND_FP;
+        else if (!strcmp(s, "libunwind"))
+            c->unwinder = UNWIND_LIBUNWIND;
+        else if (strcmp(s, "dwarf"))
+            bad_value("SPROF_UNWIND", s, "dwarf");
     }
 
     c->follow = 1;
     if ((s = getenv("SPROF_FOLLOW")) && *s) {
-        if (strcmp(s, "0") && strcmp(s, "1")) bad_value("SPROF_FOLLOW", s, "1");
-        else c->follow = s[0] == '1';
+        if (strcmp(s, "0") && strcmp(s, "1"))
+            bad_value("SPROF_FOLLOW", s, "1");
+        else
+            c->follow = s[0] == '1';
     }
 }
 
@@ -178,8 +196,7 @@ static void stop_timers(void)
 void sprof_disable(const char *why)
 {
     static int said;
-    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-        sprof_err("%s; sampling stopped", why);
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED)) sprof_err("%s; sampling stopped", why);
     stop_timers();
 }
 
@@ -188,7 +205,9 @@ void sprof_disable(const char *why)
 static void thread_exit(void *p)
 {
     if (!p) return;
+    pthread_mutex_lock(&sprof.reg_lock); /* the writer reads names under it */
     sprof_thread_read_name(p);
+    pthread_mutex_unlock(&sprof.reg_lock);
     sprof_thread_end(p);
 }
 
@@ -205,6 +224,13 @@ static void register_self(void)
 void sprof_thread_started(void)
 {
     if (active && atomic_load(&sprof.running)) register_self();
+}
+
+/* A thread made by clone(CLONE_THREAD), from its parent (interpose.c). */
+void sprof_thread_adopt(pid_t tid)
+{
+    if (active && atomic_load(&sprof.running) && getpid() == sprof.pid)
+        sprof_thread_register(tid, 1, 0);
 }
 
 static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
@@ -230,6 +256,7 @@ static void fork_child(void)
     pid_t self = (pid_t)syscall(SYS_gettid);
     sprof_unwind_after_fork();
     sprof_writer_after_fork_child();
+    sprof_endings_after_fork_child();
     sprof_threads_after_fork_child(forking_tid, self);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
         active = 0;
@@ -280,6 +307,8 @@ void sprof_after_exec_failed(void)
     errno = e;
 }
 
+static void on_exit_handler(int status, void *arg);
+
 __attribute__((constructor)) static void sprof_init(void)
 {
     sprof_log_set_prefix("sprof");
@@ -306,9 +335,13 @@ __attribute__((constructor)) static void sprof_init(void)
         return;
     }
     sprof.fd_slot = m;
+    sprof_internal++;
     sprof_unwind_init();
+    sprof_internal--;
     if (sprof_timer_select() < 0) return;
     if (sprof_signals_init() < 0) return;
+    sprof_endings_init();
+    on_exit(on_exit_handler, NULL);
     atomic_store(&sprof.running, 1);
     if (sprof_writer_start() < 0) {
         atomic_store(&sprof.running, 0);
@@ -320,10 +353,29 @@ __attribute__((constructor)) static void sprof_init(void)
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
 }
 
+/* exit(3) and return from main: the destructor stops the timers and
+ * flushes; the on_exit handler, registered before any of the program's
+ * and so run after them and after the destructors, knows the status and
+ * writes the END record. */
 __attribute__((destructor)) static void sprof_fini(void)
 {
     if (!active) return;
     stop_timers();
-    sprof_writer_stop("exit", 0);
+    sprof_writer_stop(NULL, 0);
+}
+
+static void on_exit_handler(int status, void *arg)
+{
+    (void)arg;
+    if (!active) return;
+    sprof_writer_flush("exit", status & 0xff);
+    active = 0;
+}
+
+void sprof_end(const char *reason, int status)
+{
+    if (!active || getpid() != sprof.pid) return;
+    stop_timers();
+    sprof_writer_stop(reason, status & 0xff);
     active = 0;
 }

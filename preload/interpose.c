@@ -10,16 +10,22 @@
  *                    unmapping is recorded with its exact time (new objects
  *                    are noticed by the writer within 100 ms)
  *   dl_iterate_phdr  marks the thread as holding the loader's lock (unwind.c)
- *   sigaction, signal, setitimer
- *                    the program keeps its signals (signals.c)
+ *   sigaction, signal, setitimer, pthread_sigmask, sigprocmask
+ *                    the program keeps its signals, sprof keeps its own
+ *                    unblocked (signals.c), a fatal signal ends the profile
+ *                    properly (endings.c)
+ *   _exit, _Exit     the profile is flushed first (endings.c)
+ *   clone            a thread made with libc's clone is registered at once
  * fork needs no wrapper: pthread_atfork handlers (init.c) do the work.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -27,17 +33,42 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Looks up the next definition of a function, once. */
+/* Looks up the next definition of a function, once; threads that race on
+ * the first call both store the same pointer. */
 #define REAL(name)                                                                                 \
-    static __typeof__(name) *real_##name;                                                          \
-    if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+    static __typeof__(name) *real_##name##_cache;                                                  \
+    __typeof__(name) *real_##name = __atomic_load_n(&real_##name##_cache, __ATOMIC_RELAXED);       \
+    if (!real_##name) {                                                                            \
+        real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);                                 \
+        __atomic_store_n(&real_##name##_cache, real_##name, __ATOMIC_RELAXED);                     \
+    }
+
+/*
+ * Under ThreadSanitizer (make SAN=thread) libsprof.so is preloaded ahead of
+ * the TSan runtime: LD_PRELOAD="libsprof.so libtsan.so". Then the program's
+ * calls go through libsprof, then TSan's interceptors, then libc, so that
+ * sprof's threads start inside TSan's thread start and its signal handler is
+ * installed through TSan. (The other order cannot work: TSan's own "real"
+ * sigaction, pthread_create, ... would be libsprof's instrumented wrappers,
+ * and TSan calls sigaction from its initializer, before instrumented code
+ * may run.) TSan's initializer still calls dl_iterate_phdr, which resolves
+ * to ours: that wrapper must not be instrumented.
+ */
+#if defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define NOT_INSTRUMENTED __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef NOT_INSTRUMENTED
+#define NOT_INSTRUMENTED __attribute__((no_sanitize_thread))
+#endif
+int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data) NOT_INSTRUMENTED;
 
 /* The pthread_create after ours. */
-static __typeof__(pthread_create) *next_pthread_create(void)
+static NOT_INSTRUMENTED __typeof__(pthread_create) *next_pthread_create(void)
 {
-    static __typeof__(pthread_create) *fn;
-    if (!fn) fn = (__typeof__(pthread_create) *)dlsym(RTLD_NEXT, "pthread_create");
-    return fn;
+    REAL(pthread_create);
+    return real_pthread_create;
 }
 
 /* For sprof's own threads: never registered, never sampled. */
@@ -60,12 +91,16 @@ static void *start_thread(void *p)
     return s.fn(s.arg);
 }
 
-EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+/* Not instrumented either: the constructor of a library the program links
+ * runs before TSan's and may create a thread. sprof's constructor runs after
+ * TSan's (libsprof.so needs libtsan.so): until it set sprof.pid, nothing of
+ * sprof's (instrumented) may run. */
+EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+                                           void *(*fn)(void *), void *arg)
 {
     __typeof__(pthread_create) *create = next_pthread_create();
     if (!create) return EAGAIN;
-    if (!sprof_active()) return create(th, attr, fn, arg);
+    if (!sprof.pid || !sprof_active()) return create(th, attr, fn, arg);
     struct start *s = malloc(sizeof(*s));
     if (!s) return create(th, attr, fn, arg);
     s->fn = fn;
@@ -122,17 +157,19 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 /* execl, execle and execlp: the arguments gathered into an array for the
  * execv family (which the wrappers above cover). */
-#define GATHER_ARGS(first, ap, argv, want_envp, envp_out)                                                     \
+#define GATHER_ARGS(first, ap, argv, want_envp, envp_out)                                          \
     do {                                                                                           \
         size_t n_ = 1;                                                                             \
         va_list c_;                                                                                \
         va_copy(c_, ap);                                                                           \
-        while (va_arg(c_, char *)) n_++;                                                           \
+        while (va_arg(c_, char *))                                                                 \
+            n_++;                                                                                  \
         va_end(c_);                                                                                \
         argv = alloca((n_ + 1) * sizeof(char *));                                                  \
         argv[0] = (char *)(first);                                                                 \
-        for (size_t i_ = 1; i_ <= n_; i_++) argv[i_] = va_arg(ap, char *);                         \
-        if (want_envp) *(envp_out) = va_arg(ap, char **);                                 \
+        for (size_t i_ = 1; i_ <= n_; i_++)                                                        \
+            argv[i_] = va_arg(ap, char *);                                                         \
+        if (want_envp) *(envp_out) = va_arg(ap, char **);                                          \
     } while (0)
 
 EXPORT int execl(const char *path, const char *arg, ...)
@@ -200,8 +237,22 @@ EXPORT int dlclose(void *handle)
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     int r;
+    struct sigaction copy;
+    act = sprof_signals_unmask_action(act, &copy);
     if (sprof_sigaction_hook(sig, act, old, &r)) return r;
+    if (sprof_endings_sigaction_hook(sig, act, old, &r)) return r;
     return sprof_real_sigaction(sig, act, old);
+}
+
+/* Masks: sprof's signal stays unblocked (signals.c). */
+EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return sprof_sigmask(how, set, old, 0);
+}
+
+EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return sprof_sigmask(how, set, old, 1);
 }
 
 EXPORT sighandler_t signal(int sig, sighandler_t handler)
@@ -233,4 +284,44 @@ EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), voi
     int r = real_dl_iterate_phdr(cb, data);
     sprof_in_loader--;
     return r;
+}
+
+/* clone(3) through libc: a new thread (CLONE_THREAD) is registered by its
+ * parent the moment clone returns, as the /proc scan would up to 100 ms
+ * later, so that none of its samples are missed. The optional arguments
+ * are passed on as glibc's clone reads them, whether given or not. A raw
+ * clone system call is still left to the scan. */
+EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    REAL(clone);
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *ptid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *ctid = va_arg(ap, pid_t *);
+    va_end(ap);
+    int r = real_clone(fn, stack, flags, arg, ptid, tls, ctid);
+    if (r > 0 && (flags & CLONE_THREAD)) sprof_thread_adopt((pid_t)r);
+    return r;
+}
+
+/* _exit and _Exit end the process without exit's handlers: the profile is
+ * flushed with END "_exit" first (init.c). exit itself needs no wrapper:
+ * an on_exit handler sees its status. */
+EXPORT void _exit(int status)
+{
+    REAL(_exit);
+    sprof_end("_exit", status);
+    real__exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+EXPORT void _Exit(int status)
+{
+    REAL(_Exit);
+    sprof_end("_exit", status);
+    real__Exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
 }

@@ -58,8 +58,11 @@ static int free_signal(int avoid)
     return -1;
 }
 
+static void find_mask_functions(void);
+
 int sprof_signals_init(void)
 {
+    find_mask_functions();
     struct sigaction cur;
     memset(&cur, 0, sizeof(cur));
     sprof_real_sigaction(sprof.cfg.signo, NULL, &cur);
@@ -72,10 +75,9 @@ int sprof_signals_init(void)
             return -1;
         }
         sprof.cfg.signo = to;
-        sprof_warn("signal %d is in use by the program, sampling with signal %d instead", from,
-                   to);
-        sprof_writer_note(1, "signal %d is in use by the program, sampling with signal %d",
-                          from, to);
+        sprof_warn("signal %d is in use by the program, sampling with signal %d instead", from, to);
+        sprof_writer_note(1, "signal %d is in use by the program, sampling with signal %d", from,
+                          to);
         sprof_real_sigaction(to, NULL, &cur);
     }
     prog_action = cur;
@@ -117,8 +119,8 @@ static int move_signal(void)
     prog_action.sa_handler = SIG_DFL;
     sprof_warn("the program installed a handler for signal %d, sampling with signal %d instead",
                from, to);
-    sprof_writer_note(1, "the program installed a handler for signal %d, moved to signal %d",
-                      from, to);
+    sprof_writer_note(1, "the program installed a handler for signal %d, moved to signal %d", from,
+                      to);
     return 0;
 }
 
@@ -165,4 +167,98 @@ void sprof_signals_after_exec_failed(void)
 {
     if (released) return;
     install_on(sprof.cfg.signo);
+}
+
+/* ---- the program's signal masks ----
+ *
+ * A thread that blocks sprof's signal (sigfillset and pthread_sigmask, as
+ * signal-handling threads and many runtimes do) would never be sampled: its
+ * samples would stay pending. So sprof's signal is taken out of every mask
+ * the program sets, and put back into the old masks it is told, so that
+ * the program sees what it asked for. Only sprof's signal is concerned; the
+ * program's own signals are blocked as it says. The first time, the writer
+ * says so (a NOTE and one line on stderr), not the caller: these functions
+ * may be called from the program's signal handlers. */
+
+static __thread int prog_blocks_ours __attribute__((tls_model("initial-exec")));
+__thread int sprof_internal __attribute__((tls_model("initial-exec")));
+static _Atomic int blocked_seen; /* 1: to be told, 2: told */
+
+static __typeof__(pthread_sigmask) *real_sigmask;
+static __typeof__(sigprocmask) *real_proc;
+
+/* Looked up early (sprof_signals_init): the program may call these from
+ * its signal handlers, where dlsym is no place to be. */
+static void find_mask_functions(void)
+{
+    if (!real_sigmask)
+        real_sigmask = (__typeof__(pthread_sigmask) *)dlsym(RTLD_NEXT, "pthread_sigmask");
+    if (!real_proc) real_proc = (__typeof__(sigprocmask) *)dlsym(RTLD_NEXT, "sigprocmask");
+}
+
+int sprof_real_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    if (!real_sigmask) find_mask_functions();
+    return real_sigmask ? real_sigmask(how, set, old) : ENOSYS;
+}
+
+int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask)
+{
+    if (!real_proc) find_mask_functions();
+    if (procmask && !real_proc) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (sprof_internal)
+        return procmask ? real_proc(how, set, old) : sprof_real_sigmask(how, set, old);
+    int sig = sprof.cfg.signo, was = prog_blocks_ours, now = was;
+    sigset_t copy;
+    if (set && sprof_active() && !released) {
+        int has = sigismember(set, sig) == 1;
+        if (how == SIG_SETMASK)
+            now = has;
+        else if (how == SIG_BLOCK && has)
+            now = 1;
+        else if (how == SIG_UNBLOCK && has)
+            now = 0;
+        if (has && how != SIG_UNBLOCK) {
+            copy = *set;
+            sigdelset(&copy, sig);
+            set = &copy;
+            int zero = 0;
+            atomic_compare_exchange_strong(&blocked_seen, &zero, 1);
+        }
+    }
+    int r = procmask ? real_proc(how, set, old) : sprof_real_sigmask(how, set, old);
+    if (r == 0) {
+        if (old && was) sigaddset(old, sig);
+        prog_blocks_ours = now;
+    }
+    return r;
+}
+
+/* The program's handlers run with sprof's signal unblocked as well: it is
+ * taken out of the sa_mask the program gives sigaction. */
+const struct sigaction *sprof_signals_unmask_action(const struct sigaction *act,
+                                                    struct sigaction *copy)
+{
+    if (!act || !sprof_active() || released || sigismember(&act->sa_mask, sprof.cfg.signo) != 1)
+        return act;
+    *copy = *act;
+    sigdelset(&copy->sa_mask, sprof.cfg.signo);
+    return copy;
+}
+
+/* Writer side: says once that the program blocked sprof's signal. */
+void sprof_signals_tell_blocked(void)
+{
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&blocked_seen, &one, 2)) return;
+    sprof_info("the program blocks signal %d in some threads; sprof keeps it unblocked there so "
+               "that they are sampled",
+               sprof.cfg.signo);
+    sprof_writer_note(0,
+                      "the program blocked signal %d in some threads; kept unblocked for "
+                      "sampling",
+                      sprof.cfg.signo);
 }

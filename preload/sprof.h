@@ -7,6 +7,8 @@
  * Who runs where:
  *   handler.c, unwind.c   signal context only (async-signal-safe, see
  *                          ARCHITECTURE.md invariant 1)
+ *   cfi.c                 unwind tables for unwind.c, built by the writer
+ *                          (cfi.h)
  *   timer.c               arms/disarms per-thread timers (any thread, never
  *                          the handler)
  *   threads.c             the thread registry: slots with per-thread rings
@@ -30,7 +32,8 @@
 #define SPROF_HIDDEN __attribute__((visibility("hidden")))
 
 enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
-enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP };
+/* dwarf: the tables of cfi.h, libunwind where they fall short (unwind.c) */
+enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
 
 struct sprof_config {
     char output[4096];   /* SPROF_OUTPUT as given (template) */
@@ -72,7 +75,7 @@ struct sprof_thread {
     int has_posix_timer;
     timer_t posix_timer;
 
-    /* stack bounds for the frame-pointer unwinder; 0 when unknown */
+    /* stack bounds for the frame-pointer and table unwinders; 0 when unknown */
     _Atomic uintptr_t stack_lo, stack_hi;
     _Atomic uintptr_t last_sp; /* set by the handler while bounds are unknown */
 
@@ -83,6 +86,7 @@ struct sprof_thread {
     /* written by the handler, read (racily, monotonic) by the writer */
     volatile sig_atomic_t in_handler;
     _Atomic uint64_t samples, lost, truncated, handler_ns, reentered;
+    _Atomic uint64_t unwind_fallback; /* dwarf: samples libunwind walked */
     _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
     uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
 };
@@ -142,6 +146,10 @@ void sprof_unwind_init(void) SPROF_HIDDEN;
 void sprof_unwind_prepare_fork(void) SPROF_HIDDEN;
 void sprof_unwind_after_fork(void) SPROF_HIDDEN;
 extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
+/* Set while this thread runs sprof's own code that calls libraries
+ * (libunwind blocks signals with sigprocmask): the interposed functions
+ * pass such calls straight through. */
+extern __thread int sprof_internal SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* timer.c */
 int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
@@ -180,6 +188,11 @@ void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
 void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;
 pid_t sprof_writer_tid(void) SPROF_HIDDEN;
+/* endings.c, from a signal handler: ask the writer thread for a last chunk
+ * with END "signal"; end_done tells when it is written. */
+void sprof_writer_request_end(int sig) SPROF_HIDDEN;
+int sprof_writer_end_done(void) SPROF_HIDDEN;
+pid_t sprof_writer_lock_owner(void) SPROF_HIDDEN;
 
 /* maps.c: compares /proc/self/maps with what was reported before and
  * appends MAP / UNMAP records to out. */
@@ -194,10 +207,18 @@ void sprof_before_exec(void) SPROF_HIDDEN;
 void sprof_after_exec_failed(void) SPROF_HIDDEN;
 int sprof_active(void) SPROF_HIDDEN;
 void sprof_thread_started(void) SPROF_HIDDEN; /* a new thread registers itself */
+void sprof_thread_adopt(pid_t tid) SPROF_HIDDEN; /* a clone'd thread, from its parent */
 
 /* signals.c: the sampling signal, kept out of the program's way */
 int sprof_signals_init(void) SPROF_HIDDEN;
 void sprof_signals_before_exec(void) SPROF_HIDDEN;
+int sprof_real_sigmask(int how, const sigset_t *set, sigset_t *old) SPROF_HIDDEN;
+/* pthread_sigmask (procmask 0) or sigprocmask (1) for the program: sprof's
+ * signal stays unblocked, the program is told what it asked for. */
+int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask) SPROF_HIDDEN;
+const struct sigaction *sprof_signals_unmask_action(const struct sigaction *act,
+                                                    struct sigaction *copy) SPROF_HIDDEN;
+void sprof_signals_tell_blocked(void) SPROF_HIDDEN; /* writer thread only */
 void sprof_signals_after_exec_failed(void) SPROF_HIDDEN;
 int sprof_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) SPROF_HIDDEN;
 /* The program's sigaction() for sprof's signal: returns 1 and sets *ret when
@@ -209,5 +230,13 @@ void sprof_program_uses_itimer_prof(void) SPROF_HIDDEN;
 
 /* interpose.c: creates one of sprof's own threads (not sampled) */
 int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg) SPROF_HIDDEN;
+
+/* endings.c: how the process ends (END records) */
+void sprof_endings_init(void) SPROF_HIDDEN;
+void sprof_endings_after_fork_child(void) SPROF_HIDDEN;
+int sprof_endings_sigaction_hook(int sig, const struct sigaction *act, struct sigaction *old,
+                                 int *ret) SPROF_HIDDEN;
+/* _exit, _Exit: flush with END reason (init.c) */
+void sprof_end(const char *reason, int status) SPROF_HIDDEN;
 
 #endif

@@ -49,6 +49,8 @@ struct sprof_thread *sprof_thread_find(pid_t tid)
     return NULL;
 }
 
+/* Under reg_lock once the slot is published: the writer and the exiting
+ * thread both read the name. */
 void sprof_thread_read_name(struct sprof_thread *t)
 {
     char path[64], buf[32];
@@ -86,6 +88,8 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
     pthread_mutex_lock(&sprof.reg_lock);
     struct sprof_thread *t = sprof_thread_find(tid);
     if (t) {
+        /* found by the /proc scan first: the thread knows its own stack */
+        if (self && !atomic_load(&t->stack_hi)) sprof_thread_set_stack_bounds(t);
         pthread_mutex_unlock(&sprof.reg_lock);
         return t;
     }
@@ -176,7 +180,8 @@ void sprof_threads_scan(pid_t writer_tid)
         if (!known) sprof_thread_register(tids[i], 1, 0);
     }
     for (unsigned i = 0; i < MAX_THREADS; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        /* slots are published by threads registering themselves */
+        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
             !tid_alive(t->tid, tids, n))
             sprof_thread_end(t);
@@ -208,6 +213,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             atomic_store(&t->truncated, 0);
             atomic_store(&t->handler_ns, 0);
             atomic_store(&t->reentered, 0);
+            atomic_store(&t->unwind_fallback, 0);
             for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++) atomic_store(&t->hist[k], 0);
             t->announced = 0;
             t->start_ns = sprof_now();

@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stack walking from a signal context (called only by handler.c). Two
- * unwinders behind one function: libunwind (DWARF CFI, for code without
- * frame pointers) and a frame-pointer walk whose every read is checked
- * against the thread's stack.
+ * Stack walking from a signal context (called only by handler.c). Three
+ * unwinders behind one function:
+ *   dwarf      the unwind tables of cfi.h, built from DWARF CFI ahead of
+ *              time, every read checked against the thread's stack; a
+ *              sample it cannot walk (no table yet, a rule it does not
+ *              follow, a signal frame, unknown stack bounds) is walked by
+ *              libunwind instead, and counted
+ *   libunwind  DWARF CFI read by libunwind at each step (SPROF_UNWIND=
+ *              libunwind, and the fallback of dwarf)
+ *   fp         a frame-pointer walk whose every read is checked against
+ *              the thread's stack
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <link.h>
 #include <ucontext.h>
+#include <unistd.h>
 
+#include "cfi.h"
 #include "sprof.h"
 
 /* Set while this thread is inside dlopen (of a path), dlclose or
@@ -78,8 +87,10 @@ static int unwind_lock(void)
                                                   memory_order_relaxed))
             return 1;
         uint64_t now = sprof_now();
-        if (!give_up) give_up = now + UNWIND_WAIT_NS;
-        else if (now > give_up) return 0;
+        if (!give_up)
+            give_up = now + UNWIND_WAIT_NS;
+        else if (now > give_up)
+            return 0;
         __builtin_ia32_pause();
     }
 }
@@ -109,8 +120,8 @@ void sprof_unwind_after_fork(void)
 static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsigned max,
                            unsigned *flags, uint64_t deadline);
 
-static unsigned unwind_dwarf(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
-                             unsigned *flags, uint64_t deadline)
+static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
+                                 unsigned *flags, uint64_t deadline)
 {
     unw_cursor_t c;
     /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
@@ -196,9 +207,207 @@ static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint
     return n;
 }
 
-unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
-                      unsigned max, unsigned *flags, uint64_t deadline)
+/* ---- the table walk (cfi.h) ---- */
+
+#define WALK_FALLBACK (~0u) /* walk_tables could not: libunwind must */
+
+enum step { STEP_OK, STEP_END, STEP_BROKEN, STEP_FALLBACK };
+
+/* The object of the set that holds pc, or NULL. */
+static const struct cfi_obj *find_obj(const struct cfi_set *s, uintptr_t pc)
 {
-    if (sprof.cfg.unwinder == UNWIND_FP) return unwind_fp(t, uc, ring, pos, max, flags, deadline);
-    return unwind_dwarf(uc, ring, pos, max, flags, deadline);
+    size_t lo = 0, hi = s->nobj;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->obj[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || pc >= s->obj[lo - 1].hi) return NULL;
+    return &s->obj[lo - 1];
+}
+
+/* The rule of the last row at or before off (CFI_NONE before the first). */
+static uint32_t find_rule(const struct cfi_table *t, uint32_t off)
+{
+    uint32_t lo = 0, hi = t->nrows;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->row[mid].pc <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? t->row[lo - 1].rule : CFI_NONE;
+}
+
+/* Wakes the writer (the write is async-signal-safe, like the one in
+ * handler.c). */
+static void wake_writer(void)
+{
+    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t r = write(sprof.wake_fd, &one, sizeof(one));
+        (void)r;
+    }
+}
+
+/* An object without a table: one more sample that needed it; the writer
+ * is woken when they reach the object's want_after (cfi.h). */
+static void want_table(const struct cfi_obj *o)
+{
+    struct cfi_obj *w = (struct cfi_obj *)o;
+    if (atomic_load_explicit(&w->state, memory_order_relaxed) == CFI_PENDING &&
+        (unsigned)atomic_fetch_add_explicit(&w->wanted, 1, memory_order_relaxed) + 1 ==
+            w->want_after)
+        wake_writer();
+}
+
+/* Registers of the frame being unwound, and what the walk knows. */
+struct walk {
+    const struct cfi_set *set;
+    const struct cfi_obj *obj; /* of the previous frame: likely this one's too */
+    const struct cfi_table *tab;
+    uintptr_t pc, sp, fp;
+    uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
+                          * and the red zone below the interrupted sp */
+};
+
+/* x86_64: the 128 bytes below rsp belong to the interrupted function (the
+ * kernel puts the signal frame below them), and the CFI of an epilogue
+ * still names a register's slot there after the pop that restored it. */
+#define RED_ZONE 128
+
+static int readable(const struct walk *w, uintptr_t a)
+{
+    return a >= w->floor && a <= w->hi - sizeof(uintptr_t);
+}
+
+/* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
+ * interrupted instruction (else a return address, looked up at pc - 1). */
+static enum step step_tables(struct walk *w, int exact)
+{
+    uintptr_t look = exact ? w->pc : w->pc - 1;
+    if (!w->obj || look < w->obj->lo || look >= w->obj->hi) {
+        w->obj = find_obj(w->set, look);
+        if (!w->obj) {
+            /* loaded since the set was made? the writer looks, once per set */
+            if (!atomic_exchange_explicit(&sprof_cfi_unknown, 1, memory_order_relaxed))
+                wake_writer();
+            return STEP_FALLBACK;
+        }
+        w->tab = atomic_load_explicit(&w->obj->table, memory_order_acquire);
+    }
+    if (!w->tab) {
+        want_table(w->obj);
+        return STEP_FALLBACK;
+    }
+    if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
+    uint32_t rule = find_rule(w->tab, (uint32_t)(look - w->obj->bias));
+    int64_t off = cfi_cfa_off(rule);
+    uintptr_t cfa;
+    switch (cfi_kind(rule)) {
+    case CFI_OUTER:
+        return STEP_END;
+    case CFI_RSP:
+        cfa = w->sp + (uintptr_t)off;
+        break;
+    case CFI_RBP:
+        cfa = w->fp + (uintptr_t)off;
+        break;
+    case CFI_DEREF:
+        if (!readable(w, w->fp + (uintptr_t)off)) return STEP_BROKEN;
+        cfa = *(const uintptr_t *)(w->fp + (uintptr_t)off);
+        break;
+    case CFI_PLT:
+        cfa = w->sp + (uintptr_t)off + ((w->pc & 15) >= cfi_plt_threshold(rule) ? 8 : 0);
+        break;
+    default:
+        return STEP_FALLBACK; /* no FDE, or a rule only libunwind follows */
+    }
+    /* the frame's return address sits above sp: the walk only goes up */
+    if (cfa < w->sp + sizeof(uintptr_t) || cfa > w->hi) return STEP_BROKEN;
+    uintptr_t fp = w->fp;
+    if (cfi_rbp(rule) != CFI_RBP_SAME) {
+        uintptr_t base = cfi_rbp(rule) == CFI_RBP_AT_CFA ? cfa : w->fp;
+        uintptr_t at = base + (uintptr_t)cfi_rbp_off(rule);
+        if (!readable(w, at)) return STEP_BROKEN;
+        fp = *(const uintptr_t *)at;
+    }
+    w->pc = *(const uintptr_t *)(cfa - sizeof(uintptr_t));
+    w->sp = w->floor = cfa;
+    w->fp = fp;
+    return w->pc ? STEP_OK : STEP_END;
+}
+
+/* The walk over the tables of cfi.h; WALK_FALLBACK when libunwind must do
+ * this sample (nothing of it is kept then, flags included). */
+static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
+                            unsigned max, unsigned *flags, uint64_t deadline)
+{
+    ucontext_t *u = uc;
+    struct walk w;
+    w.pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
+    w.sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
+    w.fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
+    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
+    w.hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    if (!lo || !w.hi) {
+        /* a thread found by the /proc scan: the writer looks sp up */
+        atomic_store_explicit(&t->last_sp, w.sp, memory_order_relaxed);
+        return WALK_FALLBACK;
+    }
+    if (w.sp < lo || w.sp >= w.hi) return WALK_FALLBACK; /* another stack (sigaltstack...) */
+    w.floor = w.sp - lo >= RED_ZONE ? w.sp - RED_ZONE : lo;
+
+    unsigned slot, n = 0, f = 0;
+    w.set = sprof_cfi_enter(&slot);
+    if (!w.set) {
+        n = WALK_FALLBACK;
+        goto out;
+    }
+    w.obj = NULL;
+    w.tab = NULL;
+    for (;;) {
+        ring[(pos + n++) & RING_MASK] = w.pc;
+        enum step s = step_tables(&w, n == 1);
+        if (s == STEP_END) break;
+        if (s == STEP_BROKEN) {
+            f |= SPROF_STACK_BROKEN;
+            break;
+        }
+        if (s == STEP_FALLBACK) {
+            if (n == max)
+                f |= SPROF_STACK_TRUNCATED; /* deeper than max: not worth a rewalk */
+            else
+                n = WALK_FALLBACK;
+            break;
+        }
+        if (n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
+            f |= SPROF_STACK_TRUNCATED;
+            break;
+        }
+    }
+out:
+    sprof_cfi_leave(slot);
+    if (n != WALK_FALLBACK) *flags |= f;
+    return n;
+}
+
+unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos, unsigned max,
+                      unsigned *flags, uint64_t deadline)
+{
+    switch (sprof.cfg.unwinder) {
+    case UNWIND_FP:
+        return unwind_fp(t, uc, ring, pos, max, flags, deadline);
+    case UNWIND_LIBUNWIND:
+        return unwind_libunwind(uc, ring, pos, max, flags, deadline);
+    default: {
+        unsigned n = walk_tables(t, uc, ring, pos, max, flags, deadline);
+        if (n != WALK_FALLBACK) return n;
+        atomic_fetch_add_explicit(&t->unwind_fallback, 1, memory_order_relaxed);
+        return unwind_libunwind(uc, ring, pos, max, flags, deadline);
+    }
+    }
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cfi.h"
 #include "chunk.h"
 #include "log.h"
 #include "sprof.h"
@@ -43,7 +44,7 @@ struct stack_entry {
 static struct {
     pthread_mutex_t lock;
     pthread_t thread;
-    int thread_running;
+    _Atomic int thread_running;
     _Atomic int stop;
     _Atomic pid_t tid;
 
@@ -75,7 +76,49 @@ static struct {
     uint64_t dead_hist[SPROF_HIST_BUCKETS];
     uint64_t threads_seen;
     uint64_t writer_cpu_ns;
+
+    _Atomic pid_t lock_owner; /* the thread holding W.lock, for endings.c */
+    _Atomic int end_request;  /* a signal is ending the process (endings.c) */
+    _Atomic int end_done;     /* ... and its END record is written */
+    int ended;                /* END "signal" written: nothing more */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static void wlock(void)
+{
+    pthread_mutex_lock(&W.lock);
+    atomic_store_explicit(&W.lock_owner, (pid_t)syscall(SYS_gettid), memory_order_relaxed);
+}
+
+static void wunlock(void)
+{
+    atomic_store_explicit(&W.lock_owner, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&W.lock);
+}
+
+pid_t sprof_writer_lock_owner(void)
+{
+    return atomic_load_explicit(&W.lock_owner, memory_order_relaxed);
+}
+
+/* From a signal handler (endings.c): the writer thread writes a last chunk
+ * with END "signal" and sets end_done. Without a writer thread, end_done is
+ * set at once. */
+void sprof_writer_request_end(int sig)
+{
+    if (!atomic_load(&W.thread_running)) {
+        atomic_store(&W.end_done, 1);
+        return;
+    }
+    atomic_store(&W.end_request, sig);
+    uint64_t one = 1;
+    ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
+    (void)w;
+}
+
+int sprof_writer_end_done(void)
+{
+    return atomic_load(&W.end_done);
+}
 
 pid_t sprof_writer_tid(void)
 {
@@ -244,19 +287,27 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
     c[SPROF_CTR_TRUNCATED] += atomic_load(&t->truncated);
     c[SPROF_CTR_HANDLER_NS] += atomic_load(&t->handler_ns);
     c[SPROF_CTR_REENTERED] += atomic_load(&t->reentered);
+    c[SPROF_CTR_UNWIND_FALLBACK] += atomic_load(&t->unwind_fallback);
     for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) hist[i] += atomic_load(&t->hist[i]);
 }
 
 /* Drains every ring; announces, renames and retires threads. */
 static void drain_all(int refresh_names)
 {
+    uint64_t now = sprof_now();
     for (unsigned i = 0; i < MAX_THREADS; i++) {
         struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
-        if (refresh_names && state == SLOT_ACTIVE) sprof_thread_read_name(t);
+        pthread_mutex_lock(&sprof.reg_lock); /* an exiting thread reads its name under it */
+        /* every second; at every drain in a thread's first second, when
+         * threads name themselves (one registered by its parent may not
+         * have done so yet, and may be gone before the next second) */
+        if (state == SLOT_ACTIVE && (refresh_names || now - t->start_ns < 1000000000ull))
+            sprof_thread_read_name(t);
         if (!t->announced || strcmp(t->name, t->announced_name) != 0) put_thread(t);
-        if (sprof.cfg.unwinder == UNWIND_FP && !atomic_load(&t->stack_lo) &&
+        pthread_mutex_unlock(&sprof.reg_lock);
+        if (sprof.cfg.unwinder != UNWIND_LIBUNWIND && !atomic_load(&t->stack_lo) &&
             atomic_load(&t->last_sp)) {
             uintptr_t lo, hi;
             if (sprof_maps_find_range(atomic_load(&t->last_sp), &lo, &hi) == 0) {
@@ -490,7 +541,9 @@ static void step(int force_write, const char *end_reason, int status)
         W.dl_adds = c[0];
         W.dl_subs = c[1];
         rescan_maps(now);
+        if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     }
+    if (sprof.cfg.unwinder == UNWIND_DWARF && !end_reason) sprof_cfi_step();
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
         if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) rescan_maps(now);
@@ -528,23 +581,34 @@ static void *writer_main(void *arg)
             (void)n;
         }
         atomic_store(&sprof.wake_pending, 0);
+        int sig = atomic_load(&W.end_request);
+        if (sig) {
+            /* a signal is ending the process: the last chunk, then nothing */
+            wlock();
+            if (!W.ended) step(1, "signal", sig);
+            W.ended = 1;
+            wunlock();
+            atomic_store(&W.end_done, 1);
+            break;
+        }
         if (atomic_load(&W.stop)) break;
+        sprof_signals_tell_blocked();
         uint64_t now = sprof_now();
         /* All of the writer's work, the /proc scan's allocations included,
          * is under W.lock, which fork's prepare handler takes: no allocator
          * lock is copied held into a child. */
-        pthread_mutex_lock(&W.lock);
+        wlock();
         if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
             now - last_threads_scan >= DRAIN_INTERVAL_MS * 1000000ull) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }
         step(0, NULL, 0);
-        pthread_mutex_unlock(&W.lock);
+        wunlock();
     }
-    pthread_mutex_lock(&W.lock);
+    wlock();
     W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    pthread_mutex_unlock(&W.lock);
+    wunlock();
     return NULL;
 }
 
@@ -592,7 +656,9 @@ static void put_process(void)
     sprof_buf_put_uvarint(b, sprof.period_ns);
     sprof_buf_put_uvarint(b, (uint64_t)sprof.cfg.signo);
     sprof_buf_put_str(b, sprof_backend_name(sprof.backend));
-    sprof_buf_put_str(b, sprof.cfg.unwinder == UNWIND_FP ? "fp" : "dwarf");
+    sprof_buf_put_str(b, sprof.cfg.unwinder == UNWIND_FP          ? "fp"
+                         : sprof.cfg.unwinder == UNWIND_LIBUNWIND ? "libunwind"
+                                                                  : "dwarf");
     sprof_buf_put_uvarint(b, sprof.cfg.max_depth);
     sprof_buf_put_record(&W.chunk, SPROF_REC_CONFIG, b);
 }
@@ -604,28 +670,29 @@ void sprof_writer_note(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&W.lock);
+    wlock();
     sprof_buf_reset(&W.rec);
     sprof_buf_put_uvarint(&W.rec, sprof_now());
     sprof_buf_put_uvarint(&W.rec, (uint64_t)level);
     sprof_buf_put_str(&W.rec, text);
     sprof_buf_put_record(&W.chunk, SPROF_REC_NOTE, &W.rec);
-    pthread_mutex_unlock(&W.lock);
+    wunlock();
 }
 
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 {
-    pthread_mutex_lock(&W.lock);
+    wlock();
     sprof_maps_scan(&W.chunk, t_new, t_gone);
     W.last_scan = W.last_unmap = t_gone;
-    pthread_mutex_unlock(&W.lock);
+    if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
+    wunlock();
 }
 
 /* Writes the process and config records, the top's file header, and starts
  * the writer thread with every signal blocked. */
 int sprof_writer_start(void)
 {
-    pthread_mutex_lock(&W.lock);
+    wlock();
     /* records written before the start (notes) come after PROCESS */
     struct sprof_buf early = W.chunk;
     sprof_buf_init(&W.chunk);
@@ -640,16 +707,17 @@ int sprof_writer_start(void)
     dl_iterate_phdr(loader_counters, c);
     W.dl_adds = c[0];
     W.dl_subs = c[1];
+    if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     if (sprof.is_top) write_chunk(); /* the file exists from the start */
-    pthread_mutex_unlock(&W.lock);
+    wunlock();
     if (W.failed) return -1;
 
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    sprof_real_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&W.stop, 0);
     int r = sprof_create_thread(&W.thread, writer_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sprof_real_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
         sprof_err("cannot start the writer thread: %s; not sampling", strerror(r));
         return -1;
@@ -660,9 +728,9 @@ int sprof_writer_start(void)
 
 void sprof_writer_flush(const char *end_reason, int status)
 {
-    pthread_mutex_lock(&W.lock);
-    step(1, end_reason, status);
-    pthread_mutex_unlock(&W.lock);
+    wlock();
+    if (!W.ended) step(1, end_reason, status);
+    wunlock();
 }
 
 void sprof_writer_stop(const char *end_reason, int status)
@@ -680,14 +748,14 @@ void sprof_writer_stop(const char *end_reason, int status)
 
 void sprof_writer_prepare_fork(void)
 {
-    pthread_mutex_lock(&W.lock);
+    wlock();
     pthread_mutex_lock(&sprof.reg_lock);
 }
 
 void sprof_writer_parent_fork(void)
 {
     pthread_mutex_unlock(&sprof.reg_lock);
-    pthread_mutex_unlock(&W.lock);
+    wunlock();
 }
 
 /* In the child of fork: the writer thread does not exist here, the file is
@@ -702,6 +770,10 @@ void sprof_writer_after_fork_child(void)
     W.file_size = 0;
     W.thread_running = 0;
     atomic_store(&W.tid, 0);
+    atomic_store(&W.lock_owner, 0);
+    atomic_store(&W.end_request, 0);
+    atomic_store(&W.end_done, 0);
+    W.ended = 0;
     W.have_samples = 0;
     W.threads_seen = 0;
     W.writer_cpu_ns = 0;
@@ -710,4 +782,5 @@ void sprof_writer_after_fork_child(void)
     sprof_buf_reset(&W.chunk);
     stacks_reset();
     sprof_maps_reset();
+    sprof_cfi_after_fork_child();
 }

@@ -4,8 +4,9 @@
 #   --check  only report what is missing, exit 1 if anything is
 #   --tests  also the packages only the test suite uses: g++ (a C++ test
 #            program), chromium (the flamegraph's browser test),
-#            golang-go (go tool pprof reads the pprof export back) and
+#            golang-go (go tool pprof reads the pprof export back),
 #            clang with its libFuzzer runtime (the fuzz targets: make fuzz)
+#            and valgrind (sprof-report under memcheck)
 set -eu
 
 check=0 tests=0
@@ -32,6 +33,7 @@ command -v make >/dev/null 2>&1 || missing make
 command -v python3 >/dev/null 2>&1 || missing python3
 if [ "$tests" -eq 1 ]; then
     command -v g++ >/dev/null 2>&1 || missing g++
+    command -v valgrind >/dev/null 2>&1 || missing valgrind
     [ -x /usr/bin/chromium ] || missing chromium
     command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing golang-go
     if ! command -v clang >/dev/null 2>&1; then

@@ -10,6 +10,7 @@
 # and last, exactly "N passed, N failed". Exit status 1 if anything failed.
 # PATTERNs select cases by name (substring match), e.g. `tests/run.sh split`.
 # SPROF_TEST_KEEP=1 keeps every case directory (failed ones are always kept).
+# With SAN=thread only the cases with a "# tsan:" line run (214-tsan-recorder).
 set -u
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,8 +104,20 @@ if [ -n "$SAN" ]; then
         PRELOAD="$rtpath $LIBSPROF"
     fi
     # Leak reports of the host programs (python, sh) are not ours.
-    HOST_ENV="ASAN_OPTIONS=detect_leaks=0 TSAN_OPTIONS=report_signal_unsafe=0"
+    HOST_ENV="ASAN_OPTIONS=detect_leaks=0"
 fi
+# ThreadSanitizer comes after libsprof.so, so that the program's calls go
+# through libsprof, then TSan, then libc (preload/interpose.c says why). A
+# report makes the program exit with 66; a fork child may start sprof's
+# writer thread. Only the cases with a "# tsan:" line run (see below).
+TSAN=""
+case ",$SAN," in
+*,thread,*)
+    TSAN=1
+    PRELOAD="$LIBSPROF $rtpath"
+    HOST_ENV="TSAN_OPTIONS=exitcode=66:die_after_fork=0:second_deadlock_stack=1:suppressions=$SRC/tests/tsan.supp"
+    ;;
+esac
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SRC BUILD BIN REPORT LIBSPROF PRELOAD RECORD PY DUMP HOST_ENV SAN CC
 
@@ -154,16 +167,34 @@ build_progs() {
         build threads $CC $PROG_CFLAGS -fno-inline -pthread "$SRC/tests/progs/threads.c" \
             -o "$BIN/threads"
         build clone $CC $PROG_CFLAGS "$SRC/tests/progs/clone.c" -o "$BIN/clone"
+        # threadkinds starts threads from .preinit_array, before a preloaded
+        # sanitizer runtime would be ready: with a sanitizer build it carries
+        # its own, which initializes first
+        build threadkinds $CC $PROG_CFLAGS $SAN_CFLAGS -fno-inline -pthread \
+            "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build forkexec $CC $PROG_CFLAGS "$SRC/tests/progs/forkexec.c" -o "$BIN/forkexec"
         build target $CC $PROG_CFLAGS "$SRC/tests/progs/target.c" -o "$BIN/target"
         build regress $CC $PROG_CFLAGS -fno-inline "$SRC/tests/progs/regress.c" -o "$BIN/regress"
         build spawn $CC $PROG_CFLAGS "$SRC/tests/progs/spawn.c" -o "$BIN/spawn"
+        build procs $CC $PROG_CFLAGS "$SRC/tests/progs/procs.c" -o "$BIN/procs"
+        # secure links libsprof.so itself (setuid programs ignore LD_PRELOAD);
+        # with a sanitizer build, its runtime must come first
+        build secure $CC $PROG_CFLAGS $SAN_CFLAGS "$SRC/tests/progs/secure.c" -o "$BIN/secure" \
+            -L"$BUILD" -Wl,--no-as-needed -lsprof -Wl,--as-needed -Wl,-rpath,"$BUILD" \
+            -Wl,--enable-new-dtags
+        build hotproc $CC $PROG_CFLAGS "$SRC/tests/progs/hotproc.c" -o "$BIN/hotproc"
         build ownsig $CC $PROG_CFLAGS "$SRC/tests/progs/ownsig.c" -o "$BIN/ownsig"
+        build endings $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/endings.c" -o "$BIN/endings"
         build unharmed $CC $PROG_CFLAGS "$SRC/tests/progs/unharmed.c" -o "$BIN/unharmed"
         build dlmain $CC $PROG_CFLAGS "$SRC/tests/progs/dlmain.c" -o "$BIN/dlmain" -ldl
         build libhot $CC $PROG_CFLAGS -fPIC -shared "$SRC/tests/progs/libhot.c" \
             -o "$BIN/libhot.so"
+        build dlchurn $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/dlchurn.c" -o "$BIN/dlchurn" -ldl
+        build libchurn-a $CC $PROG_CFLAGS -fPIC -shared -DCHURN_WORK=a_work \
+            "$SRC/tests/progs/libchurn.c" -o "$BIN/libchurn-a.so"
+        build libchurn-b $CC $PROG_CFLAGS -fPIC -shared -DCHURN_WORK=b_work \
+            "$SRC/tests/progs/libchurn.c" -o "$BIN/libchurn-b.so"
         build handler-guard $CC -O2 -fPIC -shared "$SRC/tests/progs/handler-guard.c" \
             -o "$BIN/handler-guard.so"
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
@@ -263,6 +294,13 @@ run_units
 for f in "$SRC"/tests/e2e/[0-9]*.sh; do
     [ -e "$f" ] || continue
     selected "e2e/$(basename "$f" .sh)" || continue
+    # Under TSan the sampling signal waits for the thread's next intercepted
+    # call: the cases that count samples cannot pass, and the analyzer is
+    # single-threaded. The cases for the recorder's threads say "# tsan:".
+    if [ -n "$TSAN" ] && ! grep -q '^# tsan:' "$f"; then
+        say_skip "e2e/$(basename "$f" .sh)" "not a ThreadSanitizer case (no '# tsan:' line)"
+        continue
+    fi
     run_case "$f"
 done
 

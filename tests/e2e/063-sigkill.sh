@@ -12,6 +12,7 @@ wait "$pid" || rc=$?
 [ -s p.bin ] || fail "no profile left after SIGKILL"
 report info p.bin >info.txt
 cat info.txt
+grep -q '^ended *no end record' info.txt || fail "info does not say that the file has no end record: $(grep '^ended' info.txt)"
 flat_rows rows p.bin
 total=$(sum_self rows)
 log "$total samples after about 3 s of CPU"

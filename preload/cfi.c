@@ -1,0 +1,1105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unwind tables, writer side (see cfi.h for the layout and the rules of
+ * publication). Everything here runs outside the signal handler, one call at
+ * a time under the writer's lock, and may allocate.
+ *
+ * Building one object's table:
+ *   1. inside dl_iterate_phdr (the object cannot be unloaded meanwhile):
+ *      find .eh_frame through .eh_frame_hdr and measure it;
+ *   2. outside: allocate a buffer of that size;
+ *   3. inside dl_iterate_phdr again: find the same object and copy .eh_frame;
+ *   4. outside: parse the copy, run every FDE's CFA program (its CIE's
+ *      initial instructions first), and turn the register rules for rsp, rbp
+ *      and the return address into rows; sort, close gaps, merge.
+ * Nothing allocates while the loader's lock is held: a handler whose thread
+ * holds the allocator's lock may be waiting for the loader's lock inside
+ * libunwind (the fallback), and would wait forever for a writer that waits
+ * for the allocator.
+ *
+ * The parser trusts nothing in the copy: every read is bounded by it, and
+ * bad data ends the FDE (its range then has no rows: libunwind covers it)
+ * or the walk of .eh_frame.
+ */
+#include <elf.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfi.h"
+
+_Atomic(const struct cfi_set *) sprof_cfi_current;
+_Atomic unsigned sprof_cfi_epoch;
+_Atomic unsigned long sprof_cfi_readers[2];
+_Atomic int sprof_cfi_unknown;
+
+/* An .eh_frame bigger than this is not copied: its table would not fit
+ * (tables come out at 1 to 2 times the size of .eh_frame). */
+#define EH_FRAME_MAX (2 * CFI_MAX_BYTES)
+#define NAME_MAX_LEN 256
+#define STATE_STACK 16
+
+/* DWARF pointer encodings (DW_EH_PE_*) */
+#define PE_OMIT 0xff
+#define PE_ABSPTR 0x00
+#define PE_ULEB128 0x01
+#define PE_UDATA2 0x02
+#define PE_UDATA4 0x03
+#define PE_UDATA8 0x04
+#define PE_SLEB128 0x09
+#define PE_SDATA2 0x0a
+#define PE_SDATA4 0x0b
+#define PE_SDATA8 0x0c
+#define PE_PCREL 0x10
+#define PE_DATAREL 0x30
+#define PE_INDIRECT 0x80
+
+/* x86_64 DWARF register numbers */
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RA 16
+
+/* ---- the published sets and their reclamation ---- */
+
+/* Retired sets, in lists of the writer's own. */
+struct retired {
+    struct retired *next;
+    struct cfi_set *set;
+};
+
+static struct {
+    struct retired *retired; /* not yet behind an epoch flip */
+    struct retired *waiting; /* behind the flip to wait_slot's other side */
+    unsigned wait_slot;
+    size_t bytes; /* tables held, in all sets */
+} C;
+
+size_t sprof_cfi_bytes(void)
+{
+    return C.bytes;
+}
+
+static size_t table_size(const struct cfi_table *t)
+{
+    return sizeof(*t) + (size_t)t->nrows * sizeof(t->row[0]);
+}
+
+static void free_set(struct cfi_set *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->nobj; i++) {
+        struct cfi_obj *o = &s->obj[i];
+        const struct cfi_table *t = atomic_load(&o->table);
+        if (t && o->owns_table) {
+            C.bytes -= table_size(t);
+            free((void *)t);
+        }
+        free(o->name);
+    }
+    free(s);
+}
+
+static void free_list(struct retired *r)
+{
+    while (r) {
+        struct retired *next = r->next;
+        free_set(r->set);
+        free(r);
+        r = next;
+    }
+}
+
+/* Frees what no handler can still be reading; never waits (see cfi.h). A
+ * handler registers in the slot of the epoch's parity and registers again
+ * if the epoch changed parity meanwhile (cfi.h), so after a flip only
+ * handlers that started before it count in the old slot, and those that
+ * start later see the newer set. */
+static void reclaim(void)
+{
+    if (C.waiting) {
+        if (atomic_load(&sprof_cfi_readers[C.wait_slot]) != 0) return;
+        free_list(C.waiting);
+        C.waiting = NULL;
+    }
+    if (!C.retired) return;
+    C.waiting = C.retired;
+    C.retired = NULL;
+    C.wait_slot = atomic_fetch_add(&sprof_cfi_epoch, 1) & 1u;
+    if (atomic_load(&sprof_cfi_readers[C.wait_slot]) == 0) {
+        free_list(C.waiting);
+        C.waiting = NULL;
+    }
+}
+
+static void retire(struct cfi_set *s)
+{
+    if (!s) return;
+    struct retired *r = malloc(sizeof(*r));
+    if (!r) return; /* leaked rather than freed under a reader */
+    r->set = s;
+    r->next = C.retired;
+    C.retired = r;
+}
+
+void sprof_cfi_after_fork_child(void)
+{
+    atomic_store(&sprof_cfi_readers[0], 0);
+    atomic_store(&sprof_cfi_readers[1], 0);
+}
+
+/* ---- the loader's list of objects (no allocation in the callbacks) ---- */
+
+struct obj_info {
+    uintptr_t lo, hi, bias, hdr;
+    uint32_t fdes; /* FDEs the .eh_frame_hdr lists; 0 if not read */
+    char name[NAME_MAX_LEN];
+};
+
+struct collect {
+    struct obj_info *out;
+    size_t n, cap;
+};
+
+/* The readable PT_LOAD segment of info that holds addr: [*lo, *hi). */
+static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        if (addr >= a && addr < b) {
+            *lo = a;
+            *hi = b;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int describe(const struct dl_phdr_info *info, struct obj_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->lo = UINTPTR_MAX;
+    o->bias = info->dlpi_addr;
+    uintptr_t hdr = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_memsz) {
+            uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+            if (a < o->lo) o->lo = a;
+            if (b > o->hi) o->hi = b;
+        } else if (ph->p_type == PT_GNU_EH_FRAME && ph->p_memsz >= 4) {
+            hdr = info->dlpi_addr + ph->p_vaddr;
+        }
+    }
+    if (o->lo >= o->hi) return -1; /* no code */
+    uintptr_t slo, shi;
+    if (hdr && segment_of(info, hdr, &slo, &shi) == 0) {
+        o->hdr = hdr;
+        /* version 1, eh_frame_ptr as (pc|data)rel 4 bytes, fde_count udata4:
+         * what every toolchain writes; else the count stays unknown */
+        const uint8_t *h = (const uint8_t *)hdr;
+        if (shi - hdr >= 12 && h[0] == 1 && (h[1] & 0x0f) == 0x0b && h[2] == 0x03)
+            memcpy(&o->fdes, h + 8, 4);
+    }
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    size_t len = strnlen(name, sizeof(o->name) - 1);
+    memcpy(o->name, name, len);
+    o->name[len] = 0;
+    return 0;
+}
+
+static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct collect *c = arg;
+    if (c->n < c->cap && describe(info, &c->out[c->n]) == 0) c->n++;
+    return 0;
+}
+
+static int by_lo(const void *a, const void *b)
+{
+    const struct obj_info *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The same object, loaded at the same place: its table still holds. */
+static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj_info *o)
+{
+    if (!s) return NULL;
+    for (size_t i = 0; i < s->nobj; i++) {
+        const struct cfi_obj *p = &s->obj[i];
+        if (p->lo == o->lo && p->hi == o->hi && p->bias == o->bias && p->eh_frame_hdr == o->hdr &&
+            strcmp(p->name, o->name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Samples an object unwinds with libunwind before its table is built: a
+ * table costs about 0.3 us an FDE to build (7 ms for a compiler's cc1 with
+ * its 2.3 MB of .eh_frame, 0.8 ms for libc), a libunwind walk about 20 us.
+ * Building once the walks have cost as much as the table would (renting
+ * skis until their price is paid) never costs more than twice the better
+ * choice made in hindsight: a short-lived process, such as each compiler of
+ * a parallel build, does not pay for a big table it would barely use. */
+#define TABLE_NS_PER_FDE 300u
+#define FALLBACK_NS 60000u
+
+static uint32_t want_after(uint32_t fdes)
+{
+    if (!fdes) return 32; /* count unknown: about a libc's worth */
+    uint64_t n = (uint64_t)fdes * TABLE_NS_PER_FDE / FALLBACK_NS;
+    return n < 1 ? 1 : n > 100000 ? 100000 : (uint32_t)n;
+}
+
+void sprof_cfi_update(void)
+{
+    atomic_store(&sprof_cfi_unknown, 0);
+    size_t n = 0;
+    dl_iterate_phdr(count_cb, &n);
+    struct collect c = {NULL, 0, n + 16}; /* room for a few loaded meanwhile */
+    c.out = malloc(c.cap * sizeof(*c.out));
+    if (!c.out) return;
+    dl_iterate_phdr(collect_cb, &c);
+    qsort(c.out, c.n, sizeof(*c.out), by_lo);
+
+    struct cfi_set *s = calloc(1, sizeof(*s) + c.n * sizeof(s->obj[0]));
+    if (!s) {
+        free(c.out);
+        return;
+    }
+    struct cfi_set *old = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+    for (size_t i = 0; i < c.n; i++) {
+        const struct obj_info *o = &c.out[i];
+        if (s->nobj && o->lo < s->obj[s->nobj - 1].hi) continue; /* overlaps: keep the first */
+        struct cfi_obj *d = &s->obj[s->nobj];
+        d->name = strdup(o->name);
+        if (!d->name) continue;
+        d->lo = o->lo;
+        d->hi = o->hi;
+        d->bias = o->bias;
+        d->eh_frame_hdr = o->hdr;
+        d->want_after = want_after(o->fdes);
+        int state = o->hdr ? CFI_PENDING : CFI_FAILED;
+        struct cfi_obj *same = (struct cfi_obj *)find_same(old, o);
+        if (same) {
+            const struct cfi_table *t = atomic_load(&same->table);
+            state = atomic_load(&same->state);
+            atomic_store(&d->wanted, atomic_load(&same->wanted));
+            if (t && same->owns_table) {
+                atomic_store(&d->table, t);
+                d->owns_table = 1;
+                same->owns_table = 0; /* handed on (owns_table is the writer's alone) */
+            } else if (state == CFI_READY) {
+                state = CFI_PENDING;
+            }
+        }
+        atomic_store(&d->state, state);
+        s->nobj++;
+    }
+    free(c.out);
+    struct cfi_set *prev = (struct cfi_set *)atomic_exchange(&sprof_cfi_current, s);
+    retire(prev);
+    reclaim();
+}
+
+/* ---- copying one object's .eh_frame ---- */
+
+/* Bounded little-endian reads. A failed read sets bad and returns 0. */
+struct rd {
+    const uint8_t *p, *end;
+    uintptr_t delta;        /* runtime address of a byte = its address here + delta */
+    uintptr_t datarel;      /* base of DW_EH_PE_datarel, 0 if none */
+    const uint8_t *lo, *hi; /* what an indirect pointer may point into */
+    int bad;
+};
+
+static uint64_t rd_fixed(struct rd *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += n;
+    return v;
+}
+
+static uint64_t rd_uleb(struct rd *r)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (r->bad || r->p >= r->end || shift > 63) {
+            r->bad = 1;
+            return 0;
+        }
+        uint8_t b = *r->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
+    }
+}
+
+static int64_t rd_sleb(struct rd *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    for (;; shift += 7) {
+        if (r->bad || r->p >= r->end || shift > 63) {
+            r->bad = 1;
+            return 0;
+        }
+        uint8_t b = *r->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            shift += 7;
+            if (shift < 64 && (b & 0x40)) v |= ~0ull << shift;
+            return (int64_t)v;
+        }
+    }
+}
+
+/* A pointer in encoding enc. An indirect pointer is followed only when it
+ * points inside what r may read (the copy): anything else is refused. */
+static uint64_t rd_ptr(struct rd *r, uint8_t enc)
+{
+    if (enc == PE_OMIT) return 0;
+    uintptr_t here = (uintptr_t)r->p + r->delta;
+    uint64_t v;
+    switch (enc & 0x0f) {
+    case PE_ABSPTR:
+        v = rd_fixed(r, 8);
+        break;
+    case PE_ULEB128:
+        v = rd_uleb(r);
+        break;
+    case PE_UDATA2:
+        v = rd_fixed(r, 2);
+        break;
+    case PE_UDATA4:
+        v = rd_fixed(r, 4);
+        break;
+    case PE_UDATA8:
+        v = rd_fixed(r, 8);
+        break;
+    case PE_SLEB128:
+        v = (uint64_t)rd_sleb(r);
+        break;
+    case PE_SDATA2:
+        v = (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2);
+        break;
+    case PE_SDATA4:
+        v = (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4);
+        break;
+    case PE_SDATA8:
+        v = rd_fixed(r, 8);
+        break;
+    default:
+        r->bad = 1;
+        return 0;
+    }
+    switch (enc & 0x70) {
+    case 0:
+        break;
+    case PE_PCREL:
+        v += here;
+        break;
+    case PE_DATAREL:
+        if (!r->datarel) r->bad = 1;
+        v += r->datarel;
+        break;
+    default:
+        r->bad = 1;
+        return 0; /* textrel, funcrel, aligned: not on x86_64 */
+    }
+    if (enc & PE_INDIRECT) {
+        uintptr_t at = (uintptr_t)v - r->delta;
+        if (r->bad || !r->lo || at < (uintptr_t)r->lo || at > (uintptr_t)r->hi - 8) {
+            r->bad = 1;
+            return 0;
+        }
+        struct rd ind = {.p = (const uint8_t *)at, .end = r->hi};
+        v = rd_fixed(&ind, 8);
+    }
+    return v;
+}
+
+/* One entry of .eh_frame at off: its body [*body, *end) (after the length)
+ * and whether it uses 64-bit offsets. Returns 0, 1 at the terminator, -1 on
+ * bad data. */
+static int entry_at(const uint8_t *base, size_t size, size_t off, size_t *body, size_t *end,
+                    int *is64)
+{
+    struct rd r = {.p = base + off, .end = base + size};
+    if (off >= size) return -1;
+    uint64_t len = rd_fixed(&r, 4);
+    *is64 = 0;
+    if (len == 0xffffffffu) {
+        len = rd_fixed(&r, 8);
+        *is64 = 1;
+    }
+    if (r.bad) return -1;
+    if (len == 0) return 1;
+    *body = (size_t)(r.p - base);
+    if (len > size - *body) return -1;
+    *end = *body + (size_t)len;
+    return 0;
+}
+
+struct copy_job {
+    const struct cfi_obj *obj;
+    uintptr_t eh_frame; /* runtime address */
+    size_t size;
+    uint8_t *buf; /* filled by the copy pass */
+    int found, copied;
+};
+
+/* Is info the object o describes? */
+static int is_obj(const struct dl_phdr_info *info, const struct cfi_obj *o)
+{
+    if (info->dlpi_addr != o->bias) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME && info->dlpi_addr + ph->p_vaddr == o->eh_frame_hdr)
+            return 1;
+    }
+    return 0;
+}
+
+static int measure_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct copy_job *j = arg;
+    const struct cfi_obj *o = j->obj;
+    if (!is_obj(info, o)) return 0;
+    j->found = 1;
+    uintptr_t slo, shi;
+    if (segment_of(info, o->eh_frame_hdr, &slo, &shi)) return 1;
+    /* .eh_frame_hdr: version 1, eh_frame_ptr_enc, fde_count_enc,
+     * table_enc, then eh_frame_ptr */
+    const uint8_t *hdr = (const uint8_t *)o->eh_frame_hdr;
+    if (shi - o->eh_frame_hdr < 4 || hdr[0] != 1) return 1;
+    struct rd r = {.p = hdr + 4,
+                   .end = (const uint8_t *)shi,
+                   .datarel = o->eh_frame_hdr,
+                   .lo = hdr,
+                   .hi = (const uint8_t *)shi};
+    uintptr_t eh = (uintptr_t)rd_ptr(&r, hdr[1]);
+    if (r.bad || segment_of(info, eh, &slo, &shi)) return 1;
+    /* up to the terminator, or the last whole entry in the segment */
+    const uint8_t *base = (const uint8_t *)eh;
+    size_t avail = shi - eh, off = 0;
+    for (;;) {
+        size_t body, end;
+        int is64, k = entry_at(base, avail, off, &body, &end, &is64);
+        if (k < 0) break;
+        if (k > 0) {
+            off += 4;
+            break;
+        }
+        off = end;
+        if (off > EH_FRAME_MAX) break;
+    }
+    j->eh_frame = eh;
+    j->size = off;
+    return 1;
+}
+
+static int copy_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct copy_job *j = arg;
+    if (!is_obj(info, j->obj)) return 0;
+    uintptr_t slo, shi;
+    if (segment_of(info, j->eh_frame, &slo, &shi) == 0 && shi - j->eh_frame >= j->size) {
+        memcpy(j->buf, (const void *)j->eh_frame, j->size);
+        j->copied = 1;
+    }
+    return 1;
+}
+
+/* ---- CFA programs ---- */
+
+enum { CFA_UNSET, CFA_REG, CFA_DEREF, CFA_PLT, CFA_BAD };
+enum { R_SAME, R_AT_CFA, R_AT_RBP, R_UNDEF, R_BAD };
+
+/* The rules a row is made of: the CFA, the caller's rbp, the return
+ * address, and whether rsp has a rule of its own (then the caller's rsp is
+ * not the CFA). */
+struct rules {
+    uint8_t cfa, rbp, ra, rsp_bad;
+    uint64_t cfa_reg;
+    int64_t cfa_off, plt_threshold, rbp_off, ra_off;
+};
+
+struct cie {
+    size_t off; /* of the entry, in the copy */
+    uint64_t code_align;
+    int64_t data_align;
+    uint64_t ra_reg;
+    uint8_t fde_enc, has_z, signal;
+    const uint8_t *insn, *insn_end;
+    struct rules init; /* after the initial instructions */
+};
+
+struct fde_run {
+    uint32_t begin, end; /* pc offsets from the bias */
+    uint32_t first, n;   /* its rows in parse.rows */
+};
+
+struct parse {
+    const struct cfi_obj *obj;
+    const uint8_t *base;
+    size_t size;
+    uintptr_t runtime; /* address of the original .eh_frame */
+    size_t max_rows;
+    struct cfi_row *rows;
+    size_t nrows, caprows;
+    struct fde_run *runs;
+    size_t nruns, capruns;
+    uint32_t run_first; /* rows of the FDE being run start here */
+    int full;           /* out of memory or over the size limit */
+};
+
+static uint32_t encode(const struct rules *st, const struct cie *cie)
+{
+    if (cie->signal || st->rsp_bad) return CFI_UNSUP;
+    if (st->ra == R_UNDEF) return CFI_OUTER;
+    if (st->ra != R_AT_CFA || st->ra_off != -8 || cie->ra_reg != REG_RA) return CFI_UNSUP;
+    uint32_t kind, rbp = 0;
+    int64_t cfa_off = st->cfa_off, rbp_off = 0;
+    switch (st->cfa) {
+    case CFA_REG:
+        if (st->cfa_reg == REG_RSP)
+            kind = CFI_RSP;
+        else if (st->cfa_reg == REG_RBP)
+            kind = CFI_RBP;
+        else
+            return CFI_UNSUP;
+        break;
+    case CFA_DEREF:
+        kind = CFI_DEREF;
+        break;
+    case CFA_PLT:
+        if (st->rbp != R_SAME || st->plt_threshold < 0 || st->plt_threshold > 15) return CFI_UNSUP;
+        kind = CFI_PLT;
+        break;
+    default:
+        return CFI_UNSUP;
+    }
+    if (cfa_off % 8 || cfa_off / 8 < -(1 << 16) || cfa_off / 8 >= (1 << 16)) return CFI_UNSUP;
+    switch (st->rbp) {
+    case R_SAME:
+        break;
+    case R_AT_CFA:
+    case R_AT_RBP:
+        rbp = st->rbp == R_AT_CFA ? CFI_RBP_AT_CFA : CFI_RBP_AT_RBP;
+        rbp_off = st->rbp_off;
+        if (rbp_off % 8 || rbp_off / 8 < -(1 << 9) || rbp_off / 8 >= (1 << 9)) return CFI_UNSUP;
+        break;
+    default:
+        return CFI_UNSUP;
+    }
+    uint32_t high = kind == CFI_PLT ? (uint32_t)st->plt_threshold : (uint32_t)(rbp_off / 8);
+    return kind | rbp << 3 | ((uint32_t)(cfa_off / 8) & 0x1ffffu) << 5 | high << 22;
+}
+
+/* Appends the row for [pc, next row) of the FDE being run, merging it with
+ * the previous row when the rule is the same or the pc is. */
+static void put_row(struct parse *ps, uint32_t pc, uint32_t rule)
+{
+    if (ps->full) return;
+    size_t n = ps->nrows - ps->run_first;
+    struct cfi_row *last = n ? &ps->rows[ps->nrows - 1] : NULL;
+    if (last && last->pc == pc) {
+        last->rule = rule;
+        if (n > 1 && last[-1].rule == rule) ps->nrows--;
+        return;
+    }
+    if (last && last->rule == rule) return;
+    if (ps->nrows == ps->caprows) {
+        size_t cap = ps->caprows ? ps->caprows * 2 : 1024;
+        struct cfi_row *r = cap > ps->max_rows ? NULL : realloc(ps->rows, cap * sizeof(*r));
+        if (!r) {
+            ps->full = 1;
+            return;
+        }
+        ps->rows = r;
+        ps->caprows = cap;
+    }
+    ps->rows[ps->nrows++] = (struct cfi_row){pc, rule};
+}
+
+static void set_reg(struct rules *st, uint64_t reg, int how, int64_t off)
+{
+    if (reg == REG_RBP) {
+        st->rbp = (uint8_t)how;
+        st->rbp_off = off;
+    } else if (reg == REG_RA) {
+        st->ra = (uint8_t)how;
+        st->ra_off = off;
+    } else if (reg == REG_RSP && how != R_SAME && how != R_UNDEF) {
+        st->rsp_bad = 1;
+    }
+}
+
+static void restore_reg(struct rules *st, uint64_t reg, const struct rules *init)
+{
+    if (reg == REG_RBP) {
+        st->rbp = init->rbp;
+        st->rbp_off = init->rbp_off;
+    } else if (reg == REG_RA) {
+        st->ra = init->ra;
+        st->ra_off = init->ra_off;
+    } else if (reg == REG_RSP) {
+        st->rsp_bad = init->rsp_bad;
+    }
+}
+
+/* The CFA expressions the walk knows: "rbp + off, deref" (a function that
+ * realigned its stack) and the .plt entries' "rsp + off, plus 8 once rip &
+ * 15 reaches threshold". */
+static void cfa_expression(struct rules *st, const uint8_t *e, size_t n)
+{
+    struct rd r = {.p = e, .end = e + n};
+    st->cfa = CFA_BAD;
+    uint8_t op = (uint8_t)rd_fixed(&r, 1);
+    if (op == 0x76) { /* DW_OP_breg6 (rbp) */
+        int64_t off = rd_sleb(&r);
+        if (rd_fixed(&r, 1) == 0x06 && !r.bad && r.p == r.end) { /* DW_OP_deref */
+            st->cfa = CFA_DEREF;
+            st->cfa_off = off;
+        }
+    } else if (op == 0x77) { /* DW_OP_breg7 (rsp) */
+        int64_t off = rd_sleb(&r);
+        static const uint8_t mid[] = {0x80, 0x00, 0x3f, 0x1a};  /* breg16 0, lit15, and */
+        static const uint8_t tail[] = {0x2a, 0x33, 0x24, 0x22}; /* ge, lit3, shl, plus */
+        if (r.bad || r.end - r.p != 9 || memcmp(r.p, mid, 4) || r.p[4] < 0x30 || r.p[4] > 0x4f ||
+            memcmp(r.p + 5, tail, 4))
+            return;
+        st->cfa = CFA_PLT;
+        st->cfa_off = off;
+        st->plt_threshold = r.p[4] - 0x30;
+    }
+}
+
+/* The rule of a register given by an expression: "rbp + off" for rbp
+ * (saved at rbp + off) is followed; anything else is not. */
+static void reg_expression(struct rules *st, uint64_t reg, const uint8_t *e, size_t n)
+{
+    struct rd r = {.p = e, .end = e + n};
+    if (reg == REG_RBP && rd_fixed(&r, 1) == 0x76) {
+        int64_t off = rd_sleb(&r);
+        if (!r.bad && r.p == r.end) {
+            set_reg(st, reg, R_AT_RBP, off);
+            return;
+        }
+    }
+    set_reg(st, reg, R_BAD, 0);
+}
+
+/* Runs a CFA program from *loc (runtime address) up to loc_end, updating
+ * st. With ps, rows go to ps for each range the rules hold over (pcs as
+ * offsets from bias); without, it is a CIE's initial program. Returns 0, or
+ * -1 on an instruction it cannot read (the rules from there on are bad). */
+static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, struct rules *st,
+                       uint64_t loc, uint64_t loc_end, uint64_t bias)
+{
+    struct rules stack[STATE_STACK];
+    unsigned depth = 0;
+    struct rules defaults = *st; /* DW_CFA_restore within the CIE's own program */
+    const struct rules *init = ps ? &cie->init : &defaults;
+    while (r->p < r->end && !r->bad) {
+        uint8_t op = (uint8_t)rd_fixed(r, 1);
+        uint64_t reg = 0, delta = 0;
+        int advance = 0;
+        switch (op >> 6) {
+        case 1: /* DW_CFA_advance_loc */
+            delta = op & 0x3f;
+            advance = 1;
+            break;
+        case 2: /* DW_CFA_offset */
+            set_reg(st, op & 0x3f, R_AT_CFA, (int64_t)rd_uleb(r) * cie->data_align);
+            break;
+        case 3: /* DW_CFA_restore */
+            restore_reg(st, op & 0x3f, init);
+            break;
+        default:
+            switch (op) {
+            case 0x00:
+                break;   /* nop */
+            case 0x01: { /* set_loc */
+                uint64_t to = rd_ptr(r, cie->fde_enc);
+                if (to < loc) r->bad = 1;
+                delta = (to - loc) / (cie->code_align ? cie->code_align : 1);
+                advance = 1;
+                break;
+            }
+            case 0x02:
+                delta = rd_fixed(r, 1), advance = 1;
+                break; /* advance_loc1 */
+            case 0x03:
+                delta = rd_fixed(r, 2), advance = 1;
+                break; /* advance_loc2 */
+            case 0x04:
+                delta = rd_fixed(r, 4), advance = 1;
+                break; /* advance_loc4 */
+            case 0x1d:
+                delta = rd_fixed(r, 8), advance = 1;
+                break; /* MIPS_advance_loc8 */
+            case 0x05: /* offset_extended */
+                reg = rd_uleb(r);
+                set_reg(st, reg, R_AT_CFA, (int64_t)rd_uleb(r) * cie->data_align);
+                break;
+            case 0x11: /* offset_extended_sf */
+                reg = rd_uleb(r);
+                set_reg(st, reg, R_AT_CFA, rd_sleb(r) * cie->data_align);
+                break;
+            case 0x2f: /* GNU_negative_offset_extended */
+                reg = rd_uleb(r);
+                set_reg(st, reg, R_AT_CFA, -(int64_t)rd_uleb(r) * cie->data_align);
+                break;
+            case 0x06:
+                restore_reg(st, rd_uleb(r), init);
+                break; /* restore_extended */
+            case 0x07:
+                set_reg(st, rd_uleb(r), R_UNDEF, 0);
+                break; /* undefined */
+            case 0x08: /* same_value */
+                reg = rd_uleb(r);
+                set_reg(st, reg, reg == REG_RA ? R_BAD : R_SAME, 0);
+                break;
+            case 0x09: /* register */
+                reg = rd_uleb(r);
+                rd_uleb(r);
+                set_reg(st, reg, R_BAD, 0);
+                break;
+            case 0x14: /* val_offset */
+                reg = rd_uleb(r);
+                rd_uleb(r);
+                set_reg(st, reg, R_BAD, 0);
+                break;
+            case 0x15: /* val_offset_sf */
+                reg = rd_uleb(r);
+                rd_sleb(r);
+                set_reg(st, reg, R_BAD, 0);
+                break;
+            case 0x0a: /* remember_state */
+                if (depth == STATE_STACK) {
+                    r->bad = 1;
+                    break;
+                }
+                stack[depth++] = *st;
+                break;
+            case 0x0b: /* restore_state */
+                if (depth == 0) {
+                    r->bad = 1;
+                    break;
+                }
+                *st = stack[--depth];
+                break;
+            case 0x0c: /* def_cfa */
+                st->cfa = CFA_REG;
+                st->cfa_reg = rd_uleb(r);
+                st->cfa_off = (int64_t)rd_uleb(r);
+                break;
+            case 0x12: /* def_cfa_sf */
+                st->cfa = CFA_REG;
+                st->cfa_reg = rd_uleb(r);
+                st->cfa_off = rd_sleb(r) * cie->data_align;
+                break;
+            case 0x0d: /* def_cfa_register */
+                st->cfa_reg = rd_uleb(r);
+                if (st->cfa != CFA_REG) st->cfa = CFA_BAD;
+                break;
+            case 0x0e: /* def_cfa_offset */
+                st->cfa_off = (int64_t)rd_uleb(r);
+                if (st->cfa != CFA_REG) st->cfa = CFA_BAD;
+                break;
+            case 0x13: /* def_cfa_offset_sf */
+                st->cfa_off = rd_sleb(r) * cie->data_align;
+                if (st->cfa != CFA_REG) st->cfa = CFA_BAD;
+                break;
+            case 0x0f: { /* def_cfa_expression */
+                uint64_t n = rd_uleb(r);
+                if (r->bad || n > (uint64_t)(r->end - r->p)) {
+                    r->bad = 1;
+                    break;
+                }
+                cfa_expression(st, r->p, (size_t)n);
+                r->p += n;
+                break;
+            }
+            case 0x10:   /* expression */
+            case 0x16: { /* val_expression */
+                reg = rd_uleb(r);
+                uint64_t n = rd_uleb(r);
+                if (r->bad || n > (uint64_t)(r->end - r->p)) {
+                    r->bad = 1;
+                    break;
+                }
+                if (op == 0x10)
+                    reg_expression(st, reg, r->p, (size_t)n);
+                else
+                    set_reg(st, reg, R_BAD, 0);
+                r->p += n;
+                break;
+            }
+            case 0x2e:
+                rd_uleb(r);
+                break; /* GNU_args_size */
+            default:
+                r->bad = 1;
+                break; /* GNU_window_save, vendor, unknown */
+            }
+        }
+        if (r->bad) break;
+        if (advance && ps) {
+            uint64_t next = loc + delta * cie->code_align;
+            if (next < loc) { /* wrapped */
+                r->bad = 1;
+                break;
+            }
+            if (next > loc) put_row(ps, (uint32_t)(loc - bias), encode(st, cie));
+            loc = next;
+            if (loc >= loc_end) return 0;
+        }
+    }
+    if (r->bad) {
+        st->cfa = CFA_BAD;
+        if (ps && loc < loc_end) put_row(ps, (uint32_t)(loc - bias), CFI_UNSUP);
+        return -1;
+    }
+    if (ps && loc < loc_end) put_row(ps, (uint32_t)(loc - bias), encode(st, cie));
+    return 0;
+}
+
+/* The CIE at off (an offset into the copy). Returns 0 or -1. */
+static int parse_cie(struct parse *ps, size_t off, struct cie *cie)
+{
+    size_t body, end;
+    int is64;
+    if (entry_at(ps->base, ps->size, off, &body, &end, &is64) != 0) return -1;
+    struct rd r = {.p = ps->base + body,
+                   .end = ps->base + end,
+                   .delta = ps->runtime - (uintptr_t)ps->base,
+                   .lo = ps->base,
+                   .hi = ps->base + ps->size};
+    uint64_t id = rd_fixed(&r, is64 ? 8 : 4);
+    uint8_t version = (uint8_t)rd_fixed(&r, 1);
+    if (r.bad || id != 0 || (version != 1 && version != 3 && version != 4)) return -1;
+    const char *aug = (const char *)r.p;
+    size_t auglen = strnlen(aug, (size_t)(r.end - r.p));
+    if (auglen == (size_t)(r.end - r.p)) return -1;
+    r.p += auglen + 1;
+    if (version == 4) {
+        uint8_t addr_size = (uint8_t)rd_fixed(&r, 1), seg_size = (uint8_t)rd_fixed(&r, 1);
+        if (addr_size != 8 || seg_size != 0) return -1;
+    }
+    memset(cie, 0, sizeof(*cie));
+    cie->off = off;
+    cie->code_align = rd_uleb(&r);
+    cie->data_align = rd_sleb(&r);
+    cie->ra_reg = version == 1 ? rd_fixed(&r, 1) : rd_uleb(&r);
+    cie->fde_enc = PE_ABSPTR;
+    if (aug[0] == 'z') {
+        cie->has_z = 1;
+        uint64_t n = rd_uleb(&r);
+        if (r.bad || n > (uint64_t)(r.end - r.p)) return -1;
+        struct rd a = r;
+        a.end = r.p + n;
+        for (const char *c = aug + 1; *c && !a.bad; c++) {
+            if (*c == 'R')
+                cie->fde_enc = (uint8_t)rd_fixed(&a, 1);
+            else if (*c == 'L')
+                rd_fixed(&a, 1);
+            else if (*c == 'P')
+                rd_ptr(&a, (uint8_t)rd_fixed(&a, 1) & (uint8_t)~PE_INDIRECT);
+            else if (*c == 'S')
+                cie->signal = 1;
+            else if (*c != 'B' && *c != 'G')
+                break; /* unknown: the length still skips it */
+        }
+        if (a.bad) return -1;
+        r.p += n;
+    } else if (aug[0]) {
+        return -1; /* "eh" and other augmentations from before 'z' */
+    }
+    if (r.bad || cie->code_align == 0) return -1;
+    cie->insn = r.p;
+    cie->insn_end = r.end;
+    struct rules *st = &cie->init;
+    st->cfa = CFA_UNSET;
+    st->rbp = R_SAME;
+    st->ra = R_BAD; /* unless the CIE says where it is */
+    struct rd prog = r;
+    return run_program(NULL, cie, &prog, st, 0, 0, 0) < 0 ? -1 : 0;
+}
+
+static int add_run(struct parse *ps, uint32_t begin, uint32_t end)
+{
+    if (ps->nruns == ps->capruns) {
+        size_t cap = ps->capruns ? ps->capruns * 2 : 256;
+        struct fde_run *r = realloc(ps->runs, cap * sizeof(*r));
+        if (!r) {
+            ps->full = 1;
+            return -1;
+        }
+        ps->runs = r;
+        ps->capruns = cap;
+    }
+    ps->runs[ps->nruns++] =
+        (struct fde_run){begin, end, ps->run_first, (uint32_t)(ps->nrows - ps->run_first)};
+    return 0;
+}
+
+/* One FDE: its rows, as a run. Bad FDEs are skipped (their range has no
+ * rows). */
+static void parse_fde(struct parse *ps, size_t body, size_t end, int is64, struct cie *cie,
+                      int *have_cie)
+{
+    const struct cfi_obj *o = ps->obj;
+    struct rd r = {.p = ps->base + body,
+                   .end = ps->base + end,
+                   .delta = ps->runtime - (uintptr_t)ps->base,
+                   .lo = ps->base,
+                   .hi = ps->base + ps->size};
+    uint64_t id = rd_fixed(&r, is64 ? 8 : 4);
+    if (r.bad || id > body) return;
+    size_t cie_off = body - (size_t)id; /* relative to the id field */
+    if (!*have_cie || cie->off != cie_off) {
+        *have_cie = 0;
+        if (parse_cie(ps, cie_off, cie)) return;
+        *have_cie = 1;
+    }
+    uint64_t begin = rd_ptr(&r, cie->fde_enc);
+    uint64_t range = rd_ptr(&r, cie->fde_enc & 0x0f);
+    if (cie->has_z) {
+        uint64_t n = rd_uleb(&r);
+        if (r.bad || n > (uint64_t)(r.end - r.p)) return;
+        r.p += n;
+    }
+    if (r.bad || range == 0 || begin < o->lo || begin >= o->hi || range > o->hi - begin ||
+        begin + range - o->bias > UINT32_MAX)
+        return;
+    ps->run_first = (uint32_t)ps->nrows;
+    struct rules st = cie->init;
+    run_program(ps, cie, &r, &st, begin, begin + range, o->bias);
+    if (ps->full || ps->nrows == ps->run_first) return;
+    add_run(ps, (uint32_t)(begin - o->bias), (uint32_t)(begin + range - o->bias));
+}
+
+static int by_begin(const void *a, const void *b)
+{
+    const struct fde_run *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first; /* the earlier FDE first */
+}
+
+/* Sorts the runs and writes the table: each run's rows, a CFI_NONE row
+ * where a run ends before the next begins and after the last; a run that
+ * overlaps the one before is dropped. */
+static struct cfi_table *assemble(struct parse *ps)
+{
+    if (!ps->nruns) return NULL;
+    qsort(ps->runs, ps->nruns, sizeof(ps->runs[0]), by_begin);
+    size_t most = ps->nrows + ps->nruns;
+    struct cfi_table *t = malloc(sizeof(*t) + most * sizeof(t->row[0]));
+    if (!t) return NULL;
+    size_t n = 0;
+    uint32_t prev_end = 0;
+    for (size_t i = 0; i < ps->nruns; i++) {
+        const struct fde_run *run = &ps->runs[i];
+        if (n && run->begin < prev_end) continue;
+        if (n && run->begin > prev_end && t->row[n - 1].rule != CFI_NONE)
+            t->row[n++] = (struct cfi_row){prev_end, CFI_NONE};
+        for (uint32_t k = 0; k < run->n; k++) {
+            struct cfi_row row = ps->rows[run->first + k];
+            if (n && t->row[n - 1].rule == row.rule) continue;
+            if (n && t->row[n - 1].pc == row.pc) { /* the gap's NONE, replaced */
+                t->row[n - 1] = row;
+                continue;
+            }
+            t->row[n++] = row;
+        }
+        prev_end = run->end;
+    }
+    if (t->row[n - 1].rule != CFI_NONE) t->row[n++] = (struct cfi_row){prev_end, CFI_NONE};
+    t->nrows = (uint32_t)n;
+    t->reserved = 0;
+    struct cfi_table *fit = realloc(t, sizeof(*t) + n * sizeof(t->row[0]));
+    return fit ? fit : t;
+}
+
+/* Builds o's table from the copy of its .eh_frame. */
+static struct cfi_table *parse_eh_frame(const struct cfi_obj *o, const uint8_t *buf, size_t size,
+                                        uintptr_t runtime, size_t room)
+{
+    struct parse ps;
+    memset(&ps, 0, sizeof(ps));
+    ps.obj = o;
+    ps.base = buf;
+    ps.size = size;
+    ps.runtime = runtime;
+    ps.max_rows = room / sizeof(struct cfi_row);
+    struct cie cie;
+    int have_cie = 0;
+    for (size_t off = 0; off < size && !ps.full;) {
+        size_t body, end;
+        int is64;
+        if (entry_at(buf, size, off, &body, &end, &is64) != 0) break;
+        struct rd r = {.p = buf + body, .end = buf + end};
+        uint64_t id = rd_fixed(&r, is64 ? 8 : 4);
+        if (!r.bad && id != 0) parse_fde(&ps, body, end, is64, &cie, &have_cie);
+        off = end;
+    }
+    struct cfi_table *t = ps.full ? NULL : assemble(&ps);
+    free(ps.rows);
+    free(ps.runs);
+    if (t && table_size(t) > room) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+/* Copies o's .eh_frame (see the top of this file) and builds its table.
+ * Returns 0, or -1 when o gets none (libunwind unwinds it). */
+static int build(struct cfi_obj *o)
+{
+    if (!o->eh_frame_hdr || C.bytes >= CFI_MAX_BYTES) return -1;
+    struct copy_job j;
+    memset(&j, 0, sizeof(j));
+    j.obj = o;
+    dl_iterate_phdr(measure_cb, &j);
+    if (!j.size || j.size > 2 * (CFI_MAX_BYTES - C.bytes)) return -1;
+    j.buf = malloc(j.size);
+    if (!j.buf) return -1;
+    dl_iterate_phdr(copy_cb, &j);
+    struct cfi_table *t = NULL;
+    if (j.copied) t = parse_eh_frame(o, j.buf, j.size, j.eh_frame, CFI_MAX_BYTES - C.bytes);
+    free(j.buf);
+    if (!t) return -1;
+    C.bytes += table_size(t);
+    o->owns_table = 1;
+    atomic_store_explicit(&o->table, t, memory_order_release);
+    return 0;
+}
+
+void sprof_cfi_step(void)
+{
+    struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+    for (size_t i = 0; s && i < s->nobj; i++) {
+        struct cfi_obj *o = &s->obj[i];
+        if ((unsigned)atomic_load(&o->wanted) < o->want_after ||
+            atomic_load(&o->state) != CFI_PENDING)
+            continue;
+        atomic_store(&o->state, build(o) == 0 ? CFI_READY : CFI_FAILED);
+    }
+    reclaim();
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unwind tables for the DWARF unwinder: the call frame information (.eh_frame)
+ * of every loaded object, evaluated ahead of time into sorted rows that the
+ * signal handler can binary-search without allocating, locking or calling
+ * the loader.
+ *
+ * Who runs where:
+ *   cfi.c      builds the tables and publishes them: writer thread (and the
+ *              constructor, dlclose and fork paths, under the writer's lock)
+ *   unwind.c   reads them from the signal handler (sprof_cfi_enter ...
+ *              sprof_cfi_leave around every use)
+ *
+ * Data layout. A set lists the loaded objects sorted by address. Each object
+ * gets a table lazily: a handler that meets an object without one counts the
+ * sample in its wanted count and unwinds it with libunwind; once the count
+ * reaches the object's want_after (about what building the table costs, in
+ * libunwind walks: cfi.c), the handler wakes the writer, which builds the
+ * table on its next step and publishes it in the same set.
+ * A table is the object's rows sorted by pc: each row gives the rule that
+ * holds from its pc up to the next row's; rows with the same rule in a row
+ * are merged, and a CFI_NONE row closes every covered range (gaps between
+ * FDEs, past the last one). A row is 8 bytes:
+ *
+ *   pc    u32   offset from the object's load bias
+ *   rule  u32   bits 0-2   kind (enum cfi_kind)
+ *               bits 3-4   where the caller's rbp is (enum cfi_rbp)
+ *               bits 5-21  CFA offset / 8, signed
+ *               bits 22-31 rbp offset / 8, signed (CFI_PLT: the threshold)
+ *
+ * The return address is always at CFA - 8 (other rules are CFI_UNSUP), and
+ * the caller's rsp is the CFA.
+ *
+ * Memory: tables live until their object is unloaded; all of them together
+ * are kept under CFI_MAX_BYTES, and an object whose table would not fit is
+ * unwound with libunwind (CFI_FAILED), as is one without .eh_frame_hdr.
+ *
+ * Reclamation: a set (with the tables only it holds) that was replaced
+ * because objects came or went is freed only when no handler can still be
+ * reading it. Handlers count themselves in one of two reader counters, the
+ * one the epoch's parity names, around their use of the set; to retire sets
+ * the writer flips the epoch and frees them once the old parity's counter
+ * has been seen at zero (it never waits for that: it looks again on its next
+ * step). A handler never waits for anything.
+ */
+#ifndef SPROF_CFI_H
+#define SPROF_CFI_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Total bytes of unwind tables, all objects together. */
+#define CFI_MAX_BYTES (6u << 20)
+
+enum cfi_kind {
+    CFI_NONE = 0,  /* no FDE covers this address */
+    CFI_UNSUP = 1, /* a rule the table walk does not follow: libunwind does */
+    CFI_OUTER = 2, /* the outermost frame: the return address is undefined */
+    CFI_RSP = 3,   /* CFA = rsp + off */
+    CFI_RBP = 4,   /* CFA = rbp + off */
+    CFI_DEREF = 5, /* CFA = *(rbp + off): a function that realigned its stack */
+    CFI_PLT = 6,   /* CFA = rsp + off + ((pc & 15) >= threshold ? 8 : 0): .plt */
+};
+
+enum cfi_rbp {
+    CFI_RBP_SAME = 0,   /* the caller's rbp is this frame's */
+    CFI_RBP_AT_CFA = 1, /* saved at CFA + rbp offset */
+    CFI_RBP_AT_RBP = 2, /* saved at rbp + rbp offset (with CFI_DEREF) */
+};
+
+struct cfi_row {
+    uint32_t pc;
+    uint32_t rule;
+};
+
+static inline unsigned cfi_kind(uint32_t rule)
+{
+    return rule & 7u;
+}
+static inline unsigned cfi_rbp(uint32_t rule)
+{
+    return (rule >> 3) & 3u;
+}
+static inline int64_t cfi_cfa_off(uint32_t rule)
+{
+    return (int64_t)((int32_t)(rule << 10) >> 15) * 8;
+}
+static inline int64_t cfi_rbp_off(uint32_t rule)
+{
+    return (int64_t)((int32_t)rule >> 22) * 8;
+}
+static inline unsigned cfi_plt_threshold(uint32_t rule)
+{
+    return rule >> 22;
+}
+
+/* An object's rows; nrows >= 1. Immutable once published. */
+struct cfi_table {
+    uint32_t nrows;
+    uint32_t reserved;
+    struct cfi_row row[];
+};
+
+enum cfi_state {
+    CFI_PENDING = 0, /* no table yet; built when a handler wants it */
+    CFI_READY = 1,   /* table set */
+    CFI_FAILED = 2,  /* no table will be built: libunwind for this object */
+};
+
+struct cfi_obj {
+    uintptr_t lo, hi;                        /* its executable segments: [lo, hi) */
+    uintptr_t bias;                          /* load bias: row pcs are offsets from it */
+    _Atomic(const struct cfi_table *) table; /* NULL until built */
+    _Atomic int state;                       /* enum cfi_state */
+    _Atomic int wanted;                      /* samples that needed the table */
+    uint32_t want_after;                     /* ... before the writer builds it */
+    /* the writer's own */
+    uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
+    char *name;
+    int owns_table; /* the table is freed with this set (not handed on) */
+};
+
+struct cfi_set {
+    size_t nobj;
+    struct cfi_obj obj[]; /* sorted by lo, not overlapping */
+};
+
+/* Handler side (unwind.c). */
+extern _Atomic(const struct cfi_set *) sprof_cfi_current __attribute__((visibility("hidden")));
+extern _Atomic unsigned sprof_cfi_epoch __attribute__((visibility("hidden")));
+extern _Atomic unsigned long sprof_cfi_readers[2] __attribute__((visibility("hidden")));
+/* Set by a handler that met code outside every object of the set (a library
+ * loaded since, or code the loader does not know); cleared by
+ * sprof_cfi_update. The handler wakes the writer when it sets it. */
+extern _Atomic int sprof_cfi_unknown __attribute__((visibility("hidden")));
+
+/* Starts a read of the current set: returns it, to be used until
+ * sprof_cfi_leave(*slot), or NULL (none yet, or the epoch kept turning).
+ * The reader registers in the slot of the epoch's parity, and again if the
+ * parity changed before it was counted: the writer frees a set only after
+ * a turn of the epoch and the old slot's count seen at zero, and a reader
+ * that registered after that turn loads a newer set. Async-signal-safe,
+ * never waits. */
+static inline const struct cfi_set *sprof_cfi_enter(unsigned *slot)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        unsigned s = atomic_load(&sprof_cfi_epoch) & 1u;
+        atomic_fetch_add(&sprof_cfi_readers[s], 1);
+        if ((atomic_load(&sprof_cfi_epoch) & 1u) == s) {
+            *slot = s;
+            return atomic_load(&sprof_cfi_current);
+        }
+        atomic_fetch_sub(&sprof_cfi_readers[s], 1);
+    }
+    *slot = ~0u;
+    return NULL;
+}
+
+static inline void sprof_cfi_leave(unsigned slot)
+{
+    if (slot != ~0u) atomic_fetch_sub(&sprof_cfi_readers[slot], 1);
+}
+
+/* Writer side (cfi.c). Each runs under the writer's lock: one at a time. */
+
+/* Reads the loader's list of objects and publishes a set of them, handing
+ * on the tables already built for objects still loaded at the same place;
+ * the old set is retired. Never calls malloc while it holds the loader's
+ * lock (a handler's libunwind fallback may wait for that lock while its
+ * thread holds the allocator's). */
+void sprof_cfi_update(void) __attribute__((visibility("hidden")));
+
+/* Builds the tables handlers asked for and frees retired sets that no
+ * handler can still be reading. Cheap when there is nothing to do. */
+void sprof_cfi_step(void) __attribute__((visibility("hidden")));
+
+/* In the child of fork: reader counts of the parent's other threads, which
+ * do not exist here, are dropped. */
+void sprof_cfi_after_fork_child(void) __attribute__((visibility("hidden")));
+
+/* Bytes of tables now held (for tests and notes). */
+size_t sprof_cfi_bytes(void) __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How a process ends, for the END record that `sprof-report info` shows:
+ *
+ *   exit(3), return from main   an on_exit handler, registered by the
+ *                               constructor, gets the status. It runs after
+ *                               the destructors (init.c's stops the timers
+ *                               and flushes) and writes END "exit".
+ *   _exit(2), _Exit(2)          interposed (interpose.c): END "_exit".
+ *   exec                        END "exec" before the image goes (init.c).
+ *   a signal that kills         END "signal" with its number, see below.
+ *   SIGKILL, a raw exit_group   no END; the file reads up to its last chunk,
+ *                               at most about a second old.
+ *
+ * Signals whose default action ends the process get a handler of sprof's
+ * as long as the program leaves them at SIG_DFL. The handler asks the
+ * writer thread for a last chunk with END "signal", waits for it (at most
+ * END_WAIT_NS; never when this thread holds the writer's lock or is the
+ * writer), puts SIG_DFL back and sends the signal again to its own thread:
+ * it stays pending until the handler returns and then ends the process as
+ * it would have, with the same wait status and core dump. A fault (SIGSEGV
+ * and the like) re-executes the faulting instruction under SIG_DFL anyway.
+ *
+ * The program sees SIG_DFL when it asks. The moment it installs a handler
+ * or SIG_IGN of its own, that goes to the kernel and sprof steps aside for
+ * that signal; setting SIG_DFL keeps sprof's handler (the program's view
+ * is the same). A signal the program inherited as ignored stays ignored.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sprof.h"
+
+/* Default action: terminate or core dump. Not SIGKILL/SIGSTOP (cannot be
+ * caught) nor the real-time signals (sprof may sample with one). */
+static const int end_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT,
+                                  SIGBUS,  SIGFPE,  SIGSEGV, SIGPIPE, SIGALRM,   SIGTERM,
+                                  SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGSYS};
+
+#define END_WAIT_NS 1000000000ull
+
+/* ours[sig]: sprof's handler is installed and the program believes SIG_DFL. */
+static _Atomic unsigned char ours[NSIG];
+/* The program's view of each of those: SIG_DFL with its flags and mask. */
+static struct sigaction view[NSIG];
+/* The first signal ending the process; later ones wait for its flush. */
+static _Atomic int ending;
+
+static void end_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    int saved = errno;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    /* Not in a vfork child (it shares our memory but not our file), nor on
+     * the writer thread (it would wait for itself). */
+    if ((pid_t)syscall(SYS_getpid) == sprof.pid && self != sprof_writer_tid()) {
+        int none = 0;
+        if (atomic_compare_exchange_strong(&ending, &none, sig)) sprof_writer_request_end(sig);
+        uint64_t give_up = sprof_now() + END_WAIT_NS;
+        while (!sprof_writer_end_done() && sprof_writer_lock_owner() != self &&
+               sprof_now() < give_up) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sprof_real_sigaction(sig, &dfl, NULL);
+    atomic_store(&ours[sig], 0);
+    syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), self, sig);
+    errno = saved;
+}
+
+void sprof_endings_init(void)
+{
+    for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++) {
+        int sig = end_signals[i];
+        struct sigaction cur, sa;
+        memset(&cur, 0, sizeof(cur));
+        if (sig == sprof.cfg.signo || sprof_real_sigaction(sig, NULL, &cur) < 0) continue;
+        if (cur.sa_handler != SIG_DFL) continue;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = end_handler;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        view[sig] = cur;
+        atomic_store(&ours[sig], 1);
+        if (sprof_real_sigaction(sig, &sa, NULL) < 0) atomic_store(&ours[sig], 0);
+    }
+}
+
+/* After fork: the child has its own writer and its own ending. */
+void sprof_endings_after_fork_child(void)
+{
+    atomic_store(&ending, 0);
+}
+
+int sprof_endings_sigaction_hook(int sig, const struct sigaction *act, struct sigaction *old,
+                                 int *ret)
+{
+    if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig])) return 0;
+    struct sigaction was = view[sig];
+    if (!act || act->sa_handler == SIG_DFL) {
+        /* a question, or SIG_DFL again: sprof's handler stays */
+        if (act) view[sig] = *act;
+        if (old) *old = was;
+        *ret = 0;
+        return 1;
+    }
+    /* the program's handler, or SIG_IGN: it is the program's signal now */
+    *ret = sprof_real_sigaction(sig, act, NULL);
+    if (*ret == 0) {
+        atomic_store(&ours[sig], 0);
+        if (old) *old = was;
+    }
+    return 1;
+}

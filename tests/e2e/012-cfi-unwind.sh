@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: MIT
+# The default DWARF unwinder walks unwind tables built from .eh_frame
+# (preload/cfi.c, preload/unwind.c) and falls back to libunwind only where
+# they fall short. Three checks, on a workload whose frames use every kind of
+# call frame rule the tables know (tests/progs/unwindme.h: rsp- and
+# rbp-based CFAs, a 20 KiB frame, a realigned stack, calls through libc's
+# qsort), built -O2 without frame pointers:
+#  1. tests/tools/cfi-check walks the same interrupted contexts (every 200 us
+#     of its run) with the tables and with libunwind: the frames and flags
+#     must be the same for every sample the tables walked, and the tables
+#     must walk nearly all of them;
+#  2. unwindme profiled with SPROF_UNWIND=dwarf and =libunwind: 99% of the
+#     samples reach main, few samples fall back, and each function is on
+#     about the same share of the stacks both ways, at the same depth;
+#  3. the tables replaced under the handlers' feet: three threads run the
+#     workload at 10 kHz while the main thread loads and unloads a library
+#     in a loop (every load and unload publishes a new set of objects and
+#     retires the old one): nothing breaks (with SAN=address, nothing is
+#     read after it was freed) and the threads' stacks stay whole.
+# timeout: 240
+
+# 1. frame by frame, against libunwind. -fPIC: unwind.c reads the loader's
+# _r_debug, which a non-PIC executable would see as a stale copy.
+flags="-O2 -g -fPIC -fomit-frame-pointer"
+[ -z "$SAN" ] || flags="$flags -fsanitize=$SAN -fno-sanitize-recover=all"
+# shellcheck disable=SC2086
+$CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" -I"$SRC/tests/progs" \
+    "$SRC/tests/tools/cfi-check.c" "$SRC/preload/cfi.c" "$SRC/preload/unwind.c" \
+    $(pkg-config --cflags --libs libunwind 2>/dev/null || echo -lunwind) -lpthread -ldl -rdynamic \
+    -o cfi-check
+# shellcheck disable=SC2086
+env $HOST_ENV ./cfi-check 3 >check.txt 2>&1 || true
+head -n 60 check.txt
+counts=$(grep -m1 '^cfi-check: samples=' check.txt | tr -c '0-9\n' ' ' || true)
+read -r samples tables fallback differ <<<"$counts"
+[ -n "${differ:-}" ] || fail "cfi-check printed no counts: $(head -c 1500 check.txt)"
+[ "$samples" -ge 1000 ] || fail "cfi-check took only $samples samples"
+[ "$differ" -eq 0 ] || fail "$differ of $tables samples walked by the tables differ from" \
+    "libunwind: $(sed -n '3,40p' check.txt)"
+[ $((tables * 100)) -ge $((samples * 98)) ] ||
+    fail "the tables walked only $tables of $samples samples ($fallback fell back to libunwind)"
+
+# 2. the profiles, both ways (unwindme built as tests/run.sh builds the
+# programs it profiles)
+$CC -O2 -g -fomit-frame-pointer -D_GNU_SOURCE -I"$SRC/tests/progs" "$SRC/tests/progs/unwindme.c" \
+    -o unwindme
+for unwind in dwarf libunwind; do
+    SPROF_FREQ=1999 SPROF_UNWIND=$unwind profile p-$unwind.bin ./unwindme 1500 \
+        >out-$unwind.txt 2>err-$unwind.txt || fail "unwindme failed with SPROF_UNWIND=$unwind"
+    expect_stderr_clean err-$unwind.txt
+    report info p-$unwind.bin >info-$unwind.txt
+    report folded p-$unwind.bin >folded-$unwind.txt
+done
+grep -E '^(config|samples|handler|fallbacks)' info-dwarf.txt info-libunwind.txt
+grep -q 'unwinder libunwind' info-libunwind.txt ||
+    fail "info does not say the unwinder was libunwind"
+if grep -q '^fallbacks' info-libunwind.txt; then
+    fail "info shows fallbacks for SPROF_UNWIND=libunwind"
+fi
+read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info-dwarf.txt)"
+[ -n "${ntaken:-}" ] || fail "info has no fallbacks line for the dwarf unwinder"
+log "dwarf: $nfall of $ntaken samples fell back to libunwind"
+[ $((nfall * 100)) -le $((ntaken * 2)) ] || fail "$nfall of $ntaken samples fell back to libunwind"
+
+"$PY" - folded-dwarf.txt folded-libunwind.txt <<'CHECK' || fail "$(tail -n 1 compare.txt)"
+import sys
+sys.stdout = open("compare.txt", "w")
+def load(path):
+    total, with_main, depth, share = 0, 0, 0, {}
+    for line in open(path):
+        stack, n = line.rsplit(" ", 1)
+        n = int(n)
+        frames = stack.split(";")
+        total += n
+        if "main" in frames:
+            with_main += n
+        if "um_run" in frames:
+            depth += n * (len(frames) - frames.index("um_run"))
+        for f in set(frames):
+            if f.startswith("um_"):
+                share[f] = share.get(f, 0) + n
+    return total, with_main, depth, share
+d, l = load(sys.argv[1]), load(sys.argv[2])
+for name, (total, with_main, depth, share) in (("dwarf", d), ("libunwind", l)):
+    print("%s: %d samples, %.2f%% reach main, %.2f frames under um_run on average" %
+          (name, total, 100.0 * with_main / total, depth / total))
+for f in sorted(set(d[3]) | set(l[3])):
+    print("  %-10s on %5.1f%% of dwarf stacks, %5.1f%% of libunwind stacks" %
+          (f, 100.0 * d[3].get(f, 0) / d[0], 100.0 * l[3].get(f, 0) / l[0]))
+for name, (total, with_main, _, _) in (("dwarf", d), ("libunwind", l)):
+    if total < 1500 or with_main < 0.99 * total:
+        print("%s: only %d of %d samples reach main" % (name, with_main, total))
+        sys.exit(1)
+for f in set(d[3]) | set(l[3]):
+    a, b = 100.0 * d[3].get(f, 0) / d[0], 100.0 * l[3].get(f, 0) / l[0]
+    if abs(a - b) > 5:
+        print("%s is on %.1f%% of the dwarf stacks but %.1f%% of the libunwind ones" % (f, a, b))
+        sys.exit(1)
+da, la = d[2] / d[0], l[2] / l[0]
+if abs(da - la) > 0.05 * la:
+    print("stacks are %.2f frames deep under um_run with dwarf, %.2f with libunwind" % (da, la))
+    sys.exit(1)
+CHECK
+cat compare.txt
+
+# 3. churn
+printf 'int churn_fn(int x) { return x * 3; }\n' >churn.c
+$CC -O2 -shared -fPIC churn.c -o libchurnme.so
+SPROF_FREQ=10000 profile p-churn.bin ./unwindme 600 3 "$PWD/libchurnme.so" >out-churn.txt \
+    2>err-churn.txt || fail "unwindme failed while loading and unloading a library"
+cat out-churn.txt
+expect_stderr_clean err-churn.txt
+report info p-churn.bin >info-churn.txt
+grep -E '^(samples|handler|fallbacks)' info-churn.txt
+read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info-churn.txt)"
+[ $((nfall * 100)) -le $((ntaken * 2)) ] ||
+    fail "$nfall of $ntaken samples fell back to libunwind while the library came and went"
+report folded p-churn.bin >folded-churn.txt
+# whole: from the thread's start routine, or from _start for the main
+# thread's first 50 ms
+whole='^((clone3;)?start_thread;worker|_start;.*;main);(work;)?um_run;'
+awk -v whole="$whole" '/um_leaf/ { n += $NF; if ($0 ~ whole) ok += $NF }
+     END { printf "%d of %d samples in um_leaf have whole stacks\n", ok, n
+           exit !(n >= 1000 && ok * 100 >= n * 99) }' folded-churn.txt ||
+    fail "stacks broke while the library came and went: $(grep um_leaf folded-churn.txt |
+        grep -Ev "$whole" | head -3)"

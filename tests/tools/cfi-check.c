@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cfi-check: the unwind tables of libsprof (preload/cfi.c, walked by
+ * preload/unwind.c, both linked in) against libunwind, on the same
+ * interrupted contexts. A high-resolution timer interrupts the workload of
+ * tests/progs/unwindme.h every 200 us; the handler walks the interrupted
+ * stack both ways and compares the frames and flags. A thread of its own
+ * plays the writer: it builds the tables the handler asks for.
+ *
+ * Build it with -fPIC (tests/e2e/012-cfi-unwind.sh shows how): unwind.c
+ * reads the loader's _r_debug, of which a non-PIC executable gets a copy
+ * that the loader does not update.
+ *
+ * Usage: cfi-check [SECONDS [MIN_DEPTH [MAX_DEPTH]]]   (default 2 8 39)
+ * Prints one line of counts,
+ *   cfi-check: samples=N tables=N fallback=N differ=N
+ * one of timings (ns per frame of each walk, over the samples both did),
+ * and the first few differences frame by frame. Exits 1 if any differ.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfi.h"
+#include "sprof.h"
+#include "unwindme.h"
+
+struct sprof_state sprof; /* the preload's, for unwind.c */
+
+#define MAX_FRAMES 256
+#define KEEP_DIFFS 5
+
+static struct sprof_thread thread; /* the workload's */
+static uint64_t ring_a[RING_WORDS], ring_b[RING_WORDS];
+
+static struct {
+    uint64_t samples, tables, fallback, differ;
+    uint64_t ns_tables, ns_libunwind, frames_tables, frames_libunwind;
+    unsigned ndiff;
+    struct {
+        unsigned na, nb, fa, fb;
+        uint64_t a[MAX_FRAMES], b[MAX_FRAMES];
+    } diff[KEEP_DIFFS];
+} S;
+
+static volatile int stop;
+
+static void on_timer(int sig, siginfo_t *si, void *uc)
+{
+    if (stop) return;
+    unsigned fa = 0, fb = 0;
+    uint64_t before = atomic_load(&thread.unwind_fallback);
+    sprof.cfg.unwinder = UNWIND_DWARF;
+    uint64_t t0 = sprof_now();
+    unsigned na = sprof_unwind(&thread, uc, ring_a, 0, MAX_FRAMES, &fa, t0 + 1000000000ull);
+    uint64_t t1 = sprof_now();
+    sprof.cfg.unwinder = UNWIND_LIBUNWIND;
+    unsigned nb = sprof_unwind(&thread, uc, ring_b, 0, MAX_FRAMES, &fb, t1 + 1000000000ull);
+    uint64_t t2 = sprof_now();
+    S.samples++;
+    if (atomic_load(&thread.unwind_fallback) != before) {
+        S.fallback++;
+        return;
+    }
+    S.tables++;
+    S.ns_tables += t1 - t0;
+    S.ns_libunwind += t2 - t1;
+    S.frames_tables += na;
+    S.frames_libunwind += nb;
+    if (na == nb && fa == fb && memcmp(ring_a, ring_b, na * sizeof(uint64_t)) == 0) return;
+    if (S.ndiff < KEEP_DIFFS) {
+        S.diff[S.ndiff].na = na;
+        S.diff[S.ndiff].nb = nb;
+        S.diff[S.ndiff].fa = fa;
+        S.diff[S.ndiff].fb = fb;
+        memcpy(S.diff[S.ndiff].a, ring_a, na * sizeof(uint64_t));
+        memcpy(S.diff[S.ndiff].b, ring_b, nb * sizeof(uint64_t));
+        S.ndiff++;
+    }
+    S.differ++;
+}
+
+/* The writer's part: build the tables handlers asked for. */
+static void *writer(void *arg)
+{
+    while (!stop) {
+        sprof_cfi_step();
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static const char *sym(uint64_t pc, char *buf, size_t n)
+{
+    Dl_info di;
+    if (dladdr((void *)pc, &di) && di.dli_sname)
+        snprintf(buf, n, "%s+%#lx", di.dli_sname, (unsigned long)(pc - (uint64_t)di.dli_saddr));
+    else
+        snprintf(buf, n, "?");
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 2;
+    int min_depth = argc > 2 ? atoi(argv[2]) : 8, max_depth = argc > 3 ? atoi(argv[3]) : 39;
+    if (max_depth < min_depth) max_depth = min_depth;
+    sprof.wake_fd = -1;
+    sprof.cfg.max_depth = MAX_FRAMES;
+
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) || pthread_attr_getstack(&a, &addr, &size)) {
+        fprintf(stderr, "cfi-check: no stack bounds\n");
+        return 2;
+    }
+    pthread_attr_destroy(&a);
+    atomic_store(&thread.stack_lo, (uintptr_t)addr);
+    atomic_store(&thread.stack_hi, (uintptr_t)addr + size);
+
+    sprof_unwind_init();
+    sprof_cfi_update();
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t w;
+    if (pthread_create(&w, NULL, writer, NULL)) return 2;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_timer;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPROF, &sa, NULL);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGPROF;
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer)) {
+        perror("cfi-check: timer_create");
+        return 2;
+    }
+    struct itimerspec its = {{0, 200000}, {0, 200000}};
+    timer_settime(timer, 0, &its, NULL);
+
+    uint64_t end = sprof_now() + (uint64_t)(seconds * 1e9), seed = 88172645463325252ull;
+    while (sprof_now() < end) {
+        for (int i = 0; i < 64; i++) {
+            seed = seed * 6364136223846793005ull + 1;
+            um_run(min_depth + (int)((seed >> 33) % (uint64_t)(max_depth - min_depth + 1)), seed);
+        }
+    }
+    stop = 1;
+    timer_delete(timer);
+    pthread_join(w, NULL);
+
+    printf("cfi-check: samples=%llu tables=%llu fallback=%llu differ=%llu\n",
+           (unsigned long long)S.samples, (unsigned long long)S.tables,
+           (unsigned long long)S.fallback, (unsigned long long)S.differ);
+    if (S.frames_tables && S.frames_libunwind)
+        printf("cfi-check: tables %.1f ns per frame (%.1f frames per walk), libunwind %.1f ns "
+               "per frame, table bytes %zu\n",
+               (double)S.ns_tables / (double)S.frames_tables,
+               (double)S.frames_tables / (double)S.tables,
+               (double)S.ns_libunwind / (double)S.frames_libunwind, sprof_cfi_bytes());
+    for (unsigned i = 0; i < S.ndiff; i++) {
+        printf("difference %u: tables %u frames (flags %u), libunwind %u frames (flags %u)\n", i,
+               S.diff[i].na, S.diff[i].fa, S.diff[i].nb, S.diff[i].fb);
+        unsigned n = S.diff[i].na > S.diff[i].nb ? S.diff[i].na : S.diff[i].nb;
+        for (unsigned k = 0; k < n; k++) {
+            char x[128], y[128];
+            uint64_t pa = k < S.diff[i].na ? S.diff[i].a[k] : 0;
+            uint64_t pb = k < S.diff[i].nb ? S.diff[i].b[k] : 0;
+            printf("  %c %3u %16llx %-40s %16llx %s\n", pa == pb ? ' ' : '*', k,
+                   (unsigned long long)pa, pa ? sym(pa, x, sizeof(x)) : "-", (unsigned long long)pb,
+                   pb ? sym(pb, y, sizeof(y)) : "-");
+        }
+    }
+    return S.differ ? 1 : 0;
+}
