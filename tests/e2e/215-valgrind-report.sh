@@ -29,8 +29,13 @@ for f in p.bin.*; do
     grep -q '^command .*/dlmain ' one.txt && dl=$f
 done
 [ -n "$threads" ] && [ -n "$dl" ] || fail "no profile of threads or of dlmain among $(echo p.bin*)"
-# a profile cut short in the middle of a chunk
-head -c "$(($(wc -c <"$threads") * 2 / 3))" "$threads" >cut.bin
+# a profile cut short in the middle of a chunk: the file, then the start
+# of a chunk (its first one's header and a few bytes), as a process killed
+# while appending leaves it; a short run may have written one chunk only
+{
+    cat "$threads"
+    tail -c +33 "$threads" | head -c 40
+} >cut.bin
 
 # vg WANT ARGS...: starts sprof-report ARGS under memcheck, as many at a
 # time as there are CPUs; vg_check then says whether each exited with WANT
