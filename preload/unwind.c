@@ -120,8 +120,11 @@ void sprof_unwind_after_fork(void)
 static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsigned max,
                            unsigned *flags, uint64_t deadline);
 
+/* partial: frames a table walk already put in the ring (at least the
+ * interrupted instruction), kept, marked broken, when libunwind cannot be
+ * used now; 0 for the interrupted instruction alone. */
 static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigned max,
-                                 unsigned *flags, uint64_t deadline)
+                                 unsigned *flags, uint64_t deadline, unsigned partial)
 {
     unw_cursor_t c;
     /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
@@ -130,7 +133,7 @@ static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigne
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
-        return 1;
+        return partial ? partial : 1;
     }
     unsigned n = 1;
     if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
@@ -258,10 +261,14 @@ static void wake_writer(void)
 static void want_table(const struct cfi_obj *o)
 {
     struct cfi_obj *w = (struct cfi_obj *)o;
-    if (atomic_load_explicit(&w->state, memory_order_relaxed) == CFI_PENDING &&
-        (unsigned)atomic_fetch_add_explicit(&w->wanted, 1, memory_order_relaxed) + 1 ==
-            w->want_after)
-        wake_writer();
+    if (atomic_load_explicit(&w->state, memory_order_relaxed) != CFI_PENDING) return;
+    /* when libunwind is busy (another handler, the loader), this sample
+     * will likely keep only what the tables walked: the table is wanted
+     * now, whatever it costs */
+    unsigned add =
+        loader_busy() || atomic_load_explicit(&unwinding, memory_order_relaxed) ? w->want_after : 1;
+    unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
+    if (was < w->want_after && was + add >= w->want_after) wake_writer();
 }
 
 /* Registers of the frame being unwound, and what the walk knows. */
@@ -344,7 +351,7 @@ static enum step step_tables(struct walk *w, int exact)
 /* The walk over the tables of cfi.h; WALK_FALLBACK when libunwind must do
  * this sample (nothing of it is kept then, flags included). */
 static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
-                            unsigned max, unsigned *flags, uint64_t deadline)
+                            unsigned max, unsigned *flags, uint64_t deadline, unsigned *partial)
 {
     ucontext_t *u = uc;
     struct walk w;
@@ -378,10 +385,12 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
             break;
         }
         if (s == STEP_FALLBACK) {
-            if (n == max)
+            if (n == max) {
                 f |= SPROF_STACK_TRUNCATED; /* deeper than max: not worth a rewalk */
-            else
+            } else {
+                *partial = n;
                 n = WALK_FALLBACK;
+            }
             break;
         }
         if (n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
@@ -402,12 +411,13 @@ unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t
     case UNWIND_FP:
         return unwind_fp(t, uc, ring, pos, max, flags, deadline);
     case UNWIND_LIBUNWIND:
-        return unwind_libunwind(uc, ring, pos, max, flags, deadline);
+        return unwind_libunwind(uc, ring, pos, max, flags, deadline, 0);
     default: {
-        unsigned n = walk_tables(t, uc, ring, pos, max, flags, deadline);
+        unsigned partial = 0;
+        unsigned n = walk_tables(t, uc, ring, pos, max, flags, deadline, &partial);
         if (n != WALK_FALLBACK) return n;
         atomic_fetch_add_explicit(&t->unwind_fallback, 1, memory_order_relaxed);
-        return unwind_libunwind(uc, ring, pos, max, flags, deadline);
+        return unwind_libunwind(uc, ring, pos, max, flags, deadline, partial);
     }
     }
 }
