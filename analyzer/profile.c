@@ -173,6 +173,30 @@ static int get_str(struct rd *r, struct sprof_cur *c, const char **out)
     return 0;
 }
 
+/* A string for display only (a thread's or program's name, a note): control
+ * characters become '?', so that no name from a file can move the cursor
+ * or break a line of a report. Paths of mappings stay as they are (they
+ * are opened). */
+static int get_text(struct rd *r, struct sprof_cur *c, const char **out)
+{
+    const uint8_t *b;
+    size_t n;
+    if (sprof_get_bytes(c, &b, &n) || memchr(b, 0, n)) return -1;
+    size_t i = 0;
+    while (i < n && b[i] >= 0x20 && b[i] != 0x7f)
+        i++;
+    if (i == n) {
+        *out = strtab_intern_n(&r->p->strs, (const char *)b, n);
+        return 0;
+    }
+    char *d = xmalloc(n + 1);
+    for (i = 0; i < n; i++)
+        d[i] = b[i] < 0x20 || b[i] == 0x7f ? '?' : (char)b[i];
+    *out = strtab_intern_n(&r->p->strs, d, n);
+    free(d);
+    return 0;
+}
+
 static uint32_t thread_get(struct sp_profile *p, uint32_t proc, uint32_t tid)
 {
     int added;
@@ -194,13 +218,13 @@ static int rec_process(struct rd *r, struct sprof_cur *c)
     uint64_t pid, ppid, rt, mono, argc;
     const char *exe;
     if (sprof_get_uvarint(c, &pid) || sprof_get_uvarint(c, &ppid) || sprof_get_uvarint(c, &rt) ||
-        sprof_get_uvarint(c, &mono) || get_str(r, c, &exe) || sprof_get_uvarint(c, &argc))
+        sprof_get_uvarint(c, &mono) || get_text(r, c, &exe) || sprof_get_uvarint(c, &argc))
         return -1;
     /* every string takes at least its length byte */
     if (argc > sprof_cur_left(c) || pid > UINT32_MAX || ppid > UINT32_MAX) return -1;
     const char **argv = arena_alloc(&r->p->arena, (argc ? argc : 1) * sizeof(*argv));
     for (uint64_t i = 0; i < argc; i++)
-        if (get_str(r, c, &argv[i])) return -1;
+        if (get_text(r, c, &argv[i])) return -1;
     if (pr->has_process) return 0; /* the first one describes the file */
     pr->has_process = 1;
     pr->pid = (uint32_t)pid;
@@ -220,9 +244,9 @@ static int rec_config(struct rd *r, struct sprof_cur *c)
 {
     struct sp_config k;
     uint64_t sig;
-    if (get_str(r, c, &k.event) || sprof_get_uvarint(c, &k.freq_hz) ||
+    if (get_text(r, c, &k.event) || sprof_get_uvarint(c, &k.freq_hz) ||
         sprof_get_uvarint(c, &k.period_ns) || sprof_get_uvarint(c, &sig) ||
-        get_str(r, c, &k.backend) || get_str(r, c, &k.unwinder) ||
+        get_text(r, c, &k.backend) || get_text(r, c, &k.unwinder) ||
         sprof_get_uvarint(c, &k.max_depth) || sig > UINT32_MAX)
         return -1;
     k.signal = (uint32_t)sig;
@@ -238,7 +262,7 @@ static int rec_thread(struct rd *r, struct sprof_cur *c, int end)
     uint64_t time;
     const char *name = NULL;
     if (sprof_get_u32(c, &tid) || sprof_get_uvarint(c, &time)) return -1;
-    if (!end && get_str(r, c, &name)) return -1;
+    if (!end && get_text(r, c, &name)) return -1;
     uint32_t ti = thread_get(r->p, r->proc, tid); /* may move p->threads */
     struct sp_thread *t = &r->p->threads[ti];
     if (end) {
@@ -438,7 +462,7 @@ static int rec_note(struct rd *r, struct sprof_cur *c)
 {
     struct sp_note n;
     uint64_t level;
-    if (sprof_get_uvarint(c, &n.time) || sprof_get_uvarint(c, &level) || get_str(r, c, &n.text))
+    if (sprof_get_uvarint(c, &n.time) || sprof_get_uvarint(c, &level) || get_text(r, c, &n.text))
         return -1;
     n.level = level > 2 ? 2 : (unsigned)level;
     struct sp_process *pr = rd_proc(r);
@@ -451,7 +475,7 @@ static int rec_end(struct rd *r, struct sprof_cur *c)
 {
     uint64_t t, status;
     const char *reason;
-    if (sprof_get_uvarint(c, &t) || get_str(r, c, &reason) || sprof_get_uvarint(c, &status))
+    if (sprof_get_uvarint(c, &t) || get_text(r, c, &reason) || sprof_get_uvarint(c, &status))
         return -1;
     struct sp_process *pr = rd_proc(r);
     pr->has_end = 1;
