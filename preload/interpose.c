@@ -307,21 +307,20 @@ EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 
 /* _exit and _Exit end the process without exit's handlers: the profile is
  * flushed with END "_exit" first (init.c). exit itself needs no wrapper:
- * an on_exit handler sees its status. */
+ * an on_exit handler sees its status. The process then ends as libc's
+ * _exit ends it, with exit_group, and without a dlsym: the caller may be
+ * a vfork child, whose parent's other threads may hold the loader's or the
+ * allocator's lock. */
 EXPORT void _exit(int status)
 {
-    REAL(_exit);
     sprof_end("_exit", status);
-    real__exit(status);
     for (;;)
         syscall(SYS_exit_group, status);
 }
 
 EXPORT void _Exit(int status)
 {
-    REAL(_Exit);
     sprof_end("_exit", status);
-    real__Exit(status);
     for (;;)
         syscall(SYS_exit_group, status);
 }
