@@ -22,11 +22,19 @@
  * or the walk of .eh_frame.
  */
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfi.h"
+#include "sprof.h"
 
 _Atomic(const struct cfi_set *) sprof_cfi_current;
 _Atomic unsigned sprof_cfi_epoch;
@@ -55,9 +63,9 @@ _Atomic int sprof_cfi_unknown;
 #define PE_INDIRECT 0x80
 
 /* x86_64 DWARF register numbers */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RA 16
+#define DW_REG_RBP 6
+#define DW_REG_RSP 7
+#define DW_REG_RA 16
 
 /* ---- the published sets and their reclamation ---- */
 
@@ -92,7 +100,10 @@ static void free_set(struct cfi_set *s)
         const struct cfi_table *t = atomic_load(&o->table);
         if (t && o->owns_table) {
             C.bytes -= table_size(t);
-            free((void *)t);
+            if (o->map)
+                munmap(o->map, o->map_size);
+            else
+                free((void *)t);
         }
         free(o->name);
     }
@@ -152,6 +163,8 @@ void sprof_cfi_after_fork_child(void)
 struct obj_info {
     uintptr_t lo, hi, bias, hdr;
     uint32_t fdes; /* FDEs the .eh_frame_hdr lists; 0 if not read */
+    uint8_t build_id[64];
+    size_t build_id_len;
     char name[NAME_MAX_LEN];
 };
 
@@ -190,6 +203,9 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
             if (b > o->hi) o->hi = b;
         } else if (ph->p_type == PT_GNU_EH_FRAME && ph->p_memsz >= 4) {
             hdr = info->dlpi_addr + ph->p_vaddr;
+        } else if (ph->p_type == PT_NOTE && !o->build_id_len && ph->p_memsz < 65536) {
+            o->build_id_len = sprof_note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+                                                  ph->p_memsz, o->build_id);
         }
     }
     if (o->lo >= o->hi) return -1; /* no code */
@@ -241,6 +257,125 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj
     return NULL;
 }
 
+/* ---- the table cache (SPROF_CACHE_DIR, cfi.h) ----
+ * DIR/<build-id in hex>.cfi: a CACHE_HDR-byte header, then the table as it
+ * is in memory (rows are offsets from the load bias: they hold wherever the
+ * object is loaded). The first process that builds a table writes the file
+ * (a temporary name, then rename: two writers never mix); the next ones map
+ * it. A file whose header does not match its object and size is ignored.
+ * Its rows are not checked for order (that would read every page of a big
+ * table): the walk reads only rows within nrows and checks every stack
+ * read, so a damaged file gives broken stacks, never a crash. Failures to
+ * write are silent: the cache only saves time. */
+#define CACHE_MAGIC "SPCFI001"
+#define CACHE_HDR 128
+
+struct cache_hdr {
+    char magic[8];
+    uint32_t row_size;
+    uint32_t build_id_len;
+    uint8_t build_id[64];
+    uint32_t nrows;
+    uint8_t reserved[CACHE_HDR - 8 - 4 - 4 - 64 - 4];
+};
+
+static int cache_path(const struct cfi_obj *o, char *buf, size_t n)
+{
+    if (!sprof.cfg.cache_dir[0] || !o->build_id_len || o->build_id_len > 64) return -1;
+    char hex[129];
+    for (unsigned i = 0; i < o->build_id_len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
+    int k = snprintf(buf, n, "%s/%s.cfi", sprof.cfg.cache_dir, hex);
+    return k > 0 && (size_t)k < n ? 0 : -1;
+}
+
+/* Maps o's table from the cache: 0, or -1 (none, or not usable). */
+static int cache_load(struct cfi_obj *o)
+{
+    char path[4400];
+    if (cache_path(o, path, sizeof(path))) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    struct stat st;
+    struct cache_hdr h;
+    if (fstat(fd, &st) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+        close(fd);
+        return -1;
+    }
+    size_t size = CACHE_HDR + sizeof(struct cfi_table) + (size_t)h.nrows * sizeof(struct cfi_row);
+    if (memcmp(h.magic, CACHE_MAGIC, 8) || h.row_size != sizeof(struct cfi_row) ||
+        h.build_id_len != o->build_id_len || memcmp(h.build_id, o->build_id, o->build_id_len) ||
+        h.nrows == 0 || h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_row) ||
+        (uint64_t)st.st_size != size || size - CACHE_HDR > CFI_MAX_BYTES - C.bytes) {
+        close(fd);
+        return -1;
+    }
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return -1;
+    const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
+    if (t->nrows != h.nrows) {
+        munmap(m, size);
+        return -1;
+    }
+    o->map = m;
+    o->map_size = size;
+    o->owns_table = 1;
+    C.bytes += table_size(t);
+    atomic_store_explicit(&o->table, t, memory_order_release);
+    return 0;
+}
+
+static int write_all_fd(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Keeps o's freshly built table t in the cache, if it can. */
+static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
+{
+    char path[4400], tmp[4500];
+    if (cache_path(o, path, sizeof(path))) return;
+    /* a file over RLIMIT_FSIZE would raise SIGXFSZ (the writer thread
+     * blocks it, but the program's limit is not ours to hit) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)rl.rlim_cur < CACHE_HDR + table_size(t))
+        return;
+    /* the directory and its parents, private to the user */
+    char dir[sizeof(sprof.cfg.cache_dir)];
+    snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
+    for (char *q = dir + 1;; q++) {
+        if (*q == '/' || !*q) {
+            char c = *q;
+            *q = 0;
+            if (mkdir(dir, 0700) < 0 && errno != EEXIST) return;
+            *q = c;
+            if (!c) break;
+        }
+    }
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    struct cache_hdr h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    h.row_size = sizeof(struct cfi_row);
+    h.build_id_len = o->build_id_len;
+    memcpy(h.build_id, o->build_id, o->build_id_len);
+    h.nrows = t->nrows;
+    int bad = write_all_fd(fd, &h, sizeof(h)) || write_all_fd(fd, t, table_size(t));
+    if (close(fd) || bad || rename(tmp, path)) unlink(tmp);
+}
+
 /* Samples an object unwinds with libunwind before its table is built: a
  * table costs about 0.3 us an FDE to build (7 ms for a compiler's cc1 with
  * its 2.3 MB of .eh_frame, 0.8 ms for libc), a libunwind walk about 20 us.
@@ -285,7 +420,10 @@ void sprof_cfi_update(void)
         d->hi = o->hi;
         d->bias = o->bias;
         d->eh_frame_hdr = o->hdr;
+        /* a table that goes to the cache serves every later process too:
+         * worth building sooner */
         d->want_after = want_after(o->fdes);
+        if (sprof.cfg.cache_dir[0] && o->build_id_len) d->want_after = (d->want_after + 7) / 8;
         int state = o->hdr ? CFI_PENDING : CFI_FAILED;
         struct cfi_obj *same = (struct cfi_obj *)find_same(old, o);
         if (same) {
@@ -295,11 +433,17 @@ void sprof_cfi_update(void)
             if (t && same->owns_table) {
                 atomic_store(&d->table, t);
                 d->owns_table = 1;
+                d->map = same->map;
+                d->map_size = same->map_size;
                 same->owns_table = 0; /* handed on (owns_table is the writer's alone) */
             } else if (state == CFI_READY) {
                 state = CFI_PENDING;
             }
         }
+        memcpy(d->build_id, o->build_id, sizeof(d->build_id));
+        d->build_id_len = (unsigned)o->build_id_len;
+        if (state == CFI_PENDING && !atomic_load(&d->table) && cache_load(d) == 0)
+            state = CFI_READY;
         atomic_store(&d->state, state);
         s->nobj++;
     }
@@ -570,14 +714,14 @@ static uint32_t encode(const struct rules *st, const struct cie *cie)
 {
     if (cie->signal || st->rsp_bad) return CFI_UNSUP;
     if (st->ra == R_UNDEF) return CFI_OUTER;
-    if (st->ra != R_AT_CFA || st->ra_off != -8 || cie->ra_reg != REG_RA) return CFI_UNSUP;
+    if (st->ra != R_AT_CFA || st->ra_off != -8 || cie->ra_reg != DW_REG_RA) return CFI_UNSUP;
     uint32_t kind, rbp = 0;
     int64_t cfa_off = st->cfa_off, rbp_off = 0;
     switch (st->cfa) {
     case CFA_REG:
-        if (st->cfa_reg == REG_RSP)
+        if (st->cfa_reg == DW_REG_RSP)
             kind = CFI_RSP;
-        else if (st->cfa_reg == REG_RBP)
+        else if (st->cfa_reg == DW_REG_RBP)
             kind = CFI_RBP;
         else
             return CFI_UNSUP;
@@ -637,26 +781,26 @@ static void put_row(struct parse *ps, uint32_t pc, uint32_t rule)
 
 static void set_reg(struct rules *st, uint64_t reg, int how, int64_t off)
 {
-    if (reg == REG_RBP) {
+    if (reg == DW_REG_RBP) {
         st->rbp = (uint8_t)how;
         st->rbp_off = off;
-    } else if (reg == REG_RA) {
+    } else if (reg == DW_REG_RA) {
         st->ra = (uint8_t)how;
         st->ra_off = off;
-    } else if (reg == REG_RSP && how != R_SAME && how != R_UNDEF) {
+    } else if (reg == DW_REG_RSP && how != R_SAME && how != R_UNDEF) {
         st->rsp_bad = 1;
     }
 }
 
 static void restore_reg(struct rules *st, uint64_t reg, const struct rules *init)
 {
-    if (reg == REG_RBP) {
+    if (reg == DW_REG_RBP) {
         st->rbp = init->rbp;
         st->rbp_off = init->rbp_off;
-    } else if (reg == REG_RA) {
+    } else if (reg == DW_REG_RA) {
         st->ra = init->ra;
         st->ra_off = init->ra_off;
-    } else if (reg == REG_RSP) {
+    } else if (reg == DW_REG_RSP) {
         st->rsp_bad = init->rsp_bad;
     }
 }
@@ -693,7 +837,7 @@ static void cfa_expression(struct rules *st, const uint8_t *e, size_t n)
 static void reg_expression(struct rules *st, uint64_t reg, const uint8_t *e, size_t n)
 {
     struct rd r = {.p = e, .end = e + n};
-    if (reg == REG_RBP && rd_fixed(&r, 1) == 0x76) {
+    if (reg == DW_REG_RBP && rd_fixed(&r, 1) == 0x76) {
         int64_t off = rd_sleb(&r);
         if (!r.bad && r.p == r.end) {
             set_reg(st, reg, R_AT_RBP, off);
@@ -772,7 +916,7 @@ static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, st
                 break; /* undefined */
             case 0x08: /* same_value */
                 reg = rd_uleb(r);
-                set_reg(st, reg, reg == REG_RA ? R_BAD : R_SAME, 0);
+                set_reg(st, reg, reg == DW_REG_RA ? R_BAD : R_SAME, 0);
                 break;
             case 0x09: /* register */
                 reg = rd_uleb(r);
@@ -1088,6 +1232,7 @@ static int build(struct cfi_obj *o)
     C.bytes += table_size(t);
     o->owns_table = 1;
     atomic_store_explicit(&o->table, t, memory_order_release);
+    cache_save(o, t);
     return 0;
 }
 

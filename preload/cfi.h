@@ -31,6 +31,11 @@
  * The return address is always at CFA - 8 (other rules are CFI_UNSUP), and
  * the caller's rsp is the CFA.
  *
+ * Cache: a table depends only on its object's bytes, so the writer keeps it
+ * in SPROF_CACHE_DIR/<build-id>.cfi, and a process that loads the same
+ * object maps the file instead of building the table (the same compiler run
+ * twenty times by a build builds its table once). See cfi.c.
+ *
  * Memory: tables live until their object is unloaded; all of them together
  * are kept under CFI_MAX_BYTES, and an object whose table would not fit is
  * unwound with libunwind (CFI_FAILED), as is one without .eh_frame_hdr.
@@ -118,7 +123,11 @@ struct cfi_obj {
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
     char *name;
-    int owns_table; /* the table is freed with this set (not handed on) */
+    int owns_table;       /* the table is freed with this set (not handed on) */
+    void *map;            /* the table is in this mapping of a cache file... */
+    size_t map_size;      /* ... of this size (else it was malloc'd) */
+    uint8_t build_id[64]; /* the object's GNU build-id: its cache file's name */
+    unsigned build_id_len;
 };
 
 struct cfi_set {

@@ -104,6 +104,19 @@ static void read_config(struct sprof_config *c)
         snprintf(c->output, sizeof(c->output), "profile.bin");
     }
 
+    /* unset: $XDG_CACHE_HOME/sprof or ~/.cache/sprof; "off": none */
+    c->cache_dir[0] = 0;
+    if ((s = getenv("SPROF_CACHE_DIR"))) {
+        if (*s == '/' && strlen(s) < sizeof(c->cache_dir) - 200)
+            snprintf(c->cache_dir, sizeof(c->cache_dir), "%s", s);
+        else if (strcmp(s, "off"))
+            bad_value("SPROF_CACHE_DIR", s, "off (an absolute directory, or off)");
+    } else if ((s = getenv("XDG_CACHE_HOME")) && *s == '/' && strlen(s) < 4000) {
+        snprintf(c->cache_dir, sizeof(c->cache_dir), "%s/sprof", s);
+    } else if ((s = getenv("HOME")) && *s == '/' && strlen(s) < 4000) {
+        snprintf(c->cache_dir, sizeof(c->cache_dir), "%s/.cache/sprof", s);
+    }
+
     parse_uint("SPROF_FREQ", 1, 20000, 999, &c->freq);
     parse_uint("SPROF_DEPTH", 1, SPROF_MAX_DEPTH, 256, &c->max_depth);
 

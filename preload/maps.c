@@ -33,7 +33,7 @@ void sprof_maps_reset(void)
     nknown = 0;
 }
 
-static size_t note_build_id(const uint8_t *p, size_t n, uint8_t *out)
+size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
 {
     size_t off = 0;
     while (off + sizeof(Elf64_Nhdr) <= n) {
@@ -75,7 +75,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_NOTE) continue;
-        q->build_id_len = note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+        q->build_id_len = sprof_note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
                                         ph->p_memsz, q->build_id);
         if (q->build_id_len) break;
     }
@@ -113,7 +113,7 @@ static void from_file(const struct mapping *m, struct phdr_query *q)
         if (ph[i].p_type == PT_NOTE && !q->build_id_len && ph[i].p_filesz < 65536) {
             uint8_t buf[65536];
             if (pread(fd, buf, ph[i].p_filesz, (off_t)ph[i].p_offset) == (ssize_t)ph[i].p_filesz)
-                q->build_id_len = note_build_id(buf, ph[i].p_filesz, q->build_id);
+                q->build_id_len = sprof_note_build_id(buf, ph[i].p_filesz, q->build_id);
         }
     }
     close(fd);

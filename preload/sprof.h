@@ -44,6 +44,7 @@ struct sprof_config {
     unsigned max_depth;  /* SPROF_DEPTH */
     int follow;          /* SPROF_FOLLOW */
     int quiet;           /* SPROF_QUIET */
+    char cache_dir[4096]; /* SPROF_CACHE_DIR: unwind tables kept by build-id; "" off */
 };
 
 /* Ring entry layout, in 64-bit words:
@@ -200,6 +201,9 @@ struct sprof_buf;
 void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
 void sprof_maps_reset(void) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
+/* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
+ * length, or 0. */
+size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;
 
 /* init.c */
 void sprof_disable(const char *why) SPROF_HIDDEN; /* says it once, stops sampling */

@@ -289,6 +289,9 @@ run_case() {
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sprof-tests.XXXXXX")
 echo "# sprof tests: BUILD=$BUILD${SAN:+ SAN=$SAN} CC=$CC, work in $WORK"
+# sprof's unwind-table cache (SPROF_CACHE_DIR's default) stays in the run's
+# own directory, not in the user's home
+export XDG_CACHE_HOME="$WORK/xdg-cache"
 build_progs
 run_units
 for f in "$SRC"/tests/e2e/[0-9]*.sh; do

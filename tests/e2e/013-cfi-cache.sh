@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+# The unwind-table cache: a table built by one process is kept by build-id
+# in SPROF_CACHE_DIR and mapped by the next process that loads the same
+# object, which then walks its first samples with the tables (no libunwind
+# fallback). A cache file cut short is ignored and written again; one
+# whose rows are garbage gives broken stacks at worst, never a crash;
+# SPROF_CACHE_DIR=off writes nothing; the default is $XDG_CACHE_HOME/sprof.
+
+prog="$BIN/split"
+run() { # NAME [ENV...]: profiles split (work_a, work_b) into NAME.bin
+    local name=$1
+    shift
+    env "$@" LD_PRELOAD="$PRELOAD" SPROF_OUTPUT="$name.bin" $HOST_ENV "$prog" 400 >/dev/null 2>"$name.err" ||
+        fail "$name: split failed: $(head -c 500 "$name.err")"
+    report info "$name.bin" >"$name.info"
+    awk '$1 == "fallbacks" { print $2 }' "$name.info"
+}
+cache=$PWD/cache
+
+f1=$(run first SPROF_CACHE_DIR="$cache")
+n=$(find "$cache" -name '*.cfi' | wc -l)
+log "first run: $f1 fallbacks, $n cache files"
+[ "$n" -ge 1 ] || fail "no table was kept in $cache"
+[ "$(stat -c %a "$cache")" = 700 ] || fail "the cache directory is not private: $(stat -c %a "$cache")"
+
+f2=$(run second SPROF_CACHE_DIR="$cache")
+log "second run: $f2 fallbacks"
+[ "${f2:-x}" = 0 ] || fail "the second run walked $f2 samples with libunwind, want 0 (the tables come from the cache)"
+flat_rows rows second.bin
+expect_in_flat rows work_a 100
+expect_in_flat rows work_b 100
+
+# cut short: ignored, built and kept again
+for f in "$cache"/*.cfi; do
+    head -c 200 "$f" >"$f.cut" && mv "$f.cut" "$f"
+done
+run cut SPROF_CACHE_DIR="$cache" >/dev/null
+expect_stderr_clean cut.err
+flat_rows rows cut.bin
+expect_in_flat rows work_a 100
+for f in "$cache"/*.cfi; do
+    [ "$(stat -c %s "$f")" -gt 200 ] || fail "$f was not written again after it was cut short"
+done
+
+# the rows overwritten with garbage (the header still matches)
+for f in "$cache"/*.cfi; do
+    size=$(stat -c %s "$f")
+    { head -c 128 "$f"; head -c $((size - 128)) /dev/urandom; } >"$f.bad" && mv "$f.bad" "$f"
+done
+run garbage SPROF_CACHE_DIR="$cache" >/dev/null
+expect_stderr_clean garbage.err
+flat_rows rows garbage.bin
+expect_in_flat rows work_a 100
+
+# off: nothing written; the default goes to $XDG_CACHE_HOME/sprof
+run off SPROF_CACHE_DIR=off XDG_CACHE_HOME="$PWD/xdg-off" >/dev/null
+[ ! -e xdg-off ] || fail "SPROF_CACHE_DIR=off still wrote $(find xdg-off | head -3)"
+run default XDG_CACHE_HOME="$PWD/xdg" >/dev/null
+[ -n "$(find xdg/sprof -name '*.cfi' 2>/dev/null)" ] || fail "no cache under \$XDG_CACHE_HOME/sprof by default"
+# a relative directory is refused, once, on stderr
+run relative SPROF_CACHE_DIR=rel >/dev/null
+grep -q '^sprof: SPROF_CACHE_DIR' relative.err || fail "a relative SPROF_CACHE_DIR was not refused on stderr"
+[ ! -e rel ] || fail "a relative SPROF_CACHE_DIR was used"
