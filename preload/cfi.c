@@ -279,9 +279,33 @@ struct cache_hdr {
     uint8_t reserved[CACHE_HDR - 8 - 4 - 4 - 64 - 4];
 };
 
+/* 1: SPROF_CACHE_DIR exists (made now if need be, private to the user)
+ * and can be written; 0: no cache for this process. Asked once: a table
+ * built sooner for a cache it cannot reach would be built for nothing. */
+static int cache_usable(void)
+{
+    static int state = -1;
+    if (state >= 0) return state;
+    state = 0;
+    if (!sprof.cfg.cache_dir[0]) return 0;
+    char dir[sizeof(sprof.cfg.cache_dir)];
+    snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
+    for (char *q = dir + 1;; q++) {
+        if (*q == '/' || !*q) {
+            char c = *q;
+            *q = 0;
+            if (mkdir(dir, 0700) < 0 && errno != EEXIST) return 0;
+            *q = c;
+            if (!c) break;
+        }
+    }
+    state = access(dir, W_OK | X_OK) == 0;
+    return state;
+}
+
 static int cache_path(const struct cfi_obj *o, char *buf, size_t n)
 {
-    if (!sprof.cfg.cache_dir[0] || !o->build_id_len || o->build_id_len > 64) return -1;
+    if (!cache_usable() || !o->build_id_len || o->build_id_len > 64) return -1;
     char hex[129];
     for (unsigned i = 0; i < o->build_id_len; i++)
         snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
@@ -350,18 +374,6 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (uint64_t)rl.rlim_cur < CACHE_HDR + table_size(t))
         return;
-    /* the directory and its parents, private to the user */
-    char dir[sizeof(sprof.cfg.cache_dir)];
-    snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
-    for (char *q = dir + 1;; q++) {
-        if (*q == '/' || !*q) {
-            char c = *q;
-            *q = 0;
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST) return;
-            *q = c;
-            if (!c) break;
-        }
-    }
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return;
@@ -423,7 +435,7 @@ void sprof_cfi_update(void)
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
         d->want_after = want_after(o->fdes);
-        if (sprof.cfg.cache_dir[0] && o->build_id_len) d->want_after = (d->want_after + 7) / 8;
+        if (o->build_id_len && cache_usable()) d->want_after = (d->want_after + 7) / 8;
         int state = o->hdr ? CFI_PENDING : CFI_FAILED;
         struct cfi_obj *same = (struct cfi_obj *)find_same(old, o);
         if (same) {
