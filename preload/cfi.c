@@ -21,6 +21,7 @@
  * bad data ends the FDE (its range then has no rows: libunwind covers it)
  * or the walk of .eh_frame.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -335,6 +336,7 @@ static int cache_load(struct cfi_obj *o)
         return -1;
     }
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    futimens(fd, NULL); /* used now: the last to go when the cache is trimmed */
     close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
@@ -363,6 +365,52 @@ static int write_all_fd(int fd, const void *p, size_t n)
     return 0;
 }
 
+/* The cache is kept under CACHE_MAX_BYTES: before a file is added, the
+ * least recently used ones (by mtime, which a load renews) go until the new
+ * one fits. Only files named like ours are counted or removed. */
+#define CACHE_MAX_BYTES (256ull << 20)
+#define TRIM_MAX_FILES 4096
+
+static int is_cache_name(const char *n)
+{
+    size_t len = strlen(n);
+    return len > 4 && strcmp(n + len - 4, ".cfi") == 0 && strspn(n, "0123456789abcdef") == len - 4;
+}
+
+static void cache_trim(uint64_t adding)
+{
+    DIR *d = opendir(sprof.cfg.cache_dir);
+    if (!d) return;
+    struct entry {
+        time_t mtime;
+        uint64_t size;
+        char name[136];
+    } *e = malloc(TRIM_MAX_FILES * sizeof(*e));
+    size_t n = 0;
+    uint64_t total = adding;
+    struct dirent *de;
+    while (e && n < TRIM_MAX_FILES && (de = readdir(d))) {
+        struct stat st;
+        if (!is_cache_name(de->d_name) || strlen(de->d_name) >= sizeof(e->name) ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+            continue;
+        e[n].mtime = st.st_mtime;
+        e[n].size = (uint64_t)st.st_size;
+        snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+        total += e[n++].size;
+    }
+    while (e && total > CACHE_MAX_BYTES && n) {
+        size_t old = 0;
+        for (size_t i = 1; i < n; i++)
+            if (e[i].mtime < e[old].mtime) old = i;
+        unlinkat(dirfd(d), e[old].name, 0);
+        total -= e[old].size;
+        e[old] = e[--n];
+    }
+    free(e);
+    closedir(d);
+}
+
 /* Keeps o's freshly built table t in the cache, if it can. */
 static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
 {
@@ -374,6 +422,7 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (uint64_t)rl.rlim_cur < CACHE_HDR + table_size(t))
         return;
+    cache_trim(CACHE_HDR + table_size(t));
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return;

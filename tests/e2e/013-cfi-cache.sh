@@ -3,8 +3,9 @@
 # in SPROF_CACHE_DIR and mapped by the next process that loads the same
 # object, which then walks its first samples with the tables (no libunwind
 # fallback). A cache file cut short is ignored and written again; one
-# whose rows are garbage gives broken stacks at worst, never a crash;
-# SPROF_CACHE_DIR=off writes nothing; the default is $XDG_CACHE_HOME/sprof.
+# whose rows are garbage gives broken stacks at worst, never a crash; the
+# cache is trimmed to 256 MiB, least recently used first; SPROF_CACHE_DIR=off
+# writes nothing; the default is $XDG_CACHE_HOME/sprof.
 
 prog="$BIN/split"
 run() { # NAME [ENV...]: profiles split (work_a, work_b) into NAME.bin
@@ -51,6 +52,20 @@ run garbage SPROF_CACHE_DIR="$cache" >/dev/null
 expect_stderr_clean garbage.err
 flat_rows rows garbage.bin
 expect_in_flat rows work_a 100
+
+# the cache stays under 256 MiB: the least recently used files go first,
+# and only files named like sprof's (sparse files stand for big tables)
+trim=$PWD/trim
+mkdir -m 700 "$trim"
+truncate -s 200M "$trim/aaaa.cfi" "$trim/bbbb.cfi" "$trim/notes.txt"
+touch -d '2 days ago' "$trim/aaaa.cfi"
+touch -d '1 day ago' "$trim/bbbb.cfi"
+run trim SPROF_CACHE_DIR="$trim" >/dev/null
+ls -l "$trim"
+[ ! -e "$trim/aaaa.cfi" ] || fail "the least recently used cache file was not removed to make room"
+[ -e "$trim/bbbb.cfi" ] || fail "a cache file was removed that did not need to be"
+[ -e "$trim/notes.txt" ] || fail "a file that is not sprof's was removed from the cache directory"
+[ "$(find "$trim" -name '*.cfi' -newer "$trim/bbbb.cfi" | wc -l)" -ge 1 ] || fail "no table was kept after the trim"
 
 # off: nothing written; the default goes to $XDG_CACHE_HOME/sprof
 run off SPROF_CACHE_DIR=off XDG_CACHE_HOME="$PWD/xdg-off" >/dev/null
