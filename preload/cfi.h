@@ -13,10 +13,13 @@
  *
  * Data layout. A set lists the loaded objects sorted by address. Each object
  * gets a table lazily: a handler that meets an object without one counts the
- * sample in its wanted count and unwinds it with libunwind; once the count
- * reaches the object's want_after (about what building the table costs, in
- * libunwind walks: cfi.c), the handler wakes the writer, which builds the
- * table on its next step and publishes it in the same set.
+ * sample in its wanted count and reads the rule it needs from the object's
+ * .eh_frame in place (sprof_cfi_rule_at); once the count reaches the
+ * object's want_after (about what building the table costs, in such
+ * lookups: cfi.c), the handler wakes the writer, which builds the table on
+ * its next step and publishes it in the same set. libunwind walks only what
+ * neither can (no .eh_frame_hdr, rules the walk does not follow, code
+ * outside every object).
  * A table is the object's rows sorted by pc: each row gives the rule that
  * holds from its pc up to the next row's; rows with the same rule in a row
  * are merged, and a CFI_NONE row closes every covered range (gaps between
@@ -37,8 +40,8 @@
  * twenty times by a build builds its table once). See cfi.c.
  *
  * Memory: tables live until their object is unloaded; all of them together
- * are kept under CFI_MAX_BYTES, and an object whose table would not fit is
- * unwound with libunwind (CFI_FAILED), as is one without .eh_frame_hdr.
+ * are kept under CFI_MAX_BYTES, and an object whose table would not fit
+ * (CFI_FAILED) is unwound by lookups in place.
  *
  * Reclamation: a set (with the tables only it holds) that was replaced
  * because objects came or went is freed only when no handler can still be
@@ -110,7 +113,7 @@ struct cfi_table {
 enum cfi_state {
     CFI_PENDING = 0, /* no table yet; built when a handler wants it */
     CFI_READY = 1,   /* table set */
-    CFI_FAILED = 2,  /* no table will be built: libunwind for this object */
+    CFI_FAILED = 2,  /* no table will be built: lookups in place (or libunwind) */
 };
 
 struct cfi_obj {
@@ -120,6 +123,11 @@ struct cfi_obj {
     _Atomic int state;                       /* enum cfi_state */
     _Atomic int wanted;                      /* samples that needed the table */
     uint32_t want_after;                     /* ... before the writer builds it */
+    /* for sprof_cfi_rule_at: the .eh_frame_hdr's sorted table of
+     * (initial location, FDE) pairs (ix_count of them; ix 0 when it is not
+     * one the lookup reads), and the bounds of .eh_frame's segment */
+    uintptr_t ix, ehf_lo, ehf_hi;
+    uint32_t ix_count;
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
     char *name;
@@ -170,6 +178,22 @@ static inline void sprof_cfi_leave(unsigned slot)
 {
     if (slot != ~0u) atomic_fetch_sub(&sprof_cfi_readers[slot], 1);
 }
+
+/* The rule at pc look of o, which has no table yet (or never will), read
+ * from the object's own .eh_frame: its .eh_frame_hdr is binary-searched for
+ * the FDE, whose CIE and program are run up to look. No allocation, no lock,
+ * no loader call: async-signal-safe, about a microsecond. Returns 0, or -1
+ * when it cannot tell (no usable index, bad data, an object being unloaded
+ * by dlclose right now): libunwind must. */
+int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
+    __attribute__((visibility("hidden")));
+
+/* Around dlclose (interpose.c): no handler reads an object's .eh_frame in
+ * place from the moment begin returns until end is called, after the set
+ * without the object is published. begin waits (briefly) for the handlers
+ * already reading. */
+void sprof_cfi_unload_begin(void) __attribute__((visibility("hidden")));
+void sprof_cfi_unload_end(void) __attribute__((visibility("hidden")));
 
 /* Writer side (cfi.c). Each runs under the writer's lock: one at a time. */
 

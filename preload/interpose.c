@@ -29,6 +29,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cfi.h"
 #include "sprof.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -223,6 +224,9 @@ EXPORT void *dlopen(const char *file, int mode)
 EXPORT int dlclose(void *handle)
 {
     REAL(dlclose);
+    /* no handler reads an object's .eh_frame in place while it may be
+     * unmapped, until the set without it is out (cfi.h) */
+    sprof_cfi_unload_begin();
     sprof_in_loader++;
     int r = real_dlclose(handle);
     sprof_in_loader--;
@@ -230,6 +234,7 @@ EXPORT int dlclose(void *handle)
         uint64_t now = sprof_now();
         sprof_writer_maps_changed(now, now);
     }
+    sprof_cfi_unload_end();
     return r;
 }
 

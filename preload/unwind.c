@@ -256,17 +256,20 @@ static void wake_writer(void)
     }
 }
 
-/* An object without a table: one more sample that needed it; the writer
- * is woken when they reach the object's want_after (cfi.h). */
-static void want_table(const struct cfi_obj *o)
+/* An object without a table: one more lookup that needed it; the writer
+ * is woken when they reach the object's want_after (cfi.h). fallback: the
+ * lookup in place could not tell, libunwind must. */
+static void want_table(const struct cfi_obj *o, int fallback)
 {
     struct cfi_obj *w = (struct cfi_obj *)o;
     if (atomic_load_explicit(&w->state, memory_order_relaxed) != CFI_PENDING) return;
     /* when libunwind is busy (another handler, the loader), this sample
      * will likely keep only what the tables walked: the table is wanted
      * now, whatever it costs */
-    unsigned add =
-        loader_busy() || atomic_load_explicit(&unwinding, memory_order_relaxed) ? w->want_after : 1;
+    unsigned add = fallback && (loader_busy() || atomic_load_explicit(&unwinding,
+                                                                      memory_order_relaxed))
+                       ? w->want_after
+                       : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
     if (was < w->want_after && was + add >= w->want_after) wake_writer();
 }
@@ -306,12 +309,16 @@ static enum step step_tables(struct walk *w, int exact)
         }
         w->tab = atomic_load_explicit(&w->obj->table, memory_order_acquire);
     }
-    if (!w->tab) {
-        want_table(w->obj);
+    if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
+    uint32_t rule;
+    if (w->tab) {
+        rule = find_rule(w->tab, (uint32_t)(look - w->obj->bias));
+    } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
+        want_table(w->obj, 0);
+    } else {
+        want_table(w->obj, 1);
         return STEP_FALLBACK;
     }
-    if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
-    uint32_t rule = find_rule(w->tab, (uint32_t)(look - w->obj->bias));
     int64_t off = cfi_cfa_off(rule);
     uintptr_t cfa;
     switch (cfi_kind(rule)) {

@@ -11,6 +11,9 @@
  * reads the loader's _r_debug, of which a non-PIC executable gets a copy
  * that the loader does not update.
  *
+ * With CFI_CHECK_NO_TABLES=1 in the environment no table is ever built:
+ * every frame is looked up in place in .eh_frame (sprof_cfi_rule_at).
+ *
  * Usage: cfi-check [SECONDS [MIN_DEPTH [MAX_DEPTH]]]   (default 2 8 39)
  * Prints one line of counts,
  *   cfi-check: samples=N tables=N fallback=N differ=N
@@ -94,11 +97,13 @@ static void on_timer(int sig, siginfo_t *si, void *uc)
     S.differ++;
 }
 
+static int no_tables; /* CFI_CHECK_NO_TABLES=1: lookups in place only */
+
 /* The writer's part: build the tables handlers asked for. */
 static void *writer(void *arg)
 {
     while (!stop) {
-        sprof_cfi_step();
+        if (!no_tables) sprof_cfi_step();
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -122,6 +127,8 @@ int main(int argc, char **argv)
     if (max_depth < min_depth) max_depth = min_depth;
     sprof.wake_fd = -1;
     sprof.cfg.max_depth = MAX_FRAMES;
+    const char *nt = getenv("CFI_CHECK_NO_TABLES");
+    no_tables = nt && *nt == '1';
 
     pthread_attr_t a;
     void *addr;
