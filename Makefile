@@ -32,6 +32,13 @@ WARN         := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes
 ALL_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -DSPROF_VERSION_STRING='"$(VERSION)"' \
                 -Icommon $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  := $(LDFLAGS)
+# libsprof.so loads libunwind only when a sample first needs it
+# (preload/unwind.c), by the soname of the libunwind it was built against
+LIBUNWIND_SONAME ?= $(shell objdump -p "$$($(CC) -print-file-name=libunwind.so)" 2>/dev/null | \
+                      awk '$$1 == "SONAME" { print $$2 }')
+ifneq ($(LIBUNWIND_SONAME),)
+ALL_CFLAGS   += -DSPROF_LIBUNWIND_SONAME='"$(LIBUNWIND_SONAME)"'
+endif
 ifneq ($(SAN),)
 ALL_CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS  += -fsanitize=$(SAN)
@@ -72,7 +79,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
-		-lunwind -lzstd -lpthread -ldl
+		-lzstd -lpthread -ldl
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")

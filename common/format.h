@@ -105,7 +105,10 @@ enum sprof_counter_id {
     SPROF_CTR_REENTERED = 8,     /* signals that arrived inside the handler */
     SPROF_CTR_THREADS = 9,       /* threads sampled */
     SPROF_CTR_UNWIND_FALLBACK = 10, /* dwarf unwinder: samples walked by libunwind */
-    SPROF_CTR_MAX_ = 11,
+    SPROF_CTR_UNWIND_INPLACE = 11,  /* dwarf: frames looked up in .eh_frame in place */
+    SPROF_CTR_TABLES_BUILT = 12,    /* dwarf: unwind tables built */
+    SPROF_CTR_TABLES_CACHED = 13,   /* dwarf: unwind tables mapped from the cache */
+    SPROF_CTR_MAX_ = 14,
 };
 
 /* Handler-time histogram: bucket i counts handler runs taking

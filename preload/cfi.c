@@ -80,8 +80,15 @@ static struct {
     struct retired *retired; /* not yet behind an epoch flip */
     struct retired *waiting; /* behind the flip to wait_slot's other side */
     unsigned wait_slot;
-    size_t bytes; /* tables held, in all sets */
+    size_t bytes;          /* tables held, in all sets */
+    uint64_t built, cached; /* tables built, mapped from the cache */
 } C;
+
+void sprof_cfi_tables(uint64_t *built, uint64_t *cached)
+{
+    *built = C.built;
+    *cached = C.cached;
+}
 
 size_t sprof_cfi_bytes(void)
 {
@@ -162,6 +169,7 @@ void sprof_cfi_after_fork_child(void)
     atomic_store(&sprof_cfi_readers[1], 0);
     atomic_store(&inplace_readers, 0);
     atomic_store(&unloading, 0);
+    C.built = C.cached = 0;
 }
 
 /* ---- the loader's list of objects (no allocation in the callbacks) ---- */
@@ -511,7 +519,10 @@ void sprof_cfi_update(void)
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
         d->want_after = want_after(o->fdes);
-        if (o->build_id_len && cache_usable()) d->want_after = (d->want_after + 7) / 8;
+        if (o->build_id_len && cache_usable()) {
+            d->want_after = (d->want_after + 7) / 8;
+            d->cached = 1;
+        }
         int state = o->hdr ? CFI_PENDING : CFI_FAILED;
         struct cfi_obj *same = (struct cfi_obj *)find_same(old, o);
         if (same) {
@@ -530,8 +541,7 @@ void sprof_cfi_update(void)
         }
         memcpy(d->build_id, o->build_id, sizeof(d->build_id));
         d->build_id_len = (unsigned)o->build_id_len;
-        if (state == CFI_PENDING && !atomic_load(&d->table) && cache_load(d) == 0)
-            state = CFI_READY;
+        if (same) d->cache_tried = same->cache_tried;
         atomic_store(&d->state, state);
         s->nobj++;
     }
@@ -1398,6 +1408,7 @@ static int build(struct cfi_obj *o)
     free(j.buf);
     if (!t) return -1;
     C.bytes += table_size(t);
+    C.built++;
     o->owns_table = 1;
     atomic_store_explicit(&o->table, t, memory_order_release);
     cache_save(o, t);
@@ -1409,9 +1420,19 @@ void sprof_cfi_step(void)
     struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
     for (size_t i = 0; s && i < s->nobj; i++) {
         struct cfi_obj *o = &s->obj[i];
-        if ((unsigned)atomic_load(&o->wanted) < o->want_after ||
-            atomic_load(&o->state) != CFI_PENDING)
-            continue;
+        if (atomic_load(&o->state) != CFI_PENDING) continue;
+        unsigned wanted = (unsigned)atomic_load(&o->wanted);
+        /* a table from the cache once the object is sampled at all (not
+         * at the start: most objects of a short process never are) */
+        if (wanted && !o->cache_tried) {
+            o->cache_tried = 1;
+            if (cache_load(o) == 0) {
+                C.cached++;
+                atomic_store(&o->state, CFI_READY);
+                continue;
+            }
+        }
+        if (wanted < o->want_after) continue;
         atomic_store(&o->state, build(o) == 0 ? CFI_READY : CFI_FAILED);
     }
     reclaim();

@@ -123,6 +123,8 @@ struct cfi_obj {
     _Atomic int state;                       /* enum cfi_state */
     _Atomic int wanted;                      /* samples that needed the table */
     uint32_t want_after;                     /* ... before the writer builds it */
+    int cached;                              /* its table may be in the cache: the
+                                              * first lookup wakes the writer */
     /* for sprof_cfi_rule_at: the .eh_frame_hdr's sorted table of
      * (initial location, FDE) pairs (ix_count of them; ix 0 when it is not
      * one the lookup reads), and the bounds of .eh_frame's segment */
@@ -136,6 +138,7 @@ struct cfi_obj {
     size_t map_size;      /* ... of this size (else it was malloc'd) */
     uint8_t build_id[64]; /* the object's GNU build-id: its cache file's name */
     unsigned build_id_len;
+    int cache_tried; /* the cache was looked in for its table */
 };
 
 struct cfi_set {
@@ -211,6 +214,9 @@ void sprof_cfi_step(void) __attribute__((visibility("hidden")));
 /* In the child of fork: reader counts of the parent's other threads, which
  * do not exist here, are dropped. */
 void sprof_cfi_after_fork_child(void) __attribute__((visibility("hidden")));
+
+/* Tables built, and mapped from the cache, since the process started. */
+void sprof_cfi_tables(uint64_t *built, uint64_t *cached) __attribute__((visibility("hidden")));
 
 /* Bytes of tables now held (for tests and notes). */
 size_t sprof_cfi_bytes(void) __attribute__((visibility("hidden")));

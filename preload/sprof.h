@@ -88,6 +88,7 @@ struct sprof_thread {
     volatile sig_atomic_t in_handler;
     _Atomic uint64_t samples, lost, truncated, handler_ns, reentered;
     _Atomic uint64_t unwind_fallback; /* dwarf: samples libunwind walked */
+    _Atomic uint64_t unwind_inplace;  /* dwarf: frames looked up in place */
     _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
     uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
 };
@@ -144,6 +145,8 @@ void sprof_handler(int sig, siginfo_t *si, void *uc) SPROF_HIDDEN;
 unsigned sprof_unwind(struct sprof_thread *t, void *ucontext, uint64_t *ring, uint64_t pos,
                       unsigned max, unsigned *flags, uint64_t deadline) SPROF_HIDDEN;
 void sprof_unwind_init(void) SPROF_HIDDEN;
+int sprof_unwind_load(void) SPROF_HIDDEN;
+void sprof_unwind_step(void) SPROF_HIDDEN;
 void sprof_unwind_prepare_fork(void) SPROF_HIDDEN;
 void sprof_unwind_after_fork(void) SPROF_HIDDEN;
 extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
@@ -201,6 +204,7 @@ struct sprof_buf;
 void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
 void sprof_maps_reset(void) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
+int sprof_maps_main_stack(uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
 /* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
  * length, or 0. */
 size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;

@@ -73,6 +73,15 @@ void sprof_thread_set_stack_bounds(struct sprof_thread *t)
     pthread_attr_t a;
     void *addr;
     size_t size;
+    uintptr_t lo, hi;
+    if (t->tid == getpid() && sprof_maps_main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
+        (uintptr_t)&a < hi) {
+        /* the initial thread: from the writer's scan of the maps, which
+         * pthread_getattr_np would read again */
+        atomic_store(&t->stack_lo, lo);
+        atomic_store(&t->stack_hi, hi);
+        return;
+    }
     if (pthread_getattr_np(pthread_self(), &a) != 0) return;
     if (pthread_attr_getstack(&a, &addr, &size) == 0) {
         atomic_store(&t->stack_lo, (uintptr_t)addr);
@@ -214,6 +223,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             atomic_store(&t->handler_ns, 0);
             atomic_store(&t->reentered, 0);
             atomic_store(&t->unwind_fallback, 0);
+            atomic_store(&t->unwind_inplace, 0);
             for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++) atomic_store(&t->hist[k], 0);
             t->announced = 0;
             t->start_ns = sprof_now();

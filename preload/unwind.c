@@ -8,17 +8,23 @@
  *              follow, a signal frame, unknown stack bounds) is walked by
  *              libunwind instead, and counted
  *   libunwind  DWARF CFI read by libunwind at each step (SPROF_UNWIND=
- *              libunwind, and the fallback of dwarf)
+ *              libunwind, and the fallback of dwarf). libsprof.so is not
+ *              linked with libunwind: it is loaded (dlopen) when first
+ *              needed, by the writer thread for dwarf, since most
+ *              processes never need it and loading it and its liblzma
+ *              costs each process about 0.1 ms
  *   fp         a frame-pointer walk whose every read is checked against
  *              the thread's stack
  */
 #define UNW_LOCAL_ONLY
+#include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "cfi.h"
+#include "log.h"
 #include "sprof.h"
 
 /* Set while this thread is inside dlopen (of a path), dlclose or
@@ -39,18 +45,84 @@ static int loader_busy(void)
     return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
 }
 
-void sprof_unwind_init(void)
+/* Wakes the writer (the write is async-signal-safe, like the one in
+ * handler.c). */
+static void wake_writer(void)
 {
+    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t r = write(sprof.wake_fd, &one, sizeof(one));
+        (void)r;
+    }
+}
+
+/* libunwind's functions, once loaded (uw_state 1). The names are
+ * libunwind.h's macros expanded (_ULx86_64_step, ...). */
+#define UW_STR_(x) #x
+#define UW_STR(x) UW_STR_(x)
+static struct {
+    int (*getcontext)(unw_context_t *);
+    int (*init_local)(unw_cursor_t *, unw_context_t *);
+    int (*init_local2)(unw_cursor_t *, unw_context_t *, int);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    unw_addr_space_t *local_as;
+} U;
+static _Atomic int uw_state;  /* 0 not loaded, 1 ready, -1 cannot be */
+static _Atomic int uw_wanted; /* a handler needed it (the writer loads it) */
+
+#ifndef SPROF_LIBUNWIND_SONAME
+#define SPROF_LIBUNWIND_SONAME "libunwind.so.8"
+#endif
+
+int sprof_unwind_load(void)
+{
+    int st = atomic_load(&uw_state);
+    if (st) return st > 0 ? 0 : -1;
+    void *h = dlopen(SPROF_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+        *(void **)&U.getcontext = dlsym(h, UW_STR(unw_tdep_getcontext));
+        *(void **)&U.init_local = dlsym(h, UW_STR(unw_init_local));
+        *(void **)&U.init_local2 = dlsym(h, UW_STR(unw_init_local2));
+        *(void **)&U.step = dlsym(h, UW_STR(unw_step));
+        *(void **)&U.get_reg = dlsym(h, UW_STR(unw_get_reg));
+        *(void **)&U.set_caching_policy = dlsym(h, UW_STR(unw_set_caching_policy));
+        U.local_as = dlsym(h, UW_STR(unw_local_addr_space));
+    }
+    if (!h || !U.getcontext || !U.init_local || !U.init_local2 || !U.step || !U.get_reg ||
+        !U.set_caching_policy || !U.local_as) {
+        sprof_warn("cannot load %s (%s): samples the unwind tables cannot walk keep only what "
+                   "they walked",
+                   SPROF_LIBUNWIND_SONAME, h ? "a function is missing" : dlerror());
+        atomic_store(&uw_state, -1);
+        return -1;
+    }
     /* Per-thread caches: no lock shared between threads in the handler.
-     * One step at start makes libunwind set itself up here, outside any
-     * signal handler. A whole walk would also look up each library of
-     * this stack, which is all the CPU time of a short process that is
-     * never sampled (10% of a /bin/true under sprof); with the unwind
-     * tables, libunwind may never be needed at all. */
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+     * One step here makes libunwind set itself up outside any signal
+     * handler (a whole walk would also look up each library of this
+     * stack). */
+    sprof_internal++;
+    U.set_caching_policy(*U.local_as, UNW_CACHE_PER_THREAD);
     unw_context_t ctx;
     unw_cursor_t c;
-    if (unw_getcontext(&ctx) == 0 && unw_init_local(&c, &ctx) == 0) unw_step(&c);
+    if (U.getcontext(&ctx) == 0 && U.init_local(&c, &ctx) == 0) U.step(&c);
+    sprof_internal--;
+    atomic_store(&uw_state, 1);
+    return 0;
+}
+
+/* From the writer: loads libunwind if a handler asked for it. */
+void sprof_unwind_step(void)
+{
+    if (atomic_load(&uw_wanted) && !atomic_load(&uw_state)) sprof_unwind_load();
+}
+
+void sprof_unwind_init(void)
+{
+    /* the dwarf unwinder loads libunwind when a sample first needs it;
+     * SPROF_UNWIND=libunwind needs it from the first sample */
+    if (sprof.cfg.unwinder == UNWIND_LIBUNWIND) sprof_unwind_load();
 }
 
 /* A walk may take at most this long: a deep stack must not let the handler
@@ -128,15 +200,18 @@ static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigne
 {
     unw_cursor_t c;
     /* On x86_64 unw_context_t is a ucontext_t: start from the interrupted
-     * registers, marked as a signal frame so the first IP is exact. */
-    if (loader_busy() || !unwind_lock()) {
+     * registers, marked as a signal frame so the first IP is exact. Not
+     * loaded yet: the writer loads it, this sample keeps what it has. */
+    int st = atomic_load_explicit(&uw_state, memory_order_acquire);
+    if (st != 1 && !atomic_exchange(&uw_wanted, 1)) wake_writer();
+    if (st != 1 || loader_busy() || !unwind_lock()) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
         return partial ? partial : 1;
     }
     unsigned n = 1;
-    if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+    if (U.init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
@@ -155,13 +230,13 @@ static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsign
     unsigned n = 0;
     for (;;) {
         unw_word_t ip;
-        if (unw_get_reg(c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        if (U.get_reg(c, UNW_REG_IP, &ip) < 0 || ip == 0) break;
         ring[(pos + n) & RING_MASK] = ip;
         if (++n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
-            if (unw_step(c) > 0) *flags |= SPROF_STACK_TRUNCATED;
+            if (U.step(c) > 0) *flags |= SPROF_STACK_TRUNCATED;
             break;
         }
-        int r = unw_step(c);
+        int r = U.step(c);
         if (r <= 0) {
             if (r < 0) *flags |= SPROF_STACK_BROKEN;
             break;
@@ -245,17 +320,6 @@ static uint32_t find_rule(const struct cfi_table *t, uint32_t off)
     return lo ? t->row[lo - 1].rule : CFI_NONE;
 }
 
-/* Wakes the writer (the write is async-signal-safe, like the one in
- * handler.c). */
-static void wake_writer(void)
-{
-    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
-        uint64_t one = 1;
-        ssize_t r = write(sprof.wake_fd, &one, sizeof(one));
-        (void)r;
-    }
-}
-
 /* An object without a table: one more lookup that needed it; the writer
  * is woken when they reach the object's want_after (cfi.h). fallback: the
  * lookup in place could not tell, libunwind must. */
@@ -271,7 +335,10 @@ static void want_table(const struct cfi_obj *o, int fallback)
                        ? w->want_after
                        : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
-    if (was < w->want_after && was + add >= w->want_after) wake_writer();
+    /* the first lookup: the writer maps the table from the cache, if it is
+     * there (a compiler run by a build lives a few tens of ms) */
+    if ((was == 0 && w->cached) || (was < w->want_after && was + add >= w->want_after))
+        wake_writer();
 }
 
 /* Registers of the frame being unwound, and what the walk knows. */
@@ -279,6 +346,7 @@ struct walk {
     const struct cfi_set *set;
     const struct cfi_obj *obj; /* of the previous frame: likely this one's too */
     const struct cfi_table *tab;
+    unsigned inplace; /* frames looked up in place */
     uintptr_t pc, sp, fp;
     uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
                           * and the red zone below the interrupted sp */
@@ -314,6 +382,7 @@ static enum step step_tables(struct walk *w, int exact)
     if (w->tab) {
         rule = find_rule(w->tab, (uint32_t)(look - w->obj->bias));
     } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
+        w->inplace++;
         want_table(w->obj, 0);
     } else {
         want_table(w->obj, 1);
@@ -324,6 +393,12 @@ static enum step step_tables(struct walk *w, int exact)
     switch (cfi_kind(rule)) {
     case CFI_OUTER:
         return STEP_END;
+    case CFI_NONE:
+        /* a caller without call frame information whose rbp is 0: the
+         * outermost frame as the x86-64 psABI marks it (the dynamic
+         * loader's _dl_start_user calling the constructors has no FDE) */
+        if (!exact && w->fp == 0) return STEP_END;
+        return STEP_FALLBACK;
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
         break;
@@ -362,6 +437,7 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
 {
     ucontext_t *u = uc;
     struct walk w;
+    w.inplace = 0;
     w.pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
     w.sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
     w.fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
@@ -407,6 +483,7 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     }
 out:
     sprof_cfi_leave(slot);
+    if (w.inplace) atomic_fetch_add_explicit(&t->unwind_inplace, w.inplace, memory_order_relaxed);
     if (n != WALK_FALLBACK) *flags |= f;
     return n;
 }

@@ -30,6 +30,7 @@
 
 #define WRITE_INTERVAL_NS 1000000000ull
 #define DRAIN_INTERVAL_MS 100
+#define RESCAN_MIN_NS 2000000ull
 #define CHUNK_TARGET (1u << 20)
 #define ZSTD_LEVEL 3
 
@@ -288,6 +289,7 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
     c[SPROF_CTR_HANDLER_NS] += atomic_load(&t->handler_ns);
     c[SPROF_CTR_REENTERED] += atomic_load(&t->reentered);
     c[SPROF_CTR_UNWIND_FALLBACK] += atomic_load(&t->unwind_fallback);
+    c[SPROF_CTR_UNWIND_INPLACE] += atomic_load(&t->unwind_inplace);
     for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) hist[i] += atomic_load(&t->hist[i]);
 }
 
@@ -347,6 +349,7 @@ static void put_counters(uint64_t now)
     c[SPROF_CTR_BYTES] = W.file_size;
     c[SPROF_CTR_STACKS] = W.ntab;
     c[SPROF_CTR_THREADS] = threads;
+    sprof_cfi_tables(&c[SPROF_CTR_TABLES_BUILT], &c[SPROF_CTR_TABLES_CACHED]);
     sprof_buf_reset(&W.rec);
     sprof_buf_put_uvarint(&W.rec, now);
     sprof_buf_put_uvarint(&W.rec, SPROF_CTR_MAX_ - 1);
@@ -543,10 +546,18 @@ static void step(int force_write, const char *end_reason, int status)
         rescan_maps(now);
         if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     }
-    if (sprof.cfg.unwinder == UNWIND_DWARF && !end_reason) sprof_cfi_step();
+    if (sprof.cfg.unwinder == UNWIND_DWARF && !end_reason) {
+        sprof_cfi_step();
+        sprof_unwind_step();
+    }
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
-        if (now - W.last_scan >= WRITE_INTERVAL_NS || force_write) rescan_maps(now);
+        /* a forced write looks at the maps again unless it did just now:
+         * the on_exit handler's write follows the destructor's by
+         * microseconds (each scan reads all of /proc/self/maps) */
+        if (now - W.last_scan >= WRITE_INTERVAL_NS ||
+            (force_write && now - W.last_scan >= RESCAN_MIN_NS))
+            rescan_maps(now);
         put_counters(now);
         if (end_reason) {
             /* the threads still running end with the process (or image) */

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The unwind-table cache: a table built by one process is kept by build-id
 # in SPROF_CACHE_DIR and mapped by the next process that loads the same
-# object, which then walks its first samples with the tables (no libunwind
-# fallback). A cache file cut short is ignored and written again; one
+# object once it samples it (info's "tables" line counts tables built and
+# mapped from the cache). A cache file cut short is ignored and written again; one
 # whose rows are garbage gives broken stacks at worst, never a crash; the
 # cache is trimmed to 256 MiB, least recently used first; SPROF_CACHE_DIR=off
 # writes nothing; the default is $XDG_CACHE_HOME/sprof.
@@ -14,19 +14,23 @@ run() { # NAME [ENV...]: profiles split (work_a, work_b) into NAME.bin
     env "$@" LD_PRELOAD="$PRELOAD" SPROF_OUTPUT="$name.bin" $HOST_ENV "$prog" 400 >/dev/null 2>"$name.err" ||
         fail "$name: split failed: $(head -c 500 "$name.err")"
     report info "$name.bin" >"$name.info"
-    awk '$1 == "fallbacks" { print $2 }' "$name.info"
+    # fallbacks, tables built, tables mapped from the cache
+    awk '$1 == "fallbacks" { f = $2 } $1 == "tables" { b = $2; c = $4 } END { print f, b, c }' \
+        "$name.info"
 }
 cache=$PWD/cache
 
-f1=$(run first SPROF_CACHE_DIR="$cache")
+read -r f1 b1 c1 <<<"$(run first SPROF_CACHE_DIR="$cache")"
 n=$(find "$cache" -name '*.cfi' | wc -l)
-log "first run: $f1 fallbacks, $n cache files"
+log "first run: $f1 fallbacks, $b1 tables built, $c1 from the cache, $n cache files"
+[ "${b1:-0}" -ge 1 ] || fail "the first run built no table: $(grep -E '^(samples|tables)' first.info)"
 [ "$n" -ge 1 ] || fail "no table was kept in $cache"
 [ "$(stat -c %a "$cache")" = 700 ] || fail "the cache directory is not private: $(stat -c %a "$cache")"
 
-f2=$(run second SPROF_CACHE_DIR="$cache")
-log "second run: $f2 fallbacks"
-[ "${f2:-x}" = 0 ] || fail "the second run walked $f2 samples with libunwind, want 0 (the tables come from the cache)"
+read -r f2 b2 c2 <<<"$(run second SPROF_CACHE_DIR="$cache")"
+log "second run: $f2 fallbacks, $b2 tables built, $c2 from the cache"
+[ "${c2:-0}" -ge 1 ] || fail "the second run mapped no table from the cache: $(grep '^tables' second.info)"
+[ "${f2:-x}" = 0 ] || fail "the second run walked $f2 samples with libunwind, want 0"
 flat_rows rows second.bin
 expect_in_flat rows work_a 100
 expect_in_flat rows work_b 100

@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -42,6 +43,18 @@ size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
     (void)n;
     (void)out;
     return 0;
+}
+
+/* the preload's, for unwind.c */
+__thread int sprof_internal;
+void sprof_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cfi-check: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
 }
 
 #define MAX_FRAMES 256
@@ -141,7 +154,7 @@ int main(int argc, char **argv)
     atomic_store(&thread.stack_lo, (uintptr_t)addr);
     atomic_store(&thread.stack_hi, (uintptr_t)addr + size);
 
-    sprof_unwind_init();
+    if (sprof_unwind_load() < 0) return 2;
     sprof_cfi_update();
     sigset_t all, old;
     sigfillset(&all);
