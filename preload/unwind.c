@@ -2,11 +2,12 @@
 /*
  * Stack walking from a signal context (called only by handler.c). Three
  * unwinders behind one function:
- *   dwarf      the unwind tables of cfi.h, built from DWARF CFI ahead of
- *              time, every read checked against the thread's stack; a
- *              sample it cannot walk (no table yet, a rule it does not
- *              follow, a signal frame, unknown stack bounds) is walked by
- *              libunwind instead, and counted
+ *   dwarf      each library's .eh_frame (cfi.h): looked up in place, or in
+ *              a table built from it ahead of time, every stack read
+ *              checked against the thread's stack; a sample it cannot walk
+ *              (no .eh_frame_hdr, a rule it does not follow, a signal
+ *              frame, unknown stack bounds) is walked by libunwind instead,
+ *              and counted
  *   libunwind  DWARF CFI read by libunwind at each step (SPROF_UNWIND=
  *              libunwind, and the fallback of dwarf). libsprof.so is not
  *              linked with libunwind: it is loaded (dlopen) when first

@@ -60,7 +60,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 ALL_MODES = ["plain", "sprof", "floor", "gperftools", "perf-fp", "perf-dwarf"]
-ALL_WORKLOADS = ["cpu", "python", "threads", "deep", "make"]
+ALL_WORKLOADS = ["cpu", "python", "threads", "deep", "make", "exec"]
 LIBPROFILER_CANDIDATES = [
     "/usr/lib/x86_64-linux-gnu/libprofiler.so",
     "/usr/lib/x86_64-linux-gnu/libprofiler.so.0",
@@ -453,6 +453,9 @@ def make_workloads(a, progs, tmp):
                             threads=9)
     w["deep"] = Workload("deep", f"cpu-bound {it} 198: 200-frame stacks, no frame pointers",
                          [cpu, it, "198"])
+    n = max(10, int(300 * s))
+    w["exec"] = Workload("exec", f"sh running /bin/true {n} times: what each new process costs",
+                         ["sh", "-c", f"i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done"])
     mk = os.path.join(tmp, "make-tree")
     nfiles = 20
     w["make"] = Workload("make", f"make -j2 of {nfiles} generated C files (gcc -O2) and a link",
