@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: MIT
-# The default DWARF unwinder walks unwind tables built from .eh_frame
-# (preload/cfi.c, preload/unwind.c) and falls back to libunwind only where
-# they fall short. Three checks, on a workload whose frames use every kind of
-# call frame rule the tables know (tests/progs/unwindme.h: rsp- and
-# rbp-based CFAs, a 20 KiB frame, a realigned stack, calls through libc's
-# qsort), built -O2 without frame pointers:
+# The default DWARF unwinder reads .eh_frame in place or through tables
+# built from it (preload/cfi.c, preload/unwind.c) and falls back to
+# libunwind only where they fall short. Checks, on a workload whose frames
+# use every kind of call frame rule the tables know (tests/progs/unwindme.h:
+# rsp- and rbp-based CFAs, a 20 KiB frame, a realigned stack, calls through
+# libc's qsort), built -O2 without frame pointers:
 #  1. tests/tools/cfi-check walks the same interrupted contexts (every 200 us
 #     of its run) with the tables and with libunwind: the frames and flags
 #     must be the same for every sample the tables walked, and the tables
-#     must walk nearly all of them;
+#     must walk nearly all of them; again with lookups in place only; and
+#     tests/tools/cfi-inplace compares the rule read in place with the
+#     table's at every byte of code of libc, ld.so, libm, libz;
 #  2. unwindme profiled with SPROF_UNWIND=dwarf and =libunwind: 99% of the
 #     samples reach main, few samples fall back, and each function is on
 #     about the same share of the stacks both ways, at the same depth;
@@ -46,6 +48,20 @@ for mode in tables in-place; do
     [ $((tables * 100)) -ge $((samples * 98)) ] ||
         fail "($mode) only $tables of $samples samples walked ($fallback fell back to libunwind)"
 done
+
+# 1b. in place against the tables, at every byte of code of every object
+# loaded (the checker, libc, ld.so, the vdso, libm and libz)
+# shellcheck disable=SC2086
+$CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" \
+    "$SRC/tests/tools/cfi-inplace.c" -ldl -lpthread -o cfi-inplace
+libs=()
+for l in libm.so.6 libz.so.1; do
+    p=$(ldconfig -p 2>/dev/null | awk -v l="$l" '$1 == l && /x86-64/ { print $NF; exit }')
+    [ -z "$p" ] || libs+=("$p")
+done
+env $HOST_ENV ./cfi-inplace "${libs[@]}" >inplace.txt 2>&1 || fail "lookups in place differ from the tables: $(head -c 1500 inplace.txt)"
+cat inplace.txt
+grep -q 'libc.so.6: [0-9]* pcs, 0 differ' inplace.txt || fail "cfi-inplace did not check libc: $(cat inplace.txt)"
 
 # 2. the profiles, both ways (unwindme built as tests/run.sh builds the
 # programs it profiles)
