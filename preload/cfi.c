@@ -541,7 +541,10 @@ void sprof_cfi_update(void)
         }
         memcpy(d->build_id, o->build_id, sizeof(d->build_id));
         d->build_id_len = (unsigned)o->build_id_len;
-        if (same) d->cache_tried = same->cache_tried;
+        if (same) {
+            d->cache_tried = same->cache_tried;
+            atomic_store(&d->cache_asked, atomic_load(&same->cache_asked));
+        }
         atomic_store(&d->state, state);
         s->nobj++;
     }

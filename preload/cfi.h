@@ -123,8 +123,8 @@ struct cfi_obj {
     _Atomic int state;                       /* enum cfi_state */
     _Atomic int wanted;                      /* samples that needed the table */
     uint32_t want_after;                     /* ... before the writer builds it */
-    int cached;                              /* its table may be in the cache: the
-                                              * first lookup wakes the writer */
+    int cached;                              /* its table may be in the cache */
+    _Atomic int cache_asked;                 /* a handler woke the writer for it */
     /* for sprof_cfi_rule_at: the .eh_frame_hdr's sorted table of
      * (initial location, FDE) pairs (ix_count of them; ix 0 when it is not
      * one the lookup reads), and the bounds of .eh_frame's segment */

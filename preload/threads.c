@@ -124,7 +124,13 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
             sprof_warn("cannot arm the %s timer of thread %d (%s), it is not sampled",
                        sprof_backend_name(sprof.backend), (int)tid, strerror(-r));
     }
-    sprof_writer_wake();
+    /* a thread registered by another (its stack bounds are for the writer
+     * to find) is announced at once; one that registered itself, at the
+     * writer's next step: a writer woken at a process's start works beside
+     * the main thread's startup, and its memory mappings there stalled the
+     * main thread's page faults for milliseconds on the benchmark machine
+     * (BENCHMARKS.md, exec) */
+    if (external) sprof_writer_wake();
     return t;
 }
 

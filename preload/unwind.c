@@ -321,6 +321,8 @@ static uint32_t find_rule(const struct cfi_table *t, uint32_t off)
     return lo ? t->row[lo - 1].rule : CFI_NONE;
 }
 
+#define CACHE_WAKE_NS 10000000ull
+
 /* An object without a table: one more lookup that needed it; the writer
  * is woken when they reach the object's want_after (cfi.h). fallback: the
  * lookup in place could not tell, libunwind must. */
@@ -336,9 +338,14 @@ static void want_table(const struct cfi_obj *o, int fallback)
                        ? w->want_after
                        : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
-    /* the first lookup: the writer maps the table from the cache, if it is
-     * there (a compiler run by a build lives a few tens of ms) */
-    if ((was == 0 && w->cached) || (was < w->want_after && was + add >= w->want_after))
+    if (was < w->want_after && was + add >= w->want_after) wake_writer();
+    /* once the process has run for CACHE_WAKE_NS, the writer maps the table
+     * from the cache if it is there (a compiler run by a build lives a few
+     * tens of ms; before that, the writer would work beside the process's
+     * startup, see threads.c) */
+    if (w->cached && !atomic_load_explicit(&w->cache_asked, memory_order_relaxed) &&
+        sprof_now() - sprof.start_ns >= CACHE_WAKE_NS &&
+        !atomic_exchange_explicit(&w->cache_asked, 1, memory_order_relaxed))
         wake_writer();
 }
 

@@ -11,7 +11,8 @@ the reason and the data it looked at, and exits 1.
   shares.py split FOLDED NAME=PCT... [--tol P] [--min-samples N] [--main F]
             [--min-depth NAME:K]
       The self (leaf) samples of the named functions, as shares of the
-      samples of all of them, must be within P points of PCT (default 3).
+      samples of all of them, must be within P points of PCT (default 3),
+      or three standard errors of a share of that many samples if more.
       Every stack with one of the named functions must contain F (default
       main); the stacks without F may be at most 1% of all samples (startup
       and exit code outside main). With --min-depth, 95% of the samples of
@@ -126,8 +127,12 @@ def cmd_split(args):
             [s[2] for s in top])
     for n in want:
         got = 100.0 * leaf[n] / named
-        if abs(got - want[n]) > tol:
-            die("%s has %.1f%% of the samples, want %.0f%% +- %.0f" % (n, got, want[n], tol),
+        # no tighter than three standard errors of a share estimated from
+        # this many samples (4.8 points for 50% of 1,000 samples)
+        p = want[n] / 100.0
+        t = max(tol, 300.0 * (p * (1 - p) / named) ** 0.5)
+        if abs(got - want[n]) > t:
+            die("%s has %.1f%% of the samples, want %.0f%% +- %.1f" % (n, got, want[n], t),
                 report)
     # every stack through the work functions reaches main
     bad = [(frames, c, line) for frames, c, line in stacks
