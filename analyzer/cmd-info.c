@@ -337,11 +337,11 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
                   hist_range(pr->hist, 0.5, b, sizeof(b)),
                   hist_range(pr->hist, 0.99, c, sizeof(c)));
         }
-        if (taken && pr->has_config && strcmp(pr->config.unwinder, "dwarf") == 0)
-        {
+        if (taken && pr->has_config && strcmp(pr->config.unwinder, "dwarf") == 0) {
             field("fallbacks", "%llu of %llu samples walked by libunwind, not the unwind tables",
                   (unsigned long long)ctr[SPROF_CTR_UNWIND_FALLBACK], (unsigned long long)taken);
-            field("tables", "%llu built, %llu mapped from the cache; %llu frames looked up in "
+            field("tables",
+                  "%llu built, %llu mapped from the cache; %llu frames looked up in "
                   ".eh_frame in place",
                   (unsigned long long)ctr[SPROF_CTR_TABLES_BUILT],
                   (unsigned long long)ctr[SPROF_CTR_TABLES_CACHED],
@@ -390,8 +390,7 @@ static const char usage_text[] =
     "thread and module tables count the samples the filters keep.\n"
     "\n"
     "options:\n"
-    "  -h, --help            this text\n"
-    FILTER_USAGE;
+    "  -h, --help            this text\n" FILTER_USAGE;
 
 static int run(int argc, char **argv)
 {

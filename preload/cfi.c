@@ -80,7 +80,7 @@ static struct {
     struct retired *retired; /* not yet behind an epoch flip */
     struct retired *waiting; /* behind the flip to wait_slot's other side */
     unsigned wait_slot;
-    size_t bytes;          /* tables held, in all sets */
+    size_t bytes;           /* tables held, in all sets */
     uint64_t built, cached; /* tables built, mapped from the cache */
 } C;
 
@@ -176,7 +176,7 @@ void sprof_cfi_after_fork_child(void)
 
 struct obj_info {
     uintptr_t lo, hi, bias, hdr;
-    uint32_t fdes; /* FDEs the .eh_frame_hdr lists; 0 if not read */
+    uint32_t fdes;                /* FDEs the .eh_frame_hdr lists; 0 if not read */
     uintptr_t ix, ehf_lo, ehf_hi; /* as in struct cfi_obj */
     uint8_t build_id[64];
     size_t build_id_len;
@@ -1028,10 +1028,6 @@ static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, st
                 set_reg(st, reg, reg == DW_REG_RA ? R_BAD : R_SAME, 0);
                 break;
             case 0x09: /* register */
-                reg = rd_uleb(r);
-                rd_uleb(r);
-                set_reg(st, reg, R_BAD, 0);
-                break;
             case 0x14: /* val_offset */
                 reg = rd_uleb(r);
                 rd_uleb(r);

@@ -110,6 +110,20 @@ struct cfi_table {
     struct cfi_row row[];
 };
 
+/* The rule of t's last row at or before off (CFI_NONE before the first). */
+static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t off)
+{
+    uint32_t lo = 0, hi = t->nrows;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->row[mid].pc <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? t->row[lo - 1].rule : CFI_NONE;
+}
+
 enum cfi_state {
     CFI_PENDING = 0, /* no table yet; built when a handler wants it */
     CFI_READY = 1,   /* table set */

@@ -29,7 +29,8 @@ static uint64_t main_stack_hi, main_stack_floor; /* sprof_maps_main_stack */
 
 void sprof_maps_reset(void)
 {
-    for (size_t i = 0; i < nknown; i++) free(known[i].path);
+    for (size_t i = 0; i < nknown; i++)
+        free(known[i].path);
     free(known);
     known = NULL;
     nknown = 0;
@@ -43,8 +44,8 @@ size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
         size_t name = (h->n_namesz + 3) & ~3u, desc = (h->n_descsz + 3) & ~3u;
         size_t body = off + sizeof(*h);
         if (body + name + desc > n || body + name + desc < body) break;
-        if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 &&
-            memcmp(p + body, "GNU", 4) == 0 && h->n_descsz <= 64) {
+        if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && memcmp(p + body, "GNU", 4) == 0 &&
+            h->n_descsz <= 64) {
             memcpy(out, p + body + name, h->n_descsz);
             return h->n_descsz;
         }
@@ -78,7 +79,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_NOTE) continue;
         q->build_id_len = sprof_note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-                                        ph->p_memsz, q->build_id);
+                                              ph->p_memsz, q->build_id);
         if (q->build_id_len) break;
     }
     return 1;
@@ -227,8 +228,10 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
     uint64_t prev_end = 0;
     for (char *line = text, *next; *line; line = next) {
         next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        else next = line + strlen(line);
+        if (next)
+            *next++ = 0;
+        else
+            next = line + strlen(line);
         struct mapping m;
         int k = parse_line(line, &m);
         if (k == 1 && strstr(line, " [stack]")) {
@@ -251,7 +254,8 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
 
     for (size_t i = 0; i < nknown; i++) {
         int kept = 0;
-        for (size_t k = 0; k < ncur && !kept; k++) kept = same(&known[i], &cur[k]);
+        for (size_t k = 0; k < ncur && !kept; k++)
+            kept = same(&known[i], &cur[k]);
         if (kept) continue;
         struct sprof_buf b;
         sprof_buf_init(&b);
@@ -263,7 +267,8 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
     }
     for (size_t k = 0; k < ncur; k++) {
         int had = 0;
-        for (size_t i = 0; i < nknown && !had; i++) had = same(&known[i], &cur[k]);
+        for (size_t i = 0; i < nknown && !had; i++)
+            had = same(&known[i], &cur[k]);
         if (!had) put_map(out, t_new, &cur[k]);
     }
     sprof_maps_reset();
@@ -295,7 +300,8 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
     char *text = read_maps();
     if (!text) return -1;
     int found = -1;
-    for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (char *line = text; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         unsigned long long a, b;
         if (sscanf(line, "%llx-%llx", &a, &b) == 2 && addr >= a && addr < b) {
             *lo = (uintptr_t)a;

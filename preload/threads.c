@@ -20,7 +20,8 @@
 #include "log.h"
 #include "sprof.h"
 
-#define SLOT_BYTES (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t))
+#define SLOT_BYTES                                                                                 \
+    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t))
 
 static struct sprof_thread *slot_alloc(void)
 {
@@ -230,7 +231,8 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             atomic_store(&t->reentered, 0);
             atomic_store(&t->unwind_fallback, 0);
             atomic_store(&t->unwind_inplace, 0);
-            for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++) atomic_store(&t->hist[k], 0);
+            for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++)
+                atomic_store(&t->hist[k], 0);
             t->announced = 0;
             t->start_ns = sprof_now();
             t->last_cpu_ns = 0;

@@ -307,20 +307,6 @@ static const struct cfi_obj *find_obj(const struct cfi_set *s, uintptr_t pc)
     return &s->obj[lo - 1];
 }
 
-/* The rule of the last row at or before off (CFI_NONE before the first). */
-static uint32_t find_rule(const struct cfi_table *t, uint32_t off)
-{
-    uint32_t lo = 0, hi = t->nrows;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->row[mid].pc <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo ? t->row[lo - 1].rule : CFI_NONE;
-}
-
 #define CACHE_WAKE_NS 10000000ull
 
 /* An object without a table: one more lookup that needed it; the writer
@@ -333,10 +319,10 @@ static void want_table(const struct cfi_obj *o, int fallback)
     /* when libunwind is busy (another handler, the loader), this sample
      * will likely keep only what the tables walked: the table is wanted
      * now, whatever it costs */
-    unsigned add = fallback && (loader_busy() || atomic_load_explicit(&unwinding,
-                                                                      memory_order_relaxed))
-                       ? w->want_after
-                       : 1;
+    unsigned add =
+        fallback && (loader_busy() || atomic_load_explicit(&unwinding, memory_order_relaxed))
+            ? w->want_after
+            : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
     if (was < w->want_after && was + add >= w->want_after) wake_writer();
     /* once the process has run for CACHE_WAKE_NS, the writer maps the table
@@ -388,7 +374,7 @@ static enum step step_tables(struct walk *w, int exact)
     if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
     uint32_t rule;
     if (w->tab) {
-        rule = find_rule(w->tab, (uint32_t)(look - w->obj->bias));
+        rule = sprof_cfi_table_rule(w->tab, (uint32_t)(look - w->obj->bias));
     } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
         w->inplace++;
         want_table(w->obj, 0);

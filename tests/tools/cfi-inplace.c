@@ -27,19 +27,6 @@ size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
     return 0;
 }
 
-static uint32_t table_rule(const struct cfi_table *t, uint32_t off)
-{
-    uint32_t lo = 0, hi = t->nrows;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->row[mid].pc <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo ? t->row[lo - 1].rule : CFI_NONE;
-}
-
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -61,7 +48,7 @@ int main(int argc, char **argv)
         uint64_t n = 0, differ = 0, missing = 0, ns = 0;
         struct timespec a, b;
         for (uintptr_t pc = o->lo; pc < o->hi; pc++) {
-            uint32_t want = table_rule(t, (uint32_t)(pc - o->bias)), got = 0;
+            uint32_t want = sprof_cfi_table_rule(t, (uint32_t)(pc - o->bias)), got = 0;
             clock_gettime(CLOCK_MONOTONIC, &a);
             int r = sprof_cfi_rule_at(o, pc, &got);
             clock_gettime(CLOCK_MONOTONIC, &b);
