@@ -64,6 +64,7 @@ _Atomic int sprof_cfi_unknown;
 #define PE_INDIRECT 0x80
 
 /* x86_64 DWARF register numbers */
+#define DW_REG_RBX 3
 #define DW_REG_RBP 6
 #define DW_REG_RSP 7
 #define DW_REG_RA 16
@@ -777,9 +778,9 @@ enum { R_SAME, R_AT_CFA, R_AT_RBP, R_UNDEF, R_BAD };
  * address, and whether rsp has a rule of its own (then the caller's rsp is
  * not the CFA). */
 struct rules {
-    uint8_t cfa, rbp, ra, rsp_bad;
+    uint8_t cfa, rbp, ra, rsp_bad, rbx;
     uint64_t cfa_reg;
-    int64_t cfa_off, plt_threshold, rbp_off, ra_off;
+    int64_t cfa_off, plt_threshold, rbp_off, ra_off, rbx_off;
 };
 
 struct cie {
@@ -813,6 +814,8 @@ struct parse {
      * from the bias), found once a row reaches past it */
     int query, found;
     uint32_t target, rule;
+    struct rules qst; /* the rules at target, for sprof_cfi_frame_at */
+    int qsignal, qra_ok;
 };
 
 static uint32_t encode(const struct rules *st, const struct cie *cie)
@@ -888,9 +891,24 @@ static void put_row(struct parse *ps, uint32_t pc, uint32_t rule)
     ps->rows[ps->nrows++] = (struct cfi_row){pc, rule};
 }
 
+/* A row of the rules st; a query keeps the rules themselves as well (for
+ * sprof_cfi_frame_at). */
+static void put_rules(struct parse *ps, uint32_t pc, const struct rules *st, const struct cie *cie)
+{
+    if (ps->query && pc <= ps->target) {
+        ps->qst = *st;
+        ps->qsignal = cie->signal;
+        ps->qra_ok = cie->ra_reg == DW_REG_RA;
+    }
+    put_row(ps, pc, encode(st, cie));
+}
+
 static void set_reg(struct rules *st, uint64_t reg, int how, int64_t off)
 {
-    if (reg == DW_REG_RBP) {
+    if (reg == DW_REG_RBX) {
+        st->rbx = (uint8_t)how;
+        st->rbx_off = off;
+    } else if (reg == DW_REG_RBP) {
         st->rbp = (uint8_t)how;
         st->rbp_off = off;
     } else if (reg == DW_REG_RA) {
@@ -903,7 +921,10 @@ static void set_reg(struct rules *st, uint64_t reg, int how, int64_t off)
 
 static void restore_reg(struct rules *st, uint64_t reg, const struct rules *init)
 {
-    if (reg == DW_REG_RBP) {
+    if (reg == DW_REG_RBX) {
+        st->rbx = init->rbx;
+        st->rbx_off = init->rbx_off;
+    } else if (reg == DW_REG_RBP) {
         st->rbp = init->rbp;
         st->rbp_off = init->rbp_off;
     } else if (reg == DW_REG_RA) {
@@ -1114,7 +1135,7 @@ static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, st
                 r->bad = 1;
                 break;
             }
-            if (next > loc) put_row(ps, (uint32_t)(loc - bias), encode(st, cie));
+            if (next > loc) put_rules(ps, (uint32_t)(loc - bias), st, cie);
             loc = next;
             if (ps->query && (loc >= loc_end || loc - bias > ps->target)) {
                 ps->found = 1; /* the last row put holds at target */
@@ -1129,7 +1150,7 @@ static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, st
         return -1;
     }
     if (ps && loc < loc_end) {
-        put_row(ps, (uint32_t)(loc - bias), encode(st, cie));
+        put_rules(ps, (uint32_t)(loc - bias), st, cie);
         ps->found = 1;
     }
     return 0;
@@ -1192,6 +1213,7 @@ static int parse_cie(struct parse *ps, size_t off, struct cie *cie)
     struct rules *st = &cie->init;
     st->cfa = CFA_UNSET;
     st->rbp = R_SAME;
+    st->rbx = R_SAME;
     st->ra = R_BAD; /* unless the CIE says where it is */
     struct rd prog = r;
     return run_program(NULL, cie, &prog, st, 0, 0, 0) < 0 ? -1 : 0;
@@ -1328,7 +1350,9 @@ static struct cfi_table *parse_eh_frame(const struct cfi_obj *o, const uint8_t *
 
 /* ---- lookups in place, from the signal handler (cfi.h) ---- */
 
-int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
+/* Runs the FDE that covers look into ps (query mode). Returns 0 when ps
+ * holds the rule at look (ps->rule, ps->qst), -1 when it cannot tell. */
+static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps)
 {
     if (!o->ix || look - o->eh_frame_hdr + 0x80000000ull > 0xffffffffull) return -1;
     atomic_fetch_add(&inplace_readers, 1);
@@ -1348,29 +1372,59 @@ int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
     if (!lo) goto out;
     uintptr_t fde = o->eh_frame_hdr + (uintptr_t)(intptr_t)ix[2 * (lo - 1) + 1];
     if (fde < o->ehf_lo || fde >= o->ehf_hi) goto out;
-    struct parse ps;
-    memset(&ps, 0, sizeof(ps));
-    ps.obj = o;
-    ps.base = (const uint8_t *)o->ehf_lo;
-    ps.size = o->ehf_hi - o->ehf_lo;
-    ps.runtime = o->ehf_lo;
-    ps.query = 1;
-    ps.target = (uint32_t)(look - o->bias);
-    ps.rule = CFI_NONE;
+    memset(ps, 0, sizeof(*ps));
+    ps->obj = o;
+    ps->base = (const uint8_t *)o->ehf_lo;
+    ps->size = o->ehf_hi - o->ehf_lo;
+    ps->runtime = o->ehf_lo;
+    ps->query = 1;
+    ps->target = (uint32_t)(look - o->bias);
+    ps->rule = CFI_NONE;
     size_t body, end;
     int is64;
-    if (entry_at(ps.base, ps.size, fde - o->ehf_lo, &body, &end, &is64) != 0) goto out;
+    if (entry_at(ps->base, ps->size, fde - o->ehf_lo, &body, &end, &is64) != 0) goto out;
     struct cie cie;
     int have_cie = 0;
-    parse_fde(&ps, body, end, is64, &cie, &have_cie);
+    parse_fde(ps, body, end, is64, &cie, &have_cie);
     /* an FDE that does not cover look (a gap between functions): no rule */
-    if (ps.found || ps.rule == CFI_NONE) {
-        *rule = ps.rule;
-        r = 0;
-    }
+    if (ps->found || ps->rule == CFI_NONE) r = 0;
 out:
     atomic_fetch_sub(&inplace_readers, 1);
     return r;
+}
+
+int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
+{
+    struct parse ps;
+    if (query(o, look, &ps)) return -1;
+    *rule = ps.rule;
+    return 0;
+}
+
+int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame *f)
+{
+    struct parse ps;
+    if (query(o, look, &ps)) return -1;
+    if (!ps.found) return 1;
+    const struct rules *st = &ps.qst;
+    memset(f, 0, sizeof(*f));
+    if (st->ra == R_UNDEF) {
+        f->outer = 1;
+        return 0;
+    }
+    if (ps.qsignal || st->rsp_bad || !ps.qra_ok || st->ra != R_AT_CFA || st->ra_off != -8 ||
+        st->cfa != CFA_REG ||
+        (st->cfa_reg != DW_REG_RSP && st->cfa_reg != DW_REG_RBP && st->cfa_reg != DW_REG_RBX))
+        return -1;
+    f->cfa_reg = (int)st->cfa_reg;
+    f->cfa_off = st->cfa_off;
+    if ((st->rbp != R_SAME && st->rbp != R_AT_CFA) || (st->rbx != R_SAME && st->rbx != R_AT_CFA))
+        return -1;
+    f->rbp_saved = st->rbp == R_AT_CFA;
+    f->rbp_off = st->rbp_off;
+    f->rbx_saved = st->rbx == R_AT_CFA;
+    f->rbx_off = st->rbx_off;
+    return 0;
 }
 
 void sprof_cfi_unload_begin(void)

@@ -205,6 +205,25 @@ static inline void sprof_cfi_leave(unsigned slot)
 int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
     __attribute__((visibility("hidden")));
 
+/* A frame's rules in full, for the walk that also follows rbx (unwind.c):
+ * CFA = cfa_reg (DWARF numbering: 7 rsp, 6 rbp, 3 rbx) + cfa_off, the
+ * return address at CFA - 8, rbp and rbx either unchanged or saved at CFA +
+ * their offset. The dynamic loader's lazy-binding trampoline keeps its CFA
+ * in rbx, which the 8-byte rows have no room for. */
+struct cfi_frame {
+    int outer; /* the outermost frame */
+    int cfa_reg;
+    int64_t cfa_off;
+    int rbp_saved, rbx_saved;
+    int64_t rbp_off, rbx_off;
+};
+
+/* As sprof_cfi_rule_at, for any object with an index (whether it has a
+ * table or not). Returns 0, 1 when no FDE covers look, or -1 for what this
+ * does not follow. */
+int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame *f)
+    __attribute__((visibility("hidden")));
+
 /* Around dlclose (interpose.c): no handler reads an object's .eh_frame in
  * place from the moment begin returns until end is called, after the set
  * without the object is published. begin waits (briefly) for the handlers

@@ -482,6 +482,80 @@ out:
     return n;
 }
 
+/* The walk again from the interrupted registers for a sample the tables
+ * could not walk, before libunwind: every frame looked up in place with its
+ * full rules, rbx followed as well (the dynamic loader's lazy-binding
+ * trampoline keeps its CFA in rbx: it is on many samples of a short
+ * process). WALK_FALLBACK if it cannot either. */
+static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
+                          unsigned max, unsigned *flags, uint64_t deadline)
+{
+    ucontext_t *u = uc;
+    uintptr_t pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
+    uintptr_t sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
+    uintptr_t fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
+    uintptr_t bx = (uintptr_t)u->uc_mcontext.gregs[REG_RBX];
+    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
+    uintptr_t hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    if (!lo || !hi || sp < lo || sp >= hi) return WALK_FALLBACK;
+    uintptr_t floor = sp - lo >= RED_ZONE ? sp - RED_ZONE : lo;
+    unsigned slot, n = 0, f = 0, inplace = 0;
+    const struct cfi_set *set = sprof_cfi_enter(&slot);
+    const struct cfi_obj *o = NULL;
+    if (!set) {
+        n = WALK_FALLBACK;
+        goto out;
+    }
+    for (;;) {
+        ring[(pos + n++) & RING_MASK] = pc;
+        uintptr_t look = n == 1 ? pc : pc - 1;
+        if (!o || look < o->lo || look >= o->hi) o = find_obj(set, look);
+        struct cfi_frame fr;
+        int k = o && look - o->bias <= UINT32_MAX ? sprof_cfi_frame_at(o, look, &fr) : -1;
+        if (k == 1 && n > 1 && fp == 0) break; /* the psABI's outermost frame */
+        if (k != 0) {
+            n = WALK_FALLBACK;
+            break;
+        }
+        inplace++;
+        if (fr.outer) break;
+        uintptr_t base = fr.cfa_reg == 7 ? sp : fr.cfa_reg == 6 ? fp : bx;
+        uintptr_t cfa = base + (uintptr_t)fr.cfa_off, at;
+        if (cfa < sp + sizeof(uintptr_t) || cfa > hi) {
+            f |= SPROF_STACK_BROKEN;
+            break;
+        }
+        if (fr.rbp_saved) {
+            at = cfa + (uintptr_t)fr.rbp_off;
+            if (at < floor || at > hi - sizeof(uintptr_t)) {
+                f |= SPROF_STACK_BROKEN;
+                break;
+            }
+            fp = *(const uintptr_t *)at;
+        }
+        if (fr.rbx_saved) {
+            at = cfa + (uintptr_t)fr.rbx_off;
+            if (at < floor || at > hi - sizeof(uintptr_t)) {
+                f |= SPROF_STACK_BROKEN;
+                break;
+            }
+            bx = *(const uintptr_t *)at;
+        }
+        pc = *(const uintptr_t *)(cfa - sizeof(uintptr_t));
+        sp = floor = cfa;
+        if (!pc) break;
+        if (n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
+            f |= SPROF_STACK_TRUNCATED;
+            break;
+        }
+    }
+out:
+    sprof_cfi_leave(slot);
+    if (inplace) atomic_fetch_add_explicit(&t->unwind_inplace, inplace, memory_order_relaxed);
+    if (n != WALK_FALLBACK) *flags |= f;
+    return n;
+}
+
 unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos, unsigned max,
                       unsigned *flags, uint64_t deadline)
 {
@@ -493,6 +567,8 @@ unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t
     default: {
         unsigned partial = 0;
         unsigned n = walk_tables(t, uc, ring, pos, max, flags, deadline, &partial);
+        if (n != WALK_FALLBACK) return n;
+        n = walk_full(t, uc, ring, pos, max, flags, deadline);
         if (n != WALK_FALLBACK) return n;
         atomic_fetch_add_explicit(&t->unwind_fallback, 1, memory_order_relaxed);
         return unwind_libunwind(uc, ring, pos, max, flags, deadline, partial);
