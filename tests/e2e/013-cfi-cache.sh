@@ -33,7 +33,8 @@ log "second run: $f2 fallbacks, $b2 tables built, $c2 from the cache"
 [ "${f2:-x}" = 0 ] || fail "the second run walked $f2 samples with libunwind, want 0"
 flat_rows rows second.bin
 expect_in_flat rows work_a 100
-expect_in_flat rows work_b 100
+# (30% of a 400 ms run: about 120; half of that leaves room for a slow, noisy run)
+expect_in_flat rows work_b 60
 
 # cut short: ignored, built and kept again
 for f in "$cache"/*.cfi; do
