@@ -814,7 +814,8 @@ struct parse {
      * from the bias), found once a row reaches past it */
     int query, found;
     uint32_t target, rule;
-    struct rules qst; /* the rules at target, for sprof_cfi_frame_at */
+    int query_rules;  /* sprof_cfi_frame_at: keep them too */
+    struct rules qst; /* the rules at target */
     int qsignal, qra_ok;
 };
 
@@ -895,7 +896,7 @@ static void put_row(struct parse *ps, uint32_t pc, uint32_t rule)
  * sprof_cfi_frame_at). */
 static void put_rules(struct parse *ps, uint32_t pc, const struct rules *st, const struct cie *cie)
 {
-    if (ps->query && pc <= ps->target) {
+    if (ps->query_rules && pc <= ps->target) {
         ps->qst = *st;
         ps->qsignal = cie->signal;
         ps->qra_ok = cie->ra_reg == DW_REG_RA;
@@ -1352,7 +1353,7 @@ static struct cfi_table *parse_eh_frame(const struct cfi_obj *o, const uint8_t *
 
 /* Runs the FDE that covers look into ps (query mode). Returns 0 when ps
  * holds the rule at look (ps->rule, ps->qst), -1 when it cannot tell. */
-static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps)
+static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps, int rules)
 {
     if (!o->ix || look - o->eh_frame_hdr + 0x80000000ull > 0xffffffffull) return -1;
     atomic_fetch_add(&inplace_readers, 1);
@@ -1378,6 +1379,7 @@ static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps)
     ps->size = o->ehf_hi - o->ehf_lo;
     ps->runtime = o->ehf_lo;
     ps->query = 1;
+    ps->query_rules = rules;
     ps->target = (uint32_t)(look - o->bias);
     ps->rule = CFI_NONE;
     size_t body, end;
@@ -1396,7 +1398,7 @@ out:
 int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
 {
     struct parse ps;
-    if (query(o, look, &ps)) return -1;
+    if (query(o, look, &ps, 0)) return -1;
     *rule = ps.rule;
     return 0;
 }
@@ -1404,7 +1406,7 @@ int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
 int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame *f)
 {
     struct parse ps;
-    if (query(o, look, &ps)) return -1;
+    if (query(o, look, &ps, 1)) return -1;
     if (!ps.found) return 1;
     const struct rules *st = &ps.qst;
     memset(f, 0, sizeof(*f));
