@@ -108,14 +108,15 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
     sprof_internal++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint64_t t0 = sprof_now();
-    record(t, uc, t0);
     if (t->first_period) {
         /* the random first period is over: the full period from now on
-         * (timer.c); ioctl is a plain system call */
+         * (timer.c), set before the walk, which the short period's
+         * interrupts would slow down; ioctl is a plain system call */
         uint64_t period = sprof.period_ns;
         ioctl(t->perf_fd, PERF_EVENT_IOC_PERIOD, &period);
         t->first_period = 0;
     }
+    record(t, uc, t0);
     uint64_t dt = sprof_now() - t0;
     atomic_fetch_add_explicit(&t->handler_ns, dt, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->hist[sprof_hist_bucket(dt)], 1, memory_order_relaxed);

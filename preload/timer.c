@@ -62,16 +62,29 @@ static int perf_open(pid_t tid)
 /* A thread's first period is a random part of the full one (the handler
  * then sets the full period): a counter that starts at zero in every new
  * thread would never sample threads shorter than a period, and a program
- * made of many short threads would look idle. With a uniform first
- * offset, a thread with CPU time c < period gets a sample (weighing one
- * period) with probability c / period: right on average. */
+ * made of many short threads would look idle. The first period is
+ * max(U, FIRST_PERIOD_MIN_NS) with U uniform in [0, period): a thread with
+ * CPU time c, period > c >= the minimum, gets a sample (weighing one
+ * period) with probability c / period, right on average; only threads
+ * shorter than the minimum go unsampled.
+ *
+ * The minimum is the shortest full period (SPROF_FREQ at most 20000): the
+ * kernel's task-clock timer fires every max(period, 10 us) until the
+ * handler sets the full period, and on a virtual machine, where taking
+ * the timer's interrupt costs about as much as 10 us, a first period of a
+ * few us left the thread almost no time between interrupts: its first
+ * sample (walking the stack, lazy binding of the handler's functions)
+ * took seconds of CPU time (about 1 start in 100 of /bin/true). */
+#define FIRST_PERIOD_MIN_NS 50000ull
+
 static uint64_t first_period(pid_t tid)
 {
     uint64_t x = sprof_now() ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
     x ^= x >> 33;
-    return 1 + x % sprof.period_ns;
+    x %= sprof.period_ns;
+    return x < FIRST_PERIOD_MIN_NS ? FIRST_PERIOD_MIN_NS : x;
 }
 
 static int perf_arm(struct sprof_thread *t)
