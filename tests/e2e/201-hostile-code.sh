@@ -2,9 +2,13 @@
 # Code unwinders trip on (tests/progs/hostile-code.c): a tight loop of calls
 # through the PLT, an assembly loop without CFI holding a garbage %rbp, and
 # machine code in an anonymous executable page with a garbage %rbp. With each
-# unwinder, about 100,000 samples at 20 kHz: the program finishes with its
-# output, every sample is kept, nothing crashes, and the stacks that can be
-# walked still are (the PLT loop's reach main with DWARF unwinding).
+# unwinder, 5 s of CPU time at 20 kHz: the program finishes with its
+# output, every sample taken is kept, nothing crashes, and the stacks that
+# can be walked still are (the PLT loop's reach main with DWARF unwinding).
+# On bare metal that is about 100,000 samples; on a virtual machine where
+# delivering a signal costs 40 us of the thread's CPU time, a period often
+# ends in the kernel, whose samples the perf backend does not take (timer.c),
+# and 27,000 came: 20,000 is the least asked for.
 
 for unwind in dwarf fp; do
     SPROF_FREQ=20000 SPROF_UNWIND=$unwind profile p-$unwind.bin "$BIN/hostile-code" 5000 \
@@ -12,9 +16,11 @@ for unwind in dwarf fp; do
     grep -qx 'hostile-code: done' out.txt || fail "no output with SPROF_UNWIND=$unwind"
     expect_stderr_clean err.txt
     report info p-$unwind.bin >info-$unwind.txt
-    n=$(awk '$1 == "samples" { print $2; exit }' info-$unwind.txt)
-    log "$unwind: $n samples"
-    [ "${n:-0}" -ge 90000 ] || fail "$n samples with SPROF_UNWIND=$unwind, want about 100,000"
+    read -r n taken lost <<<"$(awk '$1 == "samples" { print $2, $7, $9; exit }' info-$unwind.txt)"
+    log "$unwind: $n samples in the file, $taken taken, $lost lost"
+    [ "${n:-0}" -ge 20000 ] || fail "$n samples with SPROF_UNWIND=$unwind, want 20,000 or more"
+    [ "$n" = "$taken" ] && [ "$lost" = 0 ] ||
+        fail "$taken samples taken with SPROF_UNWIND=$unwind, $lost lost, $n in the file"
     flat_rows rows-$unwind p-$unwind.bin
     head -n 8 rows-$unwind.txt
     for f in plt_loop nocfi_loop; do
