@@ -5,8 +5,8 @@
 # use every kind of call frame rule the tables know (tests/progs/unwindme.h:
 # rsp- and rbp-based CFAs, a 20 KiB frame, a realigned stack, calls through
 # libc's qsort), built -O2 without frame pointers:
-#  1. tests/tools/cfi-check walks the same interrupted contexts (every 200 us
-#     of its run) with the tables and with libunwind: the frames and flags
+#  1. tests/tools/cfi-check walks the same interrupted contexts (200 us apart
+#     in its run) with the tables and with libunwind: the frames and flags
 #     must be the same for every sample the tables walked, and the tables
 #     must walk nearly all of them; again with lookups in place only; and
 #     tests/tools/cfi-inplace compares the rule read in place with the
