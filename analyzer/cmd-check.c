@@ -29,7 +29,10 @@
  * per-run values (CPU nanoseconds; log odds of the share, counts + 1/2).
  * With one run on a side, they are tests on the sample counts: the exact
  * conditional (binomial) test of two Poisson rates for the time, Woolf's
- * log odds ratio test (counts + 1/2) for the relative time.
+ * log odds ratio test (counts + 1/2) for the relative time. The total has
+ * no relative test to shield it from a machine that is slower as a whole,
+ * so when the other side has several runs, its time test is a t-test
+ * against their run-to-run variation instead (total_spread).
  */
 #include <getopt.h>
 #include <math.h>
@@ -168,10 +171,31 @@ static void test_function(struct check *c, const uint64_t *kb, const uint64_t *n
     *down = dmax(t_dn, r_dn);
 }
 
+/* The total's time test with one run on a side and several on the other:
+ * the several runs measure the run-to-run variation (a busy machine, a
+ * cold cache), which sample counts alone cannot show; the relative
+ * variance of a run is at least the Poisson one of its samples. */
+static double total_spread(const struct check *c, double cc, int upper)
+{
+    const struct side *B = &c->base, *N = &c->now, *S = B->n >= 2 ? B : N;
+    double mean, var;
+    st_mean_var(S->run_ns, S->n, &mean, &var);
+    double cv2 = mean > 0 ? var / (mean * mean) : 0;
+    double poisson = S->samples ? (double)S->n / (double)S->samples : 1;
+    if (cv2 < poisson) cv2 = poisson;
+    return st_t_cv(N->cpu_ns / (double)N->n, N->n, B->cpu_ns / (double)B->n, B->n, cc, cv2, S->n,
+                   upper);
+}
+
 static void test_total(struct check *c, double *up, double *down)
 {
     double cu = 1 + c->o.threshold, cd = 1 - c->o.threshold;
     const struct side *B = &c->base, *N = &c->now;
+    if (c->counts && (B->n >= 2 || N->n >= 2)) {
+        *up = total_spread(c, cu, 1);
+        *down = total_spread(c, cd, 0);
+        return;
+    }
     if (c->counts) {
         *up = st_poisson_ratio(N->samples, (double)N->n, B->samples, (double)B->n, cu, 1);
         *down = st_poisson_ratio(N->samples, (double)N->n, B->samples, (double)B->n, cd, 0);
@@ -330,9 +354,11 @@ static char *fmt_pct(char *buf, size_t n, double frac)
 
 static const char *test_name(const struct check *c)
 {
-    return c->counts ? "sample counts (one run on a side): exact Poisson rate test and log odds "
-                       "ratio test"
-                     : "Welch's t-test on per-run values";
+    if (!c->counts) return "Welch's t-test on per-run values";
+    if (c->base.n >= 2 || c->now.n >= 2)
+        return "sample counts (one run on a side): exact Poisson rate test and log odds ratio "
+               "test; the total against the other side's run-to-run variation";
+    return "sample counts (one run on a side): exact Poisson rate test and log odds ratio test";
 }
 
 static void print_text(const struct check *c, FILE *out)

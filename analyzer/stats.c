@@ -147,6 +147,19 @@ double st_welch(const double *y, size_t n, const double *x, size_t m, double c, 
     return clamp01(upper ? st_t_sf(t, df) : st_t_cdf(t, df));
 }
 
+double st_t_cv(double y, size_t n, double x, size_t m, double c, double cv2, size_t k, int upper)
+{
+    if (k < 2 || !n || !m || !(x > 0) || !(c > 0) || !(cv2 >= 0)) return 1;
+    double d = y - c * x;
+    double se = c * x * sqrt(cv2 * (1 / (double)n + 1 / (double)m));
+    if (!(se > 0)) {
+        if (d == 0) return 0.5;
+        return (d > 0) == (upper != 0) ? 0 : 1;
+    }
+    double t = d / se, df = (double)(k - 1);
+    return clamp01(upper ? st_t_sf(t, df) : st_t_cdf(t, df));
+}
+
 double st_poisson_ratio(uint64_t ky, double ey, uint64_t kx, double ex, double c, int upper)
 {
     if (!(ey > 0) || !(ex > 0) || !(c > 0)) return 1;

@@ -44,6 +44,14 @@ void st_mean_var(const double *x, size_t n, double *mean, double *var);
 double st_welch(const double *y, size_t n, const double *x, size_t m, double c, double shift,
                 int upper, double *t, double *df);
 
+/* mean(y) of n runs against mean(x) of m runs when the run-to-run
+ * variation is known only as a squared coefficient of variation cv2 (the
+ * variance of one run over its mean squared), measured on a side of k runs:
+ * t = (y - c x) / (c x sqrt(cv2 (1/n + 1/m))) with k - 1 degrees of
+ * freedom. upper: H0: y <= c x against y > c x; else H0: y >= c x. 1 when
+ * k < 2 or x <= 0; 0 or 1 by the sign of the difference when cv2 is 0. */
+double st_t_cv(double y, size_t n, double x, size_t m, double c, double cv2, size_t k, int upper);
+
 /* Poisson counts k_y over exposure ey against k_x over exposure ex: the
  * exact conditional (binomial) test of the rate ratio r = (k_y / ey) /
  * (k_x / ex). upper: H0: r <= c against r > c; else H0: r >= c against

@@ -112,6 +112,22 @@ static void welch(void)
     CHECK(st_welch(c2, 1, c, 3, 1, 0, 1, NULL, NULL) == 1);
 }
 
+static void t_cv(void)
+{
+    /* df 2: P(T > t) = 1/2 - t / (2 sqrt(2 + t^2)); t = 5 / 12.124 */
+    double t = 5 / (1.05 * 100 * sqrt(0.01 * (1 + 1.0 / 3)));
+    double want = 0.5 - t / (2 * sqrt(2 + t * t));
+    NEAR(st_t_cv(110, 1, 100, 3, 1.05, 0.01, 3, 1), want, 1e-9);
+    NEAR(st_t_cv(110, 1, 100, 3, 1.05, 0.01, 3, 0), 1 - want, 1e-9);
+    /* a 30% slower run against runs that vary by 1%: flagged */
+    CHECK(st_t_cv(130, 1, 100, 5, 1.05, 0.0001, 5, 1) < 1e-4);
+    /* no spread measured, or no runs to measure it on */
+    CHECK(st_t_cv(110, 1, 100, 3, 1.05, 0, 3, 1) == 0);
+    CHECK(st_t_cv(100, 1, 100, 3, 1.05, 0, 3, 1) == 1);
+    CHECK(st_t_cv(110, 1, 100, 1, 1.05, 0.01, 1, 1) == 1);
+    CHECK(st_t_cv(110, 1, 0, 3, 1.05, 0.01, 3, 1) == 1);
+}
+
 static void poisson_ratio(void)
 {
     /* 480 samples in one run against 1200 in three runs: under H0 (ratio
@@ -160,6 +176,7 @@ int main(void)
     RUN(normal);
     RUN(binomial);
     RUN(welch);
+    RUN(t_cv);
     RUN(poisson_ratio);
     RUN(odds_ratio);
     RUN(holm);
