@@ -145,9 +145,13 @@ read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info-c
 report folded p-churn.bin >folded-churn.txt
 # whole: from the thread's start routine, or from _start for the main
 # thread's first 50 ms
+# A walk cut by its time budget (20 us at 10 kHz: a libunwind fallback at 3
+# us a frame on a virtual machine, or the VM's CPU taken away mid-walk) is
+# counted as truncated, not broken: those samples are left out of the 99%.
 whole='^((clone3;)?start_thread;worker|_start;.*;main);(work;)?um_run;'
-awk -v whole="$whole" '/um_leaf/ { n += $NF; if ($0 ~ whole) ok += $NF }
-     END { printf "%d of %d samples in um_leaf have whole stacks\n", ok, n
-           exit !(n >= 1000 && ok * 100 >= n * 99) }' folded-churn.txt ||
+trunc=$(awk '$1 == "samples" { print $11; exit }' info-churn.txt)
+awk -v whole="$whole" -v trunc="${trunc:-0}" '/um_leaf/ { n += $NF; if ($0 ~ whole) ok += $NF }
+     END { printf "%d of %d samples in um_leaf have whole stacks (%d truncated in all)\n", ok, n, trunc
+           exit !(n >= 1000 && ok * 100 >= (n - trunc) * 99) }' folded-churn.txt ||
     fail "stacks broke while the library came and went: $(grep um_leaf folded-churn.txt |
         grep -Ev "$whole" | head -3)"
