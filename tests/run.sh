@@ -7,7 +7,8 @@
 # the unit tests, then the end-to-end cases tests/e2e/NNN-name.sh, each in
 # its own temporary directory under a timeout. One line per case:
 #     ok NAME | skip NAME: reason | FAIL NAME: reason (and the case's output)
-# and last, exactly "N passed, N failed". Exit status 1 if anything failed.
+# then the five slowest cases ("# slowest: ..."), and last, exactly
+# "N passed, N failed". Exit status 1 if anything failed.
 # PATTERNs select cases by name (substring match), e.g. `tests/run.sh split`.
 # SPROF_TEST_KEEP=1 keeps every case directory (failed ones are always kept).
 # With SAN=thread only the cases with a "# tsan:" line run (214-tsan-recorder).
@@ -28,6 +29,7 @@ PATTERNS=("$@")
 passed=0
 failed=0
 skipped=0
+durations=()
 start_time=$(date +%s)
 
 # Nothing from the caller's environment may steer the profiler or the
@@ -266,12 +268,14 @@ run_case() {
     limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n 1)
     limit=${limit:-120}
     rc=0
+    local t0=$SECONDS
     (
         cd "$dir" || exit 1
         export CASE_DIR=$dir
         exec timeout -k 5 "$limit" bash -c 'set -eEu; . "$SRC/tests/lib/lib.sh"; . "$1"' \
             "$name" "$file"
     ) >"$dir/.log" 2>&1 </dev/null || rc=$?
+    durations+=("$((SECONDS - t0)) $name")
     if [ "$rc" -eq 0 ]; then
         say_ok "$name"
         [ -n "${SPROF_TEST_KEEP:-}" ] || rm -rf "$dir"
@@ -309,6 +313,10 @@ done
 
 if [ "$failed" -eq 0 ] && [ -z "${SPROF_TEST_KEEP:-}" ]; then
     rm -rf "$WORK"
+fi
+if [ ${#durations[@]} -gt 0 ]; then
+    echo "# slowest: $(printf '%s\n' "${durations[@]}" | sort -rn | head -n 5 |
+        awk '{ printf "%s%s %ss", (NR > 1 ? ", " : ""), $2, $1 }')"
 fi
 echo "# $(($(date +%s) - start_time))s${skipped:+, $skipped skipped}"
 echo "$passed passed, $failed failed"
