@@ -22,10 +22,14 @@ for f in work_t1 hot_in_library child_work parent_work; do
     grep -q " $f " flat.txt || fail "$f is not in the profile: $(head -c 1500 flat.txt)"
 done
 # two single profiles for the two-sided reports
-threads="" dl=""
+threads="" dl="" threads_pid=""
 for f in p.bin.*; do
     report info "$f" >one.txt
-    grep -q '^command .*/threads 300' one.txt && threads=$f
+    if grep -q '^command .*/threads 300' one.txt; then
+        threads=$f
+        # not from the name: a process that exec'd writes NAME.PID.1 too
+        threads_pid=$(awk '$1 == "process" { print $2; exit }' one.txt)
+    fi
     grep -q '^command .*/dlmain ' one.txt && dl=$f
 done
 [ -n "$threads" ] && [ -n "$dl" ] || fail "no profile of threads or of dlmain among $(echo p.bin*)"
@@ -83,7 +87,7 @@ vg 0 tree "${all[@]}"
 vg 0 tree --inverted --ascii --min-percent 0 --focus 'work_' "${all[@]}"
 vg 0 callgraph --limit 0 "${all[@]}"
 vg 0 json -o p.json "${all[@]}"
-vg 0 json --inverted --no-tree --pid "${threads#p.bin.}" "${all[@]}"
+vg 0 json --inverted --no-tree --pid "$threads_pid" "${all[@]}"
 vg 0 annotate --source-dir "$SRC/tests/progs" --addresses work_t1 "$threads"
 vg 0 annotate 'hot_.*' "$dl"
 vg 0 flamegraph -o fg.svg --colors module "${all[@]}"
