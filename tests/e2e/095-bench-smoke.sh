@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The benchmark harness runs (scripts/bench/bench.py, `make bench`): one quick
-# round of the CPU-bound workload at 999 Hz in every mode prints its table.
+# round of the CPU-bound workload at 999 Hz in every mode prints its table, and
+# scripts/bench/starts.py prints its row for each mode.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -20,3 +21,13 @@ done
 grep -qE '^   sprof +[0-9.]+ +[-+][0-9.]+%' out.txt || fail "no figures for sprof"
 grep -q 'sprof against the targets' out.txt || fail "no targets"
 grep -q '^| 999 Hz | \*\*sprof\*\* |' out.txt || fail "no Markdown row for sprof"
+
+# scripts/bench/starts.py: three starts a mode, a row for each mode
+rc=0
+"$PY" "$SRC/scripts/bench/starts.py" --build "$BUILD" --runs 3 --against "$LIBSPROF" >starts.txt \
+    2>starts.err || rc=$?
+cat starts.txt
+[ "$rc" -eq 0 ] || fail "starts.py exited with status $rc: $(tail -n 5 starts.err)"
+for m in plain sprof against; do
+    grep -qE "^$m +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+  [0-9]+ over" starts.txt || fail "no row for $m in starts.py's table"
+done

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""What one process start costs under sprof, start by start.
+
+Runs a short command (default /bin/true) many times with no preload and
+under libsprof.so (and under a second build's, with --against), the modes
+interleaved, and prints each mode's median, p90, p99 and worst wall time
+per start, and how many starts took more than --slow ms. `make bench`'s exec
+workload gives the mean cost of 300 starts; this shows the tail, where a
+start that stalls hides (BENCHMARKS.md, the first period).
+
+Each start is a profiled descendant (SPROF_SESSION set, as under a profiled
+shell), so it writes a file only if it took samples; the files go to a
+temporary directory, removed at the end.
+
+    python3 scripts/bench/starts.py --build build --freq 10000 --runs 300
+    python3 scripts/bench/starts.py --against /tmp/old/libsprof.so
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build", help="sprof build directory (default build)")
+    ap.add_argument("--freq", type=int, default=999, help="SPROF_FREQ (default 999)")
+    ap.add_argument("--runs", type=int, default=300, help="starts per mode (default 300)")
+    ap.add_argument("--against", metavar="LIB", help="another libsprof.so to compare with")
+    ap.add_argument("--slow", type=float, default=100, help="a start slower than this many ms "
+                    "is counted as slow (default 100)")
+    ap.add_argument("command", nargs="*", default=["/bin/true"], help="the command (default "
+                    "/bin/true)")
+    a = ap.parse_args()
+
+    lib = os.path.abspath(os.path.join(a.build, "libsprof.so"))
+    if not os.path.exists(lib):
+        sys.exit("starts.py: %s does not exist (make first)" % lib)
+    modes = [("plain", None), ("sprof", lib)]
+    if a.against:
+        if not os.path.exists(a.against):
+            sys.exit("starts.py: %s does not exist" % a.against)
+        modes.append(("against", os.path.abspath(a.against)))
+
+    out = tempfile.mkdtemp(prefix="sprof-starts.")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SPROF_") and k != "LD_PRELOAD"}
+    envs = {}
+    for name, path in modes:
+        e = dict(base)
+        if path:
+            e.update(LD_PRELOAD=path, SPROF_FREQ=str(a.freq),
+                     SPROF_SESSION="0123456789abcdef:%s/d.bin" % out)
+        envs[name] = e
+    times = {name: [] for name, _ in modes}
+    try:
+        for _ in range(a.runs):
+            for name, _ in modes:
+                t0 = time.perf_counter()
+                r = subprocess.run(a.command, env=envs[name], stdout=subprocess.DEVNULL)
+                times[name].append((time.perf_counter() - t0) * 1000)
+                if r.returncode != 0:
+                    sys.exit("starts.py: %s exited with %d (%s)" % (a.command[0], r.returncode, name))
+            for f in os.listdir(out):
+                os.unlink(os.path.join(out, f))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+    print("# %d starts of %s per mode, SPROF_FREQ=%d, wall ms per start" %
+          (a.runs, " ".join(a.command), a.freq))
+    print("%-8s %8s %8s %8s %9s  %s" % ("mode", "median", "p90", "p99", "worst", "slow"))
+    for name, path in modes:
+        x = times[name]
+        slow = sum(1 for v in x if v > a.slow)
+        print("%-8s %8.2f %8.2f %8.2f %9.2f  %d over %g ms%s" %
+              (name, statistics.median(x), pct(x, 0.9), pct(x, 0.99), max(x), slow, a.slow,
+               "" if not path else "  (%s)" % path))
+
+
+if __name__ == "__main__":
+    main()
