@@ -30,7 +30,9 @@ log "first run: $f1 fallbacks, $b1 tables built, $c1 from the cache, $n cache fi
 read -r f2 b2 c2 <<<"$(run second SPROF_CACHE_DIR="$cache")"
 log "second run: $f2 fallbacks, $b2 tables built, $c2 from the cache"
 [ "${c2:-0}" -ge 1 ] || fail "the second run mapped no table from the cache: $(grep '^tables' second.info)"
-[ "${f2:-x}" = 0 ] || fail "the second run walked $f2 samples with libunwind, want 0"
+# at most one sample to libunwind: one taken in the exit handlers, in crtstuff's
+# __do_global_dtors_aux (no FDE) under __cxa_finalize, goes there (ASan, CI)
+[ "${f2:-9}" -le 1 ] || fail "the second run walked $f2 samples with libunwind, want 0 or 1"
 flat_rows rows second.bin
 expect_in_flat rows work_a 100
 # (30% of a 400 ms run: about 120; half of that leaves room for a slow, noisy run)
