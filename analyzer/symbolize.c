@@ -43,6 +43,8 @@ struct esym {
     const char *raw;        /* in libelf's string data */
     const char *name;       /* demangled and interned on first use */
     int rank;               /* among aliases at one address: higher wins */
+    int sizeless;           /* a function symbol of size 0 */
+    GElf_Word shndx;
 };
 
 struct scope_range {
@@ -812,6 +814,8 @@ static int esym_cmp(const void *a, const void *b)
     return strcmp(x->raw, y->raw);
 }
 
+#define SIZELESS_MAX 4096
+
 /* Sorts the module's function symbols once: dwfl_module_addrinfo scans the
  * whole table on every call, which dominated on modules without DWARF. */
 static void build_syms(struct symmod *sm)
@@ -823,7 +827,8 @@ static void build_syms(struct symmod *sm)
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
         GElf_Addr addr;
-        const char *name = dwfl_module_getsym_info(sm->mod, i, &sym, &addr, NULL, NULL, NULL);
+        GElf_Word shndx;
+        const char *name = dwfl_module_getsym_info(sm->mod, i, &sym, &addr, &shndx, NULL, NULL);
         int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
         if (!name || !name[0] || sym.st_shndx == SHN_UNDEF ||
             (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE))
@@ -831,13 +836,28 @@ static void build_syms(struct symmod *sm)
         if (addr + sym.st_size < addr) continue;
         struct esym *e = &sm->syms[sm->nsyms++];
         e->lo = addr;
-        /* a symbol without a size names its address only */
+        /* a symbol without a size names its address only, but see below */
         e->hi = addr + (sym.st_size ? sym.st_size : 1);
         e->raw = name;
         e->name = NULL;
         e->rank = (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) + (type != STT_NOTYPE);
+        e->sizeless = !sym.st_size && type != STT_NOTYPE;
+        e->shndx = shndx;
     }
     if (sm->nsyms) qsort(sm->syms, sm->nsyms, sizeof(*sm->syms), esym_cmp);
+    /* A function symbol of size 0 (crtstuff's __do_global_dtors_aux, some
+     * hand-written assembly) reaches up to the next symbol of its section,
+     * at most SIZELESS_MAX bytes, as perf and gdb read it; labels (no type)
+     * still name their address only. */
+    for (size_t i = 0; i < sm->nsyms; i++) {
+        struct esym *e = &sm->syms[i];
+        if (!e->sizeless) continue;
+        size_t j = i + 1;
+        while (j < sm->nsyms && sm->syms[j].lo == e->lo)
+            j++;
+        if (j < sm->nsyms && sm->syms[j].shndx == e->shndx)
+            e->hi = sm->syms[j].lo - e->lo < SIZELESS_MAX ? sm->syms[j].lo : e->lo + SIZELESS_MAX;
+    }
     for (size_t i = 0; i < sm->nsyms; i++)
         sm->syms[i].reach =
             i && sm->syms[i - 1].reach > sm->syms[i].hi ? sm->syms[i - 1].reach : sm->syms[i].hi;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Code unwinders trip on (tests/progs/hostile-code.c): a tight loop of calls
-# through the PLT, an assembly loop without CFI holding a garbage %rbp, and
+# through the PLT, an assembly loop without CFI holding a garbage %rbp, one
+# without CFI or a symbol size (which the report still names), and
 # machine code in an anonymous executable page with a garbage %rbp. With each
 # unwinder, 5 s of CPU time at 20 kHz: the program finishes with its
 # output, every sample taken is kept, nothing crashes, and the stacks that
@@ -23,7 +24,8 @@ for unwind in dwarf fp; do
         fail "$taken samples taken with SPROF_UNWIND=$unwind, $lost lost, $n in the file"
     flat_rows rows-$unwind p-$unwind.bin
     head -n 8 rows-$unwind.txt
-    for f in plt_loop nocfi_loop; do
+    # (nosize_loop has no symbol size: named up to the next symbol)
+    for f in plt_loop nocfi_loop nosize_loop; do
         [ "$(self_of rows-$unwind $f)$(total_of rows-$unwind $f)" != 00 ] ||
             fail "$f has no samples with SPROF_UNWIND=$unwind"
     done

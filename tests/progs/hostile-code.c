@@ -4,6 +4,8 @@
  *   plt     a tight loop of calls through the PLT (div from libc)
  *   nocfi   a hand-written assembly loop with no CFI that keeps a garbage
  *           value in %rbp while it runs
+ *   nosize  an assembly loop with no CFI and no symbol size, which keeps a
+ *           frame pointer
  *   jit     machine code copied into an mmap'd page (no unwind info, not
  *           backed by a file) that also puts garbage in %rbp
  * Usage: hostile-code [MS]. Prints "hostile-code: done" at the end.
@@ -14,8 +16,19 @@
 #include <sys/mman.h>
 #include <time.h>
 
-/* rdi: iterations. No .cfi directives: no unwind information at all. */
+/* rdi: iterations. No .cfi directives: no unwind information at all.
+ * nosize_loop has no symbol size either (as crtstuff's functions and some
+ * hand-written assembly): it is named up to the next symbol, nocfi_loop. */
 __asm__(".text\n"
+        ".globl nosize_loop\n"
+        ".type nosize_loop,@function\n"
+        "nosize_loop:\n"
+        "    push %rbp\n"
+        "    mov %rsp, %rbp\n"
+        "1:  dec %rdi\n"
+        "    jnz 1b\n"
+        "    pop %rbp\n"
+        "    ret\n"
         ".globl nocfi_loop\n"
         ".type nocfi_loop,@function\n"
         "nocfi_loop:\n"
@@ -27,6 +40,7 @@ __asm__(".text\n"
         "    ret\n"
         ".size nocfi_loop, .-nocfi_loop\n");
 void nocfi_loop(long n);
+void nosize_loop(long n);
 
 /* The same loop as bytes, for the anonymous executable page:
  * push %rbp; movabs $0x...,%rbp; 1: dec %rdi; jnz 1b; pop %rbp; ret */
@@ -66,6 +80,7 @@ int main(int argc, char **argv)
     while (cpu_ms() < end) {
         sink += plt_loop(200000);
         nocfi_loop(400000);
+        nosize_loop(400000);
         jit(400000);
     }
     printf("hostile-code: done\n");
