@@ -67,10 +67,11 @@ grep -q 'libc.so.6: [0-9]* pcs, 0 differ' inplace.txt || fail "cfi-inplace did n
 # programs it profiles)
 $CC -O2 -g -fomit-frame-pointer -D_GNU_SOURCE -I"$SRC/tests/progs" "$SRC/tests/progs/unwindme.c" \
     -o unwindme
-# libunwind at a lower rate, for a longer run: its walk stops at a fifth of
-# the period, and on a virtual machine where its two system calls a frame
-# cost 3 us a frame, a 40-frame walk took more than the 100 us of 1999 Hz
-for run in dwarf:1999:1500 libunwind:499:3500; do
+# Both at 499 Hz for 3.5 s (the same run, so that the shares compare):
+# libunwind's walk stops at a fifth of the period, and on a virtual machine
+# where its two system calls a frame cost 3 us a frame, a 40-frame walk took
+# more than the 100 us of 1999 Hz
+for run in dwarf:499:3500 libunwind:499:3500; do
     IFS=: read -r unwind hz ms <<<"$run"
     SPROF_FREQ=$hz SPROF_UNWIND=$unwind profile p-$unwind.bin ./unwindme "$ms" \
         >out-$unwind.txt 2>err-$unwind.txt || fail "unwindme failed with SPROF_UNWIND=$unwind"
