@@ -94,7 +94,7 @@ log "dwarf: $nfall of $ntaken samples fell back to libunwind"
 # of the 99% that must reach main
 tr_d=$(awk '$1 == "samples" { print $11; exit }' info-dwarf.txt)
 tr_l=$(awk '$1 == "samples" { print $11; exit }' info-libunwind.txt)
-"$PY" - folded-dwarf.txt folded-libunwind.txt "${tr_d:-0}" "${tr_l:-0}" <<'CHECK' || fail "$(tail -n 1 compare.txt)"
+"$PY" - folded-dwarf.txt folded-libunwind.txt "${tr_d:-0}" "${tr_l:-0}" "$SAN" <<'CHECK' || fail "$(tail -n 1 compare.txt)"
 import sys
 sys.stdout = open("compare.txt", "w")
 def load(path):
@@ -124,9 +124,13 @@ for name, (total, with_main, _, _), cut in (("dwarf", d, int(sys.argv[3])),
     if total < 1500 or with_main < 0.99 * (total - cut):
         print("%s: only %d of %d samples reach main (%d truncated)" % (name, with_main, total, cut))
         sys.exit(1)
+# 5 points; 8 under a sanitizer, where libunwind's 100 us walks in the
+# handler moved um_leaf's share by 5.3-5.6 points in CI (cfi-check above
+# compares the two walks frame by frame)
+tol = 8 if sys.argv[5] else 5
 for f in set(d[3]) | set(l[3]):
     a, b = 100.0 * d[3].get(f, 0) / d[0], 100.0 * l[3].get(f, 0) / l[0]
-    if abs(a - b) > 5:
+    if abs(a - b) > tol:
         print("%s is on %.1f%% of the dwarf stacks but %.1f%% of the libunwind ones" % (f, a, b))
         sys.exit(1)
 da, la = d[2] / d[0], l[2] / l[0]
