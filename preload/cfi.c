@@ -317,6 +317,8 @@ static int cache_usable(void)
     if (state >= 0) return state;
     state = 0;
     if (!sprof.cfg.cache_dir[0]) return 0;
+    /* there already, most often: one system call, not one for each level */
+    if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return state = 1;
     char dir[sizeof(sprof.cfg.cache_dir)];
     snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
     for (char *q = dir + 1;; q++) {

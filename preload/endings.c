@@ -27,6 +27,7 @@
  * is the same). A signal the program inherited as ignored stays ignored.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
         int none = 0;
         if (atomic_compare_exchange_strong(&ending, &none, sig)) sprof_writer_request_end(sig);
         uint64_t give_up = sprof_now() + END_WAIT_NS;
-        while (!sprof_writer_end_done() && sprof_writer_lock_owner() != self &&
+        while (!sprof_writer_end_done() && !sprof_writer_lock_is_mine() &&
                sprof_now() < give_up) {
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
@@ -76,22 +77,42 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
     errno = saved;
 }
 
+/* One sigaction call a signal, which installs the handler and returns what
+ * was there: a disposition other than SIG_DFL (most often SIG_IGN inherited
+ * through exec, as a shell leaves SIGINT and SIGQUIT for a background job)
+ * is put back at once. The signals stay blocked meanwhile, so none is
+ * handled by the wrong disposition, and one that arrives for a signal put
+ * back to SIG_IGN is discarded as it would have been. Twice fewer system
+ * calls than asking first, each some microseconds on a virtual machine. */
 void sprof_endings_init(void)
 {
+    sigset_t block, was_blocked;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
+        if (end_signals[i] != sprof.cfg.signo) sigaddset(&block, end_signals[i]);
+    sprof_real_sigmask(SIG_BLOCK, &block, &was_blocked);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = end_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++) {
         int sig = end_signals[i];
-        struct sigaction cur, sa;
+        struct sigaction cur;
         memset(&cur, 0, sizeof(cur));
-        if (sig == sprof.cfg.signo || sprof_real_sigaction(sig, NULL, &cur) < 0) continue;
-        if (cur.sa_handler != SIG_DFL) continue;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_sigaction = end_handler;
-        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        view[sig] = cur;
+        if (!sigismember(&block, sig)) continue;
+        view[sig] = cur; /* SIG_DFL, until the kernel says what it was */
         atomic_store(&ours[sig], 1);
-        if (sprof_real_sigaction(sig, &sa, NULL) < 0) atomic_store(&ours[sig], 0);
+        if (sprof_real_sigaction(sig, &sa, &cur) < 0) {
+            atomic_store(&ours[sig], 0);
+        } else if (cur.sa_handler != SIG_DFL) {
+            sprof_real_sigaction(sig, &cur, NULL);
+            atomic_store(&ours[sig], 0);
+        } else {
+            view[sig] = cur;
+        }
     }
+    sprof_real_sigmask(SIG_SETMASK, &was_blocked, NULL);
 }
 
 /* After fork: the child has its own writer and its own ending. */

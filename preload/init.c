@@ -219,7 +219,7 @@ static void thread_exit(void *p)
 {
     if (!p) return;
     pthread_mutex_lock(&sprof.reg_lock); /* the writer reads names under it */
-    sprof_thread_read_name(p);
+    sprof_thread_read_name(p, 1);
     pthread_mutex_unlock(&sprof.reg_lock);
     sprof_thread_end(p);
 }
@@ -227,10 +227,7 @@ static void thread_exit(void *p)
 /* Registers the calling thread, arms its timer, and ends it at exit. */
 static void register_self(void)
 {
-    sprof_threads_self_register();
-    pthread_mutex_lock(&sprof.reg_lock);
-    struct sprof_thread *t = sprof_thread_find((pid_t)syscall(SYS_gettid));
-    pthread_mutex_unlock(&sprof.reg_lock);
+    struct sprof_thread *t = sprof_thread_register((pid_t)syscall(SYS_gettid), 0, 1);
     if (t) pthread_setspecific(thread_key, t);
 }
 
@@ -322,6 +319,22 @@ void sprof_after_exec_failed(void)
 
 static void on_exit_handler(int status, void *arg);
 
+static void start(void)
+{
+    if (sprof_signals_init() < 0) return;
+    sprof_endings_init();
+    on_exit(on_exit_handler, NULL);
+    atomic_store(&sprof.running, 1);
+    if (sprof_writer_start() < 0) {
+        atomic_store(&sprof.running, 0);
+        return;
+    }
+    active = 1;
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    register_self();
+    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
+}
+
 __attribute__((constructor)) static void sprof_init(void)
 {
     sprof_log_set_prefix("sprof");
@@ -352,18 +365,8 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof_unwind_init();
     sprof_internal--;
     if (sprof_timer_select() < 0) return;
-    if (sprof_signals_init() < 0) return;
-    sprof_endings_init();
-    on_exit(on_exit_handler, NULL);
-    atomic_store(&sprof.running, 1);
-    if (sprof_writer_start() < 0) {
-        atomic_store(&sprof.running, 0);
-        return;
-    }
-    active = 1;
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-    register_self();
-    if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
+    start();
+    sprof_timer_drop_probe(); /* when start() failed before arming */
 }
 
 /* exit(3) and return from main: the destructor stops the timers and

@@ -157,6 +157,7 @@ extern __thread int sprof_internal SPROF_HIDDEN __attribute__((tls_model("initia
 
 /* timer.c */
 int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
+void sprof_timer_drop_probe(void) SPROF_HIDDEN; /* closes the probe if still unused */
 int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
 /* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
 int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
@@ -171,9 +172,8 @@ uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN; /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
-void sprof_thread_read_name(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
-void sprof_threads_self_register(void) SPROF_HIDDEN;
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;
@@ -196,7 +196,7 @@ pid_t sprof_writer_tid(void) SPROF_HIDDEN;
  * with END "signal"; end_done tells when it is written. */
 void sprof_writer_request_end(int sig) SPROF_HIDDEN;
 int sprof_writer_end_done(void) SPROF_HIDDEN;
-pid_t sprof_writer_lock_owner(void) SPROF_HIDDEN;
+int sprof_writer_lock_is_mine(void) SPROF_HIDDEN;
 
 /* maps.c: compares /proc/self/maps with what was reported before and
  * appends MAP / UNMAP records to out. */

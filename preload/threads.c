@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,18 +52,25 @@ struct sprof_thread *sprof_thread_find(pid_t tid)
 }
 
 /* Under reg_lock once the slot is published: the writer and the exiting
- * thread both read the name. */
-void sprof_thread_read_name(struct sprof_thread *t)
+ * thread both read the name. self: t is the calling thread, whose name
+ * prctl gives in one system call (three for /proc). */
+void sprof_thread_read_name(struct sprof_thread *t, int self)
 {
-    char path[64], buf[32];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return;
-    buf[n] = 0;
-    buf[strcspn(buf, "\n")] = 0;
+    char buf[32];
+    if (self) {
+        memset(buf, 0, sizeof(buf));
+        if (prctl(PR_GET_NAME, buf) != 0) return;
+    } else {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0) return;
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+    }
     size_t len = strnlen(buf, sizeof(t->name) - 1);
     memcpy(t->name, buf, len);
     t->name[len] = 0;
@@ -113,7 +121,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
     t->tid = tid;
     t->external = external;
     t->start_ns = sprof_now();
-    sprof_thread_read_name(t);
+    sprof_thread_read_name(t, self);
     if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
     __atomic_store_n(&sprof.slots[i], t, __ATOMIC_RELEASE);
@@ -241,10 +249,4 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
         sprof.slots[i] = NULL;
         sprof_thread_free(t);
     }
-}
-
-/* The calling thread: registered and given its stack bounds. */
-void sprof_threads_self_register(void)
-{
-    sprof_thread_register((pid_t)syscall(SYS_gettid), 0, 1);
 }

@@ -54,11 +54,6 @@ static int perf_open_period(pid_t tid, uint64_t period)
     return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static int perf_open(pid_t tid)
-{
-    return perf_open_period(tid, sprof.period_ns);
-}
-
 /* A thread's first period is a random part of the full one (the handler
  * then sets the full period): a counter that starts at zero in every new
  * thread would never sample threads shorter than a period, and a program
@@ -87,9 +82,26 @@ static uint64_t first_period(pid_t tid)
     return x < FIRST_PERIOD_MIN_NS ? FIRST_PERIOD_MIN_NS : x;
 }
 
+/* The event sprof_timer_select opened for the initial thread, kept for its
+ * registration a moment later: one perf_event_open fewer at every start. */
+static int probe_fd = -1;
+static pid_t probe_tid;
+
+void sprof_timer_drop_probe(void)
+{
+    if (probe_fd >= 0) close(probe_fd);
+    probe_fd = -1;
+}
+
 static int perf_arm(struct sprof_thread *t)
 {
-    int fd = perf_open_period(t->tid, first_period(t->tid));
+    int fd;
+    if (probe_fd >= 0 && t->tid == probe_tid) {
+        fd = probe_fd;
+        probe_fd = -1;
+    } else {
+        fd = perf_open_period(t->tid, first_period(t->tid));
+    }
     if (fd < 0) return -errno;
     if (fd >= FD_TABLE_SIZE) {
         close(fd);
@@ -199,15 +211,17 @@ void sprof_timer_disarm(struct sprof_thread *t)
 }
 
 /* Tries the backends in order (or the one asked for) on a probe event for
- * the calling thread. */
+ * the calling thread; a perf event is kept for its arming (the caller
+ * drops it with sprof_timer_drop_probe if that does not happen). */
 int sprof_timer_select(void)
 {
     int want = sprof.cfg.timer_request;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     if (want < 0 || want == BACKEND_PERF) {
-        int fd = perf_open(tid);
+        int fd = perf_open_period(tid, first_period(tid));
         if (fd >= 0) {
-            close(fd);
+            probe_fd = fd;
+            probe_tid = tid;
             sprof.backend = BACKEND_PERF;
             return 0;
         }

@@ -78,7 +78,7 @@ static struct {
     uint64_t threads_seen;
     uint64_t writer_cpu_ns;
 
-    _Atomic pid_t lock_owner; /* the thread holding W.lock, for endings.c */
+    _Atomic uintptr_t lock_owner; /* pthread_self() of W.lock's holder, for endings.c */
     _Atomic int end_request;  /* a signal is ending the process (endings.c) */
     _Atomic int end_done;     /* ... and its END record is written */
     int ended;                /* END "signal" written: nothing more */
@@ -87,7 +87,7 @@ static struct {
 static void wlock(void)
 {
     pthread_mutex_lock(&W.lock);
-    atomic_store_explicit(&W.lock_owner, (pid_t)syscall(SYS_gettid), memory_order_relaxed);
+    atomic_store_explicit(&W.lock_owner, (uintptr_t)pthread_self(), memory_order_relaxed);
 }
 
 static void wunlock(void)
@@ -96,9 +96,11 @@ static void wunlock(void)
     pthread_mutex_unlock(&W.lock);
 }
 
-pid_t sprof_writer_lock_owner(void)
+/* Does the calling thread hold the writer's lock? (pthread_self, not the
+ * tid: no system call.) */
+int sprof_writer_lock_is_mine(void)
 {
-    return atomic_load_explicit(&W.lock_owner, memory_order_relaxed);
+    return atomic_load_explicit(&W.lock_owner, memory_order_relaxed) == (uintptr_t)pthread_self();
 }
 
 /* From a signal handler (endings.c): the writer thread writes a last chunk
@@ -297,6 +299,7 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
 static void drain_all(int refresh_names)
 {
     uint64_t now = sprof_now();
+    pid_t me = 0; /* asked when a name is to be read */
     for (unsigned i = 0; i < MAX_THREADS; i++) {
         struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
@@ -305,8 +308,10 @@ static void drain_all(int refresh_names)
         /* every second; at every drain in a thread's first second, when
          * threads name themselves (one registered by its parent may not
          * have done so yet, and may be gone before the next second) */
-        if (state == SLOT_ACTIVE && (refresh_names || now - t->start_ns < 1000000000ull))
-            sprof_thread_read_name(t);
+        if (state == SLOT_ACTIVE && (refresh_names || now - t->start_ns < 1000000000ull)) {
+            if (!me) me = (pid_t)syscall(SYS_gettid);
+            sprof_thread_read_name(t, t->tid == me);
+        }
         if (!t->announced || strcmp(t->name, t->announced_name) != 0) put_thread(t);
         pthread_mutex_unlock(&sprof.reg_lock);
         if (sprof.cfg.unwinder != UNWIND_LIBUNWIND && !atomic_load(&t->stack_lo) &&

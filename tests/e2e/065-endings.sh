@@ -42,6 +42,16 @@ run _exit 5 "_exit, status 5"
 run thread-exit 6 "exit, status 6"
 run abort 134 "killed by signal SIGABRT (abort)"
 run pipe 141 "killed by signal SIGPIPE"
+
+# a signal the program inherited as ignored stays ignored (sprof's handler
+# goes in and out again, endings.c): the write fails with EPIPE instead and
+# the program returns 7
+mkdir pipe-ignored
+rc=0
+(cd pipe-ignored && trap '' PIPE && profile p.bin "$BIN/endings" pipe >out.txt 2>err.txt) || rc=$?
+cat pipe-ignored/err.txt
+[ "$rc" -eq 7 ] || fail "pipe-ignored: exit status $rc, want 7 (SIGPIPE was ignored before the start)"
+check_file pipe-ignored pipe-ignored/p.bin "exit, status 7" 400
 if [ -z "$SAN" ]; then
     run segv 139 "killed by signal SIGSEGV"
 else

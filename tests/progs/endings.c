@@ -7,7 +7,8 @@
  * background child until killed; the child's pid goes to daemon.pid),
  * thread-exit (exit(6) from a second thread while main burns), blocked (the
  * work runs in a thread that blocked every signal; it checks that it still
- * sees them blocked), pipe (writes to a pipe without reader: SIGPIPE).
+ * sees them blocked), pipe (writes to a pipe without reader: SIGPIPE, or
+ * status 7 when SIGPIPE is ignored).
  */
 #include <pthread.h>
 #include <signal.h>
