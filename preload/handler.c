@@ -97,6 +97,12 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
     struct sprof_thread *t = slot_for(si);
+    if (!t && sprof.backend == BACKEND_ITIMER && si->si_code == SI_KERNEL) {
+        /* the writer's CPU time (writer.c), or a thread not registered
+         * yet: its period is dropped, not added to the next sample */
+        atomic_store(&sprof.itimer_last_cpu, sprof_clock_ns(CLOCK_PROCESS_CPUTIME_ID));
+        goto out;
+    }
     if (!t || !atomic_load_explicit(&sprof.running, memory_order_relaxed) ||
         atomic_load_explicit(&t->state, memory_order_acquire) != SLOT_ACTIVE)
         goto out;

@@ -595,6 +595,16 @@ static void step(int force_write, const char *end_reason, int status)
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
+    if (sprof.backend == BACKEND_ITIMER) {
+        /* ITIMER_PROF's signal goes to the thread whose CPU time fired it
+         * unless that thread blocks it, and then to another: to a program
+         * thread asleep in nanosleep or poll, which fails with EINTR. The
+         * writer takes its own (the handler drops them, handler.c). */
+        sigset_t ours;
+        sigemptyset(&ours);
+        sigaddset(&ours, sprof.cfg.signo);
+        sprof_real_sigmask(SIG_UNBLOCK, &ours, NULL);
+    }
     uint64_t last_threads_scan = 0;
     while (!atomic_load(&W.stop)) {
         struct pollfd p = {sprof.wake_fd, POLLIN, 0};
