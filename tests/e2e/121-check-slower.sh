@@ -91,9 +91,14 @@ assert d["threshold"] == 0.05 and d["alpha"] == 0.01 and d["test"] == "counts"
 print("regress_alpha: %+.1f%%, corrected p %.3g" % (100 * a["change"], a["p"]))
 PYEOF
 
-# a higher threshold than the slowdown (even on a machine 20% slower): not a
-# regression
-check_rc 0 t90.txt --baseline base.json --threshold 90% slow.bin
+# a threshold above the slowdown measured (the machine's drift included:
+# in one CI run a busy machine made it +104%): not a regression
+thr=$("$PY" -c 'import json, sys; r = {r["name"]: r for r in json.load(open(sys.argv[1]))["rows"]}; print(int(100 * r["regress_alpha"]["change"]) + 10)' slow.json)
+if [ "$thr" -lt 100 ]; then
+    check_rc 0 thr.txt --baseline base.json --threshold "$thr%" slow.bin
+else
+    log "regress_alpha grew by $((thr - 10))% or more here: no threshold under 100% is above it"
+fi
 
 # --update: the baseline becomes the slow run, which then passes
 cp base.json upd.json
