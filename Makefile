@@ -39,6 +39,12 @@ LIBUNWIND_SONAME ?= $(shell objdump -p "$$($(CC) -print-file-name=libunwind.so)"
 ifneq ($(LIBUNWIND_SONAME),)
 ALL_CFLAGS   += -DSPROF_LIBUNWIND_SONAME='"$(LIBUNWIND_SONAME)"'
 endif
+# and libzstd when a chunk is first worth compressing (preload/compress.c)
+ZSTD_SONAME  ?= $(shell objdump -p "$$($(CC) -print-file-name=libzstd.so)" 2>/dev/null | \
+                  awk '$$1 == "SONAME" { print $$2 }')
+ifneq ($(ZSTD_SONAME),)
+ALL_CFLAGS   += -DSPROF_ZSTD_SONAME='"$(ZSTD_SONAME)"'
+endif
 ifneq ($(SAN),)
 ALL_CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS  += -fsanitize=$(SAN)
@@ -49,7 +55,9 @@ PRELOAD_SRC  := $(wildcard preload/*.c)
 ANALYZER_SRC := $(wildcard analyzer/*.c)
 
 COMMON_OBJ      := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
-COMMON_PIC_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/pic/%.o)
+# libsprof.so writes, never reads, and loads libzstd itself (compress.c)
+COMMON_PIC_OBJ  := $(filter-out common/reader.c common/zstd-linked.c,$(COMMON_SRC))
+COMMON_PIC_OBJ  := $(COMMON_PIC_OBJ:%.c=$(BUILD)/pic/%.o)
 PRELOAD_OBJ     := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
 ANALYZER_OBJ    := $(ANALYZER_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -79,7 +87,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
-		-lzstd -lpthread -ldl
+		-lpthread -ldl
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")

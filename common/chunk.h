@@ -23,17 +23,35 @@ struct sprof_file_header {
 /* Appends the SPROF_FILE_HEADER_SIZE-byte header for h to out. */
 void sprof_file_header_put(struct sprof_buf *out, const struct sprof_file_header *h);
 
+/* The libzstd functions the encoder calls, through pointers: the tools
+ * link libzstd (sprof_zstd_linked, zstd-linked.c); libsprof.so loads it
+ * only when a chunk is worth compressing (preload/compress.c), which the
+ * chunks of a short process never are. */
+struct sprof_zstd_api {
+    void *(*create_cctx)(void);
+    void (*free_cctx)(void *cctx);
+    size_t (*compress_bound)(size_t n);
+    size_t (*compress)(void *cctx, void *dst, size_t cap, const void *src, size_t n, int level);
+    int (*is_error)(size_t code);
+    const char *(*error_name)(size_t code);
+};
+extern const struct sprof_zstd_api sprof_zstd_linked;
+
 struct sprof_chunk_encoder {
-    void *cctx; /* ZSTD_CCtx */
+    const struct sprof_zstd_api *z; /* NULL: chunks are stored as they are */
+    void *cctx;                     /* ZSTD_CCtx, made at the first compression */
     int level;
-    struct sprof_buf tmp;
+    size_t min_size; /* smaller chunks are stored as they are */
 };
 
-/* level: zstd level (1..19). Returns 0, or -1 when out of memory. */
-int sprof_chunk_encoder_init(struct sprof_chunk_encoder *e, int level);
+/* z: libzstd, or NULL (SPROF_CODEC_NONE chunks); level: zstd level
+ * (1..19); min_size: the smallest chunk worth compressing (0: all). z may
+ * be set later, before a call to sprof_chunk_encode. */
+void sprof_chunk_encoder_init(struct sprof_chunk_encoder *e, const struct sprof_zstd_api *z,
+                              int level, size_t min_size);
 void sprof_chunk_encoder_release(struct sprof_chunk_encoder *e);
-/* Compresses raw[0..n) into one chunk appended to out. Returns 0, or -1 with
- * a message in err. */
+/* Compresses raw[0..n) (or stores it, see above) into one chunk appended to
+ * out. Returns 0, or -1 with a message in err. */
 int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *raw, size_t n,
                        struct sprof_buf *out, char *err, size_t errlen);
 

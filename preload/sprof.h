@@ -13,6 +13,7 @@
  *                          the handler)
  *   threads.c             the thread registry: slots with per-thread rings
  *   writer.c              the writer thread: drains rings, writes chunks
+ *   compress.c            libzstd, loaded for the first chunk worth it
  *   maps.c                executable mappings and build-ids (writer side)
  *   init.c                configuration, start, stop, fork, exec
  *   interpose.c           pthread_create, fork, exec*, dlopen, dlclose
@@ -177,6 +178,11 @@ void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;
+
+/* compress.c: libzstd for chunk.h's encoder, or NULL when it cannot be
+ * loaded */
+struct sprof_zstd_api;
+const struct sprof_zstd_api *sprof_zstd_load(void) SPROF_HIDDEN;
 
 /* writer.c */
 int sprof_writer_start(void) SPROF_HIDDEN;

@@ -7,6 +7,7 @@
  * drain-and-write step runs in the calling thread for the final flush at exit
  * and before exec. All of it is under W.lock; the handler never takes it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -33,6 +34,10 @@
 #define RESCAN_MIN_NS 2000000ull
 #define CHUNK_TARGET (1u << 20)
 #define ZSTD_LEVEL 3
+/* A smaller chunk is written uncompressed, and libzstd is loaded for the
+ * first larger one (compress.c): compressing a process's few hundred bytes
+ * of mappings and ending saved less than loading the library cost. */
+#define COMPRESS_MIN 4096u
 
 struct stack_entry {
     uint64_t hash;
@@ -67,6 +72,7 @@ static struct {
     struct sprof_buf rec;     /* scratch: one record body */
     struct sprof_chunk_encoder enc;
     int enc_ready;
+    int zstd_tried; /* sprof_zstd_load was called (W.enc.z: it worked) */
 
     struct stack_entry *tab;
     size_t tabcap, ntab;
@@ -223,6 +229,16 @@ static void stacks_reset(void)
 }
 
 /* ---- records ---- */
+
+/* Under W.lock. */
+static void put_note(int level, const char *text)
+{
+    sprof_buf_reset(&W.rec);
+    sprof_buf_put_uvarint(&W.rec, sprof_now());
+    sprof_buf_put_uvarint(&W.rec, (uint64_t)level);
+    sprof_buf_put_str(&W.rec, text);
+    sprof_buf_put_record(&W.chunk, SPROF_REC_NOTE, &W.rec);
+}
 
 static void put_thread(struct sprof_thread *t)
 {
@@ -502,11 +518,18 @@ static void write_chunk(void)
         if (write_all(W.out.data, W.out.len)) return;
     }
     if (!W.enc_ready) {
-        if (sprof_chunk_encoder_init(&W.enc, ZSTD_LEVEL)) {
-            fail("out of memory for the zstd compressor");
-            return;
-        }
+        sprof_chunk_encoder_init(&W.enc, NULL, ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
+    }
+    if (!W.enc.z && !W.zstd_tried && W.chunk.len >= COMPRESS_MIN) {
+        W.zstd_tried = 1;
+        W.enc.z = sprof_zstd_load();
+        if (!W.enc.z) {
+            const char *why = dlerror();
+            sprof_warn("cannot load libzstd (%s): chunks are written uncompressed",
+                       why ? why : "its functions are missing");
+            put_note(1, "libzstd could not be loaded: chunks are written uncompressed");
+        }
     }
     if (W.chunk.oom) {
         fail("out of memory in the writer");
@@ -705,11 +728,7 @@ void sprof_writer_note(int level, const char *fmt, ...)
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     wlock();
-    sprof_buf_reset(&W.rec);
-    sprof_buf_put_uvarint(&W.rec, sprof_now());
-    sprof_buf_put_uvarint(&W.rec, (uint64_t)level);
-    sprof_buf_put_str(&W.rec, text);
-    sprof_buf_put_record(&W.chunk, SPROF_REC_NOTE, &W.rec);
+    put_note(level, text);
     wunlock();
 }
 

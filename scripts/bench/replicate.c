@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     if (fwrite(raw.data, 1, raw.len, f) != raw.len) die("cannot write the output");
     sprof_buf_reset(&raw);
     struct sprof_chunk_encoder enc;
-    if (sprof_chunk_encoder_init(&enc, ZSTD_LEVEL)) die("out of memory");
+    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, ZSTD_LEVEL, 0);
     uint32_t seq = 0;
     struct sprof_buf tail; /* the records that end the run */
     sprof_buf_init(&tail);

@@ -373,7 +373,7 @@ int main(int argc, char **argv)
         perror(path);
         return 1;
     }
-    if (sprof_chunk_encoder_init(&enc, 3)) return 1;
+    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, 3, 0);
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, session, (uint32_t)pid};
     sprof_file_header_put(&file_out, &h);
     fwrite(file_out.data, 1, file_out.len, out);

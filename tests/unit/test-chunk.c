@@ -52,7 +52,7 @@ static int make_file(struct file *f, uint32_t version, uint32_t flags)
                                   0x0123456789abcdefull, 4321};
     sprof_file_header_put(&f->data, &h);
     struct sprof_chunk_encoder e;
-    if (sprof_chunk_encoder_init(&e, 3)) return -1;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 3, 0);
     char err[256];
     for (int k = 0; k < NCHUNKS; k++) {
         payload_for(&f->payload[k], k);
@@ -235,7 +235,7 @@ static void empty_and_large_payloads(void)
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
     sprof_file_header_put(&out, &h);
     struct sprof_chunk_encoder e;
-    CHECK(sprof_chunk_encoder_init(&e, 1) == 0);
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
     char err[256];
     unsigned long long s = 7;
     for (int i = 0; i < (4 << 20) / 8; i++) sprof_buf_put_le64(&big, unit_rand(&s) & 0x0f0f0f0f);
@@ -257,6 +257,64 @@ static void empty_and_large_payloads(void)
     CHECKF(n1 == 1 && len1 == 0, "empty chunk: next=%d len=%zu", n1, len1);
     CHECKF(same, "4 MiB chunk differs after the round trip");
     CHECK(n3 == 0);
+}
+
+/* An encoder with a minimum size stores smaller chunks as they are
+ * (SPROF_CODEC_NONE) and compresses the others; one without libzstd
+ * stores all; the reader gets every payload back. */
+static void stored_and_compressed(void)
+{
+    struct sprof_buf out, small, big;
+    sprof_buf_init(&out);
+    sprof_buf_init(&small);
+    sprof_buf_init(&big);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
+    sprof_file_header_put(&out, &h);
+    for (int i = 0; i < 100; i++) sprof_buf_put_le32(&small, (uint32_t)i);
+    for (int i = 0; i < 4096; i++) sprof_buf_put_le32(&big, (uint32_t)(i % 7));
+    struct sprof_chunk_encoder e, none;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 3, 1024);
+    sprof_chunk_encoder_init(&none, NULL, 3, 0);
+    char err[256] = "";
+    size_t off[4];
+    int r = 0;
+    off[0] = out.len;
+    r |= sprof_chunk_encode(&e, 0, small.data, small.len, &out, err, sizeof(err));
+    off[1] = out.len;
+    r |= sprof_chunk_encode(&e, 1, big.data, big.len, &out, err, sizeof(err));
+    off[2] = out.len;
+    r |= sprof_chunk_encode(&none, 2, big.data, big.len, &out, err, sizeof(err));
+    off[3] = out.len;
+    sprof_chunk_encoder_release(&e);
+    sprof_chunk_encoder_release(&none);
+    CHECKF(r == 0, "encode failed: %s", err);
+    uint32_t codec[3], stored[3];
+    for (int k = 0; k < 3; k++) {
+        codec[k] = sprof_le32(out.data + off[k] + 4);
+        stored[k] = sprof_le32(out.data + off[k] + 8);
+    }
+    CHECKF(codec[0] == SPROF_CODEC_NONE && stored[0] == small.len, "small chunk: codec %u, %u bytes",
+           codec[0], stored[0]);
+    CHECKF(codec[1] == SPROF_CODEC_ZSTD && stored[1] < big.len / 10,
+           "large chunk: codec %u, %u bytes of %zu", codec[1], stored[1], big.len);
+    CHECKF(codec[2] == SPROF_CODEC_NONE && stored[2] == big.len, "no libzstd: codec %u, %u bytes",
+           codec[2], stored[2]);
+    struct sprof_reader rd;
+    CHECK(sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0);
+    struct sprof_cur c;
+    const struct sprof_buf *want[3] = {&small, &big, &big};
+    for (int k = 0; k < 3; k++) {
+        int n = sprof_reader_next(&rd, &c);
+        CHECKF(n == 1 && sprof_cur_left(&c) == want[k]->len &&
+                   memcmp(c.p, want[k]->data, want[k]->len) == 0,
+               "chunk %d did not read back", k);
+    }
+    CHECK(sprof_reader_next(&rd, &c) == 0);
+    CHECK(rd.chunks_ok == 3 && rd.chunks_bad == 0);
+    sprof_reader_close(&rd);
+    sprof_buf_release(&out);
+    sprof_buf_release(&small);
+    sprof_buf_release(&big);
 }
 
 static void uncompressed_chunk(void)
@@ -656,6 +714,7 @@ int main(void)
     RUN(roundtrip);
     RUN(roundtrip_records);
     RUN(empty_and_large_payloads);
+    RUN(stored_and_compressed);
     RUN(uncompressed_chunk);
     RUN(damaged_payload_skipped);
     RUN(damaged_header_fields_skipped);

@@ -347,7 +347,7 @@ static void reader_ahead(void)
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 7, 42};
     sprof_file_header_put(&file, &h);
     struct sprof_chunk_encoder e;
-    CHECK(sprof_chunk_encoder_init(&e, 1) == 0);
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
     unsigned long long rnd = 12345;
     size_t damaged_at = 0;
     char err[128];

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: MIT
+# Chunks under 4 KiB are stored uncompressed and libzstd is loaded only for
+# the first larger one (preload/compress.c): a short process such as
+# /bin/true never maps libzstd, and its file reads back; a process that
+# samples for a while compresses its chunks, and its samples read back.
+
+# codecs FILE: the codec of every chunk, one per line (0 stored, 1 zstd)
+codecs() {
+    "$PY" - "$1" <<'PYEOF' || fail "cannot walk the chunks of $1"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off = 32
+while off + 24 <= len(d):
+    magic, codec, stored = struct.unpack_from("<3I", d, off)
+    assert magic == 0x4B435053, "bad chunk magic at %d" % off
+    print(codec)
+    off += 24 + stored
+assert off == len(d), "%d bytes after the last chunk" % (len(d) - off)
+PYEOF
+}
+
+# a short process: every chunk stored, libzstd never loaded
+profile short.bin /bin/true 2>err.txt
+expect_stderr_clean err.txt
+codecs short.bin >short.codecs
+log "/bin/true: chunks with codecs $(tr '\n' ' ' <short.codecs), $(stat -c %s short.bin) bytes"
+[ -s short.codecs ] || fail "short.bin has no chunk"
+! grep -qv '^0$' short.codecs || fail "a chunk of /bin/true's profile is compressed: $(tr '\n' ' ' <short.codecs)"
+report info short.bin >short.info
+grep -q '^ended *exit, status 0' short.info || fail "short.bin does not read back: $(cat short.info)"
+! grep -q libzstd short.info || fail "/bin/true mapped libzstd: $(grep libzstd short.info)"
+
+# 1.5 s of two threads at 999 Hz: chunks of some 2000 samples, compressed
+profile long.bin "$BIN/split" 1500 >/dev/null 2>err.txt
+expect_stderr_clean err.txt
+codecs long.bin >long.codecs
+log "split 1500: chunks with codecs $(tr '\n' ' ' <long.codecs), $(stat -c %s long.bin) bytes"
+grep -qx 1 long.codecs || fail "no chunk of long.bin is compressed: $(tr '\n' ' ' <long.codecs)"
+report info long.bin >long.info
+grep -q 'libzstd' long.info || fail "libzstd, loaded for the compressed chunks, is not among the mappings"
+flat_rows rows long.bin
+expect_in_flat rows work_a 300
+expect_in_flat rows work_b 300
