@@ -496,9 +496,9 @@ def one_run(a, wl, mode, hz, rundir, tools, progs, stacks):
     os.makedirs(rundir, exist_ok=True)
     add = {}
     argv = list(wl.argv)
-    if mode == "sprof":
-        add = dict(LD_PRELOAD=tools["libsprof"], SPROF_OUTPUT=os.path.join(rundir, "p.bin"),
-                   SPROF_FREQ=str(hz))
+    if mode in ("sprof", "against"):
+        lib = tools["libsprof" if mode == "sprof" else "libsprof-against"]
+        add = dict(LD_PRELOAD=lib, SPROF_OUTPUT=os.path.join(rundir, "p.bin"), SPROF_FREQ=str(hz))
     elif mode == "floor":
         add = dict(LD_PRELOAD=progs["floor.so"], SPROF_FREQ=str(hz), FLOOR_DEBUG="1")
     elif mode == "gperftools":
@@ -529,7 +529,7 @@ def one_run(a, wl, mode, hz, rundir, tools, progs, stacks):
             rec["error"] = f"exit status {status}: " + " | ".join(f.read().splitlines()[-3:])
         return rec
     rec["wl_cpu"] = rec["cpu"]
-    if mode == "sprof":
+    if mode in ("sprof", "against"):
         rec.update(analyze_sprof(tools["report"], rundir, stacks))
     elif mode == "floor":
         rec.update(analyze_floor(rundir))
@@ -559,6 +559,12 @@ def find_tools(a):
         tools["libsprof"], tools["report"] = os.path.abspath(lib), os.path.abspath(rep)
     else:
         skips["sprof"] = f"{lib} or {rep} is missing (run make BUILD={a.build})"
+    if a.against:
+        lib = os.path.join(a.against, "libsprof.so")
+        if os.path.exists(lib):
+            tools["libsprof-against"] = os.path.abspath(lib)
+        else:
+            skips["against"] = f"{lib} is missing"
     prof = next((p for p in LIBPROFILER_CANDIDATES if os.path.exists(p)), None)
     if prof:
         tools["libprofiler"] = prof
@@ -808,14 +814,21 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     ap.add_argument("--json", help="write every run's figures to this file")
     ap.add_argument("--keep", help="keep every run's files under this directory")
+    ap.add_argument("--against", metavar="BUILD",
+                    help="another sprof build directory, run as the mode 'against' in the same "
+                         "interleaved series: two versions compared on one noisy machine")
     ap.add_argument("--python", help="interpreter for the python workload (default: this one)")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
+    if a.against:
+        a.against = os.path.abspath(a.against)
     if a.runs is None:
         a.runs = 3 if a.quick else 10
     a.scale = 0.3 if a.quick else 1.0
     a.cc = os.environ.get("CC", "cc")
     modes = ["plain"] + [m for m in ALL_MODES if m in a.modes and m != "plain"]
+    if a.against:
+        modes.insert(modes.index("sprof") + 1 if "sprof" in modes else 1, "against")
     a.workload = [w for w in ALL_WORKLOADS if w in a.workload]
 
     tools, skips = find_tools(a)
@@ -837,7 +850,8 @@ def main():
     print(f"# machine: {os.cpu_count()} CPUs, Linux {os.uname().release}"
           + (f", load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start" if load else ""),
           file=out)
-    print(f"# sprof: {a.build}; gperftools: {tools.get('libprofiler', 'none')}; "
+    against = f"against: {a.against}; " if a.against else ""
+    print(f"# sprof: {a.build}; {against}gperftools: {tools.get('libprofiler', 'none')}; "
           f"perf: {shutil.which('perf') or 'none'}", file=out)
     rate0 = perf_max_rate()
     if rate0 is not None:

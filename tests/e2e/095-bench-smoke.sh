@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The benchmark harness runs (scripts/bench/bench.py, `make bench`): one quick
-# round of the CPU-bound workload at 999 Hz in every mode prints its table, and
+# round of the CPU-bound workload at 999 Hz in every mode (--against: the same
+# build again) prints its table, and
 # scripts/bench/starts.py prints its row for each mode.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
@@ -9,13 +10,13 @@
 [ -z "$SAN" ] || skip "the harness preloads libsprof.so without the sanitizer runtime"
 rc=0
 "$PY" "$SRC/scripts/bench/bench.py" --build "$BUILD" --quick --runs 1 --workload cpu \
-    --freq 999 --markdown >out.txt 2>err.txt || rc=$?
+    --freq 999 --markdown --against "$BUILD" >out.txt 2>err.txt || rc=$?
 cat out.txt
 [ "$rc" -eq 0 ] || fail "bench.py exited with status $rc: $(tail -n 5 err.txt)"
 ! grep -q Traceback err.txt || fail "bench.py raised: $(tail -n 5 err.txt)"
 grep -q '^## cpu: ' out.txt || fail "no table for the cpu workload"
 grep -q 'samples per CPU s' out.txt || fail "no table header"
-for m in sprof floor gperftools perf-fp perf-dwarf; do
+for m in sprof against floor gperftools perf-fp perf-dwarf; do
     grep -qE "^   $m +([0-9]|skipped: )" out.txt || fail "no row for $m"
 done
 grep -qE '^   sprof +[0-9.]+ +[-+][0-9.]+%' out.txt || fail "no figures for sprof"
