@@ -618,16 +618,6 @@ static void step(int force_write, const char *end_reason, int status)
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
-    if (sprof.backend == BACKEND_ITIMER) {
-        /* ITIMER_PROF's signal goes to the thread whose CPU time fired it
-         * unless that thread blocks it, and then to another: to a program
-         * thread asleep in nanosleep or poll, which fails with EINTR. The
-         * writer takes its own (the handler drops them, handler.c). */
-        sigset_t ours;
-        sigemptyset(&ours);
-        sigaddset(&ours, sprof.cfg.signo);
-        sprof_real_sigmask(SIG_UNBLOCK, &ours, NULL);
-    }
     uint64_t last_threads_scan = 0;
     while (!atomic_load(&W.stop)) {
         struct pollfd p = {sprof.wake_fd, POLLIN, 0};
@@ -765,8 +755,14 @@ int sprof_writer_start(void)
     wunlock();
     if (W.failed) return -1;
 
+    /* The writer starts with every signal blocked but, with the itimer
+     * backend, sprof's: ITIMER_PROF's signal goes to the thread whose CPU
+     * time fired it unless that thread blocks it, and then to another, to
+     * a program thread asleep in nanosleep or poll, which fails with EINTR.
+     * The writer takes its own (the handler drops them, handler.c). */
     sigset_t all, old;
     sigfillset(&all);
+    if (sprof.backend == BACKEND_ITIMER) sigdelset(&all, sprof.cfg.signo);
     sprof_real_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&W.stop, 0);
     int r = sprof_create_thread(&W.thread, writer_main, NULL);
