@@ -84,24 +84,19 @@ static uint64_t first_period(pid_t tid)
 
 /* The event sprof_timer_select opened for the initial thread, kept for its
  * registration a moment later: one perf_event_open fewer at every start. */
-static int probe_fd = -1;
-static pid_t probe_tid;
+static _Atomic int probe_fd = -1; /* taken with an exchange: the writer may arm threads */
+static pid_t probe_tid;             /* set before the writer thread exists */
 
 void sprof_timer_drop_probe(void)
 {
-    if (probe_fd >= 0) close(probe_fd);
-    probe_fd = -1;
+    int fd = atomic_exchange(&probe_fd, -1);
+    if (fd >= 0) close(fd);
 }
 
 static int perf_arm(struct sprof_thread *t)
 {
-    int fd;
-    if (probe_fd >= 0 && t->tid == probe_tid) {
-        fd = probe_fd;
-        probe_fd = -1;
-    } else {
-        fd = perf_open_period(t->tid, first_period(t->tid));
-    }
+    int fd = t->tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
+    if (fd < 0) fd = perf_open_period(t->tid, first_period(t->tid));
     if (fd < 0) return -errno;
     if (fd >= FD_TABLE_SIZE) {
         close(fd);
@@ -220,8 +215,8 @@ int sprof_timer_select(void)
     if (want < 0 || want == BACKEND_PERF) {
         int fd = perf_open_period(tid, first_period(tid));
         if (fd >= 0) {
-            probe_fd = fd;
             probe_tid = tid;
+            atomic_store(&probe_fd, fd);
             sprof.backend = BACKEND_PERF;
             return 0;
         }
