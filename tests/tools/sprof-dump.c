@@ -2,6 +2,10 @@
 /*
  * sprof-dump: prints the records of a profile, one per line, for tests and
  * for debugging the format. Usage: sprof-dump FILE [-s] (-s: summary only).
+ * sprof-dump FILE --zstd OUT writes FILE again to OUT with every chunk but
+ * the last compressed (zstd level 3), the last one stored: a small profile
+ * (whose chunks libsprof stores uncompressed) with both codecs, for tests
+ * that damage files.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +17,50 @@
 
 static const char *names[] = {"?",      "PROCESS", "CONFIG",   "THREAD", "THREAD_END", "MAP",
                               "UNMAP",  "STACK",   "SAMPLES",  "COUNTERS", "NOTE",    "END"};
+
+static int recode(struct sprof_reader *r, const char *out)
+{
+    struct sprof_buf chunks[2], file;
+    sprof_buf_init(&file);
+    sprof_buf_init(&chunks[0]);
+    sprof_buf_init(&chunks[1]);
+    sprof_file_header_put(&file, &r->hdr);
+    struct sprof_chunk_encoder z, none;
+    sprof_chunk_encoder_init(&z, &sprof_zstd_linked, 3, 0);
+    sprof_chunk_encoder_init(&none, NULL, 3, 0);
+    char err[256];
+    struct sprof_cur c;
+    uint32_t seq = 0;
+    int have = 0, rc = 0;
+    /* each chunk is encoded twice, compressed and stored, and the previous
+     * one's compressed form goes out once it is known not to be the last */
+    while (sprof_reader_next(r, &c) == 1) {
+        if (have) sprof_buf_put(&file, chunks[0].data, chunks[0].len);
+        sprof_buf_reset(&chunks[0]);
+        sprof_buf_reset(&chunks[1]);
+        size_t n = sprof_cur_left(&c);
+        if (sprof_chunk_encode(&z, seq, c.p, n, &chunks[0], err, sizeof(err)) ||
+            sprof_chunk_encode(&none, seq, c.p, n, &chunks[1], err, sizeof(err))) {
+            sprof_err("%s", err);
+            rc = 2;
+            break;
+        }
+        seq++;
+        have = 1;
+    }
+    if (have) sprof_buf_put(&file, chunks[1].data, chunks[1].len);
+    FILE *f = rc ? NULL : fopen(out, "wb");
+    if (!rc && (!f || file.oom || fwrite(file.data, 1, file.len, f) != file.len)) {
+        sprof_err("cannot write '%s'", out);
+        rc = 2;
+    }
+    if (f && fclose(f) && !rc) rc = 2;
+    sprof_chunk_encoder_release(&z);
+    sprof_buf_release(&file);
+    sprof_buf_release(&chunks[0]);
+    sprof_buf_release(&chunks[1]);
+    return rc;
+}
 
 int main(int argc, char **argv)
 {
@@ -27,6 +75,7 @@ int main(int argc, char **argv)
         sprof_err("%s", r.err);
         return 2;
     }
+    if (argc > 3 && strcmp(argv[2], "--zstd") == 0) return recode(&r, argv[3]);
     printf("header version=%u session=%016llx pid=%u\n", r.hdr.version,
            (unsigned long long)r.hdr.session, r.hdr.pid);
     uint64_t counts[16] = {0}, samples = 0;
