@@ -75,7 +75,11 @@ int main(int argc, char **argv)
         sprof_err("%s", r.err);
         return 2;
     }
-    if (argc > 3 && strcmp(argv[2], "--zstd") == 0) return recode(&r, argv[3]);
+    if (argc > 3 && strcmp(argv[2], "--zstd") == 0) {
+        int rc = recode(&r, argv[3]);
+        sprof_reader_close(&r);
+        return rc;
+    }
     printf("header version=%u session=%016llx pid=%u\n", r.hdr.version,
            (unsigned long long)r.hdr.session, r.hdr.pid);
     uint64_t counts[16] = {0}, samples = 0;
