@@ -58,6 +58,12 @@ struct rd {
     struct u64map stack_ids;
     struct u64map live_maps; /* (start, end) -> index of the mapping live now */
     size_t first_sample;
+    uint32_t flags; /* the file header's SPROF_FLAG_* */
+    /* raw stack raw0 + i was last defined in chunk raw_chunk[i] (counted
+     * from 1): a shared stack's base must be defined in its own chunk */
+    uint32_t chunk;
+    uint32_t *raw_chunk;
+    size_t raw_chunk_cap, raw0;
 };
 
 /* sprof_get_uvarint, faster: away from the end of the input, a varint of
@@ -352,21 +358,53 @@ static int rec_unmap(struct rd *r, struct sprof_cur *c)
     return 0;
 }
 
+/* A shared stack's base, given as id + 1 (SPROF_FLAG_SHARED_STACKS): a
+ * stack defined before it in the same chunk. Returns its raw index, or
+ * SP_NONE. */
+static uint32_t stack_base(const struct rd *r, uint64_t base)
+{
+    uint32_t raw = stack_id_get(r, base - 1);
+    if (raw == SP_NONE || raw < r->raw0 || raw - r->raw0 >= r->raw_chunk_cap ||
+        r->raw_chunk[raw - r->raw0] != r->chunk)
+        return SP_NONE;
+    return raw;
+}
+
+static void stack_defined(struct rd *r, uint32_t raw)
+{
+    GROW(r->raw_chunk, r->raw_chunk_cap, raw - r->raw0 + 1);
+    r->raw_chunk[raw - r->raw0] = r->chunk;
+}
+
 static int rec_stack(struct rd *r, struct sprof_cur *c)
 {
-    uint64_t id, flags, n;
+    uint64_t id, flags, n, base = 0, shared = 0;
+    uint32_t braw = SP_NONE;
     if (get_uv(c, &id) || get_uv(c, &flags) || get_uv(c, &n)) return -1;
     /* every frame takes at least one byte */
     if (n > SPROF_MAX_DEPTH || n > sprof_cur_left(c)) return -1;
+    struct sp_profile *p = r->p;
+    if (r->flags & SPROF_FLAG_SHARED_STACKS) {
+        if (get_uv(c, &base)) return -1;
+        if (base) {
+            if (get_uv(c, &shared) || shared > SPROF_MAX_DEPTH - n) return -1;
+            braw = stack_base(r, base);
+            if (braw == SP_NONE || shared > p->raw[braw].nframes) return -1;
+        }
+    }
     r->stack_recs++;
     /* Every chunk defines the stacks it uses again: a later definition of
      * an id is the same stack, and the first wins. Its frames are only
      * checked, as decoding them would. */
-    if (stack_id_get(r, id) != SP_NONE) return skip_uv(c, n);
-    struct sp_profile *p = r->p;
+    uint32_t known = stack_id_get(r, id);
+    if (known != SP_NONE) {
+        if (skip_uv(c, n)) return -1;
+        if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, known);
+        return 0;
+    }
     /* + 1: p->frames is never NULL once a stack exists, even one of no
      * frames, so that p->frames + off is always a valid pointer */
-    GROW(p->frames, p->frames_cap, p->nframes + n + 1);
+    GROW(p->frames, p->frames_cap, p->nframes + n + shared + 1);
     uint64_t *f = p->frames + p->nframes;
     if (n && get_uv(c, &f[0])) return -1;
     for (uint64_t i = 1; i < n; i++) {
@@ -374,16 +412,21 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
         if (get_sv(c, &d)) return -1;
         f[i] = f[i - 1] + (uint64_t)d;
     }
+    if (shared) {
+        const struct sp_rawstack *b = &p->raw[braw];
+        memcpy(f + n, p->frames + b->off + b->nframes - shared, shared * sizeof(*f));
+    }
     stack_id_put(r, id, (uint32_t)p->nraw);
     rd_proc(r)->nstacks++;
     GROW(p->raw, p->raw_cap, p->nraw + 1);
     struct sp_rawstack *s = &p->raw[p->nraw++];
     s->proc = r->proc;
-    s->nframes = (uint32_t)n;
+    s->nframes = (uint32_t)(n + shared);
     s->flags = (uint32_t)flags;
     s->off = p->nframes;
     s->sym = SP_NONE;
-    p->nframes += n;
+    p->nframes += n + shared;
+    if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, (uint32_t)(p->nraw - 1));
     return 0;
 }
 
@@ -401,19 +444,40 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     GROW(p->samples, p->samples_cap, p->nsamples + count);
     struct sp_sample *s = p->samples + p->nsamples;
     uint64_t weight = 0, tmin = t, tmax = t;
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t dt, w, id;
-        if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id))
-            return -1; /* nothing was committed: p->nsamples is unchanged */
-        t += dt;
-        s[i].thread = th;
-        s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE; /* a file id until resolved */
-        s[i].time = t;
-        s[i].weight_ns = w;
-        s[i].sym = SP_NONE;
-        s[i].proc = r->proc;
-        weight += w;
-        if (t > tmax) tmax = t;
+    /* on failure nothing is committed: p->nsamples is unchanged */
+    if (r->flags & SPROF_FLAG_SAMPLE_COLUMNS) {
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t dt;
+            if (get_uv(c, &dt)) return -1;
+            s[i].time = t += dt;
+        }
+        tmax = t;
+        for (uint64_t i = 0; i < count; i++) {
+            if (get_uv(c, &s[i].weight_ns)) return -1;
+            weight += s[i].weight_ns;
+        }
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t id;
+            if (get_uv(c, &id)) return -1;
+            s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE; /* a file id until resolved */
+            s[i].thread = th;
+            s[i].sym = SP_NONE;
+            s[i].proc = r->proc;
+        }
+    } else {
+        for (uint64_t i = 0; i < count; i++) {
+            uint64_t dt, w, id;
+            if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id)) return -1;
+            t += dt;
+            s[i].thread = th;
+            s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE;
+            s[i].time = t;
+            s[i].weight_ns = w;
+            s[i].sym = SP_NONE;
+            s[i].proc = r->proc;
+            weight += w;
+            if (t > tmax) tmax = t;
+        }
     }
     p->nsamples += count;
     struct sp_thread *thr = &p->threads[th];
@@ -772,6 +836,7 @@ static inline int get_record(struct sprof_cur *c, unsigned *type, struct sprof_c
 /* Parses the records of one chunk. */
 static void parse_chunk(struct rd *r, struct sprof_cur *chunk)
 {
+    r->chunk++;
     while (sprof_cur_left(chunk)) {
         unsigned type;
         struct sprof_cur body;
@@ -781,6 +846,14 @@ static void parse_chunk(struct rd *r, struct sprof_cur *chunk)
         }
         if (record(r, type, &body)) rd_proc(r)->bad_records++;
     }
+}
+
+static void rd_release(struct rd *r)
+{
+    free(r->ids);
+    free(r->raw_chunk);
+    u64map_release(&r->stack_ids);
+    u64map_release(&r->live_maps);
 }
 
 /* Reads the file rdr has open into p and closes rdr; as sp_profile_read. */
@@ -808,6 +881,8 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
     r.p = p;
     r.proc = (uint32_t)p->nprocs;
     r.first_sample = p->nsamples;
+    r.flags = rdr->hdr.flags;
+    r.raw0 = p->nraw;
     p->nprocs++;
 
     struct sprof_cur chunk;
@@ -836,9 +911,7 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
             snprintf(err, errlen, "'%s': no intact data in the file", path);
         else
             snprintf(err, errlen, "'%s': no data in the file (header only)", path);
-        free(r.ids);
-        u64map_release(&r.stack_ids);
-        u64map_release(&r.live_maps);
+        rd_release(&r);
         return -1;
     }
     if (pr->bad_records)
@@ -847,9 +920,7 @@ static int read_opened(struct sp_profile *p, struct sprof_reader *rdr, const cha
     if (!pr->has_process) sprof_warn("'%s': no process record (lost with a damaged chunk?)", path);
     resolve_samples(&r);
     index_maps(p, pr);
-    free(r.ids);
-    u64map_release(&r.stack_ids);
-    u64map_release(&r.live_maps);
+    rd_release(&r);
     return 0;
 }
 

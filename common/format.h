@@ -38,7 +38,16 @@
 #define SPROF_MAGIC_LEN 8
 #define SPROF_VERSION 1
 #define SPROF_FILE_HEADER_SIZE 32
-#define SPROF_FLAGS_KNOWN 0u
+/* Header flags: encodings a file uses, which a reader must know (libsprof
+ * sets both; a file without them uses the plain forms below). */
+enum sprof_file_flags {
+    /* A STACK record may take its outermost frames from a stack defined
+     * before it in the same chunk (see SPROF_REC_STACK). */
+    SPROF_FLAG_SHARED_STACKS = 1u << 0,
+    /* A SAMPLES record stores its entries by column (see SPROF_REC_SAMPLES). */
+    SPROF_FLAG_SAMPLE_COLUMNS = 1u << 1,
+};
+#define SPROF_FLAGS_KNOWN (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS)
 
 #define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
 #define SPROF_CHUNK_HEADER_SIZE 24
@@ -72,11 +81,18 @@ enum sprof_record_type {
      * interrupted instruction; the others are return addresses. Every chunk
      * defines the stacks its samples use, before them, so that chunks stay
      * self-contained; an id means the same stack for the whole file, and a
-     * later definition of an id repeats the first. */
+     * later definition of an id repeats the first.
+     * With SPROF_FLAG_SHARED_STACKS: id u, flags u, nown u, base u, then
+     * (base > 0 only) nshared u, then the nown frames as above (frame[0]
+     * u, then differences s). The stack is those frames followed by the
+     * outermost nshared frames of stack base - 1, which this chunk defines
+     * before this record; base 0: the nown frames alone. */
     SPROF_REC_STACK = 7,
     /* tid u, base_time u, count u, then count times:
      * dt u (from the previous sample, the first from base_time),
-     * weight_ns u, stack_id u */
+     * weight_ns u, stack_id u.
+     * With SPROF_FLAG_SAMPLE_COLUMNS the same values by column: count dt u,
+     * then count weight_ns u, then count stack_id u. */
     SPROF_REC_SAMPLES = 8,
     /* time u, then n u pairs of (counter id u, value u), cumulative since the
      * process started; the last COUNTERS record of a file wins. The handler
@@ -95,15 +111,15 @@ enum sprof_stack_flags {
 };
 
 enum sprof_counter_id {
-    SPROF_CTR_SAMPLES = 1,    /* signals handled that produced a sample */
-    SPROF_CTR_LOST = 2,       /* samples dropped: a per-thread buffer was full */
-    SPROF_CTR_TRUNCATED = 3,  /* stacks cut at max_depth */
-    SPROF_CTR_HANDLER_NS = 4, /* total time spent in the signal handler */
-    SPROF_CTR_WRITER_CPU_NS = 5, /* CPU time of the writer thread */
-    SPROF_CTR_BYTES = 6,         /* bytes written to the file */
-    SPROF_CTR_STACKS = 7,        /* distinct stacks */
-    SPROF_CTR_REENTERED = 8,     /* signals that arrived inside the handler */
-    SPROF_CTR_THREADS = 9,       /* threads sampled */
+    SPROF_CTR_SAMPLES = 1,          /* signals handled that produced a sample */
+    SPROF_CTR_LOST = 2,             /* samples dropped: a per-thread buffer was full */
+    SPROF_CTR_TRUNCATED = 3,        /* stacks cut at max_depth */
+    SPROF_CTR_HANDLER_NS = 4,       /* total time spent in the signal handler */
+    SPROF_CTR_WRITER_CPU_NS = 5,    /* CPU time of the writer thread */
+    SPROF_CTR_BYTES = 6,            /* bytes written to the file */
+    SPROF_CTR_STACKS = 7,           /* distinct stacks */
+    SPROF_CTR_REENTERED = 8,        /* signals that arrived inside the handler */
+    SPROF_CTR_THREADS = 9,          /* threads sampled */
     SPROF_CTR_UNWIND_FALLBACK = 10, /* dwarf unwinder: samples walked by libunwind */
     SPROF_CTR_UNWIND_INPLACE = 11,  /* dwarf: frames looked up in .eh_frame in place */
     SPROF_CTR_TABLES_BUILT = 12,    /* dwarf: unwind tables built */

@@ -43,7 +43,8 @@ for f in "$TMP"/*.bin*; do
     cp "$f" "$OUT/reader/$n"
 done
 # chunk payloads: the header is 32 bytes; a chunk is 24 bytes of header
-# (magic, codec, stored, raw, seq, crc) then a zstd frame of `stored` bytes
+# (magic, codec, stored, raw, seq, crc) then `stored` bytes: a zstd frame
+# (codec 1) or the payload itself (codec 0, chunks under 4 KiB)
 for f in "$OUT"/reader/*.bin; do
     n=$(basename "$f" .bin)
     "${PY:-python3}" - "$f" "$TMP/$n" <<'PYEOF'
@@ -52,12 +53,18 @@ d = open(sys.argv[1], "rb").read()
 off, i = struct.unpack_from("<H", d, 10)[0], 0
 while off + 24 <= len(d):
     magic, codec, stored, raw, seq, crc = struct.unpack_from("<IIIIII", d, off)
-    open("%s.%d.zst" % (sys.argv[2], i), "wb").write(d[off + 24:off + 24 + stored])
+    ext = "zst" if codec == 1 else "raw"
+    open("%s.%d.%s" % (sys.argv[2], i, ext), "wb").write(d[off + 24:off + 24 + stored])
     off += 24 + stored
     i += 1
 PYEOF
     for z in "$TMP/$n".*.zst; do
+        [ -e "$z" ] || continue
         zstd -q -d -c "$z" >"$OUT/records/$(basename "$z" .zst).rec"
+    done
+    for z in "$TMP/$n".*.raw; do
+        [ -e "$z" ] || continue
+        cp "$z" "$OUT/records/$(basename "$z" .raw).rec"
     done
 done
 ls -l "$OUT/reader" "$OUT/records"

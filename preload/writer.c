@@ -28,6 +28,7 @@
 #include "chunk.h"
 #include "log.h"
 #include "sprof.h"
+#include "stacks.h"
 
 #define WRITE_INTERVAL_NS 1000000000ull
 #define DRAIN_INTERVAL_MS 100
@@ -38,6 +39,10 @@
  * first larger one (compress.c): compressing a process's few hundred bytes
  * of mappings and ending saved less than loading the library cost. */
 #define COMPRESS_MIN 4096u
+/* Nodes of the pending chunk's stack trie (common/stacks.h), 16 bytes each:
+ * 65,536 hold the new frames of about 4,000 stack definitions a chunk of
+ * an interpreter's deep recursion (16 new frames each) */
+#define TRIE_MAX_NODES (1u << 16)
 
 struct stack_entry {
     uint64_t hash;
@@ -54,21 +59,21 @@ static struct {
     _Atomic int stop;
     _Atomic pid_t tid;
 
-    int fd;           /* -1 until opened */
-    int failed;       /* output is broken: write nothing more */
+    int fd;     /* -1 until opened */
+    int failed; /* output is broken: write nothing more */
     uint32_t seq;
     uint64_t file_size;
     uint64_t fsize_limit;
     uint64_t last_write;
-    uint64_t last_scan;       /* when the maps were last compared */
-    uint64_t last_unmap;      /* when dlclose last removed something */
+    uint64_t last_scan;                  /* when the maps were last compared */
+    uint64_t last_unmap;                 /* when dlclose last removed something */
     unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
-    int have_samples; /* the pending chunk holds samples */
+    int have_samples;                    /* the pending chunk holds samples */
     uint64_t total_samples_written;
 
     struct sprof_buf chunk;   /* records of the next chunk */
     struct sprof_buf out;     /* encoded bytes to write */
-    struct sprof_buf entries; /* scratch: one SAMPLES record's entries */
+    struct sprof_buf entries; /* scratch: a SAMPLES record's times */
     struct sprof_buf rec;     /* scratch: one record body */
     struct sprof_chunk_encoder enc;
     int enc_ready;
@@ -76,7 +81,9 @@ static struct {
 
     struct stack_entry *tab;
     size_t tabcap, ntab;
-    struct sprof_buf frames;  /* uint64_t frames of every interned stack */
+    struct sprof_buf frames;       /* uint64_t frames of every interned stack */
+    struct sprof_stack_trie trie;  /* the stacks the pending chunk defines */
+    struct sprof_buf weights, ids; /* scratch: a SAMPLES record's columns */
 
     /* counters of slots already freed */
     uint64_t dead[SPROF_CTR_MAX_];
@@ -85,10 +92,10 @@ static struct {
     uint64_t writer_cpu_ns;
 
     _Atomic uintptr_t lock_owner; /* pthread_self() of W.lock's holder, for endings.c */
-    _Atomic int end_request;  /* a signal is ending the process (endings.c) */
-    _Atomic int end_done;     /* ... and its END record is written */
-    int ended;                /* END "signal" written: nothing more */
-} W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+    _Atomic int end_request;      /* a signal is ending the process (endings.c) */
+    _Atomic int end_done;         /* ... and its END record is written */
+    int ended;                    /* END "signal" written: nothing more */
+} W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
 {
@@ -164,7 +171,8 @@ static int tab_grow(void)
     for (size_t i = 0; i < W.tabcap; i++) {
         if (!W.tab[i].hash) continue;
         size_t k = W.tab[i].hash & (cap - 1);
-        while (t[k].hash) k = (k + 1) & (cap - 1);
+        while (t[k].hash)
+            k = (k + 1) & (cap - 1);
         t[k] = W.tab[i];
     }
     free(W.tab);
@@ -176,17 +184,14 @@ static int tab_grow(void)
 /* Writes the STACK record of e into the pending chunk. Every chunk defines
  * the stacks its samples use (ids stay the same for the whole file), so
  * that a damaged chunk loses only its own samples (ARCHITECTURE.md,
- * invariant 3: self-contained chunks). */
+ * invariant 3: self-contained chunks); its outermost frames are those of a
+ * stack the chunk defined before, where two or more are the same. */
 static void put_stack(struct stack_entry *e, const uint64_t *f)
 {
+    uint32_t base = 0;
+    unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, e->id, &base);
     sprof_buf_reset(&W.rec);
-    sprof_buf_put_uvarint(&W.rec, e->id);
-    sprof_buf_put_uvarint(&W.rec, e->flags);
-    sprof_buf_put_uvarint(&W.rec, e->n);
-    for (unsigned i = 0; i < e->n; i++) {
-        if (i == 0) sprof_buf_put_uvarint(&W.rec, f[0]);
-        else sprof_buf_put_svarint(&W.rec, (int64_t)(f[i] - f[i - 1]));
-    }
+    sprof_put_stack_shared(&W.rec, e->id, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
     sprof_buf_put_record(&W.chunk, SPROF_REC_STACK, &W.rec);
     e->chunk = W.seq + 1;
 }
@@ -222,6 +227,7 @@ static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
 
 static void stacks_reset(void)
 {
+    sprof_stack_trie_reset(&W.trie);
     free(W.tab);
     W.tab = NULL;
     W.tabcap = W.ntab = 0;
@@ -275,23 +281,27 @@ static void drain(struct sprof_thread *t)
     static uint64_t frames[SPROF_MAX_DEPTH];
     uint64_t count = 0, prev = 0, base = 0;
     sprof_buf_reset(&W.entries);
+    sprof_buf_reset(&W.weights);
+    sprof_buf_reset(&W.ids);
     while (tail < head) {
         uint64_t hdr = t->ring[tail & RING_MASK];
         unsigned n = (unsigned)(hdr & 0xffffffffu), flags = (unsigned)(hdr >> 32) & 0xffffu;
-        if (hdr >> 48 != RING_ENTRY_MAGIC || n > SPROF_MAX_DEPTH || tail + RING_HDR_WORDS + n > head) {
+        if (hdr >> 48 != RING_ENTRY_MAGIC || n > SPROF_MAX_DEPTH ||
+            tail + RING_HDR_WORDS + n > head) {
             tail = head; /* cannot happen unless memory was overwritten: drop */
             break;
         }
         uint64_t ts = t->ring[(tail + 1) & RING_MASK], w = t->ring[(tail + 2) & RING_MASK];
         ts -= ts % SAMPLE_TIME_RES_NS;
-        for (unsigned i = 0; i < n; i++) frames[i] = t->ring[(tail + RING_HDR_WORDS + i) & RING_MASK];
+        for (unsigned i = 0; i < n; i++)
+            frames[i] = t->ring[(tail + RING_HDR_WORDS + i) & RING_MASK];
         tail += RING_HDR_WORDS + n;
         uint32_t id = stack_intern(frames, n, flags);
         if (id == UINT32_MAX) continue;
         if (count == 0) prev = base = ts;
         sprof_buf_put_uvarint(&W.entries, ts >= prev ? ts - prev : 0);
-        sprof_buf_put_uvarint(&W.entries, w);
-        sprof_buf_put_uvarint(&W.entries, id);
+        sprof_buf_put_uvarint(&W.weights, w);
+        sprof_buf_put_uvarint(&W.ids, id);
         prev = ts >= prev ? ts : prev;
         count++;
     }
@@ -302,7 +312,11 @@ static void drain(struct sprof_thread *t)
     sprof_buf_put_uvarint(&W.rec, (uint64_t)t->tid);
     sprof_buf_put_uvarint(&W.rec, base);
     sprof_buf_put_uvarint(&W.rec, count);
+    /* by column (SPROF_FLAG_SAMPLE_COLUMNS): the times, the weights (most
+     * often all the same) and the stacks each compress better on their own */
     sprof_buf_put(&W.rec, W.entries.data, W.entries.len);
+    sprof_buf_put(&W.rec, W.weights.data, W.weights.len);
+    sprof_buf_put(&W.rec, W.ids.data, W.ids.len);
     sprof_buf_put_record(&W.chunk, SPROF_REC_SAMPLES, &W.rec);
     W.have_samples = 1;
 }
@@ -316,7 +330,8 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
     c[SPROF_CTR_REENTERED] += atomic_load(&t->reentered);
     c[SPROF_CTR_UNWIND_FALLBACK] += atomic_load(&t->unwind_fallback);
     c[SPROF_CTR_UNWIND_INPLACE] += atomic_load(&t->unwind_inplace);
-    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) hist[i] += atomic_load(&t->hist[i]);
+    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++)
+        hist[i] += atomic_load(&t->hist[i]);
 }
 
 /* Drains every ring; announces, renames and retires threads. */
@@ -387,7 +402,8 @@ static void put_counters(uint64_t now)
         sprof_buf_put_uvarint(&W.rec, c[i]);
     }
     sprof_buf_put_uvarint(&W.rec, SPROF_HIST_BUCKETS);
-    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++) sprof_buf_put_uvarint(&W.rec, hist[i]);
+    for (unsigned i = 0; i < SPROF_HIST_BUCKETS; i++)
+        sprof_buf_put_uvarint(&W.rec, hist[i]);
     sprof_buf_put_record(&W.chunk, SPROF_REC_COUNTERS, &W.rec);
 }
 
@@ -459,8 +475,10 @@ static int open_output(char *path, size_t cap)
     }
     for (unsigned k = 0; k < 1000; k++) {
         if (had_p) {
-            if (k) snprintf(path, cap, "%s.%u", base, k);
-            else snprintf(path, cap, "%s", base);
+            if (k)
+                snprintf(path, cap, "%s.%u", base, k);
+            else
+                snprintf(path, cap, "%s", base);
         } else if (k) {
             snprintf(path, cap, "%s.%d.%u", base, (int)sprof.pid, k);
         } else {
@@ -511,8 +529,9 @@ static void write_chunk(void)
         struct rlimit rl;
         if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
-        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, sprof.session,
-                                      (uint32_t)sprof.pid};
+        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE,
+                                      SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS,
+                                      sprof.session, (uint32_t)sprof.pid};
         sprof_buf_reset(&W.out);
         sprof_file_header_put(&W.out, &h);
         if (write_all(W.out.data, W.out.len)) return;
@@ -544,6 +563,7 @@ static void write_chunk(void)
     if (write_all(W.out.data, W.out.len)) return;
     W.seq++;
     sprof_buf_reset(&W.chunk);
+    sprof_stack_trie_reset(&W.trie);
     W.have_samples = 0;
 }
 
@@ -685,12 +705,14 @@ static void put_process(void)
         close(fd);
     }
     uint64_t argc = 0;
-    for (size_t i = 0; i < args.len; i++) argc += args.data[i] == 0;
+    for (size_t i = 0; i < args.len; i++)
+        argc += args.data[i] == 0;
     if (args.len && args.data[args.len - 1] != 0) argc++;
     sprof_buf_put_uvarint(b, argc);
     for (size_t i = 0; i < args.len;) {
         size_t k = i;
-        while (k < args.len && args.data[k]) k++;
+        while (k < args.len && args.data[k])
+            k++;
         sprof_buf_put_bytes(b, args.data + i, k - i);
         i = k + 1;
     }

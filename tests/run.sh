@@ -202,6 +202,7 @@ build_progs() {
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
             -o "$BIN/hostile-code"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
+        build interp $CC $PROG_CFLAGS "$SRC/tests/progs/interp.c" -o "$BIN/interp"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"
         build shortthreads $CC $PROG_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/shortthreads.c" -o "$BIN/shortthreads"

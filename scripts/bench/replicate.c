@@ -36,8 +36,9 @@ struct chunk {
     size_t len;
 };
 
-/* The earliest and latest time of the SAMPLES records of a payload. */
-static void sample_span(struct sprof_cur c, uint64_t *lo, uint64_t *hi)
+/* The earliest and latest time of the SAMPLES records of a payload (flags:
+ * the file's, for the layout of their entries). */
+static void sample_span(struct sprof_cur c, uint32_t flags, uint64_t *lo, uint64_t *hi)
 {
     unsigned type;
     struct sprof_cur b;
@@ -47,10 +48,12 @@ static void sample_span(struct sprof_cur c, uint64_t *lo, uint64_t *hi)
             sprof_get_uvarint(&b, &n))
             continue;
         if (t < *lo) *lo = t;
+        /* by column, the times come first; by row, each sample is dt, w, id */
+        int rows = !(flags & SPROF_FLAG_SAMPLE_COLUMNS);
         for (uint64_t i = 0; i < n; i++) {
             uint64_t dt, w, id;
-            if (sprof_get_uvarint(&b, &dt) || sprof_get_uvarint(&b, &w) ||
-                sprof_get_uvarint(&b, &id))
+            if (sprof_get_uvarint(&b, &dt) ||
+                (rows && (sprof_get_uvarint(&b, &w) || sprof_get_uvarint(&b, &id))))
                 break;
             t += dt;
         }
@@ -160,7 +163,7 @@ int main(int argc, char **argv)
         ch[nch].data = malloc(ch[nch].len ? ch[nch].len : 1);
         if (!ch[nch].data) die("out of memory");
         memcpy(ch[nch].data, c.p, ch[nch].len);
-        sample_span(c, &lo, &hi);
+        sample_span(c, r.hdr.flags, &lo, &hi);
         nch++;
     }
     if (!nch || lo > hi) die("no samples in the input");

@@ -50,7 +50,7 @@ printf '\x02' | dd of=newer.bin bs=1 seek=8 conv=notrunc 2>/dev/null
 error newer.bin flat newer.bin
 grep -qi version err.txt || fail "the newer-version message does not say 'version': $(cat err.txt)"
 cp good.bin flags.bin
-printf '\x01' | dd of=flags.bin bs=1 seek=12 conv=notrunc 2>/dev/null
+printf '\x80' | dd of=flags.bin bs=1 seek=15 conv=notrunc 2>/dev/null # flag bit 31: unknown
 error flags.bin info flags.bin
 # one bad file among good ones is still an error
 error missing.bin flat good.bin missing.bin

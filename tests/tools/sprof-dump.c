@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sprof-dump: prints the records of a profile, one per line, for tests and
- * for debugging the format. Usage: sprof-dump FILE [-s] (-s: summary only).
+ * for debugging the format. Usage: sprof-dump FILE [-s] (-s: summary only:
+ * the records of each type, the samples, and the STACK records that share
+ * frames with a base, and how many frames they took from it).
  * sprof-dump FILE --zstd OUT writes FILE again to OUT with every chunk but
  * the last compressed (zstd level 3), the last one stored: a small profile
  * (whose chunks libsprof stores uncompressed) with both codecs, for tests
  * that damage files.
+ * sprof-dump FILE --plain OUT writes FILE again to OUT in the plain
+ * encodings (header flags 0: every stack with all its frames, samples by
+ * row), its chunks stored: what a reader of the shared forms must agree with.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -15,8 +21,166 @@
 #include "format.h"
 #include "log.h"
 
-static const char *names[] = {"?",      "PROCESS", "CONFIG",   "THREAD", "THREAD_END", "MAP",
-                              "UNMAP",  "STACK",   "SAMPLES",  "COUNTERS", "NOTE",    "END"};
+static const char *names[] = {"?",     "PROCESS", "CONFIG",  "THREAD",   "THREAD_END", "MAP",
+                              "UNMAP", "STACK",   "SAMPLES", "COUNTERS", "NOTE",       "END"};
+
+/* The stacks a file defines, by id: their frames and the chunk that last
+ * defined them (shared stacks name a base in the same chunk). */
+struct stack {
+    uint64_t *f;
+    uint64_t n;
+    unsigned chunk;
+};
+static struct stack *stacks;
+static size_t nstacks;
+
+static void stacks_free(void)
+{
+    for (size_t i = 0; i < nstacks; i++)
+        free(stacks[i].f);
+    free(stacks);
+    stacks = NULL;
+    nstacks = 0;
+}
+
+/* Decodes a STACK body into stacks[*id]; -1 when malformed. */
+static int get_stack(struct sprof_cur *b, uint32_t flags, unsigned chunk, uint64_t *id,
+                     uint64_t *sflags, uint64_t *nshared)
+{
+    uint64_t n, base = 0, shared = 0, f = 0;
+    *nshared = 0;
+    if (sprof_get_uvarint(b, id) || sprof_get_uvarint(b, sflags) || sprof_get_uvarint(b, &n) ||
+        n > SPROF_MAX_DEPTH || *id >= (1u << 24))
+        return -1;
+    if (flags & SPROF_FLAG_SHARED_STACKS) {
+        if (sprof_get_uvarint(b, &base)) return -1;
+        if (base && (sprof_get_uvarint(b, &shared) || base - 1 >= nstacks ||
+                     stacks[base - 1].chunk != chunk || shared > stacks[base - 1].n ||
+                     n + shared > SPROF_MAX_DEPTH))
+            return -1;
+    }
+    uint64_t *fr = malloc((n + shared + 1) * sizeof(*fr));
+    if (!fr) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t d;
+        if (i == 0 ? sprof_get_uvarint(b, &f) : sprof_get_svarint(b, &d)) {
+            free(fr);
+            return -1;
+        }
+        fr[i] = i == 0 ? f : (f += (uint64_t)d);
+    }
+    if (shared) {
+        const struct stack *s = &stacks[base - 1];
+        memcpy(fr + n, s->f + s->n - shared, shared * sizeof(*fr));
+    }
+    if (*id >= nstacks) {
+        struct stack *more = realloc(stacks, (*id + 1) * sizeof(*more));
+        if (!more) {
+            free(fr);
+            return -1;
+        }
+        memset(more + nstacks, 0, (*id + 1 - nstacks) * sizeof(*more));
+        stacks = more;
+        nstacks = *id + 1;
+    }
+    free(stacks[*id].f);
+    stacks[*id] = (struct stack){fr, n + shared, chunk};
+    *nshared = shared;
+    return 0;
+}
+
+/* Decodes a SAMPLES body: count entries into dt, w, id (arrays of count). */
+static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint64_t *base,
+                       uint64_t *count, uint64_t **cols)
+{
+    if (sprof_get_uvarint(b, tid) || sprof_get_uvarint(b, base) || sprof_get_uvarint(b, count) ||
+        *count > sprof_cur_left(b) / 3)
+        return -1;
+    cols[0] = malloc((3 * *count + 1) * sizeof(uint64_t));
+    if (!cols[0]) return -1;
+    cols[1] = cols[0] + *count;
+    cols[2] = cols[1] + *count;
+    for (uint64_t i = 0; i < 3 * *count; i++) {
+        /* by row: dt, w, id of each; by column: every dt, every w, every id */
+        uint64_t row = flags & SPROF_FLAG_SAMPLE_COLUMNS ? i % *count : i / 3;
+        unsigned col = flags & SPROF_FLAG_SAMPLE_COLUMNS ? (unsigned)(i / *count) : i % 3;
+        if (sprof_get_uvarint(b, &cols[col][row])) return -1;
+    }
+    return 0;
+}
+
+/* FILE again in the plain encodings, every chunk stored. */
+static int plain(struct sprof_reader *r, const char *out)
+{
+    struct sprof_buf file, raw, body;
+    sprof_buf_init(&file);
+    sprof_buf_init(&raw);
+    sprof_buf_init(&body);
+    struct sprof_file_header h = r->hdr;
+    h.flags = 0;
+    sprof_file_header_put(&file, &h);
+    struct sprof_chunk_encoder none;
+    sprof_chunk_encoder_init(&none, NULL, 3, 0);
+    char err[256];
+    struct sprof_cur c;
+    uint32_t seq = 0;
+    int rc = 0;
+    while (rc == 0 && sprof_reader_next(r, &c) == 1) {
+        sprof_buf_reset(&raw);
+        unsigned type;
+        struct sprof_cur b;
+        while (rc == 0 && sprof_cur_left(&c) && sprof_get_record(&c, &type, &b) == 0) {
+            uint64_t id, fl, sh, tid, base, n, *cols[3] = {NULL};
+            sprof_buf_reset(&body);
+            if (type == SPROF_REC_STACK) {
+                if (get_stack(&b, r->hdr.flags, seq + 1, &id, &fl, &sh)) {
+                    rc = 2;
+                    break;
+                }
+                const struct stack *s = &stacks[id];
+                sprof_buf_put_uvarint(&body, id);
+                sprof_buf_put_uvarint(&body, fl);
+                sprof_buf_put_uvarint(&body, s->n);
+                for (uint64_t i = 0; i < s->n; i++) {
+                    if (i == 0)
+                        sprof_buf_put_uvarint(&body, s->f[0]);
+                    else
+                        sprof_buf_put_svarint(&body, (int64_t)(s->f[i] - s->f[i - 1]));
+                }
+            } else if (type == SPROF_REC_SAMPLES) {
+                if (get_samples(&b, r->hdr.flags, &tid, &base, &n, cols)) {
+                    free(cols[0]);
+                    rc = 2;
+                    break;
+                }
+                sprof_buf_put_uvarint(&body, tid);
+                sprof_buf_put_uvarint(&body, base);
+                sprof_buf_put_uvarint(&body, n);
+                for (uint64_t i = 0; i < n; i++)
+                    for (int k = 0; k < 3; k++)
+                        sprof_buf_put_uvarint(&body, cols[k][i]);
+                free(cols[0]);
+            } else {
+                sprof_buf_put(&body, b.p, sprof_cur_left(&b));
+            }
+            sprof_buf_put_record(&raw, type, &body);
+        }
+        if (rc == 0 && sprof_chunk_encode(&none, seq++, raw.data, raw.len, &file, err, sizeof(err)))
+            rc = 2;
+    }
+    if (rc) sprof_err("'%s': a malformed record in chunk %u", r->path, seq);
+    FILE *f = rc ? NULL : fopen(out, "wb");
+    if (!rc && (!f || file.oom || raw.oom || fwrite(file.data, 1, file.len, f) != file.len)) {
+        sprof_err("cannot write '%s'", out);
+        rc = 2;
+    }
+    if (f && fclose(f) && !rc) rc = 2;
+    stacks_free();
+    sprof_buf_release(&file);
+    sprof_buf_release(&raw);
+    sprof_buf_release(&body);
+    return rc;
+}
 
 static int recode(struct sprof_reader *r, const char *out)
 {
@@ -66,7 +230,7 @@ int main(int argc, char **argv)
 {
     sprof_log_set_prefix("sprof-dump");
     if (argc < 2) {
-        fprintf(stderr, "usage: sprof-dump FILE [-s]\n");
+        fprintf(stderr, "usage: sprof-dump FILE [-s | --zstd OUT | --plain OUT]\n");
         return 2;
     }
     int summary = argc > 2 && strcmp(argv[2], "-s") == 0;
@@ -75,18 +239,20 @@ int main(int argc, char **argv)
         sprof_err("%s", r.err);
         return 2;
     }
-    if (argc > 3 && strcmp(argv[2], "--zstd") == 0) {
-        int rc = recode(&r, argv[3]);
+    if (argc > 3 && (strcmp(argv[2], "--zstd") == 0 || strcmp(argv[2], "--plain") == 0)) {
+        int rc = argv[2][2] == 'z' ? recode(&r, argv[3]) : plain(&r, argv[3]);
         sprof_reader_close(&r);
         return rc;
     }
-    printf("header version=%u session=%016llx pid=%u\n", r.hdr.version,
+    printf("header version=%u flags=%u session=%016llx pid=%u\n", r.hdr.version, r.hdr.flags,
            (unsigned long long)r.hdr.session, r.hdr.pid);
-    uint64_t counts[16] = {0}, samples = 0;
+    unsigned chunk = 0;
+    uint64_t counts[16] = {0}, samples = 0, shared_recs = 0, frames = 0, shared_frames = 0;
     struct sprof_cur c;
     while (sprof_reader_next(&r, &c) == 1) {
         unsigned type;
         struct sprof_cur body;
+        chunk++;
         while (sprof_cur_left(&c) && sprof_get_record(&c, &type, &body) == 0) {
             counts[type < 16 ? type : 0]++;
             if (type == SPROF_REC_SAMPLES) {
@@ -94,6 +260,14 @@ int main(int argc, char **argv)
                 if (!sprof_get_uvarint(&body, &tid) && !sprof_get_uvarint(&body, &base) &&
                     !sprof_get_uvarint(&body, &n))
                     samples += n;
+            }
+            uint64_t id = 0, flags, sh;
+            int stack_ok = type == SPROF_REC_STACK &&
+                           get_stack(&body, r.hdr.flags, chunk, &id, &flags, &sh) == 0;
+            if (stack_ok) {
+                shared_recs += sh > 0;
+                shared_frames += sh;
+                frames += stacks[id].n;
             }
             if (summary) continue;
             printf("%s", type < 12 ? names[type] : "UNKNOWN");
@@ -114,14 +288,13 @@ int main(int argc, char **argv)
                     putchar(*p >= 32 && *p < 127 ? *p : '.');
             }
             if (type == SPROF_REC_STACK) {
-                uint64_t id, flags, n, f;
-                int64_t d;
-                if (!sprof_get_uvarint(&body, &id) && !sprof_get_uvarint(&body, &flags) &&
-                    !sprof_get_uvarint(&body, &n) && !sprof_get_uvarint(&body, &f)) {
-                    printf(" id=%llu flags=%llu n=%llu %llx", (unsigned long long)id,
-                           (unsigned long long)flags, (unsigned long long)n, (unsigned long long)f);
-                    for (uint64_t i = 1; i < n && !sprof_get_svarint(&body, &d); i++)
-                        printf(" %llx", (unsigned long long)(f += (uint64_t)d));
+                if (stack_ok) {
+                    printf(" id=%llu flags=%llu n=%llu", (unsigned long long)id,
+                           (unsigned long long)flags, (unsigned long long)stacks[id].n);
+                    for (uint64_t i = 0; i < stacks[id].n; i++)
+                        printf(" %llx", (unsigned long long)stacks[id].f[i]);
+                } else {
+                    printf(" malformed");
                 }
             }
             printf("\n");
@@ -129,8 +302,12 @@ int main(int argc, char **argv)
     }
     printf("chunks ok=%llu bad=%llu truncated=%d\n", (unsigned long long)r.chunks_ok,
            (unsigned long long)r.chunks_bad, r.truncated);
-    for (unsigned i = 1; i < 12; i++) printf("%s=%llu ", names[i], (unsigned long long)counts[i]);
+    for (unsigned i = 1; i < 12; i++)
+        printf("%s=%llu ", names[i], (unsigned long long)counts[i]);
     printf("samples=%llu\n", (unsigned long long)samples);
+    printf("shared stacks=%llu frames=%llu of %llu\n", (unsigned long long)shared_recs,
+           (unsigned long long)shared_frames, (unsigned long long)frames);
+    stacks_free();
     sprof_reader_close(&r);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "../../analyzer/output.c"
 #include "../../analyzer/profile.c"
 #include "../../analyzer/util.c"
+#include "stacks.h"
 #include "unit.h"
 
 /* the model is symbolized by construction */
@@ -201,8 +202,8 @@ static void filter_options(void)
     CHECK(parse(&f, FILTER_OPT_TIME, "..0.5") == 0 && f.time_from == 0 && f.time_to == 0.5);
     CHECK(parse(&f, FILTER_OPT_TIME, "1.5..") == 0 && f.time_from == 1.5 && isinf(f.time_to));
     CHECK(parse(&f, FILTER_OPT_TIME, "..") == 0 && f.time_from == 0 && isinf(f.time_to));
-    static const char *const bad_times[] = {"5..2", "x", "2", "1..2..3", "-1..2", "nan..",
-                                            "1e999.."};
+    static const char *const bad_times[] = {"5..2",  "x",     "2",      "1..2..3",
+                                            "-1..2", "nan..", "1e999.."};
     for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++)
         CHECKF(parse(&f, FILTER_OPT_TIME, bad_times[i]) == EXIT_USAGE, "%s", bad_times[i]);
     CHECK(parse(&f, FILTER_OPT_PID, "42") == 0 && f.npids == 1 && f.pids[0] == 42);
@@ -417,6 +418,184 @@ static void reader_ahead(void)
     sp_profile_free(p[1]);
 }
 
+/* Stacks of a recursive program: a root path of 3 frames, then up to 40
+ * frames drawn from 6 return addresses, mostly the same as the stack
+ * before (deep stacks that differ near the leaf), so that they share long
+ * runs of outermost frames. */
+static unsigned make_stack(uint64_t *f, const uint64_t *prev, unsigned nprev,
+                           unsigned long long *rnd)
+{
+    unsigned keep = nprev > 3 ? 3 + (unsigned)(unit_rand(rnd) % (nprev - 2)) : 3;
+    unsigned n = keep + (unsigned)(unit_rand(rnd) % 8);
+    if (n > 43) n = 43;
+    /* built root first, then reversed: f[0] is the innermost frame */
+    uint64_t r[64];
+    for (unsigned i = 0; i < n; i++) {
+        if (i < 3)
+            r[i] = 0x401000 + 0x10 * i;
+        else if (i < keep && i < nprev)
+            r[i] = prev[nprev - 1 - i];
+        else
+            r[i] = 0x7f0000001000 + 0x40 * (unit_rand(rnd) % 6) + (i == n - 1 ? 3 : 0);
+    }
+    for (unsigned i = 0; i < n; i++)
+        f[i] = r[n - 1 - i];
+    return n;
+}
+
+/* A profile written twice, in the plain encodings (header flags 0) and as
+ * libsprof writes it (stacks sharing their outermost frames through
+ * common/stacks.c, samples by column), over 12 chunks that each define the
+ * stacks they use, reads into the same model; and a shared stack whose base
+ * is not defined in its own chunk, or that takes more frames than its base
+ * has, is a malformed record. */
+static void shared_stacks(void)
+{
+    enum { NSTACKS = 300, CHUNKS = 12, PER = 80 };
+    static uint64_t frames[NSTACKS][64];
+    unsigned nf[NSTACKS];
+    unsigned long long rnd = 777;
+    for (unsigned i = 0; i < NSTACKS; i++)
+        nf[i] = make_stack(frames[i], i ? frames[i - 1] : NULL, i ? nf[i - 1] : 0, &rnd);
+    struct sprof_buf file[2], chunk, rec, col[3];
+    for (int v = 0; v < 2; v++)
+        sprof_buf_init(&file[v]);
+    sprof_buf_init(&chunk);
+    sprof_buf_init(&rec);
+    for (int k = 0; k < 3; k++)
+        sprof_buf_init(&col[k]);
+    struct sprof_stack_trie trie;
+    sprof_stack_trie_init(&trie, 1u << 16);
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
+    char err[128];
+    unsigned shared_total = 0;
+    for (int v = 0; v < 2; v++) {
+        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE,
+                                      v ? SPROF_FLAGS_KNOWN : 0, 9, 43};
+        sprof_file_header_put(&file[v], &h);
+        rnd = 99;
+        for (uint32_t k = 0; k < CHUNKS; k++) {
+            uint32_t defined[NSTACKS] = {0};
+            sprof_buf_reset(&chunk);
+            sprof_stack_trie_reset(&trie);
+            for (int k3 = 0; k3 < 3; k3++)
+                sprof_buf_reset(&col[k3]);
+            uint32_t ids[PER];
+            for (unsigned i = 0; i < PER; i++) {
+                /* stacks near this chunk's place in the run, as a program moves on */
+                uint32_t id = (uint32_t)((k * 20 + unit_rand(&rnd) % 60) % NSTACKS);
+                ids[i] = id;
+                if (defined[id]) continue;
+                defined[id] = 1;
+                sprof_buf_reset(&rec);
+                if (v) {
+                    uint32_t base = 0;
+                    unsigned sh = sprof_stack_trie_add(&trie, frames[id], nf[id], id, &base);
+                    shared_total += sh;
+                    sprof_put_stack_shared(&rec, id, id % 7 == 0, frames[id], nf[id], base, sh);
+                } else {
+                    sprof_buf_put_uvarint(&rec, id);
+                    sprof_buf_put_uvarint(&rec, id % 7 == 0);
+                    sprof_buf_put_uvarint(&rec, nf[id]);
+                    for (unsigned f = 0; f < nf[id]; f++) {
+                        if (f == 0)
+                            sprof_buf_put_uvarint(&rec, frames[id][0]);
+                        else
+                            sprof_buf_put_svarint(&rec,
+                                                  (int64_t)(frames[id][f] - frames[id][f - 1]));
+                    }
+                }
+                sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+            }
+            sprof_buf_reset(&rec);
+            sprof_buf_put_uvarint(&rec, 100);
+            sprof_buf_put_uvarint(&rec, 1000000000ull * (k + 1));
+            sprof_buf_put_uvarint(&rec, PER);
+            for (unsigned i = 0; i < PER; i++) {
+                uint64_t dt = 990000 + unit_rand(&rnd) % 20000, w = i % 9 ? 1000000 : 2000000;
+                if (v) {
+                    sprof_buf_put_uvarint(&col[0], dt);
+                    sprof_buf_put_uvarint(&col[1], w);
+                    sprof_buf_put_uvarint(&col[2], ids[i]);
+                } else {
+                    sprof_buf_put_uvarint(&rec, dt);
+                    sprof_buf_put_uvarint(&rec, w);
+                    sprof_buf_put_uvarint(&rec, ids[i]);
+                }
+            }
+            for (int k3 = 0; k3 < 3; k3++)
+                sprof_buf_put(&rec, col[k3].data, col[k3].len);
+            sprof_buf_put_record(&chunk, SPROF_REC_SAMPLES, &rec);
+            CHECK(sprof_chunk_encode(&e, k, chunk.data, chunk.len, &file[v], err, sizeof(err)) ==
+                  0);
+        }
+    }
+    /* the stacks do share: most of their frames came from a base */
+    CHECKF(shared_total > 10 * CHUNKS * 20, "%u frames shared", shared_total);
+    struct sp_profile *p[2];
+    for (int v = 0; v < 2; v++) {
+        p[v] = sp_profile_new();
+        CHECK(sp_profile_read_mem(p[v], "s.bin", file[v].data, file[v].len, err, sizeof(err)) == 0);
+        CHECK(p[v]->procs[0].bad_records == 0 && p[v]->procs[0].unknown_stack == 0);
+    }
+    CHECKF(file[1].len * 20 < file[0].len * 19, "shared %zu bytes, plain %zu", file[1].len,
+           file[0].len);
+    CHECK(p[0]->nsamples == CHUNKS * PER && p[1]->nsamples == p[0]->nsamples);
+    CHECK(p[1]->nraw == p[0]->nraw);
+    for (size_t i = 0; i < p[0]->nsamples; i++) {
+        const struct sp_sample *x = &p[0]->samples[i], *y = &p[1]->samples[i];
+        const struct sp_rawstack *a = &p[0]->raw[x->stack], *b = &p[1]->raw[y->stack];
+        CHECKF(x->time == y->time && x->weight_ns == y->weight_ns && x->thread == y->thread &&
+                   a->nframes == b->nframes && a->flags == b->flags &&
+                   memcmp(p[0]->frames + a->off, p[1]->frames + b->off,
+                          a->nframes * sizeof(uint64_t)) == 0,
+               "sample %zu", i);
+    }
+    sp_profile_free(p[0]);
+    sp_profile_free(p[1]);
+
+    /* malformed: stack 2 takes 2 frames of stack 0, which chunks 0 and 2
+     * define but chunk 1 does not; stack 3, 5 frames of stack 0, which has 4 */
+    struct sprof_buf bad;
+    sprof_buf_init(&bad);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 44};
+    sprof_file_header_put(&bad, &h);
+    const uint64_t f0[4] = {0x1000, 0x2000, 0x3000, 0x4000};
+    for (uint32_t k = 0; k < 3; k++) {
+        sprof_buf_reset(&chunk);
+        sprof_buf_reset(&rec);
+        if (k != 1) {
+            sprof_put_stack_shared(&rec, 0, 0, f0, 4, 0, 0);
+            sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+            sprof_buf_reset(&rec);
+        }
+        sprof_put_stack_shared(&rec, 1 + k, 0, f0, k == 2 ? 5 : 3, 0, k == 2 ? 5 : 2);
+        sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+        CHECK(sprof_chunk_encode(&e, k, chunk.data, chunk.len, &bad, err, sizeof(err)) == 0);
+    }
+    sprof_log_set_quiet(1);
+    struct sp_profile *q = sp_profile_new();
+    CHECK(sp_profile_read_mem(q, "bad.bin", bad.data, bad.len, err, sizeof(err)) == 0);
+    sprof_log_set_quiet(0);
+    /* chunk 0: stacks 0 and 1 (2 frames of 0, defined before it) are good */
+    CHECKF(q->procs[0].bad_records == 2 && q->nraw == 2, "%llu bad records, %zu stacks",
+           (unsigned long long)q->procs[0].bad_records, q->nraw);
+    CHECK(q->nraw == 2 && q->raw[1].nframes == 3 &&
+          memcmp(q->frames + q->raw[1].off, (uint64_t[]){0x1000, 0x3000, 0x4000},
+                 3 * sizeof(uint64_t)) == 0);
+    sp_profile_free(q);
+    sprof_buf_release(&bad);
+    sprof_stack_trie_release(&trie);
+    sprof_chunk_encoder_release(&e);
+    for (int v = 0; v < 2; v++)
+        sprof_buf_release(&file[v]);
+    sprof_buf_release(&chunk);
+    sprof_buf_release(&rec);
+    for (int k = 0; k < 3; k++)
+        sprof_buf_release(&col[k]);
+}
+
 int main(void)
 {
     unit_prefix = "unit/views";
@@ -429,5 +608,6 @@ int main(void)
     RUN(filter_stacks);
     RUN(filter_order);
     RUN(reader_ahead);
+    RUN(shared_stacks);
     return unit_done();
 }

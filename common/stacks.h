@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The STACK record in its shared form (SPROF_FLAG_SHARED_STACKS, see
+ * format.h): a stack names the stack defined before it in the same chunk
+ * that has the longest run of the same outermost frames, and writes only
+ * its other frames. Deep programs (an interpreter's recursion, a compiler's
+ * passes) define hundreds of stacks a chunk that differ in a few innermost
+ * frames; every chunk defines again the stacks it uses (invariant 3), so
+ * these definitions were most of a profile's bytes.
+ *
+ * struct sprof_stack_trie finds that stack: a trie of the outermost frames
+ * of the stacks defined in the pending chunk, each node (parent, address)
+ * owned by the first stack that went through it. Reset it with every chunk.
+ * Not for the signal handler: it allocates.
+ */
+#ifndef SPROF_STACKS_H
+#define SPROF_STACKS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct sprof_trie_node {
+    uint64_t addr;
+    uint32_t parent; /* node index, or SPROF_TRIE_ROOT */
+    uint32_t owner;  /* the id of the stack that added it */
+};
+
+#define SPROF_TRIE_ROOT UINT32_MAX
+
+struct sprof_stack_trie {
+    struct sprof_trie_node *nodes;
+    uint32_t *slots; /* hash table of node index + 1; 0: empty */
+    uint32_t n, nodes_cap, nslots, max_nodes;
+};
+
+/* A trie that holds at most max_nodes nodes: past them a stack is still
+ * matched against the others, but not added. */
+void sprof_stack_trie_init(struct sprof_stack_trie *t, uint32_t max_nodes);
+void sprof_stack_trie_reset(struct sprof_stack_trie *t); /* empties it, keeps memory */
+void sprof_stack_trie_release(struct sprof_stack_trie *t);
+
+/* Adds the stack id of frames f[0..n) (f[0] innermost) and returns how many
+ * of its outermost frames it shares with a stack added before it, whose id
+ * goes to *base (0 frames: *base is unchanged). */
+unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, unsigned n,
+                              uint32_t id, uint32_t *base);
+
+/* Puts a STACK body in its shared form: the stack f[0..n) whose outermost
+ * nshared frames are those of stack base (nshared 0: no base). */
+void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, unsigned flags, const uint64_t *f,
+                            unsigned n, uint32_t base, unsigned nshared);
+
+#endif
