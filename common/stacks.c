@@ -14,12 +14,14 @@ void sprof_stack_trie_reset(struct sprof_stack_trie *t)
 {
     if (t->n) memset(t->slots, 0, t->nslots * sizeof(*t->slots));
     t->n = 0;
+    t->path_len = 0;
 }
 
 void sprof_stack_trie_release(struct sprof_stack_trie *t)
 {
     free(t->nodes);
     free(t->slots);
+    free(t->path);
     sprof_stack_trie_init(t, t->max_nodes);
 }
 
@@ -72,22 +74,40 @@ static int grow(struct sprof_stack_trie *t)
 unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, unsigned n,
                               uint32_t id, uint32_t *base)
 {
+    if (n > t->path_cap) {
+        uint32_t *path = realloc(t->path, n * sizeof(*path));
+        if (path) {
+            t->path = path;
+            t->path_cap = n;
+        }
+    }
+    int keep_path = n <= t->path_cap;
     uint32_t node = SPROF_TRIE_ROOT;
     unsigned depth = 0;
+    /* the outer frames the last stack added has too, then the others */
+    if (keep_path)
+        for (; depth < n && depth < t->path_len; depth++) {
+            if (t->nodes[t->path[depth]].addr != f[n - 1 - depth]) break;
+            node = t->path[depth];
+        }
     for (; depth < n; depth++) {
         uint32_t next = find(t, node, f[n - 1 - depth]);
         if (next == SPROF_TRIE_ROOT) break;
         node = next;
+        if (keep_path) t->path[depth] = node;
     }
     if (depth) *base = t->nodes[node].owner;
-    for (unsigned i = depth; i < n && grow(t) == 0; i++) {
+    unsigned i = depth;
+    for (; i < n && grow(t) == 0; i++) {
         uint32_t k = slot_of(node, f[n - 1 - i], t->nslots - 1);
         while (t->slots[k])
             k = (k + 1) & (t->nslots - 1);
         t->nodes[t->n] = (struct sprof_trie_node){f[n - 1 - i], node, id};
         t->slots[k] = ++t->n;
         node = t->n - 1;
+        if (keep_path) t->path[i] = node;
     }
+    t->path_len = keep_path ? i : 0;
     return depth;
 }
 

@@ -32,6 +32,11 @@ struct sprof_stack_trie {
     struct sprof_trie_node *nodes;
     uint32_t *slots; /* hash table of node index + 1; 0: empty */
     uint32_t n, nodes_cap, nslots, max_nodes;
+    /* the nodes of the last stack added, outermost first: the next one
+     * most often shares many of them, which are then compared in place of
+     * looked up */
+    uint32_t *path;
+    uint32_t path_len, path_cap;
 };
 
 /* A trie that holds at most max_nodes nodes: past them a stack is still

@@ -443,6 +443,62 @@ static unsigned make_stack(uint64_t *f, const uint64_t *prev, unsigned nprev,
     return n;
 }
 
+/* The trie finds, for every stack, the stack added before it with the
+ * longest run of the same outermost frames (a brute-force search agrees),
+ * whether the stack before it shares many of them or none; past its node
+ * limit it still finds them among the stacks it holds. */
+static void trie_longest_run(void)
+{
+    enum { N = 400 };
+    static uint64_t frames[N][64];
+    unsigned nf[N];
+    unsigned long long rnd = 4242;
+    for (unsigned i = 0; i < N; i++) {
+        /* every fifth stack unlike the one before it */
+        const uint64_t *prev = i && i % 5 ? frames[i - 1] : NULL;
+        unsigned np = i && i % 5 ? nf[i - 1] : 0;
+        if (!prev && i) {
+            unsigned j = (unsigned)(unit_rand(&rnd) % i);
+            prev = frames[j];
+            np = nf[j];
+        }
+        nf[i] = make_stack(frames[i], prev, np, &rnd);
+    }
+    for (int limited = 0; limited < 2; limited++) {
+        struct sprof_stack_trie t;
+        sprof_stack_trie_init(&t, limited ? 300 : 1u << 16);
+        unsigned held = 0; /* stacks wholly in the trie */
+        for (unsigned i = 0; i < N; i++) {
+            unsigned best = 0;
+            for (unsigned j = 0; j < (limited ? held : i); j++) {
+                unsigned l = 0;
+                while (l < nf[i] && l < nf[j] &&
+                       frames[i][nf[i] - 1 - l] == frames[j][nf[j] - 1 - l])
+                    l++;
+                if (l > best) best = l;
+            }
+            uint32_t base = UINT32_MAX;
+            unsigned got = sprof_stack_trie_add(&t, frames[i], nf[i], i, &base);
+            if (limited) {
+                /* at least what the stacks held wholly share */
+                CHECKF(got >= best, "stack %u: %u shared, at least %u", i, got, best);
+                if (t.n < t.max_nodes) held = i + 1;
+            } else {
+                CHECKF(got == best, "stack %u: %u shared, brute force %u", i, got, best);
+            }
+            if (got) {
+                CHECK(base < i && nf[base] >= got);
+                CHECK(memcmp(frames[i] + nf[i] - got, frames[base] + nf[base] - got,
+                             got * sizeof(uint64_t)) == 0);
+            }
+        }
+        sprof_stack_trie_reset(&t);
+        uint32_t base = UINT32_MAX;
+        CHECK(sprof_stack_trie_add(&t, frames[7], nf[7], 7, &base) == 0 && base == UINT32_MAX);
+        sprof_stack_trie_release(&t);
+    }
+}
+
 /* A profile written twice, in the plain encodings (header flags 0) and as
  * libsprof writes it (stacks sharing their outermost frames through
  * common/stacks.c, samples by column), over 12 chunks that each define the
@@ -608,6 +664,7 @@ int main(void)
     RUN(filter_stacks);
     RUN(filter_order);
     RUN(reader_ahead);
+    RUN(trie_longest_run);
     RUN(shared_stacks);
     return unit_done();
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Bytes per sample of steady runs, and what the writer thread costs.
+
+`make bench` runs short workloads (0.9 s), whose files carry a fixed 2 KiB
+of process, mappings and counters; the target (4 bytes a sample or fewer on
+a steady workload) is about longer runs. This runs each workload for about
+--seconds of CPU under libsprof.so (and under another build's, --against,
+in the same series), and prints, from `sprof-report info` of the largest
+file of the run: samples, file size, bytes per sample, distinct stacks and
+the writer thread's CPU time.
+
+Workloads: cpu (scripts/bench/cpu-bound.c, 30 frames), threads (the same in
+8 threads), python (pybench.py, pure Python: a thousand distinct native
+stacks of up to 140 frames), interp (tests/progs/interp.c, a tree-walking
+evaluator: nearly every sample a new stack, 35 frames deep).
+
+    python3 scripts/bench/bytes.py --build build
+    python3 scripts/bench/bytes.py --build build --against /tmp/oldb --runs 2
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+
+
+def build(bdir, cc):
+    os.makedirs(bdir, exist_ok=True)
+    progs = {}
+    for name, src, flags in [
+        ("cpu-bound", os.path.join(HERE, "cpu-bound.c"), ["-O2", "-g", "-fomit-frame-pointer",
+                                                          "-pthread"]),
+        ("interp", os.path.join(SRC, "tests", "progs", "interp.c"),
+         ["-O2", "-g", "-fomit-frame-pointer", "-I" + os.path.join(SRC, "tests", "progs")]),
+    ]:
+        out = os.path.join(bdir, name)
+        if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+            subprocess.check_call([cc] + flags + ["-o", out, src])
+        progs[name] = out
+    return progs
+
+
+def workloads(progs, seconds, python):
+    # cpu-bound N: about 0.45 ms of CPU per unit of N here
+    n = str(int(2000 * seconds / 0.9))
+    w = {
+        "cpu": [progs["cpu-bound"], n, "28"],
+        "threads": [progs["cpu-bound"], n, "28", "8"],
+        "python": [python, os.path.join(HERE, "pybench.py"), f"{seconds:g}"],
+        "interp": [progs["interp"], str(int(seconds * 1000))],
+    }
+    return w
+
+
+def one(report, lib, hz, argv):
+    d = tempfile.mkdtemp(prefix="sprof-bytes-")
+    try:
+        env = dict(os.environ, LD_PRELOAD=lib, SPROF_FREQ=str(hz),
+                   SPROF_OUTPUT=os.path.join(d, "p.bin"))
+        env.pop("SPROF_SESSION", None)
+        subprocess.run(argv, env=env, cwd=d, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+        files = [os.path.join(d, f) for f in os.listdir(d) if f.startswith("p.bin")]
+        if not files:
+            return None
+        f = max(files, key=os.path.getsize)
+        info = subprocess.run([report, "info", f], capture_output=True, text=True).stdout
+
+        def grab(pat, conv=float):
+            m = re.search(pat, info, re.M)
+            return conv(m.group(1)) if m else 0
+
+        samples = grab(r"^samples\s+(\d+)", int)
+        return {
+            "samples": samples,
+            "size": os.path.getsize(f),
+            "stacks": grab(r"^stacks\s+(\d+)", int),
+            "writer_ms": grab(r"^writer\s+([\d.]+) ms"),
+            "cpu_s": grab(r"^cpu time\s+([\d.]+) s"),
+        }
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--against", metavar="BUILD", help="another build, in the same series")
+    ap.add_argument("--freq", type=int, nargs="+", default=[999, 10000], metavar="HZ")
+    ap.add_argument("--workload", nargs="+", default=["cpu", "threads", "python", "interp"],
+                    choices=["cpu", "threads", "python", "interp"])
+    ap.add_argument("--seconds", type=float, default=5, help="CPU seconds a run (5)")
+    ap.add_argument("--runs", type=int, default=1, help="runs of each, the median kept (1)")
+    ap.add_argument("--python", default=sys.executable, help="the interpreter (this one)")
+    a = ap.parse_args()
+    report = os.path.join(a.build, "sprof-report")
+    builds = [("sprof", os.path.abspath(os.path.join(a.build, "libsprof.so")))]
+    if a.against:
+        builds.append(("against", os.path.abspath(os.path.join(a.against, "libsprof.so"))))
+    for _, lib in builds:
+        if not os.path.exists(lib):
+            sys.exit(f"bytes.py: {lib} does not exist (run make)")
+    progs = build(os.path.abspath(os.path.join(a.build, "bench")), os.environ.get("CC", "cc"))
+    wl = workloads(progs, a.seconds, a.python)
+    print("| workload | rate | build | samples | bytes | bytes/sample | stacks | writer CPU |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in a.workload:
+        for hz in a.freq:
+            res = {b: [] for b, _ in builds}
+            for _ in range(a.runs):
+                for b, lib in builds:  # interleaved
+                    r = one(report, lib, hz, wl[name])
+                    if r and r["samples"]:
+                        res[b].append(r)
+            for b, _ in builds:
+                rs = res[b]
+                if not rs:
+                    print(f"| {name} | {hz} Hz | {b} | no samples | | | | |")
+                    continue
+                bps = statistics.median(r["size"] / r["samples"] for r in rs)
+                mid = sorted(rs, key=lambda r: r["size"] / r["samples"])[len(rs) // 2]
+                wshare = 100 * mid["writer_ms"] / 1000 / mid["cpu_s"] if mid["cpu_s"] else 0
+                print(f"| {name} | {hz} Hz | {b} | {mid['samples']:,} | {mid['size']:,} | "
+                      f"{bps:.2f} | {mid['stacks']:,} | {mid['writer_ms']:.1f} ms "
+                      f"({wshare:.2f}%) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
