@@ -2,7 +2,8 @@
 # The benchmark harness runs (scripts/bench/bench.py, `make bench`): one quick
 # round of the CPU-bound workload at 999 Hz in every mode (--against: the same
 # build again) prints its table, and
-# scripts/bench/starts.py prints its row for each mode.
+# scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
+# its row for each workload and build.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -31,4 +32,18 @@ cat starts.txt
 [ "$rc" -eq 0 ] || fail "starts.py exited with status $rc: $(tail -n 5 starts.err)"
 for m in plain sprof against; do
     grep -qE "^$m +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+  [0-9]+ over" starts.txt || fail "no row for $m in starts.py's table"
+done
+
+# scripts/bench/bytes.py: a short steady run of two workloads, a row for
+# each build with its figures
+rc=0
+"$PY" "$SRC/scripts/bench/bytes.py" --build "$BUILD" --against "$BUILD" --seconds 0.3 \
+    --workload cpu interp --freq 999 >bytes.txt 2>bytes.err || rc=$?
+cat bytes.txt
+[ "$rc" -eq 0 ] || fail "bytes.py exited with status $rc: $(tail -n 5 bytes.err)"
+for w in cpu interp; do
+    for b in sprof against; do
+        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
+            fail "no row for $w under $b in bytes.py's table"
+    done
 done
