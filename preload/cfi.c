@@ -316,10 +316,10 @@ static int cache_usable(void)
     static int state = -1;
     if (state >= 0) return state;
     state = 0;
-    if (!sprof.cfg.cache_dir[0]) return 0;
+    if (!sprof.cfg.cache_dir) return 0;
     /* there already, most often: one system call, not one for each level */
     if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return state = 1;
-    char dir[sizeof(sprof.cfg.cache_dir)];
+    char dir[SPROF_PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
     for (char *q = dir + 1;; q++) {
         if (*q == '/' || !*q) {

@@ -97,25 +97,26 @@ static void read_config(struct sprof_config *c)
     sprof_log_set_quiet(c->quiet);
 
     s = getenv("SPROF_OUTPUT");
-    if (s && *s && strlen(s) < sizeof(c->output) - 64)
-        snprintf(c->output, sizeof(c->output), "%s", s);
+    if (s && *s && strlen(s) < SPROF_PATH_MAX - 64)
+        c->output = s;
     else {
         if (s && *s) bad_value("SPROF_OUTPUT", s, "profile.bin");
-        snprintf(c->output, sizeof(c->output), "profile.bin");
+        c->output = "profile.bin";
     }
 
     /* unset: $XDG_CACHE_HOME/sprof or ~/.cache/sprof; "off": none */
-    c->cache_dir[0] = 0;
+    char dir[SPROF_PATH_MAX] = "";
     if ((s = getenv("SPROF_CACHE_DIR"))) {
-        if (*s == '/' && strlen(s) < sizeof(c->cache_dir) - 200)
-            snprintf(c->cache_dir, sizeof(c->cache_dir), "%s", s);
+        if (*s == '/' && strlen(s) < sizeof(dir) - 200)
+            snprintf(dir, sizeof(dir), "%s", s);
         else if (strcmp(s, "off"))
             bad_value("SPROF_CACHE_DIR", s, "off (an absolute directory, or off)");
     } else if ((s = getenv("XDG_CACHE_HOME")) && *s == '/' && strlen(s) < 4000) {
-        snprintf(c->cache_dir, sizeof(c->cache_dir), "%s/sprof", s);
+        snprintf(dir, sizeof(dir), "%s/sprof", s);
     } else if ((s = getenv("HOME")) && *s == '/' && strlen(s) < 4000) {
-        snprintf(c->cache_dir, sizeof(c->cache_dir), "%s/.cache/sprof", s);
+        snprintf(dir, sizeof(dir), "%s/.cache/sprof", s);
     }
+    c->cache_dir = dir[0] ? strdup(dir) : NULL; /* out of memory: no cache */
 
     parse_uint("SPROF_FREQ", 1, 20000, 999, &c->freq);
     parse_uint("SPROF_DEPTH", 1, SPROF_MAX_DEPTH, 256, &c->max_depth);
@@ -162,9 +163,10 @@ static void read_config(struct sprof_config *c)
 
 /* SPROF_SESSION ("<16 hex digits>:<absolute output template>") is set by the
  * top process for its descendants; it is internal. Returns 1 when this
- * process is a descendant. */
+ * process is a descendant. sprof.out_base is NULL when out of memory. */
 static int join_session(void)
 {
+    char base[SPROF_PATH_MAX];
     const char *s = getenv("SPROF_SESSION");
     if (s && strlen(s) > 17 && s[16] == ':' && s[17] == '/') {
         char hex[17];
@@ -172,27 +174,28 @@ static int join_session(void)
         hex[16] = 0;
         char *end;
         unsigned long long v = strtoull(hex, &end, 16);
-        if (!*end && strlen(s + 17) < sizeof(sprof.out_base)) {
+        if (!*end && strlen(s + 17) < sizeof(base)) {
             sprof.session = v;
-            snprintf(sprof.out_base, sizeof(sprof.out_base), "%s", s + 17);
+            sprof.out_base = strdup(s + 17);
             return 1;
         }
     }
     /* the top: an absolute path, so that children that chdir write beside */
     if (sprof.cfg.output[0] == '/') {
-        snprintf(sprof.out_base, sizeof(sprof.out_base), "%s", sprof.cfg.output);
+        snprintf(base, sizeof(base), "%s", sprof.cfg.output);
     } else {
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd))) snprintf(cwd, sizeof(cwd), ".");
         size_t a = strlen(cwd), b = strlen(sprof.cfg.output);
-        if (a + 1 + b >= sizeof(sprof.out_base)) a = 1, cwd[0] = '.';
-        memcpy(sprof.out_base, cwd, a);
-        sprof.out_base[a] = '/';
-        memcpy(sprof.out_base + a + 1, sprof.cfg.output, b + 1);
+        if (a + 1 + b >= sizeof(base)) a = 1, cwd[0] = '.';
+        memcpy(base, cwd, a);
+        base[a] = '/';
+        memcpy(base + a + 1, sprof.cfg.output, b + 1);
     }
+    sprof.out_base = strdup(base);
     sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
-    char val[sizeof(sprof.out_base) + 32];
-    snprintf(val, sizeof(val), "%016llx:%s", (unsigned long long)sprof.session, sprof.out_base);
+    char val[sizeof(base) + 32];
+    snprintf(val, sizeof(val), "%016llx:%s", (unsigned long long)sprof.session, base);
     setenv("SPROF_SESSION", val, 1);
     return 0;
 }
@@ -344,6 +347,10 @@ __attribute__((constructor)) static void sprof_init(void)
     }
     read_config(&sprof.cfg);
     int descendant = join_session();
+    if (!sprof.out_base) {
+        sprof_err("cannot set up (out of memory); not sampling");
+        return;
+    }
     if (descendant && !sprof.cfg.follow) return;
     sprof.is_top = !descendant;
     sprof.pid = getpid();

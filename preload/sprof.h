@@ -36,8 +36,13 @@ enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
 /* dwarf: the tables of cfi.h, libunwind where they fall short (unwind.c) */
 enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
 
+/* Paths are at most this long, terminator included. The configuration
+ * keeps them on the heap, not in sprof_state: a 4 KiB array of which a few
+ * bytes are written costs every process a page fault (BENCHMARKS.md). */
+#define SPROF_PATH_MAX 4096
+
 struct sprof_config {
-    char output[4096];   /* SPROF_OUTPUT as given (template) */
+    const char *output;  /* SPROF_OUTPUT as given (template); during sprof_init only */
     unsigned freq;       /* SPROF_FREQ */
     int signo;           /* SPROF_SIGNAL */
     int timer_request;   /* -1 auto, else enum sprof_backend */
@@ -45,7 +50,7 @@ struct sprof_config {
     unsigned max_depth;  /* SPROF_DEPTH */
     int follow;          /* SPROF_FOLLOW */
     int quiet;           /* SPROF_QUIET */
-    char cache_dir[4096]; /* SPROF_CACHE_DIR: unwind tables kept by build-id; "" off */
+    char *cache_dir;     /* SPROF_CACHE_DIR: unwind tables kept by build-id; NULL off */
 };
 
 /* Ring entry layout, in 64-bit words:
@@ -107,10 +112,9 @@ struct sprof_state {
     pid_t ppid;
     int is_top;           /* writes exactly SPROF_OUTPUT */
     uint64_t session;
-    char out_base[4096];  /* absolute output template of the session */
+    char *out_base;       /* absolute output template of the session */
     uint64_t start_ns, start_realtime_ns;
 
-    struct sprof_thread *slots[MAX_THREADS];
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
     struct sprof_thread **fd_slot; /* perf fd -> slot, FD_TABLE_SIZE entries */
 
@@ -118,6 +122,9 @@ struct sprof_state {
 
     int wake_fd;            /* eventfd that wakes the writer */
     _Atomic int wake_pending;
+
+    /* last: a process's first pages of it hold every field above */
+    struct sprof_thread *slots[MAX_THREADS];
 };
 
 extern struct sprof_state sprof SPROF_HIDDEN;
