@@ -64,6 +64,11 @@ struct rd {
     uint32_t chunk;
     uint32_t *raw_chunk;
     size_t raw_chunk_cap, raw0;
+    /* the chunk's STACK records so far, and the last one's id (shared
+     * stacks: ids are differences); a record whose id could not be read
+     * leaves the ids of the chunk's later ones unknown */
+    uint64_t chunk_stacks, chunk_last_id;
+    int chunk_ids_lost;
 };
 
 /* sprof_get_uvarint, faster: away from the end of the input, a varint of
@@ -380,7 +385,20 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
 {
     uint64_t id, flags, n, base = 0, shared = 0;
     uint32_t braw = SP_NONE;
-    if (get_uv(c, &id) || get_uv(c, &flags) || get_uv(c, &n)) return -1;
+    if (r->flags & SPROF_FLAG_SHARED_STACKS) {
+        /* ids increase through the chunk, each the previous one plus this */
+        uint64_t d;
+        if (r->chunk_ids_lost || get_uv(c, &d) ||
+            (r->chunk_stacks && (d == 0 || d > UINT64_MAX - r->chunk_last_id))) {
+            r->chunk_ids_lost = 1;
+            return -1;
+        }
+        id = r->chunk_stacks++ ? r->chunk_last_id + d : d;
+        r->chunk_last_id = id;
+    } else if (get_uv(c, &id)) {
+        return -1;
+    }
+    if (get_uv(c, &flags) || get_uv(c, &n)) return -1;
     /* every frame takes at least one byte */
     if (n > SPROF_MAX_DEPTH || n > sprof_cur_left(c)) return -1;
     struct sp_profile *p = r->p;
@@ -837,6 +855,8 @@ static inline int get_record(struct sprof_cur *c, unsigned *type, struct sprof_c
 static void parse_chunk(struct rd *r, struct sprof_cur *chunk)
 {
     r->chunk++;
+    r->chunk_stacks = r->chunk_last_id = 0;
+    r->chunk_ids_lost = 0;
     while (sprof_cur_left(chunk)) {
         unsigned type;
         struct sprof_cur body;

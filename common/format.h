@@ -82,11 +82,14 @@ enum sprof_record_type {
      * defines the stacks its samples use, before them, so that chunks stay
      * self-contained; an id means the same stack for the whole file, and a
      * later definition of an id repeats the first.
-     * With SPROF_FLAG_SHARED_STACKS: id u, flags u, nown u, base u, then
+     * With SPROF_FLAG_SHARED_STACKS: did u, flags u, nown u, base u, then
      * (base > 0 only) nshared u, then the nown frames as above (frame[0]
-     * u, then differences s). The stack is those frames followed by the
-     * outermost nshared frames of stack base - 1, which this chunk defines
-     * before this record; base 0: the nown frames alone. */
+     * u, then differences s). A chunk's STACK records come in increasing
+     * order of id, before its SAMPLES: the id is did plus the id of the
+     * chunk's previous STACK record (the first: did), did > 0 after the
+     * first. The stack is those frames followed by the outermost nshared
+     * frames of stack base - 1, which this chunk defines before this
+     * record; base 0: the nown frames alone. */
     SPROF_REC_STACK = 7,
     /* tid u, base_time u, count u, then count times:
      * dt u (from the previous sample, the first from base_time),

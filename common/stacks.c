@@ -111,11 +111,11 @@ unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, uns
     return depth;
 }
 
-void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, unsigned flags, const uint64_t *f,
-                            unsigned n, uint32_t base, unsigned nshared)
+void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, unsigned flags,
+                            const uint64_t *f, unsigned n, uint32_t base, unsigned nshared)
 {
     unsigned own = n - nshared;
-    sprof_buf_put_uvarint(b, id);
+    sprof_buf_put_uvarint(b, id - prev_id);
     sprof_buf_put_uvarint(b, flags);
     sprof_buf_put_uvarint(b, own);
     sprof_buf_put_uvarint(b, nshared ? (uint64_t)base + 1 : 0);

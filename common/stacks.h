@@ -6,7 +6,10 @@
  * its other frames. Deep programs (an interpreter's recursion, a compiler's
  * passes) define hundreds of stacks a chunk that differ in a few innermost
  * frames; every chunk defines again the stacks it uses (invariant 3), so
- * these definitions were most of a profile's bytes.
+ * these definitions were most of a profile's bytes. A chunk's STACK records
+ * come first, in increasing order of id, each id written as the difference
+ * from the one before: most stacks are defined again chunk after chunk, and
+ * their ids, random in the order of first use, cost a byte or two each.
  *
  * struct sprof_stack_trie finds that stack: a trie of the outermost frames
  * of the stacks defined in the pending chunk, each node (parent, address)
@@ -51,9 +54,11 @@ void sprof_stack_trie_release(struct sprof_stack_trie *t);
 unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, unsigned n,
                               uint32_t id, uint32_t *base);
 
-/* Puts a STACK body in its shared form: the stack f[0..n) whose outermost
- * nshared frames are those of stack base (nshared 0: no base). */
-void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, unsigned flags, const uint64_t *f,
-                            unsigned n, uint32_t base, unsigned nshared);
+/* Puts a STACK body in its shared form: stack id (prev_id: the id of the
+ * chunk's STACK record before it, 0 for the first; ids increase) of frames
+ * f[0..n), whose outermost nshared frames are those of stack base (nshared
+ * 0: no base). */
+void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, unsigned flags,
+                            const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
 
 #endif

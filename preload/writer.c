@@ -82,7 +82,10 @@ static struct {
     struct stack_entry *tab;
     size_t tabcap, ntab;
     struct sprof_buf frames;       /* uint64_t frames of every interned stack */
-    struct sprof_stack_trie trie;  /* the stacks the pending chunk defines */
+    struct sprof_buf by_id;        /* struct stack_entry by id (n, flags, off) */
+    struct sprof_buf chunk_ids;    /* uint32_t ids of the stacks the pending chunk uses */
+    struct sprof_buf stk;          /* the chunk's payload: its STACK records, then W.chunk */
+    struct sprof_stack_trie trie;  /* the outer frames of the STACK records put so far */
     struct sprof_buf weights, ids; /* scratch: a SAMPLES record's columns */
 
     /* counters of slots already freed */
@@ -181,24 +184,15 @@ static int tab_grow(void)
     return 0;
 }
 
-/* Writes the STACK record of e into the pending chunk. Every chunk defines
- * the stacks its samples use (ids stay the same for the whole file), so
- * that a damaged chunk loses only its own samples (ARCHITECTURE.md,
- * invariant 3: self-contained chunks); its outermost frames are those of a
- * stack the chunk defined before, where two or more are the same. */
-static void put_stack(struct stack_entry *e, const uint64_t *f)
+/* Notes that the pending chunk uses stack e: write_chunk defines it. */
+static void use_stack(struct stack_entry *e)
 {
-    uint32_t base = 0;
-    unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, e->id, &base);
-    sprof_buf_reset(&W.rec);
-    sprof_put_stack_shared(&W.rec, e->id, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
-    sprof_buf_put_record(&W.chunk, SPROF_REC_STACK, &W.rec);
+    sprof_buf_put(&W.chunk_ids, &e->id, sizeof(e->id));
     e->chunk = W.seq + 1;
 }
 
-/* The id of this stack, writing a STACK record the first time it is seen
- * in the pending chunk.
- * Returns UINT32_MAX when out of memory. */
+/* The id of this stack, noted as used by the pending chunk the first time
+ * it is seen there. Returns UINT32_MAX when out of memory. */
 static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
 {
     if (W.ntab * 2 >= W.tabcap && tab_grow()) return UINT32_MAX;
@@ -208,21 +202,60 @@ static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
         struct stack_entry *e = &W.tab[k];
         if (e->hash == h && e->n == n && e->flags == flags &&
             memcmp(W.frames.data + e->off, f, n * sizeof(uint64_t)) == 0) {
-            if (e->chunk != W.seq + 1) put_stack(e, f);
+            if (e->chunk != W.seq + 1) use_stack(e);
             return e->id;
         }
     }
     size_t off = W.frames.len;
     sprof_buf_put(&W.frames, f, n * sizeof(uint64_t));
-    if (W.frames.oom) return UINT32_MAX;
+    sprof_buf_put(&W.by_id, &(struct stack_entry){.n = n, .flags = flags, .off = off},
+                  sizeof(struct stack_entry));
+    if (W.frames.oom || W.by_id.oom) return UINT32_MAX;
     struct stack_entry *e = &W.tab[k];
     e->hash = h;
     e->id = (uint32_t)W.ntab++;
     e->n = n;
     e->flags = flags;
     e->off = off;
-    put_stack(e, f);
+    use_stack(e);
     return e->id;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    uint32_t x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return (x > y) - (x < y);
+}
+
+/* The pending chunk's payload into W.stk: the STACK records of the stacks
+ * it uses, then its other records. Every chunk defines the stacks its
+ * samples use (ids stay the same for the whole file), so that a damaged
+ * chunk loses only its own samples (ARCHITECTURE.md, invariant 3:
+ * self-contained chunks); in increasing order of id, each taking its
+ * outermost frames from a stack defined before it, where two or more are
+ * the same (common/stacks.h). */
+static void put_stacks(void)
+{
+    size_t k = W.chunk_ids.len / sizeof(uint32_t);
+    qsort(W.chunk_ids.data, k, sizeof(uint32_t), id_cmp);
+    sprof_buf_reset(&W.stk);
+    sprof_stack_trie_reset(&W.trie);
+    uint32_t prev = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t id, base = 0;
+        memcpy(&id, W.chunk_ids.data + i * sizeof(id), sizeof(id));
+        const struct stack_entry *e = (const struct stack_entry *)W.by_id.data + id;
+        const uint64_t *f = (const uint64_t *)(W.frames.data + e->off);
+        unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, id, &base);
+        sprof_buf_reset(&W.rec);
+        sprof_put_stack_shared(&W.rec, id, prev, e->flags, f, e->n, base,
+                               shared >= 2 ? shared : 0);
+        sprof_buf_put_record(&W.stk, SPROF_REC_STACK, &W.rec);
+        prev = id;
+    }
+    sprof_buf_put(&W.stk, W.chunk.data, W.chunk.len);
 }
 
 static void stacks_reset(void)
@@ -232,6 +265,8 @@ static void stacks_reset(void)
     W.tab = NULL;
     W.tabcap = W.ntab = 0;
     sprof_buf_release(&W.frames);
+    sprof_buf_release(&W.by_id);
+    sprof_buf_reset(&W.chunk_ids);
 }
 
 /* ---- records ---- */
@@ -550,20 +585,21 @@ static void write_chunk(void)
             put_note(1, "libzstd could not be loaded: chunks are written uncompressed");
         }
     }
-    if (W.chunk.oom) {
+    put_stacks();
+    if (W.chunk.oom || W.chunk_ids.oom || W.stk.oom) {
         fail("out of memory in the writer");
         return;
     }
     char err[256];
     sprof_buf_reset(&W.out);
-    if (sprof_chunk_encode(&W.enc, W.seq, W.chunk.data, W.chunk.len, &W.out, err, sizeof(err))) {
+    if (sprof_chunk_encode(&W.enc, W.seq, W.stk.data, W.stk.len, &W.out, err, sizeof(err))) {
         fail("cannot compress a chunk: %s", err);
         return;
     }
     if (write_all(W.out.data, W.out.len)) return;
     W.seq++;
     sprof_buf_reset(&W.chunk);
-    sprof_stack_trie_reset(&W.trie);
+    sprof_buf_reset(&W.chunk_ids);
     W.have_samples = 0;
 }
 

@@ -6,7 +6,7 @@
 of process, mappings and counters; the target (4 bytes a sample or fewer on
 a steady workload) is about longer runs. This runs each workload for about
 --seconds of CPU under libsprof.so (and under another build's, --against,
-in the same series), and prints, from `sprof-report info` of the largest
+in the same series), and prints, from `sprof-report info` (each build's own) of the largest
 file of the run: samples, file size, bytes per sample, distinct stacks and
 the writer thread's CPU time.
 
@@ -100,13 +100,14 @@ def main():
     ap.add_argument("--runs", type=int, default=1, help="runs of each, the median kept (1)")
     ap.add_argument("--python", default=sys.executable, help="the interpreter (this one)")
     a = ap.parse_args()
-    report = os.path.join(a.build, "sprof-report")
-    builds = [("sprof", os.path.abspath(os.path.join(a.build, "libsprof.so")))]
+    # each build's files are read by its own sprof-report: the format may differ
+    builds = [("sprof", os.path.abspath(a.build))]
     if a.against:
-        builds.append(("against", os.path.abspath(os.path.join(a.against, "libsprof.so"))))
-    for _, lib in builds:
-        if not os.path.exists(lib):
-            sys.exit(f"bytes.py: {lib} does not exist (run make)")
+        builds.append(("against", os.path.abspath(a.against)))
+    for _, d in builds:
+        for f in ("libsprof.so", "sprof-report"):
+            if not os.path.exists(os.path.join(d, f)):
+                sys.exit(f"bytes.py: {os.path.join(d, f)} does not exist (run make)")
     progs = build(os.path.abspath(os.path.join(a.build, "bench")), os.environ.get("CC", "cc"))
     wl = workloads(progs, a.seconds, a.python)
     print("| workload | rate | build | samples | bytes | bytes/sample | stacks | writer CPU |")
@@ -115,8 +116,9 @@ def main():
         for hz in a.freq:
             res = {b: [] for b, _ in builds}
             for _ in range(a.runs):
-                for b, lib in builds:  # interleaved
-                    r = one(report, lib, hz, wl[name])
+                for b, d in builds:  # interleaved
+                    r = one(os.path.join(d, "sprof-report"), os.path.join(d, "libsprof.so"), hz,
+                            wl[name])
                     if r and r["samples"]:
                         res[b].append(r)
             for b, _ in builds:

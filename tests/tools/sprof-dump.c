@@ -49,8 +49,18 @@ static int get_stack(struct sprof_cur *b, uint32_t flags, unsigned chunk, uint64
 {
     uint64_t n, base = 0, shared = 0, f = 0;
     *nshared = 0;
-    if (sprof_get_uvarint(b, id) || sprof_get_uvarint(b, sflags) || sprof_get_uvarint(b, &n) ||
-        n > SPROF_MAX_DEPTH || *id >= (1u << 24))
+    if (sprof_get_uvarint(b, id)) return -1;
+    if (flags & SPROF_FLAG_SHARED_STACKS) {
+        /* increasing ids, each the difference from the chunk's last */
+        static unsigned cur;
+        static uint64_t count, last;
+        if (chunk != cur) cur = chunk, count = 0, last = 0;
+        if (count && (*id == 0 || *id > UINT64_MAX - last)) return -1;
+        *id = count++ ? last + *id : *id;
+        last = *id;
+    }
+    if (sprof_get_uvarint(b, sflags) || sprof_get_uvarint(b, &n) || n > SPROF_MAX_DEPTH ||
+        *id >= (1u << 24))
         return -1;
     if (flags & SPROF_FLAG_SHARED_STACKS) {
         if (sprof_get_uvarint(b, &base)) return -1;

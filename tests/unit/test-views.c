@@ -537,19 +537,28 @@ static void shared_stacks(void)
             sprof_stack_trie_reset(&trie);
             for (int k3 = 0; k3 < 3; k3++)
                 sprof_buf_reset(&col[k3]);
-            uint32_t ids[PER];
+            uint32_t ids[PER], order[PER], nused = 0, prev = 0;
             for (unsigned i = 0; i < PER; i++) {
                 /* stacks near this chunk's place in the run, as a program moves on */
                 uint32_t id = (uint32_t)((k * 20 + unit_rand(&rnd) % 60) % NSTACKS);
                 ids[i] = id;
-                if (defined[id]) continue;
+                if (!defined[id]) order[nused++] = id;
                 defined[id] = 1;
+            }
+            /* plain: in the order of first use; shared: in increasing order */
+            if (v)
+                for (uint32_t id = 0, j = 0; id < NSTACKS; id++)
+                    if (defined[id]) order[j++] = id;
+            for (uint32_t j = 0; j < nused; j++) {
+                uint32_t id = order[j];
                 sprof_buf_reset(&rec);
                 if (v) {
                     uint32_t base = 0;
                     unsigned sh = sprof_stack_trie_add(&trie, frames[id], nf[id], id, &base);
                     shared_total += sh;
-                    sprof_put_stack_shared(&rec, id, id % 7 == 0, frames[id], nf[id], base, sh);
+                    sprof_put_stack_shared(&rec, id, prev, id % 7 == 0, frames[id], nf[id], base,
+                                           sh);
+                    prev = id;
                 } else {
                     sprof_buf_put_uvarint(&rec, id);
                     sprof_buf_put_uvarint(&rec, id % 7 == 0);
@@ -612,7 +621,9 @@ static void shared_stacks(void)
     sp_profile_free(p[1]);
 
     /* malformed: stack 2 takes 2 frames of stack 0, which chunks 0 and 2
-     * define but chunk 1 does not; stack 3, 5 frames of stack 0, which has 4 */
+     * define but chunk 1 does not; stack 3, 5 frames of stack 0, which has
+     * 4; in chunk 3, after stack 5, an id that does not increase: the ids
+     * of the chunk's later records (one without any, stack 6) are unknown */
     struct sprof_buf bad;
     sprof_buf_init(&bad);
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 44};
@@ -622,22 +633,32 @@ static void shared_stacks(void)
         sprof_buf_reset(&chunk);
         sprof_buf_reset(&rec);
         if (k != 1) {
-            sprof_put_stack_shared(&rec, 0, 0, f0, 4, 0, 0);
+            sprof_put_stack_shared(&rec, 0, 0, 0, f0, 4, 0, 0);
             sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
             sprof_buf_reset(&rec);
         }
-        sprof_put_stack_shared(&rec, 1 + k, 0, f0, k == 2 ? 5 : 3, 0, k == 2 ? 5 : 2);
+        sprof_put_stack_shared(&rec, 1 + k, 0, 0, f0, k == 2 ? 5 : 3, 0, k == 2 ? 5 : 2);
         sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
         CHECK(sprof_chunk_encode(&e, k, chunk.data, chunk.len, &bad, err, sizeof(err)) == 0);
     }
+    sprof_buf_reset(&chunk);
+    for (int i = 0; i < 4; i++) {
+        sprof_buf_reset(&rec);
+        if (i == 0) sprof_put_stack_shared(&rec, 5, 0, 0, f0, 1, 0, 0);
+        if (i == 1) sprof_put_stack_shared(&rec, 5, 5, 0, f0, 1, 0, 0);
+        if (i == 3) sprof_put_stack_shared(&rec, 6, 5, 0, f0, 1, 0, 0);
+        sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+    }
+    CHECK(sprof_chunk_encode(&e, 3, chunk.data, chunk.len, &bad, err, sizeof(err)) == 0);
     sprof_log_set_quiet(1);
     struct sp_profile *q = sp_profile_new();
     CHECK(sp_profile_read_mem(q, "bad.bin", bad.data, bad.len, err, sizeof(err)) == 0);
     sprof_log_set_quiet(0);
-    /* chunk 0: stacks 0 and 1 (2 frames of 0, defined before it) are good */
-    CHECKF(q->procs[0].bad_records == 2 && q->nraw == 2, "%llu bad records, %zu stacks",
+    /* chunk 0: stacks 0 and 1 (2 frames of 0, defined before it) are good;
+     * chunk 3: stack 5 */
+    CHECKF(q->procs[0].bad_records == 5 && q->nraw == 3, "%llu bad records, %zu stacks",
            (unsigned long long)q->procs[0].bad_records, q->nraw);
-    CHECK(q->nraw == 2 && q->raw[1].nframes == 3 &&
+    CHECK(q->nraw == 3 && q->raw[1].nframes == 3 && q->raw[2].nframes == 1 &&
           memcmp(q->frames + q->raw[1].off, (uint64_t[]){0x1000, 0x3000, 0x4000},
                  3 * sizeof(uint64_t)) == 0);
     sp_profile_free(q);
