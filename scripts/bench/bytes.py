@@ -8,7 +8,12 @@ a steady workload) is about longer runs. This runs each workload for about
 --seconds of CPU under libsprof.so (and under another build's, --against,
 in the same series), and prints, from `sprof-report info` (each build's own) of the largest
 file of the run: samples, file size, bytes per sample, distinct stacks and
-the writer thread's CPU time.
+the writer thread's CPU time; and, where the build has the test tools
+(BUILD/tests/sprof-dump: `make check` builds them), the bytes per sample of
+the same file rewritten in the plain encodings (header flags 0, the chunks
+compressed as libsprof does: `sprof-dump FILE --plain OUT`), which compares
+the encodings on one profile, free of the differences between runs (a pure
+Python run has 900 distinct stacks one time and 1,300 the next).
 
 Workloads: cpu (scripts/bench/cpu-bound.c, 30 frames), threads (the same in
 8 threads), python (pybench.py, pure Python: a thousand distinct native
@@ -59,7 +64,7 @@ def workloads(progs, seconds, python):
     return w
 
 
-def one(report, lib, hz, argv):
+def one(report, lib, hz, argv, dump):
     d = tempfile.mkdtemp(prefix="sprof-bytes-")
     try:
         env = dict(os.environ, LD_PRELOAD=lib, SPROF_FREQ=str(hz),
@@ -78,7 +83,14 @@ def one(report, lib, hz, argv):
             return conv(m.group(1)) if m else 0
 
         samples = grab(r"^samples\s+(\d+)", int)
+        plain = 0
+        if dump and os.access(dump, os.X_OK):
+            out = os.path.join(d, "plain.out")
+            if subprocess.run([dump, f, "--plain", out], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0 and os.path.exists(out):
+                plain = os.path.getsize(out)  # an older sprof-dump has no --plain
         return {
+            "plain": plain,
             "samples": samples,
             "size": os.path.getsize(f),
             "stacks": grab(r"^stacks\s+(\d+)", int),
@@ -110,27 +122,30 @@ def main():
                 sys.exit(f"bytes.py: {os.path.join(d, f)} does not exist (run make)")
     progs = build(os.path.abspath(os.path.join(a.build, "bench")), os.environ.get("CC", "cc"))
     wl = workloads(progs, a.seconds, a.python)
-    print("| workload | rate | build | samples | bytes | bytes/sample | stacks | writer CPU |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| workload | rate | build | samples | bytes | bytes/sample | plain form | stacks | "
+          "writer CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in a.workload:
         for hz in a.freq:
             res = {b: [] for b, _ in builds}
             for _ in range(a.runs):
                 for b, d in builds:  # interleaved
                     r = one(os.path.join(d, "sprof-report"), os.path.join(d, "libsprof.so"), hz,
-                            wl[name])
+                            wl[name], os.path.join(d, "tests", "sprof-dump"))
                     if r and r["samples"]:
                         res[b].append(r)
             for b, _ in builds:
                 rs = res[b]
                 if not rs:
-                    print(f"| {name} | {hz} Hz | {b} | no samples | | | | |")
+                    print(f"| {name} | {hz} Hz | {b} | no samples | | | | | |")
                     continue
                 bps = statistics.median(r["size"] / r["samples"] for r in rs)
                 mid = sorted(rs, key=lambda r: r["size"] / r["samples"])[len(rs) // 2]
                 wshare = 100 * mid["writer_ms"] / 1000 / mid["cpu_s"] if mid["cpu_s"] else 0
+                plain = (f"{statistics.median(r['plain'] / r['samples'] for r in rs):.2f}"
+                         if all(r["plain"] for r in rs) else "-")
                 print(f"| {name} | {hz} Hz | {b} | {mid['samples']:,} | {mid['size']:,} | "
-                      f"{bps:.2f} | {mid['stacks']:,} | {mid['writer_ms']:.1f} ms "
+                      f"{bps:.2f} | {plain} | {mid['stacks']:,} | {mid['writer_ms']:.1f} ms "
                       f"({wshare:.2f}%) |", flush=True)
 
 

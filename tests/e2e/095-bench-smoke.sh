@@ -43,7 +43,7 @@ cat bytes.txt
 [ "$rc" -eq 0 ] || fail "bytes.py exited with status $rc: $(tail -n 5 bytes.err)"
 for w in cpu interp; do
     for b in sprof against; do
-        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
+        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
             fail "no row for $w under $b in bytes.py's table"
     done
 done

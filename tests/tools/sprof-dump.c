@@ -10,7 +10,9 @@
  * that damage files.
  * sprof-dump FILE --plain OUT writes FILE again to OUT in the plain
  * encodings (header flags 0: every stack with all its frames, samples by
- * row), its chunks stored: what a reader of the shared forms must agree with.
+ * row), its chunks compressed as libsprof does (zstd level 3 from 4 KiB):
+ * what a reader of the shared forms must agree with, and what they save on
+ * the same profile (scripts/bench/bytes.py).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,8 +131,8 @@ static int plain(struct sprof_reader *r, const char *out)
     struct sprof_file_header h = r->hdr;
     h.flags = 0;
     sprof_file_header_put(&file, &h);
-    struct sprof_chunk_encoder none;
-    sprof_chunk_encoder_init(&none, NULL, 3, 0);
+    struct sprof_chunk_encoder enc;
+    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, 3, 4096);
     char err[256];
     struct sprof_cur c;
     uint32_t seq = 0;
@@ -175,7 +177,7 @@ static int plain(struct sprof_reader *r, const char *out)
             }
             sprof_buf_put_record(&raw, type, &body);
         }
-        if (rc == 0 && sprof_chunk_encode(&none, seq++, raw.data, raw.len, &file, err, sizeof(err)))
+        if (rc == 0 && sprof_chunk_encode(&enc, seq++, raw.data, raw.len, &file, err, sizeof(err)))
             rc = 2;
     }
     if (rc) sprof_err("'%s': a malformed record in chunk %u", r->path, seq);
@@ -186,6 +188,7 @@ static int plain(struct sprof_reader *r, const char *out)
     }
     if (f && fclose(f) && !rc) rc = 2;
     stacks_free();
+    sprof_chunk_encoder_release(&enc);
     sprof_buf_release(&file);
     sprof_buf_release(&raw);
     sprof_buf_release(&body);
