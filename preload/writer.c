@@ -239,7 +239,7 @@ static int id_cmp(const void *a, const void *b)
 static void put_stacks(void)
 {
     size_t k = W.chunk_ids.len / sizeof(uint32_t);
-    qsort(W.chunk_ids.data, k, sizeof(uint32_t), id_cmp);
+    if (k) qsort(W.chunk_ids.data, k, sizeof(uint32_t), id_cmp); /* data: NULL when empty */
     sprof_buf_reset(&W.stk);
     sprof_stack_trie_reset(&W.trie);
     uint32_t prev = 0;
