@@ -1072,6 +1072,10 @@ static void symbolize_addr(struct sp_symbolizer *s, uint32_t mi, struct symmod *
     }
 
     const char *name = elf_name(p, sm, a);
+    /* a return address at the first byte of a symbol with nothing before
+     * it: the kernel's signal frame returns to the C library's
+     * __restore_rt, not after a call */
+    if (!name && ret && rel) name = elf_name(p, sm, rel + sm->dwfl_bias);
     if (!name) {
         char buf[PATH_MAX + 32];
         snprintf(buf, sizeof(buf), "%s+0x%llx", mod, (unsigned long long)rel);

@@ -98,7 +98,7 @@ size_t sprof_cfi_bytes(void)
 
 static size_t table_size(const struct cfi_table *t)
 {
-    return sizeof(*t) + (size_t)t->nrows * sizeof(t->row[0]);
+    return cfi_table_bytes(t->nrows);
 }
 
 static void free_set(struct cfi_set *s)
@@ -296,7 +296,7 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj
  * table): the walk reads only rows within nrows and checks every stack
  * read, so a damaged file gives broken stacks, never a crash. Failures to
  * write are silent: the cache only saves time. */
-#define CACHE_MAGIC "SPCFI001"
+#define CACHE_MAGIC "SPCFI002" /* 002: the block index after the rows */
 #define CACHE_HDR 128
 
 struct cache_hdr {
@@ -357,7 +357,7 @@ static int cache_load(struct cfi_obj *o)
         close(fd);
         return -1;
     }
-    size_t size = CACHE_HDR + sizeof(struct cfi_table) + (size_t)h.nrows * sizeof(struct cfi_row);
+    size_t size = CACHE_HDR + cfi_table_bytes(h.nrows);
     if (memcmp(h.magic, CACHE_MAGIC, 8) || h.row_size != sizeof(struct cfi_row) ||
         h.build_id_len != o->build_id_len || memcmp(h.build_id, o->build_id, o->build_id_len) ||
         h.nrows == 0 || h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_row) ||
@@ -370,7 +370,7 @@ static int cache_load(struct cfi_obj *o)
     close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
-    if (t->nrows != h.nrows) {
+    if (t->nrows != h.nrows || t->nblocks != cfi_blocks_for(h.nrows)) {
         munmap(m, size);
         return -1;
     }
@@ -504,6 +504,8 @@ void sprof_cfi_update(void)
         free(c.out);
         return;
     }
+    static uint64_t sets_made;
+    s->gen = ++sets_made;
     struct cfi_set *old = (struct cfi_set *)atomic_load(&sprof_cfi_current);
     for (size_t i = 0; i < c.n; i++) {
         const struct obj_info *o = &c.out[i];
@@ -1314,9 +1316,16 @@ static struct cfi_table *assemble(struct parse *ps)
     }
     if (t->row[n - 1].rule != CFI_NONE) t->row[n++] = (struct cfi_row){prev_end, CFI_NONE};
     t->nrows = (uint32_t)n;
-    t->reserved = 0;
-    struct cfi_table *fit = realloc(t, sizeof(*t) + n * sizeof(t->row[0]));
-    return fit ? fit : t;
+    t->nblocks = cfi_blocks_for(t->nrows);
+    struct cfi_table *fit = realloc(t, cfi_table_bytes(t->nrows));
+    if (!fit) {
+        free(t);
+        return NULL;
+    }
+    uint32_t *first = (uint32_t *)(void *)&fit->row[fit->nrows];
+    for (uint32_t k = 0; k < fit->nblocks; k++)
+        first[k] = fit->row[k * CFI_BLOCK_ROWS].pc;
+    return fit;
 }
 
 /* Builds o's table from the copy of its .eh_frame. */

@@ -103,17 +103,57 @@ static inline unsigned cfi_plt_threshold(uint32_t rule)
     return rule >> 22;
 }
 
-/* An object's rows; nrows >= 1. Immutable once published. */
+/* An object's rows; nrows >= 1. Immutable once published. After the rows,
+ * an index: first_pc[k] = row[k * CFI_BLOCK_ROWS].pc for each of the nblocks
+ * = ceil(nrows / CFI_BLOCK_ROWS) blocks. A lookup searches the index (a
+ * compiler's cc1, 480,000 rows, has a 4 KiB index) and then one block of
+ * rows (4 KiB): two pages, where one binary search over all the rows reads
+ * a page at each of its first steps. On a virtual machine where the first
+ * touch of a page costs 5 to 15 us, a short-lived compiler's first samples
+ * read half as many pages of its table (BENCHMARKS.md). */
+#define CFI_BLOCK_ROWS 512u
+
 struct cfi_table {
     uint32_t nrows;
-    uint32_t reserved;
+    uint32_t nblocks;
     struct cfi_row row[];
+    /* uint32_t first_pc[nblocks]; */
 };
 
-/* The rule of t's last row at or before off (CFI_NONE before the first). */
+static inline uint32_t cfi_blocks_for(uint32_t nrows)
+{
+    return (uint32_t)(((uint64_t)nrows + CFI_BLOCK_ROWS - 1) / CFI_BLOCK_ROWS);
+}
+
+static inline size_t cfi_table_bytes(uint32_t nrows)
+{
+    return sizeof(struct cfi_table) + (size_t)nrows * sizeof(struct cfi_row) +
+           (size_t)cfi_blocks_for(nrows) * sizeof(uint32_t);
+}
+
+static inline const uint32_t *cfi_first_pcs(const struct cfi_table *t)
+{
+    return (const uint32_t *)(const void *)&t->row[t->nrows];
+}
+
+/* The rule of t's last row at or before off (CFI_NONE before the first).
+ * Reads only within nrows and nblocks, whatever the rows hold (a damaged
+ * cache file gives wrong rules, never a read out of bounds). */
 static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t off)
 {
-    uint32_t lo = 0, hi = t->nrows;
+    const uint32_t *first = cfi_first_pcs(t);
+    uint32_t lo = 0, hi = t->nblocks;
+    while (lo < hi) { /* blocks whose first pc is <= off: [0, lo) */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (first[mid] <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo) return CFI_NONE;
+    uint32_t base = (lo - 1) * CFI_BLOCK_ROWS;
+    lo = base;
+    hi = t->nrows - base > CFI_BLOCK_ROWS ? base + CFI_BLOCK_ROWS : t->nrows;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (t->row[mid].pc <= off)
@@ -121,7 +161,7 @@ static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t 
         else
             hi = mid;
     }
-    return lo ? t->row[lo - 1].rule : CFI_NONE;
+    return lo > base ? t->row[lo - 1].rule : CFI_NONE;
 }
 
 enum cfi_state {
@@ -157,6 +197,7 @@ struct cfi_obj {
 
 struct cfi_set {
     size_t nobj;
+    uint64_t gen;         /* this set's number: rules cached under it (unwind.c) */
     struct cfi_obj obj[]; /* sorted by lo, not overlapping */
 };
 

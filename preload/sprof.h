@@ -42,15 +42,15 @@ enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
 #define SPROF_PATH_MAX 4096
 
 struct sprof_config {
-    const char *output;  /* SPROF_OUTPUT as given (template); during sprof_init only */
-    unsigned freq;       /* SPROF_FREQ */
-    int signo;           /* SPROF_SIGNAL */
-    int timer_request;   /* -1 auto, else enum sprof_backend */
-    int unwinder;        /* enum sprof_unwinder */
-    unsigned max_depth;  /* SPROF_DEPTH */
-    int follow;          /* SPROF_FOLLOW */
-    int quiet;           /* SPROF_QUIET */
-    char *cache_dir;     /* SPROF_CACHE_DIR: unwind tables kept by build-id; NULL off */
+    const char *output; /* SPROF_OUTPUT as given (template); during sprof_init only */
+    unsigned freq;      /* SPROF_FREQ */
+    int signo;          /* SPROF_SIGNAL */
+    int timer_request;  /* -1 auto, else enum sprof_backend */
+    int unwinder;       /* enum sprof_unwinder */
+    unsigned max_depth; /* SPROF_DEPTH */
+    int follow;         /* SPROF_FOLLOW */
+    int quiet;          /* SPROF_QUIET */
+    char *cache_dir;    /* SPROF_CACHE_DIR: unwind tables kept by build-id; NULL off */
 };
 
 /* Ring entry layout, in 64-bit words:
@@ -66,11 +66,24 @@ struct sprof_config {
 
 enum slot_state { SLOT_FREE = 0, SLOT_ACTIVE = 1, SLOT_ENDED = 2 };
 
+/* A thread's cache of unwind rules by address, direct-mapped: the outer
+ * frames of a deep program (a compiler's main, its passes, an interpreter's
+ * dispatch loop) come back sample after sample, and the table search they
+ * would each need reads memory that the program has long evicted. look 0:
+ * an empty slot. */
+#define RULE_CACHE_BITS 8
+#define RULE_CACHE_SLOTS (1u << RULE_CACHE_BITS)
+
+struct sprof_rule_slot {
+    uintptr_t look;
+    uint32_t rule;
+};
+
 struct sprof_thread {
     _Atomic int state;
     pid_t tid;
-    int external;           /* found by the /proc scan, not by pthread_create */
-    int announced;          /* the writer wrote its THREAD record */
+    int external;  /* found by the /proc scan, not by pthread_create */
+    int announced; /* the writer wrote its THREAD record */
     char name[16];
     char announced_name[16];
     uint64_t start_ns, end_ns;
@@ -97,6 +110,10 @@ struct sprof_thread {
     _Atomic uint64_t unwind_inplace;  /* dwarf: frames looked up in place */
     _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
     uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
+
+    /* the handler's own: unwind rules it looked up lately (unwind.c) */
+    uint64_t rules_gen; /* the set of objects (cfi.h) they were read from */
+    struct sprof_rule_slot rules[RULE_CACHE_SLOTS];
 };
 
 #define MAX_THREADS 4096
@@ -104,23 +121,23 @@ struct sprof_thread {
 
 struct sprof_state {
     struct sprof_config cfg;
-    _Atomic int running;  /* the handler records only while set */
-    int backend;          /* enum sprof_backend in use */
+    _Atomic int running; /* the handler records only while set */
+    int backend;         /* enum sprof_backend in use */
     uint64_t period_ns;
     uint64_t walk_budget_ns; /* longest stack walk: a fifth of the period */
     pid_t pid;
     pid_t ppid;
-    int is_top;           /* writes exactly SPROF_OUTPUT */
+    int is_top; /* writes exactly SPROF_OUTPUT */
     uint64_t session;
-    char *out_base;       /* absolute output template of the session */
+    char *out_base; /* absolute output template of the session */
     uint64_t start_ns, start_realtime_ns;
 
-    pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
+    pthread_mutex_t reg_lock;      /* registry changes; never taken by the handler */
     struct sprof_thread **fd_slot; /* perf fd -> slot, FD_TABLE_SIZE entries */
 
     _Atomic uint64_t itimer_last_cpu;
 
-    int wake_fd;            /* eventfd that wakes the writer */
+    int wake_fd; /* eventfd that wakes the writer */
     _Atomic int wake_pending;
 
     /* last: a process's first pages of it hold every field above */
@@ -164,7 +181,7 @@ extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initi
 extern __thread int sprof_internal SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* timer.c */
-int sprof_timer_select(void) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
+int sprof_timer_select(void) SPROF_HIDDEN;      /* picks the backend, 0 or -1 */
 void sprof_timer_drop_probe(void) SPROF_HIDDEN; /* closes the probe if still unused */
 int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
 /* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
@@ -176,7 +193,7 @@ void sprof_itimer_set(int on) SPROF_HIDDEN;
 /* threads.c */
 struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self) SPROF_HIDDEN;
 void sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
-uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN; /* any thread of ours */
+uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN;           /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
@@ -227,7 +244,7 @@ void sprof_disable(const char *why) SPROF_HIDDEN; /* says it once, stops samplin
 void sprof_before_exec(void) SPROF_HIDDEN;
 void sprof_after_exec_failed(void) SPROF_HIDDEN;
 int sprof_active(void) SPROF_HIDDEN;
-void sprof_thread_started(void) SPROF_HIDDEN; /* a new thread registers itself */
+void sprof_thread_started(void) SPROF_HIDDEN;    /* a new thread registers itself */
 void sprof_thread_adopt(pid_t tid) SPROF_HIDDEN; /* a clone'd thread, from its parent */
 
 /* signals.c: the sampling signal, kept out of the program's way */

@@ -355,7 +355,9 @@ struct walk {
     const struct cfi_set *set;
     const struct cfi_obj *obj; /* of the previous frame: likely this one's too */
     const struct cfi_table *tab;
-    unsigned inplace; /* frames looked up in place */
+    struct sprof_rule_slot *rules; /* the thread's cache (sprof.h) */
+    unsigned inplace;              /* frames looked up in place */
+    int interrupted; /* pc is where a signal interrupted the code, not a return address */
     uintptr_t pc, sp, fp;
     uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
                           * and the red zone below the interrupted sp */
@@ -371,11 +373,53 @@ static int readable(const struct walk *w, uintptr_t a)
     return a >= w->floor && a <= w->hi - sizeof(uintptr_t);
 }
 
+/* x86-64 glibc's __restore_rt, where a signal handler returns: mov $15, %rax
+ * (rt_sigreturn); syscall. */
+static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                                0x00, 0x00, 0x0f, 0x05};
+
+/* A signal handler's caller, the kernel's signal frame: the handler returns
+ * to __restore_rt with sp at the ucontext_t that holds the registers the
+ * signal interrupted. The C library's CFI for it uses expressions the
+ * tables do not hold (CFI_UNSUP); it is known by its code, as libunwind and
+ * gdb know it. The code is read only within the object that holds it. */
+static enum step step_sigframe(struct walk *w)
+{
+    const struct cfi_obj *o = w->obj; /* (a cached rule leaves it unset) */
+    if (!o || w->pc - 1 < o->lo || w->pc - 1 >= o->hi) o = find_obj(w->set, w->pc - 1);
+    if (!o || w->pc < o->lo || w->pc > o->hi - sizeof(sigreturn_code)) return STEP_FALLBACK;
+    for (unsigned i = 0; i < sizeof(sigreturn_code); i++)
+        if (((const unsigned char *)w->pc)[i] != sigreturn_code[i]) return STEP_FALLBACK;
+    uintptr_t regs = w->sp + offsetof(ucontext_t, uc_mcontext.gregs);
+    uintptr_t at_pc = regs + REG_RIP * sizeof(greg_t), at_sp = regs + REG_RSP * sizeof(greg_t);
+    uintptr_t at_fp = regs + REG_RBP * sizeof(greg_t);
+    if (!readable(w, at_pc) || !readable(w, at_sp) || !readable(w, at_fp)) return STEP_BROKEN;
+    uintptr_t pc = stack_word(at_pc), sp = stack_word(at_sp), fp = stack_word(at_fp);
+    /* the interrupted code's stack is above the frame (an alternate signal
+     * stack is not this walk's: walk_tables sends such samples on) */
+    if (sp <= w->sp || sp > w->hi - sizeof(uintptr_t)) return STEP_BROKEN;
+    w->pc = pc;
+    w->floor = sp - RED_ZONE > w->floor ? sp - RED_ZONE : w->floor;
+    w->sp = sp;
+    w->fp = fp;
+    w->interrupted = 1;
+    return pc ? STEP_OK : STEP_END;
+}
+
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
  * interrupted instruction (else a return address, looked up at pc - 1). */
 static enum step step_tables(struct walk *w, int exact)
 {
+    exact |= w->interrupted;
+    w->interrupted = 0;
     uintptr_t look = exact ? w->pc : w->pc - 1;
+    struct sprof_rule_slot *cached =
+        &w->rules[(look * 0x9e3779b97f4a7c15ull) >> (64 - RULE_CACHE_BITS)];
+    uint32_t rule;
+    if (cached->look == look && look) {
+        rule = cached->rule;
+        goto have_rule;
+    }
     if (!w->obj || look < w->obj->lo || look >= w->obj->hi) {
         w->obj = find_obj(w->set, look);
         if (!w->obj) {
@@ -387,9 +431,12 @@ static enum step step_tables(struct walk *w, int exact)
         w->tab = atomic_load_explicit(&w->obj->table, memory_order_acquire);
     }
     if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
-    uint32_t rule;
     if (w->tab) {
         rule = sprof_cfi_table_rule(w->tab, (uint32_t)(look - w->obj->bias));
+        /* (rules read in place are not kept: each such lookup counts
+         * towards the object's table, want_table) */
+        cached->look = look;
+        cached->rule = rule;
     } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
         w->inplace++;
         want_table(w->obj, 0);
@@ -397,6 +444,7 @@ static enum step step_tables(struct walk *w, int exact)
         want_table(w->obj, 1);
         return STEP_FALLBACK;
     }
+have_rule:;
     int64_t off = cfi_cfa_off(rule);
     uintptr_t cfa;
     switch (cfi_kind(rule)) {
@@ -407,7 +455,7 @@ static enum step step_tables(struct walk *w, int exact)
          * outermost frame as the x86-64 psABI marks it (the dynamic
          * loader's _dl_start_user calling the constructors has no FDE) */
         if (!exact && w->fp == 0) return STEP_END;
-        return STEP_FALLBACK;
+        return exact ? STEP_FALLBACK : step_sigframe(w);
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
         break;
@@ -421,8 +469,8 @@ static enum step step_tables(struct walk *w, int exact)
     case CFI_PLT:
         cfa = w->sp + (uintptr_t)off + ((w->pc & 15) >= cfi_plt_threshold(rule) ? 8 : 0);
         break;
-    default:
-        return STEP_FALLBACK; /* no FDE, or a rule only libunwind follows */
+    default: /* a rule only libunwind follows, unless a signal frame's */
+        return exact ? STEP_FALLBACK : step_sigframe(w);
     }
     /* the frame's return address sits above sp: the walk only goes up */
     if (cfa < w->sp + sizeof(uintptr_t) || cfa > w->hi) return STEP_BROKEN;
@@ -468,6 +516,13 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     }
     w.obj = NULL;
     w.tab = NULL;
+    w.interrupted = 0;
+    if (t->rules_gen != w.set->gen) {                   /* objects came or went: other rules */
+        for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) /* (no libc call here) */
+            t->rules[i].look = 0;
+        t->rules_gen = w.set->gen;
+    }
+    w.rules = t->rules;
     for (;;) {
         ring[(pos + n++) & RING_MASK] = w.pc;
         enum step s = step_tables(&w, n == 1);

@@ -9,7 +9,10 @@
 # On bare metal that is about 100,000 samples; on a virtual machine where
 # delivering a signal costs 40 us of the thread's CPU time, a period often
 # ends in the kernel, whose samples the perf backend does not take (timer.c),
-# and 27,000 came: 20,000 is the least asked for.
+# and 27,000 came; on a slower one 19,000 to 25,600 with DWARF unwinding
+# (more than half of its samples go to libunwind, about 50 us each), and
+# 19,000 when the rest of the suite ran beside it: 15,000 is the least asked
+# for.
 
 for unwind in dwarf fp; do
     SPROF_FREQ=20000 SPROF_UNWIND=$unwind profile p-$unwind.bin "$BIN/hostile-code" 5000 \
@@ -19,7 +22,7 @@ for unwind in dwarf fp; do
     report info p-$unwind.bin >info-$unwind.txt
     read -r n taken lost <<<"$(awk '$1 == "samples" { print $2, $7, $9; exit }' info-$unwind.txt)"
     log "$unwind: $n samples in the file, $taken taken, $lost lost"
-    [ "${n:-0}" -ge 20000 ] || fail "$n samples with SPROF_UNWIND=$unwind, want 20,000 or more"
+    [ "${n:-0}" -ge 15000 ] || fail "$n samples with SPROF_UNWIND=$unwind, want 15,000 or more"
     [ "$n" = "$taken" ] && [ "$lost" = 0 ] ||
         fail "$taken samples taken with SPROF_UNWIND=$unwind, $lost lost, $n in the file"
     flat_rows rows-$unwind p-$unwind.bin

@@ -124,12 +124,15 @@ static void on_timer(int sig, siginfo_t *si, void *uc)
 }
 
 static int no_tables; /* CFI_CHECK_NO_TABLES=1: lookups in place only */
+static pthread_mutex_t cfi_lock = PTHREAD_MUTEX_INITIALIZER; /* cfi.c: one call at a time */
 
 /* The writer's part: build the tables handlers asked for. */
 static void *writer(void *arg)
 {
     while (!stop) {
+        pthread_mutex_lock(&cfi_lock);
         if (!no_tables) sprof_cfi_step();
+        pthread_mutex_unlock(&cfi_lock);
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -195,7 +198,31 @@ int main(int argc, char **argv)
     timer_settime(timer, 0, &its, NULL);
 
     uint64_t end = sprof_now() + (uint64_t)(seconds * 1e9), seed = 88172645463325252ull;
+    uint64_t half = end - (uint64_t)(seconds * 0.5e9);
+    int stale = 0;
     while (sprof_now() < end) {
+        if (!stale && sprof_now() >= half) {
+            /* The handler's rule cache (sprof.h) holds rules of the set of
+             * objects it was filled under. Make every rule it holds wrong,
+             * then publish a new set, as a dlopen would: the walks after
+             * must not use them (they would end at once). */
+            stale = 1;
+            sigset_t prof;
+            sigemptyset(&prof);
+            sigaddset(&prof, SIGPROF);
+            pthread_sigmask(SIG_BLOCK, &prof, NULL);
+            unsigned filled = 0;
+            for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) {
+                if (!thread.rules[i].look) continue;
+                thread.rules[i].rule = CFI_OUTER;
+                filled++;
+            }
+            pthread_mutex_lock(&cfi_lock);
+            sprof_cfi_update();
+            pthread_mutex_unlock(&cfi_lock);
+            pthread_sigmask(SIG_UNBLOCK, &prof, NULL);
+            printf("cfi-check: %u cached rules made stale, a new set published\n", filled);
+        }
         for (int i = 0; i < 64; i++) {
             seed = seed * 6364136223846793005ull + 1;
             um_run(min_depth + (int)((seed >> 33) % (uint64_t)(max_depth - min_depth + 1)), seed);
