@@ -16,7 +16,7 @@ cat out.txt
 [ "$rc" -eq 0 ] || fail "bench.py exited with status $rc: $(tail -n 5 err.txt)"
 ! grep -q Traceback err.txt || fail "bench.py raised: $(tail -n 5 err.txt)"
 grep -q '^## cpu: ' out.txt || fail "no table for the cpu workload"
-grep -q 'samples per CPU s' out.txt || fail "no table header"
+grep -q 'samples per timed s' out.txt || fail "no table header"
 for m in sprof against floor gperftools perf-fp perf-dwarf; do
     grep -qE "^   $m +([0-9]|skipped: )" out.txt || fail "no row for $m"
 done
