@@ -111,9 +111,11 @@ struct sprof_thread {
     _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
     uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
 
-    /* the handler's own: unwind rules it looked up lately (unwind.c) */
-    uint64_t rules_gen; /* the set of objects (cfi.h) they were read from */
-    struct sprof_rule_slot rules[RULE_CACHE_SLOTS];
+    /* the handler's own: unwind rules it read from tables lately (unwind.c),
+     * RULE_CACHE_SLOTS of them after the ring (a page or two that a thread
+     * touches only once it walks through a table) */
+    struct sprof_rule_slot *rules;
+    uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet */
 };
 
 #define MAX_THREADS 4096

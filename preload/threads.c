@@ -22,7 +22,8 @@
 #include "sprof.h"
 
 #define SLOT_BYTES                                                                                 \
-    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t))
+    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
+     RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
 
 static struct sprof_thread *slot_alloc(void)
 {
@@ -31,6 +32,7 @@ static struct sprof_thread *slot_alloc(void)
     if (m == MAP_FAILED) return NULL;
     struct sprof_thread *t = m;
     t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63));
+    t->rules = (struct sprof_rule_slot *)(t->ring + RING_WORDS);
     t->perf_fd = -1;
     return t;
 }

@@ -517,9 +517,12 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     w.obj = NULL;
     w.tab = NULL;
     w.interrupted = 0;
-    if (t->rules_gen != w.set->gen) {                   /* objects came or went: other rules */
-        for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) /* (no libc call here) */
-            t->rules[i].look = 0;
+    if (t->rules_gen != w.set->gen) {
+        /* objects came or went since the cache was filled: other rules
+         * (a thread's first walk finds it empty, untouched) */
+        if (t->rules_gen)
+            for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) /* (no libc call here) */
+                t->rules[i].look = 0;
         t->rules_gen = w.set->gen;
     }
     w.rules = t->rules;

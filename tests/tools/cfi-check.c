@@ -63,7 +63,8 @@ void sprof_warn(const char *fmt, ...)
 #define MAX_FRAMES 256
 #define KEEP_DIFFS 5
 
-static struct sprof_thread thread; /* the workload's */
+static struct sprof_thread thread;                     /* the workload's */
+static struct sprof_rule_slot rules[RULE_CACHE_SLOTS]; /* its rule cache */
 static uint64_t ring_a[RING_WORDS], ring_b[RING_WORDS];
 
 static struct {
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
     if (max_depth < min_depth) max_depth = min_depth;
     sprof.wake_fd = -1;
     sprof.cfg.max_depth = MAX_FRAMES;
+    thread.rules = rules;
     const char *nt = getenv("CFI_CHECK_NO_TABLES");
     no_tables = nt && *nt == '1';
 
@@ -213,8 +215,8 @@ int main(int argc, char **argv)
             pthread_sigmask(SIG_BLOCK, &prof, NULL);
             unsigned filled = 0;
             for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) {
-                if (!thread.rules[i].look) continue;
-                thread.rules[i].rule = CFI_OUTER;
+                if (!rules[i].look) continue;
+                rules[i].rule = CFI_OUTER;
                 filled++;
             }
             pthread_mutex_lock(&cfi_lock);
