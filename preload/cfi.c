@@ -287,7 +287,7 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj
 }
 
 /* ---- the table cache (SPROF_CACHE_DIR, cfi.h) ----
- * DIR/<build-id in hex>.cfi: a CACHE_HDR-byte header, then the table as it
+ * DIR/<build-id in hex>.<layout>.cfi: a CACHE_HDR-byte header, then the table as it
  * is in memory (rows are offsets from the load bias: they hold wherever the
  * object is loaded). The first process that builds a table writes the file
  * (a temporary name, then rename: two writers never mix); the next ones map
@@ -297,6 +297,10 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj
  * read, so a damaged file gives broken stacks, never a crash. Failures to
  * write are silent: the cache only saves time. */
 #define CACHE_MAGIC "SPCFI002" /* 002: the block index after the rows */
+/* in the file's name: another layout's files (of another version of sprof,
+ * run beside this one) are not this one's to overwrite; they go when the
+ * directory is trimmed */
+#define CACHE_LAYOUT 2
 #define CACHE_HDR 128
 
 struct cache_hdr {
@@ -340,7 +344,7 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n)
     char hex[129];
     for (unsigned i = 0; i < o->build_id_len; i++)
         snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
-    int k = snprintf(buf, n, "%s/%s.cfi", sprof.cfg.cache_dir, hex);
+    int k = snprintf(buf, n, "%s/%s.%d.cfi", sprof.cfg.cache_dir, hex, CACHE_LAYOUT);
     return k > 0 && (size_t)k < n ? 0 : -1;
 }
 
@@ -401,10 +405,13 @@ static int write_all_fd(int fd, const void *p, size_t n)
 #define CACHE_MAX_BYTES (256ull << 20)
 #define TRIM_MAX_FILES 4096
 
+/* <hex>.cfi (the first layout) or <hex>.<layout>.cfi */
 static int is_cache_name(const char *n)
 {
-    size_t len = strlen(n);
-    return len > 4 && strcmp(n + len - 4, ".cfi") == 0 && strspn(n, "0123456789abcdef") == len - 4;
+    size_t len = strlen(n), hex = strspn(n, "0123456789abcdef");
+    if (!hex || len < hex + 4 || strcmp(n + len - 4, ".cfi") != 0) return 0;
+    if (len == hex + 4) return 1;
+    return n[hex] == '.' && len > hex + 5 && strspn(n + hex + 1, "0123456789") == len - hex - 5;
 }
 
 static void cache_trim(uint64_t adding)

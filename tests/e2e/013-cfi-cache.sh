@@ -61,18 +61,24 @@ flat_rows rows garbage.bin
 expect_in_flat rows work_a 100
 
 # the cache stays under 256 MiB: the least recently used files go first,
-# and only files named like sprof's (sparse files stand for big tables)
+# files of the first layout (<build-id>.cfi) and of this one
+# (<build-id>.2.cfi) alike, and only files named like sprof's (sparse files
+# stand for big tables)
 trim=$PWD/trim
 mkdir -m 700 "$trim"
-truncate -s 200M "$trim/aaaa.cfi" "$trim/bbbb.cfi" "$trim/notes.txt"
+truncate -s 200M "$trim/aaaa.cfi" "$trim/bbbb.2.cfi" "$trim/notes.txt"
+truncate -s 10M "$trim/cccc.x.cfi"
+touch -d '3 days ago' "$trim/cccc.x.cfi"
 touch -d '2 days ago' "$trim/aaaa.cfi"
-touch -d '1 day ago' "$trim/bbbb.cfi"
+touch -d '1 day ago' "$trim/bbbb.2.cfi"
 run trim SPROF_CACHE_DIR="$trim" >/dev/null
 ls -l "$trim"
 [ ! -e "$trim/aaaa.cfi" ] || fail "the least recently used cache file was not removed to make room"
-[ -e "$trim/bbbb.cfi" ] || fail "a cache file was removed that did not need to be"
-[ -e "$trim/notes.txt" ] || fail "a file that is not sprof's was removed from the cache directory"
-[ "$(find "$trim" -name '*.cfi' -newer "$trim/bbbb.cfi" | wc -l)" -ge 1 ] || fail "no table was kept after the trim"
+[ -e "$trim/bbbb.2.cfi" ] || fail "a cache file was removed that did not need to be"
+[ -e "$trim/notes.txt" ] && [ -e "$trim/cccc.x.cfi" ] ||
+    fail "a file that is not sprof's was removed from the cache directory"
+[ "$(find "$trim" -name '*.2.cfi' -newer "$trim/bbbb.2.cfi" | wc -l)" -ge 1 ] ||
+    fail "no table was kept after the trim (as <build-id>.2.cfi)"
 
 # off: nothing written; the default goes to $XDG_CACHE_HOME/sprof
 run off SPROF_CACHE_DIR=off XDG_CACHE_HOME="$PWD/xdg-off" >/dev/null
