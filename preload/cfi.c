@@ -338,13 +338,13 @@ static int cache_usable(void)
     return state;
 }
 
-static int cache_path(const struct cfi_obj *o, char *buf, size_t n)
+static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *suffix)
 {
     if (!cache_usable() || !o->build_id_len || o->build_id_len > 64) return -1;
     char hex[129];
     for (unsigned i = 0; i < o->build_id_len; i++)
         snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
-    int k = snprintf(buf, n, "%s/%s.%d.cfi", sprof.cfg.cache_dir, hex, CACHE_LAYOUT);
+    int k = snprintf(buf, n, "%s/%s.%d.%s", sprof.cfg.cache_dir, hex, CACHE_LAYOUT, suffix);
     return k > 0 && (size_t)k < n ? 0 : -1;
 }
 
@@ -352,7 +352,7 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n)
 static int cache_load(struct cfi_obj *o)
 {
     char path[4400];
-    if (cache_path(o, path, sizeof(path))) return -1;
+    if (cache_path(o, path, sizeof(path), "cfi")) return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return -1;
     struct stat st;
@@ -405,13 +405,17 @@ static int write_all_fd(int fd, const void *p, size_t n)
 #define CACHE_MAX_BYTES (256ull << 20)
 #define TRIM_MAX_FILES 4096
 
-/* <hex>.cfi (the first layout) or <hex>.<layout>.cfi */
+/* <hex>.cfi (the first layout), <hex>.<layout>.cfi or <hex>.<layout>.want */
 static int is_cache_name(const char *n)
 {
     size_t len = strlen(n), hex = strspn(n, "0123456789abcdef");
-    if (!hex || len < hex + 4 || strcmp(n + len - 4, ".cfi") != 0) return 0;
-    if (len == hex + 4) return 1;
-    return n[hex] == '.' && len > hex + 5 && strspn(n + hex + 1, "0123456789") == len - hex - 5;
+    if (!hex) return 0;
+    if (strcmp(n + hex, ".cfi") == 0) return 1;
+    if (n[hex] != '.') return 0;
+    size_t digits = strspn(n + hex + 1, "0123456789");
+    const char *rest = n + hex + 1 + digits;
+    return digits && (strcmp(rest, ".cfi") == 0 || strcmp(rest, ".want") == 0) &&
+           hex + 1 + digits + strlen(rest) == len;
 }
 
 static void cache_trim(uint64_t adding)
@@ -452,7 +456,7 @@ static void cache_trim(uint64_t adding)
 static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
 {
     char path[4400], tmp[4500];
-    if (cache_path(o, path, sizeof(path))) return;
+    if (cache_path(o, path, sizeof(path), "cfi")) return;
     /* a file over RLIMIT_FSIZE would raise SIGXFSZ (the writer thread
      * blocks it, but the program's limit is not ours to hit) */
     struct rlimit rl;
@@ -471,7 +475,65 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     memcpy(h.build_id, o->build_id, o->build_id_len);
     h.nrows = t->nrows;
     int bad = write_all_fd(fd, &h, sizeof(h)) || write_all_fd(fd, t, table_size(t));
-    if (close(fd) || bad || rename(tmp, path)) unlink(tmp);
+    if (close(fd) || bad || rename(tmp, path)) {
+        unlink(tmp);
+        return;
+    }
+    if (cache_path(o, path, sizeof(path), "want") == 0) unlink(path); /* paid for */
+}
+
+/* ---- lookups in place, counted across processes ----
+ * A table in the cache serves every later process that loads its object,
+ * so what it is worth is what all of them spend on lookups in place, not
+ * what one does: a compiler that a build runs once a file does a few
+ * thousand lookups in cc1, whose table is worth about 150,000 (want_after),
+ * and none of those processes alone would ever build it. So each process
+ * adds, at its end, its lookups in place of each cacheable object without a
+ * table to DIR/<build-id>.<layout>.want (a decimal count), and a process
+ * that wants the object and finds no table builds it at once if the count
+ * has paid for it; the file goes when the table is saved. Processes that
+ * end at the same moment may each write the file from the same old count
+ * (a temporary name, then rename): some lookups go uncounted, and the table
+ * comes a little later. An object looked up fewer than WANT_MIN times by a
+ * process is not counted (a file written at every exit for a handful of
+ * lookups would cost more than they do). */
+#define WANT_MIN 16
+
+static uint64_t want_count(const struct cfi_obj *o)
+{
+    char path[4400], text[32];
+    if (cache_path(o, path, sizeof(path), "want")) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    uint64_t v = 0;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9' && v < UINT64_MAX / 20; i++)
+        v = v * 10 + (uint64_t)(text[i] - '0');
+    return v;
+}
+
+void sprof_cfi_at_end(void)
+{
+    struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+    for (size_t i = 0; s && i < s->nobj; i++) {
+        struct cfi_obj *o = &s->obj[i];
+        unsigned wanted = (unsigned)atomic_load(&o->wanted);
+        if (!o->cached || wanted < WANT_MIN || atomic_load(&o->state) != CFI_PENDING ||
+            !cache_usable())
+            continue;
+        char path[4400], tmp[4500], text[32];
+        /* (another process may have built the table since this one looked) */
+        if (cache_path(o, path, sizeof(path), "cfi") || access(path, F_OK) == 0) continue;
+        if (cache_path(o, path, sizeof(path), "want")) continue;
+        int len =
+            snprintf(text, sizeof(text), "%llu\n", (unsigned long long)(want_count(o) + wanted));
+        snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) continue;
+        int bad = write_all_fd(fd, text, (size_t)len);
+        if (close(fd) || bad || rename(tmp, path)) unlink(tmp);
+    }
 }
 
 /* Lookups in place (sprof_cfi_rule_at) an object gets before its table is
@@ -530,7 +592,7 @@ void sprof_cfi_update(void)
         d->ehf_hi = o->ehf_hi;
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
-        d->want_after = want_after(o->fdes);
+        d->want_after = d->price = want_after(o->fdes);
         if (o->build_id_len && cache_usable()) {
             d->want_after = (d->want_after + 7) / 8;
             d->cached = 1;
@@ -555,6 +617,7 @@ void sprof_cfi_update(void)
         d->build_id_len = (unsigned)o->build_id_len;
         if (same) {
             d->cache_tried = same->cache_tried;
+            d->paid = same->paid;
             atomic_store(&d->cache_asked, atomic_load(&same->cache_asked));
         }
         atomic_store(&d->state, state);
@@ -1504,8 +1567,9 @@ void sprof_cfi_step(void)
                 atomic_store(&o->state, CFI_READY);
                 continue;
             }
+            o->paid = o->cached && o->price && want_count(o) >= o->price;
         }
-        if (wanted < o->want_after) continue;
+        if (wanted < o->want_after && !o->paid) continue;
         atomic_store(&o->state, build(o) == 0 ? CFI_READY : CFI_FAILED);
     }
     reclaim();

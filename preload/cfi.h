@@ -193,6 +193,8 @@ struct cfi_obj {
     uint8_t build_id[64]; /* the object's GNU build-id: its cache file's name */
     unsigned build_id_len;
     int cache_tried; /* the cache was looked in for its table */
+    uint32_t price;  /* lookups in place a table is worth, in all (want_after) */
+    int paid;        /* other processes' lookups in place paid for it: build now */
 };
 
 struct cfi_set {
@@ -284,6 +286,12 @@ void sprof_cfi_update(void) __attribute__((visibility("hidden")));
 /* Builds the tables handlers asked for and frees retired sets that no
  * handler can still be reading. Cheap when there is nothing to do. */
 void sprof_cfi_step(void) __attribute__((visibility("hidden")));
+
+/* At the end of the process (exit, exec, a signal): adds its lookups in
+ * place of each cacheable object that has no table yet to the count the
+ * cache keeps for it (cfi.c, "lookups in place, counted across
+ * processes"). */
+void sprof_cfi_at_end(void) __attribute__((visibility("hidden")));
 
 /* In the child of fork: reader counts of the parent's other threads, which
  * do not exist here, are dropped. */

@@ -250,8 +250,7 @@ static void put_stacks(void)
         const uint64_t *f = (const uint64_t *)(W.frames.data + e->off);
         unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, id, &base);
         sprof_buf_reset(&W.rec);
-        sprof_put_stack_shared(&W.rec, id, prev, e->flags, f, e->n, base,
-                               shared >= 2 ? shared : 0);
+        sprof_put_stack_shared(&W.rec, id, prev, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
         sprof_buf_put_record(&W.stk, SPROF_REC_STACK, &W.rec);
         prev = id;
     }
@@ -642,6 +641,7 @@ static void step(int force_write, const char *end_reason, int status)
         sprof_cfi_step();
         sprof_unwind_step();
     }
+    if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
         /* a forced write looks at the maps again unless it did just now:

@@ -5,7 +5,8 @@
 # mapped from the cache). A cache file cut short is ignored and written again; one
 # whose rows are garbage gives broken stacks at worst, never a crash; the
 # cache is trimmed to 256 MiB, least recently used first; SPROF_CACHE_DIR=off
-# writes nothing; the default is $XDG_CACHE_HOME/sprof.
+# writes nothing; the default is $XDG_CACHE_HOME/sprof. Lookups in place are
+# counted across processes, and a table they have paid for is built.
 
 prog="$BIN/split"
 run() { # NAME [ENV...]: profiles split (work_a, work_b) into NAME.bin
@@ -59,6 +60,28 @@ run garbage SPROF_CACHE_DIR="$cache" >/dev/null
 expect_stderr_clean garbage.err
 flat_rows rows garbage.bin
 expect_in_flat rows work_a 100
+
+# lookups in place counted across processes: split does about a thousand
+# a run in libc (the frames under main), fewer than libc's table is worth
+# to one process; each run adds its count to <build-id>.2.want, and once
+# the counts have paid for the table the next run builds it at once and
+# removes the count
+paid=$PWD/paid
+run paid1 SPROF_CACHE_DIR="$paid" >/dev/null
+ls -l "$paid"
+want=$(find "$paid" -name '*.2.want' | head -n 1)
+[ -n "$want" ] || fail "no lookups in place were counted in the cache: $(ls "$paid")"
+count=$(cat "$want")
+[ "${count:-0}" -ge 16 ] || fail "$want counts '$count' lookups"
+read -r f b c <<<"$(run paid2 SPROF_CACHE_DIR="$paid")"
+[ "$(cat "$want" 2>/dev/null || echo 0)" -gt "$count" ] ||
+    fail "the second run did not add its lookups to $want"
+echo 1000000000 >"$want" # paid for, as after many runs
+read -r f b c <<<"$(run paid3 SPROF_CACHE_DIR="$paid")"
+log "paid for: $b tables built, $c from the cache"
+[ "${b:-0}" -ge 1 ] || fail "a table paid for by other processes was not built: $(grep '^tables' paid3.info)"
+[ ! -e "$want" ] || fail "$want was kept after its table was built"
+[ -e "${want%.want}.cfi" ] || fail "the table paid for was not kept as ${want%.want}.cfi"
 
 # the cache stays under 256 MiB: the least recently used files go first,
 # files of the first layout (<build-id>.cfi) and of this one
