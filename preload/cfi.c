@@ -179,6 +179,7 @@ struct obj_info {
     uintptr_t lo, hi, bias, hdr;
     uint32_t fdes;                /* FDEs the .eh_frame_hdr lists; 0 if not read */
     uintptr_t ix, ehf_lo, ehf_hi; /* as in struct cfi_obj */
+    int text_segments;            /* executable PT_LOAD segments */
     uint8_t build_id[64];
     size_t build_id_len;
     char name[NAME_MAX_LEN];
@@ -217,6 +218,7 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
             uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
             if (a < o->lo) o->lo = a;
             if (b > o->hi) o->hi = b;
+            o->text_segments++;
         } else if (ph->p_type == PT_GNU_EH_FRAME && ph->p_memsz >= 4) {
             hdr = info->dlpi_addr + ph->p_vaddr;
         } else if (ph->p_type == PT_NOTE && !o->build_id_len && ph->p_memsz < 65536) {
@@ -584,6 +586,7 @@ void sprof_cfi_update(void)
         if (!d->name) continue;
         d->lo = o->lo;
         d->hi = o->hi;
+        d->one_text = o->text_segments == 1;
         d->bias = o->bias;
         d->eh_frame_hdr = o->hdr;
         d->ix = o->ix;

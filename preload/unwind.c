@@ -382,12 +382,14 @@ static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
  * to __restore_rt with sp at the ucontext_t that holds the registers the
  * signal interrupted. The C library's CFI for it uses expressions the
  * tables do not hold (CFI_UNSUP); it is known by its code, as libunwind and
- * gdb know it. The code is read only within the object that holds it. */
+ * gdb know it. The code is read only inside an object with one executable
+ * segment (all of it mapped), whatever the return address on the stack. */
 static enum step step_sigframe(struct walk *w)
 {
     const struct cfi_obj *o = w->obj; /* (a cached rule leaves it unset) */
     if (!o || w->pc - 1 < o->lo || w->pc - 1 >= o->hi) o = find_obj(w->set, w->pc - 1);
-    if (!o || w->pc < o->lo || w->pc > o->hi - sizeof(sigreturn_code)) return STEP_FALLBACK;
+    if (!o || !o->one_text || w->pc < o->lo || w->pc > o->hi - sizeof(sigreturn_code))
+        return STEP_FALLBACK;
     for (unsigned i = 0; i < sizeof(sigreturn_code); i++)
         if (((const unsigned char *)w->pc)[i] != sigreturn_code[i]) return STEP_FALLBACK;
     uintptr_t regs = w->sp + offsetof(ucontext_t, uc_mcontext.gregs);
