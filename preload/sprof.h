@@ -116,6 +116,8 @@ struct sprof_thread {
      * touches only once it walks through a table) */
     struct sprof_rule_slot *rules;
     uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet */
+
+    int ring_populated; /* the writer's: it faulted the ring's pages in (writer.c) */
 };
 
 #define MAX_THREADS 4096
