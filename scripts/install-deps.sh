@@ -5,8 +5,9 @@
 #   --tests  also the packages only the test suite uses: g++ (a C++ test
 #            program), chromium (the flamegraph's browser test),
 #            golang-go (go tool pprof reads the pprof export back),
-#            clang with its libFuzzer runtime (the fuzz targets: make fuzz)
-#            and valgrind (sprof-report under memcheck)
+#            clang with its libFuzzer runtime (the fuzz targets: make fuzz),
+#            valgrind (sprof-report under memcheck) and linux-perf (perf:
+#            the benchmarks' smoke test runs scripts/bench/faults.py)
 set -eu
 
 check=0 tests=0
@@ -34,6 +35,7 @@ command -v python3 >/dev/null 2>&1 || missing python3
 if [ "$tests" -eq 1 ]; then
     command -v g++ >/dev/null 2>&1 || missing g++
     command -v valgrind >/dev/null 2>&1 || missing valgrind
+    command -v perf >/dev/null 2>&1 || missing linux-perf
     [ -x /usr/bin/chromium ] || missing chromium
     command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || missing golang-go
     if ! command -v clang >/dev/null 2>&1; then

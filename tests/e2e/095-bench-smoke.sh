@@ -47,3 +47,19 @@ for w in cpu interp; do
             fail "no row for $w under $b in bytes.py's table"
     done
 done
+
+# scripts/bench/faults.py: one round of /bin/true, a row for each mode, and
+# the attribution's header (perf is a test tool: CI installs it)
+if have_test_tool perf perf; then
+    rc=0
+    "$PY" "$SRC/scripts/bench/faults.py" --build "$BUILD" --against "$BUILD" --runs 1 \
+        --repeat 2 --attribute -- /bin/true >faults.txt 2>faults.err || rc=$?
+    cat faults.txt
+    [ "$rc" -eq 0 ] || fail "faults.py exited with status $rc: $(tail -n 5 faults.err)"
+    for m in plain floor sprof against; do
+        grep -qE "^$m +[0-9.]+ +[-+][0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[-+][0-9.]+ ms" faults.txt ||
+            fail "no row for $m in faults.py's table"
+    done
+    grep -q "^# sprof: faults taken in libsprof.so's code, per run" faults.txt ||
+        fail "no attribution from faults.py"
+fi
