@@ -353,8 +353,8 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
 
 /* A table from the cache is mapped populated, by the writer, where the
  * handler would fault its pages in as lookups reach them: each such fault a
- * trap in the sampled thread (20-45 us on a VM, the kernel's fault-around
- * of 16 pages included, against about 4 us for each 16 pages populated), and
+ * trap in the sampled thread (12-16 us on a VM, the kernel's fault-around
+ * of 16 pages included, against about 2 us for each 16 pages populated), and
  * a compiler's few hundred samples reach most of its table's 64 KiB windows.
  * Up to POPULATE_MAX bytes a process: beyond, a huge table (a JIT's LLVM)
  * adds to the RSS only the pages the lookups touch. */
