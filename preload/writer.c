@@ -372,8 +372,32 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
         hist[i] += atomic_load(&t->hist[i]);
 }
 
-/* Drains every ring; announces, renames and retires threads. */
-static void drain_all(int refresh_names)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+#define RING_POPULATE_MIN 8 /* samples */
+
+/* A thread that keeps being sampled writes its whole ring sooner or later,
+ * and the handler would fault its pages in one at a time: a trap in the
+ * sampled thread each (9-10 us on a VM, against about 0.4 us a page
+ * faulted in here by one call, and 3-4 us at its first touch). Once a
+ * thread has taken RING_POPULATE_MIN samples, the writer faults in the
+ * rest of its ring; the handler may be writing to it meanwhile (populating
+ * changes no byte). Older kernels refuse the call: the handler faults the
+ * pages in, as before. */
+static void populate_ring(struct sprof_thread *t)
+{
+    if (t->ring_populated || atomic_load(&t->samples) < RING_POPULATE_MIN) return;
+    t->ring_populated = 1;
+    /* from the slot's start (page-aligned; its first page is the thread's
+     * struct, in place already) to the ring's end */
+    size_t len = (size_t)((char *)(t->ring + RING_WORDS) - (char *)t);
+    (void)madvise(t, (len + 4095) & ~(size_t)4095, MADV_POPULATE_WRITE);
+}
+
+/* Drains every ring; announces, renames and retires threads; populates
+ * (not when the process ends) the rings of threads that are sampled. */
+static void drain_all(int refresh_names, int populate)
 {
     uint64_t now = sprof_now();
     pid_t me = 0; /* asked when a name is to be read */
@@ -399,6 +423,7 @@ static void drain_all(int refresh_names)
                 atomic_store(&t->stack_lo, lo);
             }
         }
+        if (populate && state == SLOT_ACTIVE) populate_ring(t);
         drain(t);
         if (state == SLOT_ENDED) {
             drain(t);
@@ -410,34 +435,6 @@ static void drain_all(int refresh_names)
             W.threads_seen++;
             sprof_thread_free(t);
         }
-    }
-}
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
-#define RING_POPULATE_MIN 8 /* samples */
-
-/* A thread that keeps being sampled writes its whole ring sooner or later,
- * and the handler would fault its pages in one at a time: a trap in the
- * sampled thread each (9-10 us on a VM, against about 0.4 us a page
- * faulted in here by one call, and 3-4 us at its first touch). Once a
- * thread has taken RING_POPULATE_MIN samples, the writer faults in the
- * rest of its ring; the handler may be writing to it meanwhile (populating
- * changes no byte). Older kernels refuse the call: the handler faults the
- * pages in, as before. */
-static void populate_rings(void)
-{
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
-        if (!t || t->ring_populated || atomic_load(&t->state) != SLOT_ACTIVE ||
-            atomic_load(&t->samples) < RING_POPULATE_MIN)
-            continue;
-        t->ring_populated = 1;
-        /* from the slot's start (page-aligned; its first page is the
-         * thread's struct, in place already) to the ring's end */
-        size_t len = (size_t)((char *)(t->ring + RING_WORDS) - (char *)t);
-        (void)madvise(t, (len + 4095) & ~(size_t)4095, MADV_POPULATE_WRITE);
     }
 }
 
@@ -674,8 +671,7 @@ static void step(int force_write, const char *end_reason, int status)
         sprof_unwind_step();
     }
     if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
-    if (!end_reason && !force_write) populate_rings();
-    drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS);
+    drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS, !end_reason && !force_write);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
         /* a forced write looks at the maps again unless it did just now:
          * the on_exit handler's write follows the destructor's by
