@@ -861,7 +861,10 @@ static int copy_cb(struct dl_phdr_info *info, size_t size, void *arg)
 /* ---- CFA programs ---- */
 
 enum { CFA_UNSET, CFA_REG, CFA_DEREF, CFA_PLT, CFA_BAD };
-enum { R_SAME, R_AT_CFA, R_AT_RBP, R_UNDEF, R_BAD };
+/* R_IN_REG: the return address is in another register, whose DWARF number
+ * is ra_off (glibc's vfork, from its pop of the return address to the push
+ * that puts it back) */
+enum { R_SAME, R_AT_CFA, R_AT_RBP, R_UNDEF, R_BAD, R_IN_REG };
 
 /* The rules a row is made of: the CFA, the caller's rbp, the return
  * address, and whether rsp has a rule of its own (then the caller's rsp is
@@ -1138,7 +1141,15 @@ static int run_program(struct parse *ps, const struct cie *cie, struct rd *r, st
                 reg = rd_uleb(r);
                 set_reg(st, reg, reg == DW_REG_RA ? R_BAD : R_SAME, 0);
                 break;
-            case 0x09: /* register */
+            case 0x09: { /* register */
+                reg = rd_uleb(r);
+                uint64_t in = rd_uleb(r);
+                if (reg == DW_REG_RA && in < DW_REG_RA && in != DW_REG_RSP)
+                    set_reg(st, reg, R_IN_REG, (int64_t)in);
+                else
+                    set_reg(st, reg, R_BAD, 0);
+                break;
+            }
             case 0x14: /* val_offset */
                 reg = rd_uleb(r);
                 rd_uleb(r);
@@ -1510,8 +1521,9 @@ int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame
         f->outer = 1;
         return 0;
     }
-    if (ps.qsignal || st->rsp_bad || !ps.qra_ok || st->ra != R_AT_CFA || st->ra_off != -8 ||
-        st->cfa != CFA_REG ||
+    if (st->ra == R_IN_REG) f->ra_reg = (int)st->ra_off + 1;
+    if (ps.qsignal || st->rsp_bad || !ps.qra_ok ||
+        (st->ra != R_IN_REG && (st->ra != R_AT_CFA || st->ra_off != -8)) || st->cfa != CFA_REG ||
         (st->cfa_reg != DW_REG_RSP && st->cfa_reg != DW_REG_RBP && st->cfa_reg != DW_REG_RBX))
         return -1;
     f->cfa_reg = (int)st->cfa_reg;

@@ -260,6 +260,9 @@ struct cfi_frame {
     int64_t cfa_off;
     int rbp_saved, rbx_saved;
     int64_t rbp_off, rbx_off;
+    /* 0: the return address is at CFA - 8; else it is in the register of
+     * DWARF number ra_reg - 1, which only the interrupted frame knows */
+    int ra_reg;
 };
 
 /* As sprof_cfi_rule_at, for any object with an index (whether it has a

@@ -557,6 +557,13 @@ out:
     return n;
 }
 
+/* ucontext_t's index of each DWARF register number below 16 (rsp's, 7, is
+ * never a return address's) */
+static const unsigned char dwarf_greg[16] = {
+    REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
+    REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
 /* The walk again from the interrupted registers for a sample the tables
  * could not walk, before libunwind: every frame looked up in place with its
  * full rules, rbx followed as well (the dynamic loader's lazy-binding
@@ -594,9 +601,16 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
         }
         inplace++;
         if (fr.outer) break;
+        /* a return address in a register: only the interrupted frame's are
+         * known (vfork's, where its caller resumes with a pending signal) */
+        if (fr.ra_reg && n > 1) {
+            n = WALK_FALLBACK;
+            break;
+        }
         uintptr_t base = fr.cfa_reg == 7 ? sp : fr.cfa_reg == 6 ? fp : bx;
         uintptr_t cfa = base + (uintptr_t)fr.cfa_off, at;
-        if (cfa < sp + sizeof(uintptr_t) || cfa > hi) {
+        /* (with the return address in a register, the CFA may be sp) */
+        if (cfa < sp + (fr.ra_reg ? 0 : sizeof(uintptr_t)) || cfa > hi) {
             f |= SPROF_STACK_BROKEN;
             break;
         }
@@ -616,7 +630,8 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
             }
             bx = stack_word(at);
         }
-        pc = stack_word(cfa - sizeof(uintptr_t));
+        pc = fr.ra_reg ? (uintptr_t)u->uc_mcontext.gregs[dwarf_greg[fr.ra_reg - 1]]
+                       : stack_word(cfa - sizeof(uintptr_t));
         sp = floor = cfa;
         if (!pc) break;
         if (n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {

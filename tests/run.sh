@@ -188,6 +188,7 @@ build_progs() {
         build hotproc $CC $PROG_CFLAGS "$SRC/tests/progs/hotproc.c" -o "$BIN/hotproc"
         build ownsig $CC $PROG_CFLAGS "$SRC/tests/progs/ownsig.c" -o "$BIN/ownsig"
         build sigwork $CC $PROG_CFLAGS "$SRC/tests/progs/sigwork.c" -o "$BIN/sigwork"
+        build vforks $CC $PROG_CFLAGS "$SRC/tests/progs/vforks.c" -o "$BIN/vforks"
         build endings $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/endings.c" -o "$BIN/endings"
         build unharmed $CC $PROG_CFLAGS "$SRC/tests/progs/unharmed.c" -o "$BIN/unharmed"
         build dlmain $CC $PROG_CFLAGS "$SRC/tests/progs/dlmain.c" -o "$BIN/dlmain" -ldl
