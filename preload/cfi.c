@@ -180,7 +180,8 @@ struct obj_info {
     uintptr_t lo, hi, bias, hdr;
     uint32_t fdes;                /* FDEs the .eh_frame_hdr lists; 0 if not read */
     uintptr_t ix, ehf_lo, ehf_hi; /* as in struct cfi_obj */
-    int text_segments;            /* executable PT_LOAD segments */
+    uintptr_t crt[2];
+    int text_segments; /* executable PT_LOAD segments */
     uint8_t build_id[64];
     size_t build_id_len;
     char name[NAME_MAX_LEN];
@@ -212,10 +213,14 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
     memset(o, 0, sizeof(*o));
     o->lo = UINTPTR_MAX;
     o->bias = info->dlpi_addr;
-    uintptr_t hdr = 0;
+    uintptr_t hdr = 0, dyn = 0;
+    size_t ndyn = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_memsz) {
+        if (ph->p_type == PT_DYNAMIC) {
+            dyn = info->dlpi_addr + ph->p_vaddr;
+            ndyn = ph->p_memsz / sizeof(ElfW(Dyn));
+        } else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_memsz) {
             uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
             if (a < o->lo) o->lo = a;
             if (b > o->hi) o->hi = b;
@@ -228,6 +233,15 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
         }
     }
     if (o->lo >= o->hi) return -1; /* no code */
+    /* DT_INIT and DT_FINI: ELF addresses, which the loader leaves as they
+     * are (one it had relocated would fall outside the code) */
+    for (size_t i = 0; dyn && i < ndyn && i < 1024; i++) {
+        const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn + i;
+        if (d->d_tag == DT_NULL) break;
+        int k = d->d_tag == DT_INIT ? 0 : d->d_tag == DT_FINI ? 1 : -1;
+        uintptr_t a = info->dlpi_addr + d->d_un.d_ptr;
+        if (k >= 0 && a >= o->lo && a < o->hi) o->crt[k] = a;
+    }
     uintptr_t slo, shi;
     if (hdr && segment_of(info, hdr, &slo, &shi) == 0) {
         o->hdr = hdr;
@@ -603,6 +617,8 @@ void sprof_cfi_update(void)
         d->eh_frame_hdr = o->hdr;
         d->ix = o->ix;
         d->ix_count = o->fdes;
+        d->crt[0] = o->crt[0];
+        d->crt[1] = o->crt[1];
         d->ehf_lo = o->ehf_lo;
         d->ehf_hi = o->ehf_hi;
         /* a table that goes to the cache serves every later process too:
@@ -1477,7 +1493,13 @@ static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps, int 
         else
             hi = mid;
     }
-    if (!lo) goto out;
+    if (!lo) {
+        /* before the first FDE: none covers look (crti.o's _init is there) */
+        ps->rule = CFI_NONE;
+        ps->found = 0;
+        r = 0;
+        goto out;
+    }
     uintptr_t fde = o->eh_frame_hdr + (uintptr_t)(intptr_t)ix[2 * (lo - 1) + 1];
     if (fde < o->ehf_lo || fde >= o->ehf_hi) goto out;
     memset(ps, 0, sizeof(*ps));

@@ -185,6 +185,10 @@ struct cfi_obj {
      * one the lookup reads), and the bounds of .eh_frame's segment */
     uintptr_t ix, ehf_lo, ehf_hi;
     uint32_t ix_count;
+    /* its DT_INIT and DT_FINI functions (0 if none): crti.o's _init and
+     * _fini, code without call frame information that unwind.c knows by
+     * its instructions */
+    uintptr_t crt[2];
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
     char *name;

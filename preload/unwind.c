@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
+#include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -377,21 +378,24 @@ static int readable(const struct walk *w, uintptr_t a)
  * (rt_sigreturn); syscall. */
 static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
                                                 0x00, 0x00, 0x0f, 0x05};
+#define SIGRETURN_SYSCALL_AT 7
 
 /* A signal handler's caller, the kernel's signal frame: the handler returns
  * to __restore_rt with sp at the ucontext_t that holds the registers the
  * signal interrupted. The C library's CFI for it uses expressions the
  * tables do not hold (CFI_UNSUP); it is known by its code, as libunwind and
  * gdb know it. The code is read only inside an object with one executable
- * segment (all of it mapped), whatever the return address on the stack. */
-static enum step step_sigframe(struct walk *w)
+ * segment (all of it mapped), whatever the return address on the stack.
+ * code: where __restore_rt would start (w->pc, or before it when a sample
+ * interrupted __restore_rt itself: sp is at the ucontext_t all along). */
+static enum step step_sigframe(struct walk *w, uintptr_t code)
 {
     const struct cfi_obj *o = w->obj; /* (a cached rule leaves it unset) */
-    if (!o || w->pc - 1 < o->lo || w->pc - 1 >= o->hi) o = find_obj(w->set, w->pc - 1);
-    if (!o || !o->one_text || w->pc < o->lo || w->pc > o->hi - sizeof(sigreturn_code))
+    if (!o || code - 1 < o->lo || code - 1 >= o->hi) o = find_obj(w->set, code - 1);
+    if (!o || !o->one_text || code < o->lo || code > o->hi - sizeof(sigreturn_code))
         return STEP_FALLBACK;
     for (unsigned i = 0; i < sizeof(sigreturn_code); i++)
-        if (((const unsigned char *)w->pc)[i] != sigreturn_code[i]) return STEP_FALLBACK;
+        if (((const unsigned char *)code)[i] != sigreturn_code[i]) return STEP_FALLBACK;
     uintptr_t regs = w->sp + offsetof(ucontext_t, uc_mcontext.gregs);
     uintptr_t at_pc = regs + REG_RIP * sizeof(greg_t), at_sp = regs + REG_RSP * sizeof(greg_t);
     uintptr_t at_fp = regs + REG_RBP * sizeof(greg_t);
@@ -406,6 +410,44 @@ static enum step step_sigframe(struct walk *w)
     w->fp = fp;
     w->interrupted = 1;
     return pc ? STEP_OK : STEP_END;
+}
+
+/* crti.o's _init and _fini, an object's DT_INIT and DT_FINI functions,
+ * have no call frame information: [endbr64;] sub $8, %rsp; (in _init, a
+ * call of __gmon_start__ if there is one;) add $8, %rsp; ret. The rule at
+ * look (rsp + 16 between the two, else rsp + 8), CFI_NONE if look is not in
+ * such code. Known by the code itself, read only inside an object with
+ * one executable segment (all of it mapped). */
+#define CRT_MAX 64u
+static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look)
+{
+    static const unsigned char sub8[4] = {0x48, 0x83, 0xec, 0x08},
+                               add8_ret[5] = {0x48, 0x83, 0xc4, 0x08, 0xc3};
+    for (unsigned i = 0; i < 2; i++) {
+        uintptr_t f = o->crt[i];
+        if (!f || !o->one_text || look < f || look - f >= CRT_MAX) continue;
+        const unsigned char *p = (const unsigned char *)f;
+        uintptr_t room = o->hi - f < CRT_MAX ? o->hi - f : CRT_MAX;
+        unsigned k = room >= 8 && p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa
+                         ? 4 /* endbr64 */
+                         : 0,
+                 j;
+        if (room < k + sizeof(sub8) + sizeof(add8_ret)) continue;
+        for (j = 0; j < sizeof(sub8) && p[k + j] == sub8[j]; j++)
+            ;
+        if (j < sizeof(sub8)) continue;
+        unsigned in = k + sizeof(sub8), out = 0; /* past the sub; past the add */
+        for (unsigned at = in; !out && at + sizeof(add8_ret) <= room; at++) {
+            for (j = 0; j < sizeof(add8_ret) && p[at + j] == add8_ret[j]; j++)
+                ;
+            if (j == sizeof(add8_ret)) out = at + 4;
+        }
+        uintptr_t off = look - f;
+        if (!out || off > out) continue; /* (out is the ret) */
+        unsigned cfa = off >= in && off < out ? 16 : 8;
+        return CFI_RSP | (cfa / 8) << 5;
+    }
+    return CFI_NONE;
 }
 
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
@@ -435,11 +477,13 @@ static enum step step_tables(struct walk *w, int exact)
     if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
     if (w->tab) {
         rule = sprof_cfi_table_rule(w->tab, (uint32_t)(look - w->obj->bias));
+        if (rule == CFI_NONE) rule = crt_rule(w->obj, look);
         /* (rules read in place are not kept: each such lookup counts
          * towards the object's table, want_table) */
         cached->look = look;
         cached->rule = rule;
     } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
+        if (rule == CFI_NONE) rule = crt_rule(w->obj, look);
         w->inplace++;
         want_table(w->obj, 0);
     } else {
@@ -457,7 +501,7 @@ have_rule:;
          * outermost frame as the x86-64 psABI marks it (the dynamic
          * loader's _dl_start_user calling the constructors has no FDE) */
         if (!exact && w->fp == 0) return STEP_END;
-        return exact ? STEP_FALLBACK : step_sigframe(w);
+        return exact ? STEP_FALLBACK : step_sigframe(w, w->pc);
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
         break;
@@ -472,7 +516,10 @@ have_rule:;
         cfa = w->sp + (uintptr_t)off + ((w->pc & 15) >= cfi_plt_threshold(rule) ? 8 : 0);
         break;
     default: /* a rule only libunwind follows, unless a signal frame's */
-        return exact ? STEP_FALLBACK : step_sigframe(w);
+        if (!exact) return step_sigframe(w, w->pc);
+        /* interrupted in __restore_rt: at its mov, or at its syscall */
+        enum step st = step_sigframe(w, w->pc);
+        return st == STEP_FALLBACK ? step_sigframe(w, w->pc - SIGRETURN_SYSCALL_AT) : st;
     }
     /* the frame's return address sits above sp: the walk only goes up */
     if (cfa < w->sp + sizeof(uintptr_t) || cfa > w->hi) return STEP_BROKEN;
@@ -594,6 +641,13 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
         if (!o || look < o->lo || look >= o->hi) o = find_obj(set, look);
         struct cfi_frame fr;
         int k = o && look - o->bias <= UINT32_MAX ? sprof_cfi_frame_at(o, look, &fr) : -1;
+        uint32_t crt = k == 1 ? crt_rule(o, look) : CFI_NONE;
+        if (crt != CFI_NONE) {
+            memset(&fr, 0, sizeof(fr));
+            fr.cfa_reg = 7;
+            fr.cfa_off = cfi_cfa_off(crt);
+            k = 0;
+        }
         if (k == 1 && n > 1 && fp == 0) break; /* the psABI's outermost frame */
         if (k != 0) {
             n = WALK_FALLBACK;

@@ -8,7 +8,10 @@
 #  1. tests/tools/cfi-check walks the same interrupted contexts (200 us apart
 #     in its run) with the tables and with libunwind: the frames and flags
 #     must be the same for every sample the tables walked, and the tables
-#     must walk nearly all of them; again with lookups in place only; and
+#     must walk nearly all of them; every 16th, made into a sample that
+#     interrupted __restore_rt (at its first instruction, at its syscall),
+#     must give that pc and then the same frames; again with lookups in
+#     place only; and
 #     tests/tools/cfi-inplace compares the rule read in place with the
 #     table's at every byte of code of libc, ld.so, libm, libz;
 #  2. unwindme profiled with SPROF_UNWIND=dwarf and =libunwind: 99% of the
@@ -47,6 +50,8 @@ for mode in tables in-place; do
         "libunwind: $(sed -n '3,40p' check-$mode.txt)"
     [ $((tables * 100)) -ge $((samples * 98)) ] ||
         fail "($mode) only $tables of $samples samples walked ($fallback fell back to libunwind)"
+    grep -Eq '^cfi-check: interrupted in __restore_rt: [1-9][0-9]* walks, 0 differ$' check-$mode.txt ||
+        fail "($mode) walks from inside __restore_rt: $(grep -m4 '__restore_rt' check-$mode.txt)"
 done
 
 # 1b. in place against the tables, at every byte of code of every object

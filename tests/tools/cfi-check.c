@@ -18,10 +18,12 @@
  * every frame is looked up in place in .eh_frame (sprof_cfi_rule_at).
  *
  * Usage: cfi-check [SECONDS [MIN_DEPTH [MAX_DEPTH]]]   (default 2 8 39)
+ * Every 16th sample the tables walked is also walked as if it had
+ * interrupted __restore_rt (check_restore).
  * Prints one line of counts,
  *   cfi-check: samples=N tables=N fallback=N differ=N
- * one of timings (ns per frame of each walk, over the samples both did),
- * and the first few differences frame by frame. Exits 1 if any differ.
+ * one for the walks from __restore_rt, one of timings (ns per frame of each walk, over the samples
+ * both did), and the first few differences frame by frame. Exits 1 if any differ.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -80,6 +82,40 @@ static struct {
 static volatile int stop;
 static timer_t timer;
 
+/* A sample that interrupted __restore_rt itself, where this very handler
+ * will return: pc at its first instruction or at its syscall, sp at the
+ * ucontext_t the kernel put on the stack. Made from the handler's own
+ * signal frame, whose return address is __restore_rt: the tables must
+ * walk it, giving that pc, then the frames of the real walk (frames, n:
+ * of uc). */
+static struct {
+    uint64_t checked, differ;
+} R;
+static uint64_t ring_r[RING_WORDS];
+
+static void check_restore(void *uc, const uint64_t *frames, unsigned n, unsigned flags)
+{
+    uintptr_t restore = ((const uintptr_t *)uc)[-1];
+    for (unsigned at = 0; at <= 7 && n < MAX_FRAMES; at += 7) {
+        ucontext_t fake = *(const ucontext_t *)uc;
+        fake.uc_mcontext.gregs[REG_RIP] = (greg_t)(restore + at);
+        fake.uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)uc;
+        uint64_t before = atomic_load(&thread.unwind_fallback);
+        unsigned f = 0, m = sprof_unwind(&thread, &fake, ring_r, 0, MAX_FRAMES, &f,
+                                         sprof_now() + 1000000000ull);
+        R.checked++;
+        /* by the tables: libunwind would give the same frames */
+        int fell = atomic_load(&thread.unwind_fallback) != before;
+        if (fell || m != n + 1 || f != flags || ring_r[0] != restore + at ||
+            memcmp(ring_r + 1, frames, n * sizeof(uint64_t)) != 0) {
+            if (R.differ++ < 3)
+                printf("cfi-check: at __restore_rt+%u: %u frames (flags %u)%s, want %u (flags "
+                       "%u)\n",
+                       at, m, f, fell ? " by libunwind" : "", n + 1, flags);
+        }
+    }
+}
+
 static void check_sample(void *uc)
 {
     unsigned fa = 0, fb = 0;
@@ -97,6 +133,10 @@ static void check_sample(void *uc)
         return;
     }
     S.tables++;
+    if (S.tables % 16 == 0) {
+        sprof.cfg.unwinder = UNWIND_DWARF;
+        check_restore(uc, ring_a, na, fa);
+    }
     S.ns_tables += t1 - t0;
     S.ns_libunwind += t2 - t1;
     S.frames_tables += na;
@@ -237,6 +277,8 @@ int main(int argc, char **argv)
     printf("cfi-check: samples=%llu tables=%llu fallback=%llu differ=%llu\n",
            (unsigned long long)S.samples, (unsigned long long)S.tables,
            (unsigned long long)S.fallback, (unsigned long long)S.differ);
+    printf("cfi-check: interrupted in __restore_rt: %llu walks, %llu differ\n",
+           (unsigned long long)R.checked, (unsigned long long)R.differ);
     if (S.frames_tables && S.frames_libunwind)
         printf("cfi-check: tables %.1f ns per frame (%.1f frames per walk), libunwind %.1f ns "
                "per frame, table bytes %zu\n",
@@ -256,5 +298,5 @@ int main(int argc, char **argv)
                    pb ? sym(pb, y, sizeof(y)) : "-");
         }
     }
-    return S.differ ? 1 : 0;
+    return S.differ || R.differ || !R.checked ? 1 : 0;
 }

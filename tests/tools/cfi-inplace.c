@@ -55,7 +55,7 @@ int main(int argc, char **argv)
             ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
             n++;
             if (r) {
-                missing++; /* before the first FDE: the walk falls back */
+                missing++; /* the walk falls back */
                 continue;
             }
             if (got != want) {

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+# Samples under a program's _init walk up to the C library's start code
+# with the unwind tables (tests/progs/initwork.c: _init, crti.o's DT_INIT
+# function, calls the program's __gmon_start__, which burns CPU). crti.o's
+# _init and _fini have no call frame information; the walker knows them by
+# their code ([endbr64;] sub $8, %rsp ... add $8, %rsp; ret) at the
+# addresses the dynamic section gives (preload/unwind.c, crt_rule). Before,
+# every such sample went to libunwind, which stopped at _init, and a
+# process's samples in _fini (the exec workload's /bin/true: its .fini page
+# is first touched at the exit) kept one frame.
+
+INITWORK_MS=300 profile p.bin "$BIN/initwork" >out.txt 2>err.txt ||
+    fail "initwork failed: $(cat out.txt err.txt)"
+cat out.txt
+grep -qx 'initwork: __gmon_start__ called 1 times' out.txt ||
+    skip "this toolchain's _init does not call __gmon_start__: $(cat out.txt)"
+expect_stderr_clean err.txt
+report info p.bin >info.txt
+grep -E '^(samples|handler|fallbacks)' info.txt
+read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info.txt)"
+[ -n "${ntaken:-}" ] || fail "info has no fallbacks line: $(cat info.txt)"
+[ $((nfall * 100)) -le $((ntaken * 2)) ] || fail "$nfall of $ntaken samples fell back to libunwind"
+report folded p.bin >folded.txt
+# (_init has no symbol with a size: the report names it by its address)
+for fn in initwork_burn initwork_main_burn; do
+    awk -v fn="$fn" '{ n = split($1, f, ";"); if (f[n] != fn) next; total += $NF
+           if (f[1] == "_start" && n >= 4) ok += $NF }
+         END { printf "%s: %d of %d samples reach _start\n", fn, ok, total
+               exit !(total >= 100 && ok * 100 >= total * 99) }' folded.txt ||
+        fail "samples in $fn do not reach _start: $(grep "$fn " folded.txt | sort -k2 -n | tail -3)"
+done
