@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "buf.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,8 @@ void sprof_buf_put_le16(struct sprof_buf *b, uint16_t v)
 void sprof_buf_put_le32(struct sprof_buf *b, uint32_t v)
 {
     uint8_t x[4];
-    for (int i = 0; i < 4; i++) x[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        x[i] = (uint8_t)(v >> (8 * i));
     sprof_buf_put(b, x, 4);
 }
 
@@ -176,4 +178,38 @@ int sprof_get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body
     *type = (unsigned)t;
     sprof_cur_init(body, p, n);
     return 0;
+}
+
+int sprof_concat(char *buf, size_t n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    size_t len = 0;
+    int r = 0;
+    for (const char *s; (s = va_arg(ap, const char *));) {
+        size_t k = strlen(s);
+        if (k >= n - len) {
+            r = -1;
+            break;
+        }
+        memcpy(buf + len, s, k);
+        len += k;
+    }
+    va_end(ap);
+    if (n) buf[r ? 0 : len] = 0;
+    return r;
+}
+
+const char *sprof_fmt_u64(char *out, uint64_t v, unsigned base, unsigned width)
+{
+    char d[24];
+    unsigned k = 0;
+    do {
+        d[k++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while ((v || k < width) && k < 20);
+    for (unsigned i = 0; i < k; i++)
+        out[i] = d[k - 1 - i];
+    out[k] = 0;
+    return out;
 }

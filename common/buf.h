@@ -73,6 +73,16 @@ int sprof_get_strdup(struct sprof_cur *c, char **s);
 /* Reads one record header; *body is a cursor over its body. */
 int sprof_get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body);
 
+/* Strings without printf, for the preload: libc's formatting code is pages
+ * that a program which never prints has not faulted in (4 page faults of a
+ * /bin/true started under sprof). sprof_concat: buf (of size n) = the
+ * strings up to a NULL, one after the other; 0, or -1 (buf then empty)
+ * when they do not fit. sprof_fmt_u64: v in decimal (base 10) or lowercase
+ * hexadecimal (16), at least width digits (at most 20), into out (24 bytes
+ * or more); returns out. */
+int sprof_concat(char *buf, size_t n, ...) __attribute__((sentinel));
+const char *sprof_fmt_u64(char *out, uint64_t v, unsigned base, unsigned width);
+
 static inline uint16_t sprof_le16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);

@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cfi.h"
 #include "sprof.h"
 
@@ -341,7 +342,7 @@ static int cache_usable(void)
     /* there already, most often: one system call, not one for each level */
     if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return state = 1;
     char dir[SPROF_PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", sprof.cfg.cache_dir);
+    if (sprof_concat(dir, sizeof(dir), sprof.cfg.cache_dir, NULL)) return 0;
     for (char *q = dir + 1;; q++) {
         if (*q == '/' || !*q) {
             char c = *q;
@@ -358,11 +359,14 @@ static int cache_usable(void)
 static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *suffix)
 {
     if (!cache_usable() || !o->build_id_len || o->build_id_len > 64) return -1;
-    char hex[129];
-    for (unsigned i = 0; i < o->build_id_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
-    int k = snprintf(buf, n, "%s/%s.%d.%s", sprof.cfg.cache_dir, hex, CACHE_LAYOUT, suffix);
-    return k > 0 && (size_t)k < n ? 0 : -1;
+    char hex[129], layout[24];
+    for (unsigned i = 0; i < o->build_id_len; i++) {
+        hex[2 * i] = "0123456789abcdef"[o->build_id[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[o->build_id[i] & 15];
+    }
+    hex[2 * o->build_id_len] = 0;
+    return sprof_concat(buf, n, sprof.cfg.cache_dir, "/", hex, ".",
+                        sprof_fmt_u64(layout, CACHE_LAYOUT, 10, 0), ".", suffix, NULL);
 }
 
 /* A table from the cache is mapped populated, by the writer, where the
@@ -465,7 +469,7 @@ static void cache_trim(uint64_t adding)
             continue;
         e[n].mtime = st.st_mtime;
         e[n].size = (uint64_t)st.st_size;
-        snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+        sprof_concat(e[n].name, sizeof(e[n].name), de->d_name, NULL);
         total += e[n++].size;
     }
     while (e && total > CACHE_MAX_BYTES && n) {
@@ -492,7 +496,9 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
         (uint64_t)rl.rlim_cur < CACHE_HDR + table_size(t))
         return;
     cache_trim(CACHE_HDR + table_size(t));
-    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+    char pid[24];
+    sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0), ".tmp",
+                 NULL);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return;
     struct cache_hdr h;
@@ -554,12 +560,15 @@ void sprof_cfi_at_end(void)
         /* (another process may have built the table since this one looked) */
         if (cache_path(o, path, sizeof(path), "cfi") || access(path, F_OK) == 0) continue;
         if (cache_path(o, path, sizeof(path), "want")) continue;
-        int len =
-            snprintf(text, sizeof(text), "%llu\n", (unsigned long long)(want_count(o) + wanted));
-        snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+        char num[24], pid[24];
+        sprof_concat(text, sizeof(text), sprof_fmt_u64(num, want_count(o) + wanted, 10, 0), "\n",
+                     NULL);
+        size_t len = strlen(text);
+        sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0),
+                     ".tmp", NULL);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) continue;
-        int bad = write_all_fd(fd, text, (size_t)len);
+        int bad = write_all_fd(fd, text, len);
         if (close(fd) || bad || rename(tmp, path)) unlink(tmp);
     }
 }

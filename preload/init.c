@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "sprof.h"
 
@@ -108,13 +109,13 @@ static void read_config(struct sprof_config *c)
     char dir[SPROF_PATH_MAX] = "";
     if ((s = getenv("SPROF_CACHE_DIR"))) {
         if (*s == '/' && strlen(s) < sizeof(dir) - 200)
-            snprintf(dir, sizeof(dir), "%s", s);
+            sprof_concat(dir, sizeof(dir), s, NULL);
         else if (strcmp(s, "off"))
             bad_value("SPROF_CACHE_DIR", s, "off (an absolute directory, or off)");
     } else if ((s = getenv("XDG_CACHE_HOME")) && *s == '/' && strlen(s) < 4000) {
-        snprintf(dir, sizeof(dir), "%s/sprof", s);
+        sprof_concat(dir, sizeof(dir), s, "/sprof", NULL);
     } else if ((s = getenv("HOME")) && *s == '/' && strlen(s) < 4000) {
-        snprintf(dir, sizeof(dir), "%s/.cache/sprof", s);
+        sprof_concat(dir, sizeof(dir), s, "/.cache/sprof", NULL);
     }
     c->cache_dir = dir[0] ? strdup(dir) : NULL; /* out of memory: no cache */
 
@@ -182,10 +183,10 @@ static int join_session(void)
     }
     /* the top: an absolute path, so that children that chdir write beside */
     if (sprof.cfg.output[0] == '/') {
-        snprintf(base, sizeof(base), "%s", sprof.cfg.output);
+        sprof_concat(base, sizeof(base), sprof.cfg.output, NULL);
     } else {
         char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof(cwd))) snprintf(cwd, sizeof(cwd), ".");
+        if (!getcwd(cwd, sizeof(cwd))) sprof_concat(cwd, sizeof(cwd), ".", NULL);
         size_t a = strlen(cwd), b = strlen(sprof.cfg.output);
         if (a + 1 + b >= sizeof(base)) a = 1, cwd[0] = '.';
         memcpy(base, cwd, a);
@@ -195,7 +196,8 @@ static int join_session(void)
     sprof.out_base = strdup(base);
     sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
     char val[sizeof(base) + 32];
-    snprintf(val, sizeof(val), "%016llx:%s", (unsigned long long)sprof.session, base);
+    char hex[24];
+    sprof_concat(val, sizeof(val), sprof_fmt_u64(hex, sprof.session, 16, 16), ":", base, NULL);
     setenv("SPROF_SESSION", val, 1);
     return 0;
 }

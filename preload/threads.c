@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "sprof.h"
 
@@ -63,8 +64,9 @@ void sprof_thread_read_name(struct sprof_thread *t, int self)
         memset(buf, 0, sizeof(buf));
         if (prctl(PR_GET_NAME, buf) != 0) return;
     } else {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+        char path[64], tid[24];
+        sprof_concat(path, sizeof(path), "/proc/self/task/",
+                     sprof_fmt_u64(tid, (uint64_t)t->tid, 10, 0), "/comm", NULL);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) return;
         ssize_t n = read(fd, buf, sizeof(buf) - 1);

@@ -513,7 +513,10 @@ static int open_output(char *path, size_t cap)
     int had_p = 0;
     for (const char *s = tpl; *s && o + 16 < sizeof(base); s++) {
         if (s[0] == '%' && s[1] == 'p') {
-            o += (size_t)snprintf(base + o, sizeof(base) - o, "%d", (int)sprof.pid);
+            char d[24];
+            size_t k = strlen(sprof_fmt_u64(d, (uint64_t)sprof.pid, 10, 0));
+            memcpy(base + o, d, k);
+            o += k;
             s++;
             had_p = 1;
         } else {
@@ -522,11 +525,11 @@ static int open_output(char *path, size_t cap)
     }
     base[o] = 0;
     if (sprof.is_top) {
-        snprintf(path, cap, "%s", base);
+        sprof_concat(path, cap, base, NULL);
         struct stat st;
         if (lstat(path, &st) == 0) {
             char old[4400];
-            snprintf(old, sizeof(old), "%s.old", path);
+            sprof_concat(old, sizeof(old), path, ".old", NULL);
             if (rename(path, old) < 0) {
                 fail("cannot move the existing '%s' aside: %s", path, strerror(errno));
                 return -1;
@@ -536,17 +539,14 @@ static int open_output(char *path, size_t cap)
         if (fd < 0) fail("cannot create '%s': %s", path, strerror(errno));
         return fd;
     }
+    char pid[24], nth[24];
+    sprof_fmt_u64(pid, (uint64_t)sprof.pid, 10, 0);
     for (unsigned k = 0; k < 1000; k++) {
-        if (had_p) {
-            if (k)
-                snprintf(path, cap, "%s.%u", base, k);
-            else
-                snprintf(path, cap, "%s", base);
-        } else if (k) {
-            snprintf(path, cap, "%s.%d.%u", base, (int)sprof.pid, k);
-        } else {
-            snprintf(path, cap, "%s.%d", base, (int)sprof.pid);
-        }
+        sprof_fmt_u64(nth, k, 10, 0);
+        if (had_p)
+            sprof_concat(path, cap, base, k ? "." : "", k ? nth : "", NULL);
+        else
+            sprof_concat(path, cap, base, ".", pid, k ? "." : "", k ? nth : "", NULL);
         int fd = create_excl(path);
         if (fd >= 0) return fd;
         if (errno != EEXIST) break;
