@@ -181,8 +181,8 @@ struct obj_info {
     uintptr_t lo, hi, bias, hdr;
     uint32_t fdes;                /* FDEs the .eh_frame_hdr lists; 0 if not read */
     uintptr_t ix, ehf_lo, ehf_hi; /* as in struct cfi_obj */
-    uintptr_t crt[2];
-    int text_segments; /* executable PT_LOAD segments */
+    uintptr_t crt[2];             /* as in struct cfi_obj */
+    int text_segments;            /* executable PT_LOAD segments */
     uint8_t build_id[64];
     size_t build_id_len;
     char name[NAME_MAX_LEN];
