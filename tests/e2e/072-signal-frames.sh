@@ -14,12 +14,7 @@ profile p.bin "$BIN/sigwork" 1500 >out.txt 2>err.txt || fail "sigwork failed: $(
 cat out.txt
 grep -q '^sigwork: [0-9]* handler calls' out.txt || fail "sigwork printed no count: $(cat out.txt)"
 expect_stderr_clean err.txt
-report info p.bin >info.txt
-grep -E '^(samples|handler|fallbacks)' info.txt
-read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info.txt)"
-[ -n "${ntaken:-}" ] || fail "info has no fallbacks line: $(cat info.txt)"
-[ $((nfall * 100)) -le $((ntaken * 2)) ] ||
-    fail "$nfall of $ntaken samples fell back to libunwind"
+expect_few_fallbacks p.bin
 report folded p.bin >folded.txt
 awk '/;sigwork_in_handler / { n += $NF; if ($0 ~ /;main;sigwork_outer;__restore_rt;sigwork_handler;sigwork_in_handler /) ok += $NF }
      END { printf "%d of %d samples in the handler reach main through the signal frame\n", ok, n

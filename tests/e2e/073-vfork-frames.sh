@@ -19,11 +19,7 @@ SPROF_FREQ=10000 profile p.bin "$BIN/vforks" 4000 >out.txt 2>err.txt ||
 cat out.txt
 grep -qx 'vforks: 4000 children, 0 failed' out.txt || fail "vforks: $(cat out.txt)"
 expect_stderr_clean err.txt
-report info p.bin >info.txt
-grep -E '^(samples|handler|fallbacks)' info.txt
-read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info.txt)"
-[ -n "${ntaken:-}" ] || fail "info has no fallbacks line: $(cat info.txt)"
-[ $((nfall * 100)) -le $((ntaken * 2)) ] || fail "$nfall of $ntaken samples fell back to libunwind"
+expect_few_fallbacks p.bin
 report folded p.bin >folded.txt
 # the leaf is the C library's vfork, by whichever of its names
 awk '{ n = split($1, f, ";"); if (f[n] !~ /^(__libc_vfork|__vfork|vfork)$/) next

@@ -135,6 +135,18 @@ expect_stderr_clean() {
     fi
 }
 
+# expect_few_fallbacks PROFILE: sprof-report info of PROFILE into info.txt
+# (its samples, handler and fallbacks lines shown); at most 2% of its
+# samples were walked by libunwind, not the unwind tables.
+expect_few_fallbacks() {
+    local nfall ntaken
+    report info "$1" >info.txt
+    grep -E '^(samples|handler|fallbacks)' info.txt
+    read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info.txt)"
+    [ -n "${ntaken:-}" ] || fail "info has no fallbacks line: $(cat info.txt)"
+    [ $((nfall * 100)) -le $((ntaken * 2)) ] || fail "$nfall of $ntaken samples fell back to libunwind"
+}
+
 # files_of PATTERN: the profile files matching a shell pattern, one a line.
 files_of() {
     local f
