@@ -32,8 +32,8 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
         pid_t tid = (pid_t)syscall(SYS_gettid);
         for (unsigned i = 0; i < MAX_THREADS; i++) {
             struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
-            if (t && t->tid == tid && atomic_load_explicit(&t->state, memory_order_acquire) ==
-                                          SLOT_ACTIVE)
+            if (t && t->tid == tid &&
+                atomic_load_explicit(&t->state, memory_order_acquire) == SLOT_ACTIVE)
                 return t;
         }
         return NULL;
@@ -61,6 +61,15 @@ static uint64_t sample_weight(struct sprof_thread *t)
     }
 }
 
+/* The walk's budget protects the program from a handler that keeps eating
+ * the CPU time it samples (init.c). A thread's first walks read cold memory,
+ * the unwind information and the stack, whose page faults cost 12-16 us each
+ * on a VM: a shell's first walk of 30-40 frames took 200-400 us, over the
+ * 200 us of 999 Hz, and lost its root. A few first walks do not starve
+ * anything: they get at least COLD_BUDGET_NS. */
+#define COLD_WALKS 4
+#define COLD_BUDGET_NS 2000000ull
+
 static void record(struct sprof_thread *t, void *uc, uint64_t t0)
 {
     uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
@@ -75,9 +84,13 @@ static void record(struct sprof_thread *t, void *uc, uint64_t t0)
 
     /* Unwind straight into the ring, after the entry header. */
     unsigned flags = 0;
-    unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags,
-                              t0 + sprof.walk_budget_ns);
-    if (flags & SPROF_STACK_TRUNCATED) atomic_fetch_add_explicit(&t->truncated, 1, memory_order_relaxed);
+    uint64_t budget = sprof.walk_budget_ns;
+    if (budget < COLD_BUDGET_NS &&
+        atomic_load_explicit(&t->samples, memory_order_relaxed) < COLD_WALKS)
+        budget = COLD_BUDGET_NS;
+    unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags, t0 + budget);
+    if (flags & SPROF_STACK_TRUNCATED)
+        atomic_fetch_add_explicit(&t->truncated, 1, memory_order_relaxed);
     t->ring[head & RING_MASK] = RING_ENTRY_MAGIC << 48 | (uint64_t)flags << 32 | n;
     t->ring[(head + 1) & RING_MASK] = t0;
     t->ring[(head + 2) & RING_MASK] = sample_weight(t);

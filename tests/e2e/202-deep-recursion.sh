@@ -27,3 +27,22 @@ for depth in 256 4096; do
     report flat --limit 3 p-$depth.bin >flat.txt
     grep -q ' recurse ' flat.txt || fail "recurse is not in the flat report"
 done
+
+# The walk's time budget (a fifth of the period: 200 us at 999 Hz) is at
+# least 2 ms for a thread's first four walks, which read cold memory
+# (preload/handler.c). With libunwind (about 3 us a frame on a VM) each walk
+# of 200 frames takes 400-600 us, so all the others are cut: the first four
+# are whole (one of them may be the program's first instruction, before
+# main; a machine fast enough to walk them all within the budget cuts none).
+SPROF_UNWIND=libunwind profile p-cold.bin "$BIN/deep" 300 200 >out.txt 2>err.txt ||
+    fail "deep failed with SPROF_UNWIND=libunwind"
+grep -qx 'deep: 201 frames' out.txt || fail "deep did not finish: $(cat out.txt)"
+expect_stderr_clean err.txt
+report info p-cold.bin >info-cold.txt
+read -r n truncated <<<"$(awk '$1 == "samples" { print $2, $11; exit }' info-cold.txt)"
+report folded p-cold.bin >folded-cold.txt
+whole=$(awk '$1 ~ /;main;recurse;/ { n += $NF } END { print n + 0 }' folded-cold.txt)
+log "SPROF_UNWIND=libunwind, 200 frames: $n samples, $truncated truncated, $whole reach main"
+[ "${n:-0}" -ge 50 ] || fail "only $n samples of 300 ms"
+[ $((n - truncated)) -ge 4 ] && [ "$whole" -ge 3 ] ||
+    fail "$truncated of $n samples truncated, $whole reach main: a thread's first walks were cut"
