@@ -32,18 +32,18 @@ grep -v measured out1.txt | cmp -s plain.txt - || fail "the program's output cha
 grep -q "ro/p.bin" err1.txt || fail "the message does not name the file: $(cat err1.txt)"
 [ ! -e ro/p.bin ] || fail "a profile appeared in the read-only directory"
 
-# 2. RLIMIT_FSIZE of 48 KiB: a 3 s run of two threads at 5 kHz writes some
-#    120 KiB, in chunks of about 22 KiB (5,000 samples); 24 KiB was too tight
-#    for the first of them, under ASan as plain
+# 2. RLIMIT_FSIZE of 20 KiB: a 3 s run at 5 kHz writes some 40 KiB, in
+#    chunks of about 6 KiB (5,000 samples; 22 KiB before sample times were
+#    kept to a sixteenth of the period, when the limit was 48 KiB)
 rc=0
-(ulimit -f 48 && SPROF_FREQ=5000 profile p2.bin "$BIN/split" 3000 >out2.txt 2>err2.txt) || rc=$?
+(ulimit -f 20 && SPROF_FREQ=5000 profile p2.bin "$BIN/split" 3000 >out2.txt 2>err2.txt) || rc=$?
 cat err2.txt
 [ "$rc" -eq 0 ] || fail "split exited with $rc under RLIMIT_FSIZE (SIGXFSZ is 153)"
 grep -q '^split: ' out2.txt || fail "the program's output is missing: $(cat out2.txt)"
 [ "$(grep -c '^sprof:' err2.txt)" -eq 1 ] || fail "want exactly one sprof line, got: $(cat err2.txt)"
 grep -qi 'limit' err2.txt || fail "the message does not say what went wrong: $(cat err2.txt)"
 size=$(stat -c %s p2.bin)
-[ "$size" -le 49152 ] || fail "p2.bin has $size bytes, past the 48 KiB limit"
+[ "$size" -le 20480 ] || fail "p2.bin has $size bytes, past the 20 KiB limit"
 report info p2.bin >info2.txt
 n=$(awk '$1 == "samples" { print $2; exit }' info2.txt)
 [ "${n:-0}" -gt 0 ] || fail "nothing reads back from the cut profile"
