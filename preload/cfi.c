@@ -100,7 +100,7 @@ size_t sprof_cfi_bytes(void)
 
 static size_t table_size(const struct cfi_table *t)
 {
-    return cfi_table_bytes(t->nrows);
+    return cfi_table_bytes(t->nrows, t->nblocks, t->nrules);
 }
 
 static void free_set(struct cfi_set *s)
@@ -314,11 +314,11 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj
  * table): the walk reads only rows within nrows and checks every stack
  * read, so a damaged file gives broken stacks, never a crash. Failures to
  * write are silent: the cache only saves time. */
-#define CACHE_MAGIC "SPCFI002" /* 002: the block index after the rows */
+#define CACHE_MAGIC "SPCFI003" /* 002: the block index after the rows; 003: packed rows */
 /* in the file's name: another layout's files (of another version of sprof,
  * run beside this one) are not this one's to overwrite; they go when the
  * directory is trimmed */
-#define CACHE_LAYOUT 2
+#define CACHE_LAYOUT 3
 #define CACHE_HDR 128
 
 struct cache_hdr {
@@ -326,8 +326,8 @@ struct cache_hdr {
     uint32_t row_size;
     uint32_t build_id_len;
     uint8_t build_id[64];
-    uint32_t nrows;
-    uint8_t reserved[CACHE_HDR - 8 - 4 - 4 - 64 - 4];
+    uint32_t nrows, nblocks, nrules;
+    uint8_t reserved[CACHE_HDR - 8 - 4 - 4 - 64 - 3 * 4];
 };
 
 /* 1: SPROF_CACHE_DIR exists (made now if need be, private to the user)
@@ -391,11 +391,16 @@ static int cache_load(struct cfi_obj *o)
         close(fd);
         return -1;
     }
-    size_t size = CACHE_HDR + cfi_table_bytes(h.nrows);
-    if (memcmp(h.magic, CACHE_MAGIC, 8) || h.row_size != sizeof(struct cfi_row) ||
+    if (h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_packed) || h.nblocks > h.nrows ||
+        h.nrules > CFI_MAX_RULES) {
+        close(fd);
+        return -1;
+    }
+    size_t size = CACHE_HDR + cfi_table_bytes(h.nrows, h.nblocks, h.nrules);
+    if (memcmp(h.magic, CACHE_MAGIC, 8) || h.row_size != sizeof(struct cfi_packed) ||
         h.build_id_len != o->build_id_len || memcmp(h.build_id, o->build_id, o->build_id_len) ||
-        h.nrows == 0 || h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_row) ||
-        (uint64_t)st.st_size != size || size - CACHE_HDR > CFI_MAX_BYTES - C.bytes) {
+        h.nrows == 0 || h.nblocks == 0 || h.nrules == 0 || (uint64_t)st.st_size != size ||
+        size - CACHE_HDR > CFI_MAX_BYTES - C.bytes) {
         close(fd);
         return -1;
     }
@@ -405,7 +410,7 @@ static int cache_load(struct cfi_obj *o)
     close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
-    if (t->nrows != h.nrows || t->nblocks != cfi_blocks_for(h.nrows)) {
+    if (t->nrows != h.nrows || t->nblocks != h.nblocks || t->nrules != h.nrules) {
         munmap(m, size);
         return -1;
     }
@@ -504,10 +509,12 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     struct cache_hdr h;
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, CACHE_MAGIC, 8);
-    h.row_size = sizeof(struct cfi_row);
+    h.row_size = sizeof(struct cfi_packed);
     h.build_id_len = o->build_id_len;
     memcpy(h.build_id, o->build_id, o->build_id_len);
     h.nrows = t->nrows;
+    h.nblocks = t->nblocks;
+    h.nrules = t->nrules;
     int bad = write_all_fd(fd, &h, sizeof(h)) || write_all_fd(fd, t, table_size(t));
     if (close(fd) || bad || rename(tmp, path)) {
         unlink(tmp);
@@ -1415,38 +1422,30 @@ static struct cfi_table *assemble(struct parse *ps)
     if (!ps->nruns) return NULL;
     qsort(ps->runs, ps->nruns, sizeof(ps->runs[0]), by_begin);
     size_t most = ps->nrows + ps->nruns;
-    struct cfi_table *t = malloc(sizeof(*t) + most * sizeof(t->row[0]));
-    if (!t) return NULL;
+    struct cfi_row *row = malloc(most * sizeof(*row));
+    if (!row) return NULL;
     size_t n = 0;
     uint32_t prev_end = 0;
     for (size_t i = 0; i < ps->nruns; i++) {
         const struct fde_run *run = &ps->runs[i];
         if (n && run->begin < prev_end) continue;
-        if (n && run->begin > prev_end && t->row[n - 1].rule != CFI_NONE)
-            t->row[n++] = (struct cfi_row){prev_end, CFI_NONE};
+        if (n && run->begin > prev_end && row[n - 1].rule != CFI_NONE)
+            row[n++] = (struct cfi_row){prev_end, CFI_NONE};
         for (uint32_t k = 0; k < run->n; k++) {
-            struct cfi_row row = ps->rows[run->first + k];
-            if (n && t->row[n - 1].rule == row.rule) continue;
-            if (n && t->row[n - 1].pc == row.pc) { /* the gap's NONE, replaced */
-                t->row[n - 1] = row;
+            struct cfi_row r = ps->rows[run->first + k];
+            if (n && row[n - 1].rule == r.rule) continue;
+            if (n && row[n - 1].pc == r.pc) { /* the gap's NONE, replaced */
+                row[n - 1] = r;
                 continue;
             }
-            t->row[n++] = row;
+            row[n++] = r;
         }
         prev_end = run->end;
     }
-    if (t->row[n - 1].rule != CFI_NONE) t->row[n++] = (struct cfi_row){prev_end, CFI_NONE};
-    t->nrows = (uint32_t)n;
-    t->nblocks = cfi_blocks_for(t->nrows);
-    struct cfi_table *fit = realloc(t, cfi_table_bytes(t->nrows));
-    if (!fit) {
-        free(t);
-        return NULL;
-    }
-    uint32_t *first = (uint32_t *)(void *)&fit->row[fit->nrows];
-    for (uint32_t k = 0; k < fit->nblocks; k++)
-        first[k] = fit->row[k * CFI_BLOCK_ROWS].pc;
-    return fit;
+    if (row[n - 1].rule != CFI_NONE) row[n++] = (struct cfi_row){prev_end, CFI_NONE};
+    struct cfi_table *t = sprof_cfi_pack(row, (uint32_t)n);
+    free(row);
+    return t;
 }
 
 /* Builds o's table from the copy of its .eh_frame. */
@@ -1459,7 +1458,7 @@ static struct cfi_table *parse_eh_frame(const struct cfi_obj *o, const uint8_t *
     ps.base = buf;
     ps.size = size;
     ps.runtime = runtime;
-    ps.max_rows = room / sizeof(struct cfi_row);
+    ps.max_rows = room / sizeof(struct cfi_packed);
     struct cie cie;
     int have_cie = 0;
     for (size_t off = 0; off < size && !ps.full;) {

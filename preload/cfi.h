@@ -23,7 +23,7 @@
  * A table is the object's rows sorted by pc: each row gives the rule that
  * holds from its pc up to the next row's; rows with the same rule in a row
  * are merged, and a CFI_NONE row closes every covered range (gaps between
- * FDEs, past the last one). A row is 8 bytes:
+ * FDEs, past the last one). Before packing (struct cfi_row) a row is
  *
  *   pc    u32   offset from the object's load bias
  *   rule  u32   bits 0-2   kind (enum cfi_kind)
@@ -31,6 +31,12 @@
  *               bits 5-21  CFA offset / 8, signed
  *               bits 22-31 rbp offset / 8, signed (CFI_PLT: the threshold)
  *
+ * and packed in the table (struct cfi_packed, cfitable.c) it is 4 bytes:
+ * its pc as u16 from the first pc of its block (a block is at most
+ * CFI_BLOCK_ROWS rows within 64 KiB of code), its rule as u16 index into
+ * the table's rules (an object has a few hundred distinct rules: cc1 651
+ * in 478,579 rows). Half the bytes of 8-byte rows: cc1's table is 1.9 MiB,
+ * which a compiler's samples at 10 kHz read nearly all of.
  * The return address is always at CFA - 8 (other rules are CFI_UNSUP), and
  * the caller's rsp is the CFA.
  *
@@ -77,11 +83,6 @@ enum cfi_rbp {
     CFI_RBP_AT_RBP = 2, /* saved at rbp + rbp offset (with CFI_DEREF) */
 };
 
-struct cfi_row {
-    uint32_t pc;
-    uint32_t rule;
-};
-
 static inline unsigned cfi_kind(uint32_t rule)
 {
     return rule & 7u;
@@ -103,32 +104,43 @@ static inline unsigned cfi_plt_threshold(uint32_t rule)
     return rule >> 22;
 }
 
-/* An object's rows; nrows >= 1. Immutable once published. After the rows,
- * an index: first_pc[k] = row[k * CFI_BLOCK_ROWS].pc for each of the nblocks
- * = ceil(nrows / CFI_BLOCK_ROWS) blocks. A lookup searches the index (a
+/* A row before packing (see above): what the builder and the tests make. */
+struct cfi_row {
+    uint32_t pc;
+    uint32_t rule;
+};
+
+/* A row in a table: pc - the block's first pc, and the index of its rule. */
+struct cfi_packed {
+    uint16_t dpc;
+    uint16_t rule;
+};
+
+/* An object's rows, packed; nrows, nblocks and nrules >= 1. Immutable once
+ * published. After the rows: first_pc[nblocks], the pc of each block's first
+ * row; start[nblocks + 1], the index of each block's first row (start[0] 0,
+ * start[nblocks] nrows); rules[nrules]. A lookup searches first_pc (a
  * compiler's cc1, 480,000 rows, has a 4 KiB index) and then one block of
- * rows (4 KiB): two pages, where one binary search over all the rows reads
- * a page at each of its first steps. On a virtual machine where the first
+ * rows (2 KiB): two pages, where one binary search over all the rows reads a
+ * page at each of its first steps. On a virtual machine where the first
  * touch of a page costs 5 to 15 us, a short-lived compiler's first samples
  * read half as many pages of its table (BENCHMARKS.md). */
 #define CFI_BLOCK_ROWS 512u
+#define CFI_MAX_RULES 65536u
 
 struct cfi_table {
     uint32_t nrows;
     uint32_t nblocks;
-    struct cfi_row row[];
-    /* uint32_t first_pc[nblocks]; */
+    uint32_t nrules;
+    uint32_t reserved;
+    struct cfi_packed row[];
+    /* uint32_t first_pc[nblocks], start[nblocks + 1], rules[nrules]; */
 };
 
-static inline uint32_t cfi_blocks_for(uint32_t nrows)
+static inline size_t cfi_table_bytes(uint32_t nrows, uint32_t nblocks, uint32_t nrules)
 {
-    return (uint32_t)(((uint64_t)nrows + CFI_BLOCK_ROWS - 1) / CFI_BLOCK_ROWS);
-}
-
-static inline size_t cfi_table_bytes(uint32_t nrows)
-{
-    return sizeof(struct cfi_table) + (size_t)nrows * sizeof(struct cfi_row) +
-           (size_t)cfi_blocks_for(nrows) * sizeof(uint32_t);
+    return sizeof(struct cfi_table) + (size_t)nrows * sizeof(struct cfi_packed) +
+           ((size_t)nblocks * 2 + 1 + nrules) * sizeof(uint32_t);
 }
 
 static inline const uint32_t *cfi_first_pcs(const struct cfi_table *t)
@@ -136,12 +148,14 @@ static inline const uint32_t *cfi_first_pcs(const struct cfi_table *t)
     return (const uint32_t *)(const void *)&t->row[t->nrows];
 }
 
-/* The rule of t's last row at or before off (CFI_NONE before the first).
- * Reads only within nrows and nblocks, whatever the rows hold (a damaged
- * cache file gives wrong rules, never a read out of bounds). */
+/* The rule that holds at off: that of t's last row at or before it
+ * (CFI_NONE before the first). Reads only within the counts of t's header,
+ * whatever the rest holds (a damaged cache file gives wrong rules, never a
+ * read out of bounds). */
 static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t off)
 {
-    const uint32_t *first = cfi_first_pcs(t);
+    const uint32_t *first = cfi_first_pcs(t), *start = first + t->nblocks,
+                   *rules = start + t->nblocks + 1;
     uint32_t lo = 0, hi = t->nblocks;
     while (lo < hi) { /* blocks whose first pc is <= off: [0, lo) */
         uint32_t mid = lo + (hi - lo) / 2;
@@ -151,18 +165,27 @@ static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t 
             hi = mid;
     }
     if (!lo) return CFI_NONE;
-    uint32_t base = (lo - 1) * CFI_BLOCK_ROWS;
-    lo = base;
-    hi = t->nrows - base > CFI_BLOCK_ROWS ? base + CFI_BLOCK_ROWS : t->nrows;
+    uint32_t b = start[lo - 1], e = start[lo], d = off - first[lo - 1];
+    if (e > t->nrows) e = t->nrows;
+    if (b >= e) return CFI_NONE;
+    if (d > 0xffffu) d = 0xffffu; /* past the block's rows: its last one */
+    lo = b;
+    hi = e;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (t->row[mid].pc <= off)
+        if (t->row[mid].dpc <= d)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo > base ? t->row[lo - 1].rule : CFI_NONE;
+    if (lo == b) return CFI_NONE; /* only a damaged block's first dpc is not 0 */
+    uint32_t r = t->row[lo - 1].rule;
+    return r < t->nrules ? rules[r] : CFI_NONE;
 }
+
+/* Packs n rows (pcs strictly increasing) into a table (malloc'd): NULL when
+ * out of memory or over CFI_MAX_RULES distinct rules. cfitable.c. */
+struct cfi_table *sprof_cfi_pack(const struct cfi_row *rows, uint32_t n);
 
 enum cfi_state {
     CFI_PENDING = 0, /* no table yet; built when a handler wants it */
@@ -257,7 +280,7 @@ int sprof_cfi_rule_at(const struct cfi_obj *o, uintptr_t look, uint32_t *rule)
  * CFA = cfa_reg (DWARF numbering: 7 rsp, 6 rbp, 3 rbx) + cfa_off, the
  * return address at CFA - 8, rbp and rbx either unchanged or saved at CFA +
  * their offset. The dynamic loader's lazy-binding trampoline keeps its CFA
- * in rbx, which the 8-byte rows have no room for. */
+ * in rbx, which the rules of the table have no room for. */
 struct cfi_frame {
     int outer; /* the outermost frame */
     int cfa_reg;

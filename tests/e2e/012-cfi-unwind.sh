@@ -30,7 +30,8 @@ flags="-O2 -g -fPIC -fomit-frame-pointer"
 [ -z "$SAN" ] || flags="$flags -fsanitize=$SAN -fno-sanitize-recover=all"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" -I"$SRC/tests/progs" \
-    "$SRC/tests/tools/cfi-check.c" "$SRC/preload/cfi.c" "$SRC/preload/unwind.c" "$SRC/common/buf.c" \
+    "$SRC/tests/tools/cfi-check.c" "$SRC/preload/cfi.c" "$SRC/preload/cfitable.c" \
+    "$SRC/preload/unwind.c" "$SRC/common/buf.c" \
     $(pkg-config --cflags --libs libunwind 2>/dev/null || echo -lunwind) -lpthread -ldl -rdynamic \
     -o cfi-check
 # Twice: as the preload runs (lookups in .eh_frame in place until a table
@@ -58,7 +59,8 @@ done
 # loaded (the checker, libc, ld.so, the vdso, libm and libz)
 # shellcheck disable=SC2086
 $CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" \
-    "$SRC/tests/tools/cfi-inplace.c" "$SRC/common/buf.c" -ldl -lpthread -o cfi-inplace
+    "$SRC/tests/tools/cfi-inplace.c" "$SRC/preload/cfitable.c" "$SRC/common/buf.c" -ldl -lpthread \
+    -o cfi-inplace
 libs=()
 for l in libm.so.6 libz.so.1; do
     p=$(ldconfig -p 2>/dev/null | awk -v l="$l" '$1 == l && /x86-64/ { print $NF; exit }')

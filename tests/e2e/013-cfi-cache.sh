@@ -63,13 +63,13 @@ expect_in_flat rows work_a 100
 
 # lookups in place counted across processes: split does about a thousand
 # a run in libc (the frames under main), fewer than libc's table is worth
-# to one process; each run adds its count to <build-id>.2.want, and once
+# to one process; each run adds its count to <build-id>.3.want, and once
 # the counts have paid for the table the next run builds it at once and
 # removes the count
 paid=$PWD/paid
 run paid1 SPROF_CACHE_DIR="$paid" >/dev/null
 ls -l "$paid"
-want=$(find "$paid" -name '*.2.want' | head -n 1)
+want=$(find "$paid" -name '*.3.want' | head -n 1)
 [ -n "$want" ] || fail "no lookups in place were counted in the cache: $(ls "$paid")"
 count=$(cat "$want")
 [ "${count:-0}" -ge 16 ] || fail "$want counts '$count' lookups"
@@ -84,9 +84,9 @@ log "paid for: $b tables built, $c from the cache"
 [ -e "${want%.want}.cfi" ] || fail "the table paid for was not kept as ${want%.want}.cfi"
 
 # the cache stays under 256 MiB: the least recently used files go first,
-# files of the first layout (<build-id>.cfi) and of this one
-# (<build-id>.2.cfi) alike, and only files named like sprof's (sparse files
-# stand for big tables)
+# files of the first layout (<build-id>.cfi), of another (<build-id>.2.cfi)
+# and of this one (<build-id>.3.cfi) alike, and only files named like
+# sprof's (sparse files stand for big tables)
 trim=$PWD/trim
 mkdir -m 700 "$trim"
 truncate -s 200M "$trim/aaaa.cfi" "$trim/bbbb.2.cfi" "$trim/notes.txt"
@@ -100,8 +100,8 @@ ls -l "$trim"
 [ -e "$trim/bbbb.2.cfi" ] || fail "a cache file was removed that did not need to be"
 [ -e "$trim/notes.txt" ] && [ -e "$trim/cccc.x.cfi" ] ||
     fail "a file that is not sprof's was removed from the cache directory"
-[ "$(find "$trim" -name '*.2.cfi' -newer "$trim/bbbb.2.cfi" | wc -l)" -ge 1 ] ||
-    fail "no table was kept after the trim (as <build-id>.2.cfi)"
+[ "$(find "$trim" -name '*.3.cfi' -newer "$trim/bbbb.2.cfi" | wc -l)" -ge 1 ] ||
+    fail "no table was kept after the trim (as <build-id>.3.cfi)"
 
 # off: nothing written; the default goes to $XDG_CACHE_HOME/sprof
 run off SPROF_CACHE_DIR=off XDG_CACHE_HOME="$PWD/xdg-off" >/dev/null

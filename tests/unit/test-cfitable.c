@@ -1,46 +1,64 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The unwind table lookup (preload/cfi.h): a search of the block index, then
- * of one block of rows, must give what a plain scan of all the rows gives,
- * for tables of every size around the block boundaries, at every row's pc,
- * one below and one above it, before the first row and past the last; and
- * a table whose index lies (a damaged cache file) must still read only
- * within its rows.
+ * The unwind tables (preload/cfi.h, preload/cfitable.c): rows packed into
+ * blocks of at most CFI_BLOCK_ROWS rows within 64 KiB of code, with their
+ * rules in a dictionary. A lookup (a search of the block index, then of one
+ * block) must give what a plain scan of the unpacked rows gives, for tables
+ * of every size around the block boundaries, with gaps between rows small
+ * and larger than 64 KiB, at every row's pc, one below and one above it,
+ * before the first row and past the last; too many distinct rules are
+ * refused; and a table whose contents lie (a damaged cache file) must still
+ * read only within it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../preload/cfi.h"
+#include "../../preload/cfitable.c"
 #include "unit.h"
 
-static struct cfi_table *make_table(uint32_t n, unsigned long long *seed)
+/* n rows from pc 0-63 up, steps of 1-40 bytes, or with gaps (one step in
+ * gap_every) of 40,000-200,000 bytes; rules from nrules values. */
+static struct cfi_row *make_rows(uint32_t n, uint32_t nrules, uint32_t gap_every,
+                                 unsigned long long *seed)
 {
-    struct cfi_table *t = malloc(cfi_table_bytes(n));
-    if (!t) return NULL;
-    t->nrows = n;
-    t->nblocks = cfi_blocks_for(n);
+    struct cfi_row *r = malloc((size_t)n * sizeof(*r));
+    if (!r) return NULL;
     uint32_t pc = (uint32_t)(unit_rand(seed) % 64);
     for (uint32_t i = 0; i < n; i++) {
-        t->row[i].pc = pc;
-        t->row[i].rule = (uint32_t)(unit_rand(seed) % 1000) + 10; /* never CFI_NONE's 0 */
-        pc += 1 + (uint32_t)(unit_rand(seed) % 40);
+        r[i].pc = pc;
+        r[i].rule = (uint32_t)(unit_rand(seed) % nrules) * 7 + 10; /* never CFI_NONE's 0 */
+        if (gap_every && unit_rand(seed) % gap_every == 0)
+            pc += 40000 + (uint32_t)(unit_rand(seed) % 160000);
+        else
+            pc += 1 + (uint32_t)(unit_rand(seed) % 40);
     }
-    uint32_t *first = (uint32_t *)(void *)&t->row[n];
-    for (uint32_t k = 0; k < t->nblocks; k++)
-        first[k] = t->row[k * CFI_BLOCK_ROWS].pc;
-    return t;
+    return r;
 }
 
-static uint32_t scan(const struct cfi_table *t, uint32_t off)
+static uint32_t scan(const struct cfi_row *r, uint32_t n, uint32_t off)
 {
     uint32_t rule = CFI_NONE;
-    for (uint32_t i = 0; i < t->nrows && t->row[i].pc <= off; i++)
-        rule = t->row[i].rule;
+    for (uint32_t i = 0; i < n && r[i].pc <= off; i++)
+        rule = r[i].rule;
     return rule;
 }
 
-static void index_matches_scan(void)
+/* Every block is at most CFI_BLOCK_ROWS rows within 64 KiB, and starts
+ * where the index says. */
+static int blocks_well_formed(const struct cfi_table *t, const struct cfi_row *r)
+{
+    const uint32_t *first = cfi_first_pcs(t), *start = first + t->nblocks;
+    if (start[0] != 0 || start[t->nblocks] != t->nrows) return 0;
+    for (uint32_t k = 0; k < t->nblocks; k++) {
+        uint32_t b = start[k], e = start[k + 1];
+        if (e <= b || e - b > CFI_BLOCK_ROWS || first[k] != r[b].pc) return 0;
+        if (r[e - 1].pc - r[b].pc > 0xffffu) return 0;
+    }
+    return 1;
+}
+
+static void lookups_match_scan(void)
 {
     unsigned long long seed = 0x5eed;
     const uint32_t sizes[] = {1,
@@ -51,48 +69,82 @@ static void index_matches_scan(void)
                               2 * CFI_BLOCK_ROWS,
                               3 * CFI_BLOCK_ROWS + 7,
                               10000};
-    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-        struct cfi_table *t = make_table(sizes[s], &seed);
-        CHECK(t);
-        CHECK(t->nblocks == (sizes[s] + CFI_BLOCK_ROWS - 1) / CFI_BLOCK_ROWS);
-        uint32_t last = t->row[t->nrows - 1].pc;
-        for (uint32_t i = 0; i < t->nrows; i++) {
-            uint32_t pc = t->row[i].pc;
-            for (int d = -1; d <= 1; d++) {
-                uint32_t off = pc + (uint32_t)d;
-                if (d < 0 && pc == 0) continue;
-                uint32_t got = sprof_cfi_table_rule(t, off), want = scan(t, off);
-                if (got != want) free(t);
-                CHECKF(got == want, "%u rows, off %u: %u, a scan says %u", sizes[s], off, got,
-                       want);
-            }
+    for (int gaps = 0; gaps < 2; gaps++)
+        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+            uint32_t n = sizes[s];
+            struct cfi_row *r = make_rows(n, 1000, gaps ? 50 : 0, &seed);
+            CHECK(r);
+            struct cfi_table *t = sprof_cfi_pack(r, n);
+            CHECK(t);
+            CHECK(t->nrows == n && t->nrules <= 1000 && blocks_well_formed(t, r));
+            if (!gaps) CHECK(t->nblocks == (n + CFI_BLOCK_ROWS - 1) / CFI_BLOCK_ROWS);
+            for (uint32_t i = 0; i < n; i++)
+                for (int d = -1; d <= 1; d++) {
+                    if (d < 0 && r[i].pc == 0) continue;
+                    uint32_t off = r[i].pc + (uint32_t)d;
+                    uint32_t got = sprof_cfi_table_rule(t, off), want = scan(r, n, off);
+                    CHECKF(got == want, "%u rows (gaps %d), off %u: %u, a scan says %u", n, gaps,
+                           off, got, want);
+                    /* in a gap, far from both rows */
+                    if (d == 1 && i + 1 < n && r[i + 1].pc - r[i].pc > 70000) {
+                        off = r[i].pc + 69000;
+                        got = sprof_cfi_table_rule(t, off);
+                        CHECKF(got == r[i].rule, "in a gap at %u: %u, want %u", off, got,
+                               r[i].rule);
+                    }
+                }
+            uint32_t last = r[n - 1].pc, lastrule = r[n - 1].rule;
+            CHECK(sprof_cfi_table_rule(t, last + 1000) == lastrule);
+            CHECK(sprof_cfi_table_rule(t, last + 100000) == lastrule);
+            CHECK(sprof_cfi_table_rule(t, UINT32_MAX) == lastrule);
+            if (r[0].pc) CHECK(sprof_cfi_table_rule(t, r[0].pc - 1) == CFI_NONE);
+            free(t);
+            free(r);
         }
-        uint32_t past = sprof_cfi_table_rule(t, last + 1000), none = CFI_NONE;
-        uint32_t before = t->row[0].pc ? sprof_cfi_table_rule(t, t->row[0].pc - 1) : none;
-        uint32_t top = sprof_cfi_table_rule(t, UINT32_MAX), lastrule = t->row[t->nrows - 1].rule;
-        free(t);
-        CHECK(past == lastrule && before == none && top == lastrule);
-    }
 }
 
-/* An index that does not match its rows (a damaged cache file): lookups
- * give some rule, reading nothing outside the table (ASan would say). */
-static void damaged_index_stays_in_bounds(void)
+/* 65,536 distinct rules fit in the u16 indexes; one more does not. */
+static void rules_limit(void)
+{
+    uint32_t n = CFI_MAX_RULES + 1;
+    struct cfi_row *r = malloc((size_t)n * sizeof(*r));
+    CHECK(r);
+    for (uint32_t i = 0; i < n; i++)
+        r[i] = (struct cfi_row){i * 4, i + 1};
+    CHECK(sprof_cfi_pack(r, n) == NULL);
+    struct cfi_table *t = sprof_cfi_pack(r, n - 1);
+    CHECK(t && t->nrules == CFI_MAX_RULES);
+    CHECK(sprof_cfi_table_rule(t, (n - 2) * 4 + 1) == n - 1);
+    free(t);
+    free(r);
+}
+
+/* A table whose index, rows and rule indexes do not match (a damaged cache
+ * file): lookups give some rule, reading nothing outside the table (ASan
+ * would say). */
+static void damaged_table_stays_in_bounds(void)
 {
     unsigned long long seed = 0xbad;
     uint32_t n = 3 * CFI_BLOCK_ROWS + 5;
-    struct cfi_table *t = make_table(n, &seed);
+    struct cfi_row *r = make_rows(n, 50, 100, &seed);
+    CHECK(r);
+    struct cfi_table *t = sprof_cfi_pack(r, n);
+    free(r);
     CHECK(t);
-    uint32_t *first = (uint32_t *)(void *)&t->row[n];
-    for (uint32_t k = 0; k < t->nblocks; k++)
-        first[k] = (uint32_t)unit_rand(&seed);
+    uint32_t *first = (uint32_t *)(void *)&t->row[n], *start = first + t->nblocks;
     unsigned long long sum = 0;
-    for (int i = 0; i < 100000; i++)
-        sum += sprof_cfi_table_rule(t, (uint32_t)unit_rand(&seed));
-    for (uint32_t i = 0; i < n; i++)
-        t->row[i].pc = (uint32_t)unit_rand(&seed); /* unsorted rows too */
-    for (int i = 0; i < 100000; i++)
-        sum += sprof_cfi_table_rule(t, (uint32_t)unit_rand(&seed));
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t k = 0; k <= t->nblocks; k++) {
+            if (k < t->nblocks) first[k] = (uint32_t)unit_rand(&seed);
+            if (round) start[k] = (uint32_t)unit_rand(&seed) % (2 * n);
+        }
+        for (uint32_t i = 0; round == 2 && i < n; i++) {
+            t->row[i].dpc = (uint16_t)unit_rand(&seed); /* unsorted rows */
+            t->row[i].rule = (uint16_t)unit_rand(&seed);
+        }
+        for (int i = 0; i < 100000; i++)
+            sum += sprof_cfi_table_rule(t, (uint32_t)unit_rand(&seed));
+    }
     free(t);
     CHECK(sum > 0);
 }
@@ -100,7 +152,8 @@ static void damaged_index_stays_in_bounds(void)
 int main(void)
 {
     unit_prefix = "unit/cfitable";
-    RUN(index_matches_scan);
-    RUN(damaged_index_stays_in_bounds);
+    RUN(lookups_match_scan);
+    RUN(rules_limit);
+    RUN(damaged_table_stays_in_bounds);
     return unit_done();
 }
