@@ -126,6 +126,10 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
     t->in_handler = 1;
     sprof_internal++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* from now on the vDSO's clock (sprof.h); stored once, not by every
+     * sample: the line is read by every handler */
+    if (!atomic_load_explicit(&sprof.clock_warm, memory_order_relaxed))
+        atomic_store_explicit(&sprof.clock_warm, 1, memory_order_relaxed);
     uint64_t t0 = sprof_now();
     if (t->first_period) {
         /* the random first period is over: the full period from now on
