@@ -10,9 +10,9 @@
  *   op_fib     computes a Fibonacci number recursively, 1 of every 10
  *
  * Each instruction costs about the same CPU time, so the flat profile shows
- * roughly 40% op_hash, 30% op_matmul, 20% op_sort and 10% op_fib (with
- * op_fib's recursion in its stacks), under vm_run and main. The exact
- * shares depend on the machine; the order does not, much.
+ * roughly 40% op_hash, 30% op_matmul, 20% op_sort and 10% fib (the
+ * recursion op_fib calls), under vm_run and main. The exact shares depend
+ * on the machine and compiler (op_matmul can overtake op_hash).
  *
  * Usage: demo [SECONDS]   (about 1.5 s of CPU by default)
  */
