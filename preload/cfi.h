@@ -67,6 +67,11 @@
 /* Total bytes of unwind tables, all objects together. */
 #define CFI_MAX_BYTES (6u << 20)
 
+/* Functions an object may have without call frame information, and the
+ * bytes of one that are read (crtcode.c) */
+#define CFI_CRT_FUNCS 8
+#define CRT_CODE_MAX 128u
+
 enum cfi_kind {
     CFI_NONE = 0,  /* no FDE covers this address */
     CFI_UNSUP = 1, /* a rule the table walk does not follow: libunwind does */
@@ -208,10 +213,12 @@ struct cfi_obj {
      * one the lookup reads), and the bounds of .eh_frame's segment */
     uintptr_t ix, ehf_lo, ehf_hi;
     uint32_t ix_count;
-    /* its DT_INIT and DT_FINI functions (0 if none): crti.o's _init and
-     * _fini, code without call frame information that unwind.c knows by
-     * its instructions */
-    uintptr_t crt[2];
+    /* functions without call frame information that unwind.c knows by
+     * their instructions (crtcode.c), sorted, 0 for none: DT_INIT and
+     * DT_FINI (crti.o's _init and _fini), the first entries of
+     * DT_INIT_ARRAY and DT_FINI_ARRAY (crtbegin's frame_dummy and
+     * __do_global_dtors_aux) and what those two call or jump to */
+    uintptr_t crt[CFI_CRT_FUNCS];
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
     char *name;
@@ -297,6 +304,19 @@ struct cfi_frame {
  * does not follow. */
 int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame *f)
     __attribute__((visibility("hidden")));
+
+/* Functions without call frame information that every GCC-built object
+ * has (crti's _init and _fini, crtbegin's four): the walker knows them by
+ * their code (crtcode.c). crt_rule gives the rule at code + at of the
+ * function at code (the interrupted instruction if exact, else a return
+ * address less one), CFI_NONE when its decoder cannot tell; targets gives
+ * the direct calls and jumps of one (crtbegin's lead to the tm_clones
+ * functions). Both read at most CRT_CODE_MAX bytes; crt_rule is
+ * async-signal-safe. */
+uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact)
+    __attribute__((visibility("hidden")));
+size_t sprof_crt_code_targets(const uint8_t *code, size_t n, uintptr_t base, uintptr_t *out,
+                              size_t max) __attribute__((visibility("hidden")));
 
 /* Around dlclose (interpose.c): no handler reads an object's .eh_frame in
  * place from the moment begin returns until end is called, after the set

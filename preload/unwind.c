@@ -412,42 +412,20 @@ static enum step step_sigframe(struct walk *w, uintptr_t code)
     return pc ? STEP_OK : STEP_END;
 }
 
-/* crti.o's _init and _fini, an object's DT_INIT and DT_FINI functions,
- * have no call frame information: [endbr64;] sub $8, %rsp; (in _init, a
- * call of __gmon_start__ if there is one;) add $8, %rsp; ret. The rule at
- * look (rsp + 16 between the two, else rsp + 8), CFI_NONE if look is not in
- * such code. Known by the code itself, read only inside an object with
+/* Code without call frame information that the walker knows by its
+ * instructions (crtcode.c): crti's _init and _fini, crtbegin's functions.
+ * The rule at look in the function of o's crt list it falls in, CFI_NONE
+ * if none or if the decoder cannot tell. Read only inside an object with
  * one executable segment (all of it mapped). */
-#define CRT_MAX 64u
-static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look)
+static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look, int exact)
 {
-    static const unsigned char sub8[4] = {0x48, 0x83, 0xec, 0x08},
-                               add8_ret[5] = {0x48, 0x83, 0xc4, 0x08, 0xc3};
-    for (unsigned i = 0; i < 2; i++) {
-        uintptr_t f = o->crt[i];
-        if (!f || !o->one_text || look < f || look - f >= CRT_MAX) continue;
-        const unsigned char *p = (const unsigned char *)f;
-        uintptr_t room = o->hi - f < CRT_MAX ? o->hi - f : CRT_MAX;
-        unsigned k = room >= 8 && p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa
-                         ? 4 /* endbr64 */
-                         : 0,
-                 j;
-        if (room < k + sizeof(sub8) + sizeof(add8_ret)) continue;
-        for (j = 0; j < sizeof(sub8) && p[k + j] == sub8[j]; j++)
-            ;
-        if (j < sizeof(sub8)) continue;
-        unsigned in = k + sizeof(sub8), out = 0; /* past the sub; past the add */
-        for (unsigned at = in; !out && at + sizeof(add8_ret) <= room; at++) {
-            for (j = 0; j < sizeof(add8_ret) && p[at + j] == add8_ret[j]; j++)
-                ;
-            if (j == sizeof(add8_ret)) out = at + 4;
-        }
-        uintptr_t off = look - f;
-        if (!out || off > out) continue; /* (out is the ret) */
-        unsigned cfa = off >= in && off < out ? 16 : 8;
-        return CFI_RSP | (cfa / 8) << 5;
-    }
-    return CFI_NONE;
+    if (!o->one_text) return CFI_NONE;
+    uintptr_t f = 0;
+    for (unsigned i = 0; i < CFI_CRT_FUNCS && o->crt[i] && o->crt[i] <= look; i++)
+        f = o->crt[i];
+    if (!f || look - f >= CRT_CODE_MAX || f >= o->hi) return CFI_NONE;
+    size_t room = o->hi - f < CRT_CODE_MAX ? o->hi - f : CRT_CODE_MAX;
+    return sprof_crt_code_rule((const uint8_t *)f, room, look - f, exact);
 }
 
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
@@ -477,13 +455,13 @@ static enum step step_tables(struct walk *w, int exact)
     if (look - w->obj->bias > UINT32_MAX) return STEP_FALLBACK;
     if (w->tab) {
         rule = sprof_cfi_table_rule(w->tab, (uint32_t)(look - w->obj->bias));
-        if (rule == CFI_NONE) rule = crt_rule(w->obj, look);
+        if (rule == CFI_NONE) rule = crt_rule(w->obj, look, exact);
         /* (rules read in place are not kept: each such lookup counts
          * towards the object's table, want_table) */
         cached->look = look;
         cached->rule = rule;
     } else if (sprof_cfi_rule_at(w->obj, look, &rule) == 0) {
-        if (rule == CFI_NONE) rule = crt_rule(w->obj, look);
+        if (rule == CFI_NONE) rule = crt_rule(w->obj, look, exact);
         w->inplace++;
         want_table(w->obj, 0);
     } else {
@@ -641,11 +619,13 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
         if (!o || look < o->lo || look >= o->hi) o = find_obj(set, look);
         struct cfi_frame fr;
         int k = o && look - o->bias <= UINT32_MAX ? sprof_cfi_frame_at(o, look, &fr) : -1;
-        uint32_t crt = k == 1 ? crt_rule(o, look) : CFI_NONE;
+        uint32_t crt = k == 1 ? crt_rule(o, look, n == 1) : CFI_NONE;
         if (crt != CFI_NONE) {
             memset(&fr, 0, sizeof(fr));
             fr.cfa_reg = 7;
             fr.cfa_off = cfi_cfa_off(crt);
+            fr.rbp_saved = cfi_rbp(crt) == CFI_RBP_AT_CFA;
+            fr.rbp_off = cfi_rbp_off(crt);
             k = 0;
         }
         if (k == 1 && n > 1 && fp == 0) break; /* the psABI's outermost frame */

@@ -31,7 +31,7 @@ flags="-O2 -g -fPIC -fomit-frame-pointer"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" -I"$SRC/tests/progs" \
     "$SRC/tests/tools/cfi-check.c" "$SRC/preload/cfi.c" "$SRC/preload/cfitable.c" \
-    "$SRC/preload/unwind.c" "$SRC/common/buf.c" \
+    "$SRC/preload/crtcode.c" "$SRC/preload/unwind.c" "$SRC/common/buf.c" \
     $(pkg-config --cflags --libs libunwind 2>/dev/null || echo -lunwind) -lpthread -ldl -rdynamic \
     -o cfi-check
 # Twice: as the preload runs (lookups in .eh_frame in place until a table
@@ -59,7 +59,8 @@ done
 # loaded (the checker, libc, ld.so, the vdso, libm and libz)
 # shellcheck disable=SC2086
 $CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" \
-    "$SRC/tests/tools/cfi-inplace.c" "$SRC/preload/cfitable.c" "$SRC/common/buf.c" -ldl -lpthread \
+    "$SRC/tests/tools/cfi-inplace.c" "$SRC/preload/cfitable.c" "$SRC/preload/crtcode.c" \
+    "$SRC/common/buf.c" -ldl -lpthread \
     -o cfi-inplace
 libs=()
 for l in libm.so.6 libz.so.1; do

@@ -8,6 +8,11 @@
 # every such sample went to libunwind, which stopped at _init, and a
 # process's samples in _fini (the exec workload's /bin/true: its .fini page
 # is first touched at the exit) kept one frame.
+# At the exit, initwork burns CPU under crtbegin's __do_global_dtors_aux
+# (through __cxa_finalize, as a library's destructors run at dlclose): the
+# walker knows crtbegin's functions by their code too (preload/crtcode.c),
+# from the first entries of DT_INIT_ARRAY and DT_FINI_ARRAY. Before, every
+# such sample went to libunwind, which stopped there.
 
 INITWORK_MS=300 profile p.bin "$BIN/initwork" >out.txt 2>err.txt ||
     fail "initwork failed: $(cat out.txt err.txt)"
@@ -18,10 +23,13 @@ expect_stderr_clean err.txt
 expect_few_fallbacks p.bin
 report folded p.bin >folded.txt
 # (_init has no symbol with a size: the report names it by its address)
-for fn in initwork_burn initwork_main_burn; do
+for fn in initwork_burn initwork_main_burn initwork_fini_burn; do
     awk -v fn="$fn" '{ n = split($1, f, ";"); if (f[n] != fn) next; total += $NF
            if (f[1] == "_start" && n >= 4) ok += $NF }
          END { printf "%s: %d of %d samples reach _start\n", fn, ok, total
                exit !(total >= 100 && ok * 100 >= total * 99) }' folded.txt ||
         fail "samples in $fn do not reach _start: $(grep "$fn " folded.txt | sort -k2 -n | tail -3)"
 done
+grep -Eq ';__cxa_finalize;initwork_fini_burn [0-9]+$' folded.txt ||
+    fail "no sample of initwork_fini_burn under __cxa_finalize:" \
+        "$(grep 'initwork_fini_burn ' folded.txt | head -3)"

@@ -5,6 +5,11 @@
  * __gmon_start__ when a program defines one, as profiling builds do). Then
  * more work in main. A sample in initwork_burn must walk through _init to
  * the C library's start code, as one in main_burn walks through main.
+ * Last, at the exit, work under crtbegin's __do_global_dtors_aux (the
+ * program's first DT_FINI_ARRAY entry, run last, code without call frame
+ * information): a destructor registers initwork_fini_burn for this object
+ * with __cxa_atexit, which __do_global_dtors_aux's __cxa_finalize call
+ * then runs, as it runs a library's at dlclose.
  *
  * Usage: INITWORK_MS=MS initwork   (MS of work in each, default 300: the
  * environment, which _init's callee can read)
@@ -36,6 +41,24 @@ void __gmon_start__(void)
 {
     init_calls++;
     initwork_burn(burn_iters(run_ms()));
+}
+
+__attribute__((noinline, noclone)) void initwork_fini_burn(void *arg)
+{
+    (void)arg;
+    long n = burn_iters(run_ms());
+    BURN(n, 0x51c2e9a7d03b846full);
+}
+
+extern void *__dso_handle;
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+/* Runs before __do_global_dtors_aux (.fini_array runs backwards, and it is
+ * the first entry) and after every exit handler: what it registers now only
+ * __cxa_finalize runs. */
+__attribute__((destructor)) static void register_fini_work(void)
+{
+    __cxa_atexit(initwork_fini_burn, NULL, __dso_handle);
 }
 
 int main(void)
