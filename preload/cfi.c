@@ -1602,6 +1602,19 @@ int sprof_cfi_frame_at(const struct cfi_obj *o, uintptr_t look, struct cfi_frame
     return 0;
 }
 
+int sprof_cfi_copy_code(const struct cfi_obj *o, uintptr_t addr, void *buf, size_t n)
+{
+    if (!o->one_text || addr < o->lo || addr > o->hi || n > o->hi - addr) return -1;
+    atomic_fetch_add(&inplace_readers, 1);
+    int r = -1;
+    if (!atomic_load(&unloading)) {
+        memcpy(buf, (const void *)addr, n);
+        r = 0;
+    }
+    atomic_fetch_sub(&inplace_readers, 1);
+    return r;
+}
+
 void sprof_cfi_unload_begin(void)
 {
     atomic_fetch_add(&unloading, 1);

@@ -318,6 +318,14 @@ uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact
 size_t sprof_crt_code_targets(const uint8_t *code, size_t n, uintptr_t base, uintptr_t *out,
                               size_t max) __attribute__((visibility("hidden")));
 
+/* Copies n bytes of o's code at addr to buf, for the walker's checks of
+ * code without call frame information: only inside an object with one
+ * executable segment (all of it mapped), and, as a lookup in place, not
+ * while a dlclose may be unmapping objects. Returns 0, or -1.
+ * Async-signal-safe. */
+int sprof_cfi_copy_code(const struct cfi_obj *o, uintptr_t addr, void *buf, size_t n)
+    __attribute__((visibility("hidden")));
+
 /* Around dlclose (interpose.c): no handler reads an object's .eh_frame in
  * place from the moment begin returns until end is called, after the set
  * without the object is published. begin waits (briefly) for the handlers

@@ -5,8 +5,8 @@
  * deregister_tm_clones, register_tm_clones, __do_global_dtors_aux (the
  * first entry of DT_FINI_ARRAY) and frame_dummy (of DT_INIT_ARRAY), which
  * run at every start and end of a program and at every dlopen and dlclose
- * of a library. A sample in them (a library's destructors run by
- * __cxa_finalize under __do_global_dtors_aux) would go to libunwind, which
+ * of a library. A sample in them (the destructors __cxa_finalize runs
+ * under __do_global_dtors_aux at the exit) would go to libunwind, which
  * cannot walk them either.
  *
  * The walker knows such a function by its instructions: from its first

@@ -385,17 +385,18 @@ static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
  * signal interrupted. The C library's CFI for it uses expressions the
  * tables do not hold (CFI_UNSUP); it is known by its code, as libunwind and
  * gdb know it. The code is read only inside an object with one executable
- * segment (all of it mapped), whatever the return address on the stack.
+ * segment (all of it mapped), whatever the return address on the stack, and
+ * not during a dlclose (sprof_cfi_copy_code).
  * code: where __restore_rt would start (w->pc, or before it when a sample
  * interrupted __restore_rt itself: sp is at the ucontext_t all along). */
 static enum step step_sigframe(struct walk *w, uintptr_t code)
 {
     const struct cfi_obj *o = w->obj; /* (a cached rule leaves it unset) */
     if (!o || code - 1 < o->lo || code - 1 >= o->hi) o = find_obj(w->set, code - 1);
-    if (!o || !o->one_text || code < o->lo || code > o->hi - sizeof(sigreturn_code))
+    unsigned char at[sizeof(sigreturn_code)];
+    if (!o || sprof_cfi_copy_code(o, code, at, sizeof(at)) < 0 ||
+        memcmp(at, sigreturn_code, sizeof(at)) != 0)
         return STEP_FALLBACK;
-    for (unsigned i = 0; i < sizeof(sigreturn_code); i++)
-        if (((const unsigned char *)code)[i] != sigreturn_code[i]) return STEP_FALLBACK;
     uintptr_t regs = w->sp + offsetof(ucontext_t, uc_mcontext.gregs);
     uintptr_t at_pc = regs + REG_RIP * sizeof(greg_t), at_sp = regs + REG_RSP * sizeof(greg_t);
     uintptr_t at_fp = regs + REG_RBP * sizeof(greg_t);
@@ -415,17 +416,18 @@ static enum step step_sigframe(struct walk *w, uintptr_t code)
 /* Code without call frame information that the walker knows by its
  * instructions (crtcode.c): crti's _init and _fini, crtbegin's functions.
  * The rule at look in the function of o's crt list it falls in, CFI_NONE
- * if none or if the decoder cannot tell. Read only inside an object with
- * one executable segment (all of it mapped). */
+ * if none or if the decoder cannot tell. The code is copied as
+ * sprof_cfi_copy_code allows (not during a dlclose). */
 static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look, int exact)
 {
-    if (!o->one_text) return CFI_NONE;
     uintptr_t f = 0;
     for (unsigned i = 0; i < CFI_CRT_FUNCS && o->crt[i] && o->crt[i] <= look; i++)
         f = o->crt[i];
     if (!f || look - f >= CRT_CODE_MAX || f >= o->hi) return CFI_NONE;
+    uint8_t code[CRT_CODE_MAX];
     size_t room = o->hi - f < CRT_CODE_MAX ? o->hi - f : CRT_CODE_MAX;
-    return sprof_crt_code_rule((const uint8_t *)f, room, look - f, exact);
+    if (sprof_cfi_copy_code(o, f, code, room) < 0) return CFI_NONE;
+    return sprof_crt_code_rule(code, room, look - f, exact);
 }
 
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the

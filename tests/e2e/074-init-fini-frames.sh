@@ -9,7 +9,7 @@
 # process's samples in _fini (the exec workload's /bin/true: its .fini page
 # is first touched at the exit) kept one frame.
 # At the exit, initwork burns CPU under crtbegin's __do_global_dtors_aux
-# (through __cxa_finalize, as a library's destructors run at dlclose): the
+# (through __cxa_finalize, which runs the object's __cxa_atexit functions): the
 # walker knows crtbegin's functions by their code too (preload/crtcode.c),
 # from the first entries of DT_INIT_ARRAY and DT_FINI_ARRAY. Before, every
 # such sample went to libunwind, which stopped there.

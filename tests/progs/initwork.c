@@ -9,7 +9,7 @@
  * program's first DT_FINI_ARRAY entry, run last, code without call frame
  * information): a destructor registers initwork_fini_burn for this object
  * with __cxa_atexit, which __do_global_dtors_aux's __cxa_finalize call
- * then runs, as it runs a library's at dlclose.
+ * then runs (as it runs a C++ library's static destructors).
  *
  * Usage: INITWORK_MS=MS initwork   (MS of work in each, default 300: the
  * environment, which _init's callee can read)
