@@ -13,7 +13,9 @@ Runs the command (default: gcc -O2 -c of one of `make bench`'s generated
 files) under `perf stat -e page-faults,task-clock -r REPEAT` with no
 preload, under the floor (scripts/bench/floor.c: the same timer with an
 empty handler), under libsprof.so and, with --against, under another
-build's, the modes interleaved for --runs rounds; prints each mode's
+build's, and with --variant NAME:VAR=VALUE,... under this build with
+those environment variables as well (SPROF_UNWIND=fp: what unwinding
+costs), the modes interleaved for --runs rounds; prints each mode's
 median faults and CPU per run, and their excess over the floor. The faults
 perf counts are the ones taken by a trap: pages faulted in by a system call
 (MAP_POPULATE, madvise) are not among them.
@@ -25,6 +27,7 @@ by process, function and the mapping of the address that faulted.
     python3 scripts/bench/faults.py --build build --runs 8
     python3 scripts/bench/faults.py --build build --against /tmp/oldb --attribute
     python3 scripts/bench/faults.py --build build -- /bin/true
+    python3 scripts/bench/faults.py --build build --variant fp:SPROF_UNWIND=fp
 """
 import argparse
 import collections
@@ -94,6 +97,9 @@ def main():
     ap.add_argument("--freq", type=int, default=999, help="SPROF_FREQ (default 999)")
     ap.add_argument("--runs", type=int, default=5, help="interleaved rounds (default 5)")
     ap.add_argument("--repeat", type=int, default=5, help="perf stat -r, a round (default 5)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=VALUE,...",
+                    help="another mode: this build's libsprof.so with these environment "
+                    "variables as well (e.g. fp:SPROF_UNWIND=fp); may be repeated")
     ap.add_argument("--attribute", action="store_true",
                     help="also list the faults sprof's own code takes (perf record)")
     ap.add_argument("command", nargs="*", help="the command (default: gcc -O2 -c u0.c of "
@@ -108,6 +114,15 @@ def main():
     for _, path in libs:
         if not os.path.exists(path):
             sys.exit("faults.py: %s does not exist (make first)" % path)
+    extra = {}
+    for v in a.variant:
+        name, _, assigns = v.partition(":")
+        pairs = [x.partition("=") for x in assigns.split(",") if x]
+        if not name or name in ("plain", "floor", "sprof", "against") or not pairs or \
+                any(not k or not eq for k, eq, _ in pairs):
+            sys.exit("faults.py: --variant %r: want NAME:VAR=VALUE[,VAR=VALUE...]" % v)
+        extra[name] = {k: val for k, _, val in pairs}
+        libs.append((name, libs[0][1]))
     progs = bench.build_programs(os.path.join(a.build, "bench"), os.environ.get("CC", "cc"))
     modes = [("plain", None), ("floor", os.path.abspath(progs["floor.so"]))] + libs
 
@@ -129,6 +144,7 @@ def main():
             if path:
                 e.update(LD_PRELOAD=path, SPROF_FREQ=str(a.freq),
                          SPROF_OUTPUT=os.path.join(outs[name], "p.bin"))
+                e.update(extra.get(name, {}))
             envs[name] = e
         faults = {n: [] for n, _ in modes}
         cpu = {n: [] for n, _ in modes}

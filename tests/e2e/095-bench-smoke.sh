@@ -48,15 +48,17 @@ for w in cpu interp; do
     done
 done
 
-# scripts/bench/faults.py: one round of /bin/true, a row for each mode, and
-# the attribution's header (perf is a test tool: CI installs it)
+# scripts/bench/faults.py: one round of /bin/true, a row for each mode (a
+# --variant's too), and the attribution's header (perf is a test tool: CI
+# installs it)
 if have_test_tool perf perf; then
     rc=0
     "$PY" "$SRC/scripts/bench/faults.py" --build "$BUILD" --against "$BUILD" --runs 1 \
-        --repeat 2 --attribute -- /bin/true >faults.txt 2>faults.err || rc=$?
+        --repeat 2 --variant fp:SPROF_UNWIND=fp --attribute -- /bin/true >faults.txt \
+        2>faults.err || rc=$?
     cat faults.txt
     [ "$rc" -eq 0 ] || fail "faults.py exited with status $rc: $(tail -n 5 faults.err)"
-    for m in plain floor sprof against; do
+    for m in plain floor sprof against fp; do
         grep -qE "^$m +[0-9.]+ +[-+][0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[-+][0-9.]+ ms" faults.txt ||
             fail "no row for $m in faults.py's table"
     done
