@@ -256,7 +256,10 @@ static int crt_decode(const uint8_t *p, size_t n, struct crt_insn *in)
 
 /* The rule at code + at (the interrupted instruction if exact, else a
  * return address less one, inside the call) of the function that starts at
- * code, n bytes of it readable: CFI_NONE if the decoder cannot tell. */
+ * code, n bytes of it readable: CFI_NONE if the decoder cannot tell. The
+ * whole function is decoded, up to the ret or jmp after which no jump
+ * lands: one jump backwards anywhere, or one instruction it does not know,
+ * and it cannot tell (a loop could reach at with another depth). */
 uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact)
 {
     struct {
@@ -265,33 +268,43 @@ uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact
     } tgt[CRT_TARGETS];
     unsigned ntgt = 0;
     struct crt_state st = {0, 0};
-    int known = 1;
+    int known = 1, found = 0;
+    uint32_t rule = CFI_NONE;
     size_t pos = 0;
     if (n > CRT_CODE_MAX) n = CRT_CODE_MAX;
-    while (pos <= at && pos < n) {
-        for (unsigned k = 0; k < ntgt; k++)
+    while (pos < n) {
+        int ahead = 0; /* a jump lands here or further on */
+        for (unsigned k = 0; k < ntgt; k++) {
             if (tgt[k].pos == pos) {
                 if (known && (tgt[k].st.depth != st.depth || tgt[k].st.rbp_at != st.rbp_at))
                     return CFI_NONE; /* two ways here that disagree */
                 st = tgt[k].st;
                 known = 1;
             }
+            ahead |= tgt[k].pos >= pos;
+        }
+        if (!known && !ahead) break; /* the function's end */
         struct crt_insn in;
         if (!crt_decode(code + pos, n - pos, &in)) return CFI_NONE;
-        if (at < pos + in.len) {
+        if (!found && at < pos + in.len) {
+            /* padding no jump reaches, or inside an instruction */
             if (!known || (exact && at != pos)) return CFI_NONE;
-            break;
+            found = 1;
+            rule = CFI_RSP | (uint32_t)(8 + st.depth) / 8 << 5;
+            if (st.rbp_at) rule |= (uint32_t)CFI_RBP_AT_CFA << 3 | (uint32_t)(st.rbp_at / 8) << 22;
         }
         if (known) {
             if (in.rsp) return CFI_NONE;
             if (in.branch) {
                 int64_t to = (int64_t)(pos + in.len) + in.rel;
-                if (to <= (int64_t)pos) return CFI_NONE; /* backwards */
-                if ((uint64_t)to < n) {
+                if (to >= 0 && to <= (int64_t)pos) return CFI_NONE; /* backwards */
+                if (to > (int64_t)pos && (uint64_t)to < n) {
                     if (ntgt == CRT_TARGETS) return CFI_NONE;
                     tgt[ntgt].pos = (size_t)to;
                     tgt[ntgt++].st = st;
-                }
+                } else if (!in.ends) {
+                    return CFI_NONE; /* the function goes on where it cannot see */
+                }                    /* (else a tail call: frame_dummy's) */
             }
             if (in.push_rbp && !st.rbp_at) st.rbp_at = -(16 + st.depth);
             if (in.pop_rbp && st.rbp_at) {
@@ -304,10 +317,11 @@ uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact
         }
         pos += in.len;
     }
-    if (pos > at || pos >= n) return CFI_NONE;
-    uint32_t cfa = (uint32_t)(8 + st.depth) / 8, rule = CFI_RSP | cfa << 5;
-    if (st.rbp_at) rule |= (uint32_t)CFI_RBP_AT_CFA << 3 | (uint32_t)(st.rbp_at / 8) << 22;
-    return rule;
+    /* cut short by n, the rest of the function unknown? */
+    int more = known;
+    for (unsigned k = 0; k < ntgt; k++)
+        more |= tgt[k].pos >= pos;
+    return found && !more ? rule : CFI_NONE;
 }
 
 /* The targets of the direct calls and jumps of the first n bytes (at most

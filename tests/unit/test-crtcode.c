@@ -126,18 +126,27 @@ static void bounds(void)
     CHECK(sprof_crt_code_rule(pie + 0x70, 0x40, 0x40, 1) == CFI_NONE);
     CHECK(sprof_crt_code_rule(pie + 0x70, 0x40, 0x1000, 0) == CFI_NONE);
     CHECK(sprof_crt_code_rule(pie, 0, 0, 1) == CFI_NONE);
+    /* the whole function fits: its last byte is its ret */
+    CHECK(sprof_crt_code_rule(cc1_dtors, sizeof(cc1_dtors), 0, 1) != CFI_NONE);
+    CHECK(sprof_crt_code_rule(cc1_dtors, sizeof(cc1_dtors) - 1, 0, 1) == CFI_NONE);
 }
 
 static void refused(void)
 {
-    /* a backward jump */
+    /* a backward jump anywhere in the function, before at or after it (a
+     * loop could reach at with another depth) */
     static const uint8_t back[] = {0x55, 0x90, 0x75, 0xfd, 0x5d, 0xc3};
-    CHECK(sprof_crt_code_rule(back, sizeof(back), 1, 1) != CFI_NONE);
+    CHECK(sprof_crt_code_rule(back, sizeof(back), 1, 1) == CFI_NONE);
     CHECK(sprof_crt_code_rule(back, sizeof(back), 4, 1) == CFI_NONE);
+    static const uint8_t loop[] = {0x55, 0x90, 0x53, 0xeb, 0xfc};
+    CHECK(sprof_crt_code_rule(loop, sizeof(loop), 1, 1) == CFI_NONE);
+    /* a jcc past what can be read: the function goes on there */
+    static const uint8_t far[] = {0x55, 0x0f, 0x84, 0x00, 0x10, 0x00, 0x00, 0x5d, 0xc3};
+    CHECK(sprof_crt_code_rule(far, sizeof(far), 1, 1) == CFI_NONE);
     /* writes to rsp it cannot follow: mov %rbp,%rsp; and $-16,%rsp; lea;
      * pop %rsp; sub $8,%esp (32 bits) */
     static const uint8_t mov[] = {0x55, 0x48, 0x89, 0xec, 0x5d, 0xc3};
-    CHECK(sprof_crt_code_rule(mov, sizeof(mov), 1, 1) != CFI_NONE);
+    CHECK(sprof_crt_code_rule(mov, sizeof(mov), 1, 1) == CFI_NONE);
     CHECK(sprof_crt_code_rule(mov, sizeof(mov), 4, 1) == CFI_NONE);
     static const uint8_t and[] = {0x48, 0x83, 0xe4, 0xf0, 0xc3};
     CHECK(sprof_crt_code_rule(and, sizeof(and), 4, 1) == CFI_NONE);
