@@ -60,6 +60,58 @@ static unsigned modrm_len(const uint8_t *p, size_t n)
     return len <= n ? len : 0;
 }
 
+static int32_t rel32(const uint8_t *v)
+{
+    return (int32_t)((uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 |
+                     (uint32_t)v[3] << 24);
+}
+
+/* One-byte opcodes with a ModRM operand or an immediate that need no case
+ * of their own: what follows the opcode, and which operand they write. */
+enum { OP_M = 1, OP_I8 = 2, OP_I32 = 4, OP_W_RM = 8, OP_W_REG = 16 };
+static const uint8_t op_form[256] = {
+    /* add, or, and, sub, xor, mov to r/m; the same to reg, and lea */
+    [0x01] = OP_M | OP_W_RM,
+    [0x09] = OP_M | OP_W_RM,
+    [0x21] = OP_M | OP_W_RM,
+    [0x29] = OP_M | OP_W_RM,
+    [0x31] = OP_M | OP_W_RM,
+    [0x89] = OP_M | OP_W_RM,
+    [0x03] = OP_M | OP_W_REG,
+    [0x0b] = OP_M | OP_W_REG,
+    [0x23] = OP_M | OP_W_REG,
+    [0x2b] = OP_M | OP_W_REG,
+    [0x33] = OP_M | OP_W_REG,
+    [0x8b] = OP_M | OP_W_REG,
+    [0x8d] = OP_M | OP_W_REG,
+    /* cmp, test */
+    [0x38] = OP_M,
+    [0x39] = OP_M,
+    [0x3a] = OP_M,
+    [0x3b] = OP_M,
+    [0x84] = OP_M,
+    [0x85] = OP_M,
+    /* shifts, mov of an immediate to r/m */
+    [0xc0] = OP_M | OP_I8 | OP_W_RM,
+    [0xc1] = OP_M | OP_I8 | OP_W_RM,
+    [0xd1] = OP_M | OP_W_RM,
+    [0xd3] = OP_M | OP_W_RM,
+    [0xc6] = OP_M | OP_I8 | OP_W_RM,
+    [0xc7] = OP_M | OP_I32 | OP_W_RM,
+    /* add, or, and, sub, xor, cmp of an immediate to eax */
+    [0x05] = OP_I32,
+    [0x0d] = OP_I32,
+    [0x25] = OP_I32,
+    [0x2d] = OP_I32,
+    [0x35] = OP_I32,
+    [0x3d] = OP_I32,
+    /* group 1 (an immediate to r/m: its /reg says which), group 5 */
+    [0x80] = OP_M | OP_I8,
+    [0x83] = OP_M | OP_I8,
+    [0x81] = OP_M | OP_I32,
+    [0xff] = OP_M,
+};
+
 /* Decodes one instruction at p (n bytes readable): 0 if unknown. */
 static int crt_decode(const uint8_t *p, size_t n, struct crt_insn *in)
 {
@@ -72,41 +124,34 @@ static int crt_decode(const uint8_t *p, size_t n, struct crt_insn *in)
     }
     if (i < n && (p[i] & 0xf0) == 0x40) rex = p[i++];
     if (i >= n) return 0;
-    int w = rex & 8, rexr = rex & 4 ? 8 : 0, rexb = rex & 1 ? 8 : 0;
+    int w = rex & 8;
+    unsigned rexr = rex & 4 ? 8 : 0, rexb = rex & 1 ? 8 : 0;
     uint8_t op = p[i++];
-    unsigned m = 0, reg = 0, rm = 0, mod = 0, imm = 0;
-    int has_modrm = 0;
+    unsigned form = op_form[op];
     switch (op) {
-    case 0x0f: {
+    case 0x0f:
         if (i >= n) return 0;
-        uint8_t op2 = p[i++];
-        if (op2 == 0x1e || op2 == 0x1f) { /* endbr64, multi-byte nops */
-            has_modrm = 1;
+        if (p[i] == 0x1e || p[i] == 0x1f) { /* endbr64, multi-byte nops */
+            i++;
+            form = OP_M;
             break;
         }
-        if (op2 >= 0x80 && op2 <= 0x8f) { /* jcc rel32 */
-            if (n - i < 4) return 0;
+        if (p[i] >= 0x80 && p[i] <= 0x8f && n - i >= 5) { /* jcc rel32 */
             in->branch = 1;
-            in->rel = (int32_t)((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
-                                (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24);
-            in->len = (unsigned)i + 4;
+            in->rel = rel32(p + i + 1);
+            in->len = (unsigned)i + 5;
             return 1;
         }
         return 0;
-    }
     case 0x90: /* nop */
         in->len = (unsigned)i;
         return 1;
-    case 0x50 ... 0x57: /* push */
-        if (opsize) return 0;
-        in->adjust = 8;
-        in->push_rbp = (op & 7) + (unsigned)rexb == 5;
-        in->len = (unsigned)i;
-        return 1;
-    case 0x58 ... 0x5f:                                         /* pop */
-        if (opsize || (op & 7) + (unsigned)rexb == 4) return 0; /* pop %rsp */
-        in->adjust = -8;
-        in->pop_rbp = (op & 7) + (unsigned)rexb == 5;
+    case 0x50 ... 0x57:                               /* push */
+    case 0x58 ... 0x5f:                               /* pop */
+        if (opsize || (op & 7) + rexb == 4) return 0; /* (push %rsp, pop %rsp) */
+        in->adjust = op < 0x58 ? 8 : -8;
+        in->push_rbp = op < 0x58 && (op & 7) + rexb == 5;
+        in->pop_rbp = op >= 0x58 && (op & 7) + rexb == 5;
         in->len = (unsigned)i;
         return 1;
     case 0xc3: /* ret */
@@ -116,8 +161,7 @@ static int crt_decode(const uint8_t *p, size_t n, struct crt_insn *in)
     case 0xe8: /* call rel32 */
     case 0xe9: /* jmp rel32 */
         if (n - i < 4) return 0;
-        in->rel = (int32_t)((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
-                            (uint32_t)p[i + 3] << 24);
+        in->rel = rel32(p + i);
         in->call = op == 0xe8;
         in->branch = in->ends = op == 0xe9;
         in->len = (unsigned)i + 4;
@@ -130,125 +174,49 @@ static int crt_decode(const uint8_t *p, size_t n, struct crt_insn *in)
         in->ends = op == 0xeb;
         in->len = (unsigned)i + 1;
         return 1;
-    /* ALU and moves with ModRM: the destination is r/m (01 ... 89) or reg */
-    case 0x01:
-    case 0x09:
-    case 0x21:
-    case 0x29:
-    case 0x31:
-    case 0x89:
-    case 0x03:
-    case 0x0b:
-    case 0x23:
-    case 0x2b:
-    case 0x33:
-    case 0x8b:
-    case 0x8d:
-    case 0x38:
-    case 0x39:
-    case 0x3a:
-    case 0x3b:
-    case 0x84:
-    case 0x85: /* cmp, test */
-        has_modrm = 1;
-        break;
-    case 0x80:
-    case 0x83:
-    case 0xc0:
-    case 0xc1:
-    case 0xc6: /* imm8 */
-        has_modrm = 1;
-        imm = 1;
-        break;
-    case 0x81:
-    case 0xc7: /* imm32 (imm16 with 0x66) */
-        has_modrm = 1;
-        imm = opsize ? 2 : 4;
-        break;
-    case 0xd1:
-    case 0xd3: /* shifts by 1, by cl */
-    case 0xff:
-        has_modrm = 1;
-        break;
-    case 0x05:
-    case 0x0d:
-    case 0x25:
-    case 0x2d:
-    case 0x35:
-    case 0x3d: /* op eax, imm32 */
-        imm = opsize ? 2 : 4;
-        break;
     case 0xb8 ... 0xbf: /* mov $imm, %reg */
-        if ((op & 7) + (unsigned)rexb == 4) return 0;
-        imm = w ? 8 : opsize ? 2 : 4;
-        break;
+        if ((op & 7) + rexb == 4) return 0;
+        unsigned imm = w ? 8 : opsize ? 2 : 4;
+        if (n - i < imm) return 0;
+        in->len = (unsigned)(i + imm);
+        return 1;
     default:
-        return 0;
+        if (!form) return 0;
     }
-    if (has_modrm) {
-        m = modrm_len(p + i, n - i);
+    unsigned mod = 3, reg = 0, rm = 0,
+             imm = form & OP_I8    ? 1
+                   : form & OP_I32 ? (opsize ? 2 : 4)
+                                   : 0;
+    if (form & OP_M) {
+        unsigned m = modrm_len(p + i, n - i);
         if (!m) return 0;
         mod = p[i] >> 6;
-        reg = ((p[i] >> 3) & 7) + (unsigned)rexr;
-        rm = (p[i] & 7) + (unsigned)rexb;
+        reg = ((p[i] >> 3) & 7) + rexr;
+        rm = (p[i] & 7) + rexb;
         i += m;
     }
     if (n - i < imm) return 0;
     in->len = (unsigned)(i + imm);
-    int rm_rsp = mod == 3 && rm == 4, reg_rsp = reg == 4;
+    int rm_rsp = (form & OP_M) && mod == 3 && rm == 4;
+    in->rsp = ((form & OP_W_RM) && rm_rsp) || ((form & OP_W_REG) && reg == 4);
     switch (op) {
-    case 0x01:
-    case 0x09:
-    case 0x21:
-    case 0x29:
-    case 0x31:
-    case 0x89:
-    case 0xc0:
-    case 0xc1:
-    case 0xc6:
-    case 0xc7:
-    case 0xd1:
-    case 0xd3:
-        in->rsp = rm_rsp;
-        break;
-    case 0x03:
-    case 0x0b:
-    case 0x23:
-    case 0x2b:
-    case 0x33:
-    case 0x8b:
-    case 0x8d:
-        in->rsp = has_modrm && reg_rsp;
-        break;
     case 0x80:
-        in->rsp = rm_rsp && (reg & 7) != 7; /* (cmp writes nothing) */
-        break;
     case 0x81:
     case 0x83:
-        if (rm_rsp && (reg & 7) != 7) {
-            /* add or sub of an immediate to %rsp: followed */
-            const uint8_t *v = p + i;
-            int32_t x = op == 0x83 ? (int8_t)v[0]
-                                   : (int32_t)((uint32_t)v[0] | (uint32_t)v[1] << 8 |
-                                               (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24);
-            if (!w || opsize || ((reg & 7) != 0 && (reg & 7) != 5))
-                in->rsp = 1;
-            else
-                in->adjust = (reg & 7) == 5 ? x : -x;
+        if (!rm_rsp || (reg & 7) == 7) break; /* (cmp writes nothing) */
+        /* add or sub of an immediate to rsp, 64 bits: followed */
+        if (op == 0x80 || !w || opsize || ((reg & 7) != 0 && (reg & 7) != 5)) {
+            in->rsp = 1;
+            break;
         }
+        int32_t x = op == 0x83 ? (int8_t)p[i] : rel32(p + i);
+        in->adjust = (reg & 7) == 5 ? x : -x;
         break;
     case 0xff:
-        switch (reg & 7) {
-        case 2: /* call *r/m */
-            break;
-        case 4: /* jmp *r/m: a tail call */
+        if ((reg & 7) == 4) /* jmp *r/m: a tail call */
             in->ends = 1;
-            break;
-        default: /* inc, dec, far forms, push r/m */
+        else if ((reg & 7) != 2) /* (call *r/m) inc, dec, far forms, push r/m */
             return 0;
-        }
-        break;
-    default:
         break;
     }
     return 1;
@@ -313,6 +281,7 @@ uint32_t sprof_crt_code_rule(const uint8_t *code, size_t n, size_t at, int exact
             }
             st.depth += in.adjust;
             if (st.depth < 0 || st.depth % 8 || st.depth > 4096) return CFI_NONE;
+            if (st.rbp_at && -st.rbp_at > 8 + st.depth) return CFI_NONE; /* rbp's slot freed */
             if (in.ends) known = 0;
         }
         pos += in.len;

@@ -10,6 +10,7 @@
  * instructions, two paths that disagree.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../preload/crtcode.c"
@@ -164,6 +165,9 @@ static void refused(void)
     /* two ways to the ret, one with rbp pushed: je over the push */
     static const uint8_t split[] = {0x74, 0x01, 0x55, 0xc3};
     CHECK(sprof_crt_code_rule(split, sizeof(split), 3, 1) == CFI_NONE);
+    /* rbp's slot given back by an add to rsp, not a pop */
+    static const uint8_t freed[] = {0x55, 0x48, 0x83, 0xc4, 0x08, 0xc3};
+    CHECK(sprof_crt_code_rule(freed, sizeof(freed), 5, 1) == CFI_NONE);
     /* a pop of rbp from another slot than its push's */
     static const uint8_t slot[] = {0x55, 0x53, 0x5d, 0x5b, 0xc3};
     CHECK(sprof_crt_code_rule(slot, sizeof(slot), 3, 1) == CFI_NONE);
@@ -173,6 +177,43 @@ static void refused(void)
     CHECK(r != CFI_NONE && cfi_cfa_off(r) == 16);
     r = sprof_crt_code_rule(r12, sizeof(r12), 8, 1);
     CHECK(r != CFI_NONE && cfi_cfa_off(r) == 8);
+}
+
+/* Random bytes, each buffer allocated to its exact length (a sanitizer
+ * build catches any read past it): every answer is CFI_NONE or an
+ * rsp-based rule with the CFA above the return address. */
+static void random_code(void)
+{
+    unsigned long long seed = 0x5eed;
+    unsigned rules = 0;
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 1 + unit_rand(&seed) % CRT_CODE_MAX;
+        uint8_t *code = malloc(n);
+        CHECK(code);
+        /* mostly the decoder's own vocabulary, so that it goes far */
+        static const uint8_t common[] = {0x48, 0x55, 0x5d, 0x53, 0x5b, 0x83, 0x89,
+                                         0x8b, 0x74, 0xeb, 0xe8, 0xc3, 0x90, 0x0f,
+                                         0x1f, 0x66, 0xf3, 0xff, 0xec, 0xc4};
+        for (size_t i = 0; i < n; i++)
+            code[i] = unit_rand(&seed) % 3 ? common[unit_rand(&seed) % sizeof(common)]
+                                           : (uint8_t)unit_rand(&seed);
+        size_t at = unit_rand(&seed) % (n + 4);
+        uint32_t r = sprof_crt_code_rule(code, n, at, (int)(unit_rand(&seed) & 1));
+        uintptr_t t[CFI_CRT_FUNCS];
+        sprof_crt_code_targets(code, n, 0x1000, t, CFI_CRT_FUNCS);
+        free(code);
+        if (r == CFI_NONE) continue;
+        rules++;
+        CHECKF(cfi_kind(r) == CFI_RSP && cfi_cfa_off(r) >= 8 && cfi_cfa_off(r) % 8 == 0,
+               "rule %#x at %zu of %zu bytes", r, at, n);
+        /* rbp saved above the return address, and not below rsp */
+        CHECKF(cfi_rbp(r) == CFI_RBP_SAME ||
+                   (cfi_rbp(r) == CFI_RBP_AT_CFA && cfi_rbp_off(r) <= -16 &&
+                    cfi_rbp_off(r) >= -cfi_cfa_off(r)),
+               "rule %#x (cfa %lld, rbp %lld) at %zu of %zu bytes", r, (long long)cfi_cfa_off(r),
+               (long long)cfi_rbp_off(r), at, n);
+    }
+    CHECKF(rules > 100, "only %u of 20000 random buffers gave a rule", rules);
 }
 
 static void targets(void)
@@ -202,6 +243,7 @@ int main(void)
     RUN(crti_init);
     RUN(bounds);
     RUN(refused);
+    RUN(random_code);
     RUN(targets);
     return unit_done();
 }
