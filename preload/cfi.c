@@ -413,6 +413,7 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
  * Up to POPULATE_MAX bytes a process: beyond, a huge table (a JIT's LLVM)
  * adds to the RSS only the pages the lookups touch. */
 #define POPULATE_MAX (4u << 20)
+#define CACHE_RENEW_S 600
 
 /* Maps o's table from the cache: 0, or -1 (none, or not usable). */
 static int cache_load(struct cfi_obj *o)
@@ -442,7 +443,11 @@ static int cache_load(struct cfi_obj *o)
     }
     int populate = size <= POPULATE_MAX - C.populated;
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
-    futimens(fd, NULL); /* used now: the last to go when the cache is trimmed */
+    /* used now: the last to go when the cache is trimmed; renewed at most
+     * every CACHE_RENEW_S (an inode written back by each of a build's
+     * processes for each table it maps, otherwise) */
+    if ((uint64_t)st.st_mtime + CACHE_RENEW_S < sprof_clock_ns(CLOCK_REALTIME) / 1000000000ull)
+        futimens(fd, NULL);
     close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
@@ -473,7 +478,7 @@ static int write_all_fd(int fd, const void *p, size_t n)
 }
 
 /* The cache is kept under CACHE_MAX_BYTES: before a file is added, the
- * least recently used ones (by mtime, which a load renews) go until the new
+ * least recently used ones (by mtime, which a load renews: CACHE_RENEW_S) go until the new
  * one fits. Only files named like ours are counted or removed. */
 #define CACHE_MAX_BYTES (256ull << 20)
 #define TRIM_MAX_FILES 4096
