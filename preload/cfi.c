@@ -213,44 +213,30 @@ static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t
  * from its dynamic section (ndyn entries at dyn). DT_INIT and DT_FINI are
  * ELF addresses, which the loader leaves as they are (one it had relocated
  * would fall outside the code); the arrays hold run-time addresses, read
- * only inside the object's segments. No allocation: a dl_iterate_phdr
- * callback runs this. */
+ * only inside the object's segments. Their code is not read here: a
+ * process that never samples there does not fault it in. No allocation: a
+ * dl_iterate_phdr callback runs this. */
 static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t ndyn,
                           struct obj_info *o)
 {
-    uintptr_t arrays[2] = {0, 0}, slo, shi;
-    size_t n = 0;
+    uintptr_t slo, shi;
     for (size_t i = 0; i < ndyn && i < 1024; i++) {
         const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn + i;
         if (d->d_tag == DT_NULL) break;
-        uintptr_t a = info->dlpi_addr + d->d_un.d_ptr;
-        if ((d->d_tag == DT_INIT || d->d_tag == DT_FINI) && a >= o->lo && a < o->hi)
-            o->crt[n++] = a;
-        else if (d->d_tag == DT_INIT_ARRAY || d->d_tag == DT_FINI_ARRAY)
-            arrays[d->d_tag == DT_FINI_ARRAY] = a;
-    }
-    for (int k = 0; k < 2; k++) {
-        uintptr_t a = arrays[k], f;
-        if (!a || segment_of(info, a, &slo, &shi) < 0 || shi - a < sizeof(f)) continue;
-        memcpy(&f, (const void *)a, sizeof(f));
-        if (f < o->lo || f >= o->hi || o->text_segments != 1) continue;
-        o->crt[n++] = f;
-        /* __do_global_dtors_aux calls deregister_tm_clones, frame_dummy
-         * jumps to register_tm_clones */
-        size_t room = o->hi - f < CRT_CODE_MAX ? o->hi - f : CRT_CODE_MAX;
-        n += sprof_crt_code_targets((const uint8_t *)f, room, f, o->crt + n, CFI_CRT_FUNCS - n);
-    }
-    size_t keep = 0;
-    for (size_t i = 0; i < n; i++)
-        if (o->crt[i] >= o->lo && o->crt[i] < o->hi) o->crt[keep++] = o->crt[i];
-    for (size_t i = 1; i < keep; i++) /* (qsort might allocate) */
-        for (size_t j = i; j > 0 && o->crt[j - 1] > o->crt[j]; j--) {
-            uintptr_t x = o->crt[j];
-            o->crt[j] = o->crt[j - 1];
-            o->crt[j - 1] = x;
+        uintptr_t a = info->dlpi_addr + d->d_un.d_ptr, f;
+        int k = d->d_tag == DT_INIT         ? 0
+                : d->d_tag == DT_FINI       ? 1
+                : d->d_tag == DT_INIT_ARRAY ? CRT_ARRAYS
+                : d->d_tag == DT_FINI_ARRAY ? CRT_ARRAYS + 1
+                                            : -1;
+        if (k < CRT_ARRAYS) {
+            f = a;
+        } else {
+            if (segment_of(info, a, &slo, &shi) < 0 || shi - a < sizeof(f)) continue;
+            memcpy(&f, (const void *)a, sizeof(f));
         }
-    for (size_t i = keep; i < CFI_CRT_FUNCS; i++)
-        o->crt[i] = 0;
+        if (k >= 0 && f >= o->lo && f < o->hi) o->crt[k] = f;
+    }
 }
 
 static int describe(const struct dl_phdr_info *info, struct obj_info *o)

@@ -67,9 +67,11 @@
 /* Total bytes of unwind tables, all objects together. */
 #define CFI_MAX_BYTES (6u << 20)
 
-/* Functions an object may have without call frame information, and the
- * bytes of one that are read (crtcode.c) */
-#define CFI_CRT_FUNCS 8
+/* Functions an object may have without call frame information that the
+ * walker knows by their code (struct cfi_obj's crt), and the bytes of one
+ * that are read (crtcode.c) */
+#define CFI_CRT_FUNCS 4
+#define CRT_ARRAYS 2
 #define CRT_CODE_MAX 128u
 
 enum cfi_kind {
@@ -214,10 +216,11 @@ struct cfi_obj {
     uintptr_t ix, ehf_lo, ehf_hi;
     uint32_t ix_count;
     /* functions without call frame information that unwind.c knows by
-     * their instructions (crtcode.c), sorted, 0 for none: DT_INIT and
-     * DT_FINI (crti.o's _init and _fini), the first entries of
-     * DT_INIT_ARRAY and DT_FINI_ARRAY (crtbegin's frame_dummy and
-     * __do_global_dtors_aux) and what those two call or jump to */
+     * their instructions (crtcode.c), 0 for none: DT_INIT and DT_FINI
+     * (crti.o's _init and _fini), the first entries of DT_INIT_ARRAY and
+     * DT_FINI_ARRAY (crtbegin's frame_dummy and __do_global_dtors_aux,
+     * CRT_ARRAYS on: what they call or jump to, the tm_clones functions
+     * just before them, is found when a lookup falls there) */
     uintptr_t crt[CFI_CRT_FUNCS];
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */

@@ -416,15 +416,27 @@ static enum step step_sigframe(struct walk *w, uintptr_t code)
 /* Code without call frame information that the walker knows by its
  * instructions (crtcode.c): crti's _init and _fini, crtbegin's functions.
  * The rule at look in the function of o's crt list it falls in, CFI_NONE
- * if none or if the decoder cannot tell. The code is copied as
+ * if none or if the decoder cannot tell. crtbegin's tm_clones functions,
+ * just before __do_global_dtors_aux and frame_dummy, are what those two
+ * call and jump to: found when look falls there. The code is copied as
  * sprof_cfi_copy_code allows (not during a dlclose). */
+#define CRT_BEFORE 256u
 static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look, int exact)
 {
-    uintptr_t f = 0;
-    for (unsigned i = 0; i < CFI_CRT_FUNCS && o->crt[i] && o->crt[i] <= look; i++)
-        f = o->crt[i];
-    if (!f || look - f >= CRT_CODE_MAX || f >= o->hi) return CFI_NONE;
     uint8_t code[CRT_CODE_MAX];
+    uintptr_t f = 0;
+    for (unsigned i = 0; i < CFI_CRT_FUNCS; i++)
+        if (o->crt[i] && o->crt[i] <= look && o->crt[i] > f) f = o->crt[i];
+    for (unsigned i = CRT_ARRAYS; i < CFI_CRT_FUNCS; i++) {
+        uintptr_t a = o->crt[i], t[4];
+        if (!a || look >= a || a - look > CRT_BEFORE || a >= o->hi) continue;
+        size_t room = o->hi - a < CRT_CODE_MAX ? o->hi - a : CRT_CODE_MAX;
+        if (sprof_cfi_copy_code(o, a, code, room) < 0) continue;
+        size_t n = sprof_crt_code_targets(code, room, a, t, 4);
+        for (size_t k = 0; k < n; k++)
+            if (t[k] <= look && t[k] > f) f = t[k];
+    }
+    if (!f || look - f >= CRT_CODE_MAX || f >= o->hi) return CFI_NONE;
     size_t room = o->hi - f < CRT_CODE_MAX ? o->hi - f : CRT_CODE_MAX;
     if (sprof_cfi_copy_code(o, f, code, room) < 0) return CFI_NONE;
     return sprof_crt_code_rule(code, room, look - f, exact);

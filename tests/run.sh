@@ -190,6 +190,7 @@ build_progs() {
         build sigwork $CC $PROG_CFLAGS "$SRC/tests/progs/sigwork.c" -o "$BIN/sigwork"
         build vforks $CC $PROG_CFLAGS "$SRC/tests/progs/vforks.c" -o "$BIN/vforks"
         build initwork $CC $PROG_CFLAGS "$SRC/tests/progs/initwork.c" -o "$BIN/initwork"
+        build crtwork $CC $PROG_CFLAGS "$SRC/tests/progs/crtwork.c" -o "$BIN/crtwork"
         build endings $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/endings.c" -o "$BIN/endings"
         build unharmed $CC $PROG_CFLAGS "$SRC/tests/progs/unharmed.c" -o "$BIN/unharmed"
         build dlmain $CC $PROG_CFLAGS "$SRC/tests/progs/dlmain.c" -o "$BIN/dlmain" -ldl

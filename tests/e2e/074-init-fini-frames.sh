@@ -33,3 +33,32 @@ done
 grep -Eq ';__cxa_finalize;initwork_fini_burn [0-9]+$' folded.txt ||
     fail "no sample of initwork_fini_burn under __cxa_finalize:" \
         "$(grep 'initwork_fini_burn ' folded.txt | head -3)"
+
+# crtbegin's other functions, as leaves: crtwork calls deregister_tm_clones,
+# register_tm_clones and frame_dummy in a loop (each returns at once). The
+# first two are found from what __do_global_dtors_aux and frame_dummy call
+# and jump to, when a lookup falls just before them (preload/unwind.c,
+# crt_rule). Their addresses are local symbols, read here with nm.
+declare -A at=()
+while read -r addr kind name; do
+    case "$kind:$name" in
+    [tT]:main | [tT]:deregister_tm_clones | [tT]:register_tm_clones | [tT]:frame_dummy)
+        at[$name]=$((16#$addr)) ;;
+    esac
+done < <(nm "$BIN/crtwork")
+[ "${#at[@]}" -eq 4 ] || skip "crtwork has no crtbegin symbols (this toolchain's crtbegin differs)"
+off() { printf '%x' $((at[$1] - at[main])); } # (a negative one in two's complement)
+profile c.bin "$BIN/crtwork" 300 "$(off deregister_tm_clones)" "$(off register_tm_clones)" \
+    "$(off frame_dummy)" >cout.txt 2>cerr.txt ||
+    fail "crtwork failed: $(cat cout.txt cerr.txt)"
+cat cout.txt
+expect_stderr_clean cerr.txt
+expect_few_fallbacks c.bin
+report folded c.bin >cfolded.txt
+for fn in deregister_tm_clones register_tm_clones frame_dummy; do
+    awk -v fn="$fn" '{ n = split($1, f, ";"); if (f[n] != fn) next; total += $NF
+           if ($1 ~ /;main;crtwork_loop;[^;]*$/ && f[1] == "_start") ok += $NF }
+         END { printf "%s: %d of %d samples reach _start\n", fn, ok, total
+               exit !(total >= 10 && ok == total) }' cfolded.txt ||
+        fail "samples in $fn do not reach _start: $(grep "$fn " cfolded.txt | sort -k2 -n | tail -3)"
+done
