@@ -12,12 +12,12 @@
  * The walker knows such a function by its instructions: from its first
  * byte, a decoder that knows the few instructions these functions are made
  * of follows what each does to rsp (push, pop, sub and add of an immediate,
- * call, ret, jumps forward) up to the address looked up, and gives the rule
- * there. Anything else (an instruction it does not know, a write to rsp it
- * cannot follow, a jump backwards, code past a ret or jmp that no jump it
- * saw lands on) and it says CFI_NONE: the sample goes on as before. Pure
- * computation on at most CRT_CODE_MAX bytes of the object's code: the
- * signal handler runs it.
+ * call, ret, jumps forward) over the whole function, and gives the rule at
+ * the address looked up. Anything else (an instruction it does not know, a
+ * write to rsp it cannot follow, a jump backwards, code past a ret or jmp
+ * that no jump it saw lands on) and it says CFI_NONE: the sample goes on as
+ * before. Pure computation on at most CRT_CODE_MAX bytes of the object's
+ * code (copied by the caller): the signal handler runs it.
  */
 #include <stddef.h>
 #include <stdint.h>
