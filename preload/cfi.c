@@ -223,19 +223,18 @@ static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t
     for (size_t i = 0; i < ndyn && i < 1024; i++) {
         const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn + i;
         if (d->d_tag == DT_NULL) break;
-        uintptr_t a = info->dlpi_addr + d->d_un.d_ptr, f;
         int k = d->d_tag == DT_INIT         ? 0
                 : d->d_tag == DT_FINI       ? 1
                 : d->d_tag == DT_INIT_ARRAY ? CRT_ARRAYS
                 : d->d_tag == DT_FINI_ARRAY ? CRT_ARRAYS + 1
                                             : -1;
-        if (k < CRT_ARRAYS) {
-            f = a;
-        } else {
+        if (k < 0) continue;
+        uintptr_t a = info->dlpi_addr + d->d_un.d_ptr, f = a;
+        if (k >= CRT_ARRAYS) { /* the array's first entry */
             if (segment_of(info, a, &slo, &shi) < 0 || shi - a < sizeof(f)) continue;
             memcpy(&f, (const void *)a, sizeof(f));
         }
-        if (k >= 0 && f >= o->lo && f < o->hi) o->crt[k] = f;
+        if (f >= o->lo && f < o->hi) o->crt[k] = f;
     }
 }
 
@@ -464,8 +463,9 @@ static int write_all_fd(int fd, const void *p, size_t n)
 }
 
 /* The cache is kept under CACHE_MAX_BYTES: before a file is added, the
- * least recently used ones (by mtime, which a load renews: CACHE_RENEW_S) go until the new
- * one fits. Only files named like ours are counted or removed. */
+ * least recently used ones (by mtime, which a load renews every
+ * CACHE_RENEW_S) go until the new one fits. Only files named like ours are
+ * counted or removed. */
 #define CACHE_MAX_BYTES (256ull << 20)
 #define TRIM_MAX_FILES 4096
 

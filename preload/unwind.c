@@ -421,25 +421,31 @@ static enum step step_sigframe(struct walk *w, uintptr_t code)
  * call and jump to: found when look falls there. The code is copied as
  * sprof_cfi_copy_code allows (not during a dlclose). */
 #define CRT_BEFORE 256u
+
+/* Copies up to CRT_CODE_MAX bytes of o's code from a to code: how many, 0
+ * if it may not. */
+static size_t crt_code(const struct cfi_obj *o, uintptr_t a, uint8_t *code)
+{
+    if (a >= o->hi) return 0;
+    size_t room = o->hi - a < CRT_CODE_MAX ? o->hi - a : CRT_CODE_MAX;
+    return sprof_cfi_copy_code(o, a, code, room) == 0 ? room : 0;
+}
+
 static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look, int exact)
 {
     uint8_t code[CRT_CODE_MAX];
-    uintptr_t f = 0;
+    uintptr_t f = 0, t[4];
     for (unsigned i = 0; i < CFI_CRT_FUNCS; i++)
         if (o->crt[i] && o->crt[i] <= look && o->crt[i] > f) f = o->crt[i];
     for (unsigned i = CRT_ARRAYS; i < CFI_CRT_FUNCS; i++) {
-        uintptr_t a = o->crt[i], t[4];
-        if (!a || look >= a || a - look > CRT_BEFORE || a >= o->hi) continue;
-        size_t room = o->hi - a < CRT_CODE_MAX ? o->hi - a : CRT_CODE_MAX;
-        if (sprof_cfi_copy_code(o, a, code, room) < 0) continue;
-        size_t n = sprof_crt_code_targets(code, room, a, t, 4);
+        uintptr_t a = o->crt[i];
+        size_t room = a > look && a - look <= CRT_BEFORE ? crt_code(o, a, code) : 0;
+        size_t n = room ? sprof_crt_code_targets(code, room, a, t, 4) : 0;
         for (size_t k = 0; k < n; k++)
             if (t[k] <= look && t[k] > f) f = t[k];
     }
-    if (!f || look - f >= CRT_CODE_MAX || f >= o->hi) return CFI_NONE;
-    size_t room = o->hi - f < CRT_CODE_MAX ? o->hi - f : CRT_CODE_MAX;
-    if (sprof_cfi_copy_code(o, f, code, room) < 0) return CFI_NONE;
-    return sprof_crt_code_rule(code, room, look - f, exact);
+    size_t room = f && look - f < CRT_CODE_MAX ? crt_code(o, f, code) : 0;
+    return room ? sprof_crt_code_rule(code, room, look - f, exact) : CFI_NONE;
 }
 
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
