@@ -5,6 +5,11 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#if defined(__has_include)
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h> /* glibc 2.33 and later */
+#endif
+#endif
 #endif
 
 /* Slicing-by-one table, built at compile time would need a generator; the
@@ -42,15 +47,22 @@ __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t crc, const 
 }
 
 /* 1 when the CPU has SSE 4.2, -1 when not, 0 before the first look
- * (idempotent, so races are benign). */
+ * (idempotent, so races are benign). glibc has asked the CPU already, and
+ * says without asking again: a cpuid instruction traps to the hypervisor
+ * of a virtual machine, 3.5 us each here, and __get_cpuid runs two, in
+ * every profiled process (its first chunk). */
 static volatile int have_sse42;
 
 static int sse42(void)
 {
     int h = __atomic_load_n(&have_sse42, __ATOMIC_RELAXED);
     if (!h) {
+#ifdef CPU_FEATURE_ACTIVE
+        h = CPU_FEATURE_ACTIVE(SSE4_2) ? 1 : -1;
+#else
         unsigned a, b, c, d;
         h = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2) ? 1 : -1;
+#endif
         __atomic_store_n(&have_sse42, h, __ATOMIC_RELAXED);
     }
     return h > 0;
