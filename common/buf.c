@@ -213,3 +213,24 @@ const char *sprof_fmt_u64(char *out, uint64_t v, unsigned base, unsigned width)
     out[k] = 0;
     return out;
 }
+
+int sprof_parse_u64(const char *s, unsigned base, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s) return -1;
+    for (; *s; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (*s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (*s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
+        else
+            return -1;
+        if (d >= base || v > (UINT64_MAX - d) / base) return -1;
+        v = v * base + d;
+    }
+    *out = v;
+    return 0;
+}

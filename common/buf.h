@@ -79,9 +79,12 @@ int sprof_get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body
  * strings up to a NULL, one after the other; 0, or -1 (buf then empty)
  * when they do not fit. sprof_fmt_u64: v in decimal (base 10) or lowercase
  * hexadecimal (16), at least width digits (at most 20), into out (24 bytes
- * or more); returns out. */
+ * or more); returns out. sprof_parse_u64: the reverse, for a whole string
+ * of digits (lowercase or uppercase in base 16, no sign, no space); 0, or -1
+ * for anything else or a number over UINT64_MAX. */
 int sprof_concat(char *buf, size_t n, ...) __attribute__((sentinel));
 const char *sprof_fmt_u64(char *out, uint64_t v, unsigned base, unsigned width);
+int sprof_parse_u64(const char *s, unsigned base, uint64_t *out);
 
 static inline uint16_t sprof_le16(const uint8_t *p)
 {

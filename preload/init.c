@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,10 +42,8 @@ static int parse_uint(const char *var, unsigned lo, unsigned hi, unsigned dflt, 
     const char *s = getenv(var);
     *out = dflt;
     if (!s || !*s) return 0;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi || s[0] == '-') {
+    uint64_t v;
+    if (sprof_parse_u64(s, 10, &v) || v < lo || v > hi) {
         char d[32];
         snprintf(d, sizeof(d), "%u", dflt);
         bad_value(var, s, d);
@@ -69,18 +66,15 @@ static int parse_signal(const char *s)
     if (strncmp(s, "SIG", 3) == 0) s += 3;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0) return names[i].sig;
+    uint64_t v;
     if (strncmp(s, "RTMIN+", 6) == 0 || strncmp(s, "RTMAX-", 6) == 0) {
-        char *end;
-        long k = strtol(s + 6, &end, 10);
-        if (*end || k < 0) return -1;
-        int sig = s[5] == '+' ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+        if (sprof_parse_u64(s + 6, 10, &v) || v > 64) return -1;
+        int sig = s[5] == '+' ? SIGRTMIN + (int)v : SIGRTMAX - (int)v;
         return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
     }
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || end == s) return -1;
+    if (sprof_parse_u64(s, 10, &v)) return -1;
     if (v == SIGPROF || v == SIGVTALRM || v == SIGALRM || v == SIGUSR1 || v == SIGUSR2 ||
-        (v >= SIGRTMIN && v <= SIGRTMAX))
+        (v >= (uint64_t)SIGRTMIN && v <= (uint64_t)SIGRTMAX))
         return (int)v;
     return -1;
 }
@@ -173,9 +167,8 @@ static int join_session(void)
         char hex[17];
         memcpy(hex, s, 16);
         hex[16] = 0;
-        char *end;
-        unsigned long long v = strtoull(hex, &end, 16);
-        if (!*end && strlen(s + 17) < sizeof(base)) {
+        uint64_t v;
+        if (!sprof_parse_u64(hex, 16, &v) && strlen(s + 17) < sizeof(base)) {
             sprof.session = v;
             sprof.out_base = strdup(s + 17);
             return 1;
@@ -362,14 +355,14 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
     sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
 
-    void *m = mmap(NULL, FD_TABLE_SIZE * sizeof(void *), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* zero pages of the .bss until a perf fd is entered: no mmap call */
+    static struct sprof_thread *fd_table[FD_TABLE_SIZE];
     sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m == MAP_FAILED || sprof.wake_fd < 0 || pthread_key_create(&thread_key, thread_exit)) {
+    if (sprof.wake_fd < 0 || pthread_key_create(&thread_key, thread_exit)) {
         sprof_err("cannot set up (%s); not sampling", strerror(errno));
         return;
     }
-    sprof.fd_slot = m;
+    sprof.fd_slot = fd_table;
     sprof_internal++;
     sprof_unwind_init();
     sprof_internal--;
