@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -25,7 +24,6 @@ struct mapping {
 
 static struct mapping *known;
 static size_t nknown;
-static uint64_t main_stack_hi, main_stack_floor; /* sprof_maps_main_stack */
 
 void sprof_maps_reset(void)
 {
@@ -230,7 +228,6 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
     if (!text) return;
     struct mapping *cur = NULL;
     size_t ncur = 0, cap = 0;
-    uint64_t prev_end = 0;
     for (char *line = text, *next; *line; line = next) {
         next = strchr(line, '\n');
         if (next)
@@ -238,13 +235,7 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
         else
             next = line + strlen(line);
         struct mapping m;
-        int k = parse_line(line, &m);
-        if (k == 1 && strstr(line, " [stack]")) {
-            main_stack_hi = m.end; /* the initial thread's: see below */
-            main_stack_floor = prev_end;
-        }
-        if (k == 0 || k == 1) prev_end = m.end;
-        if (k) continue;
+        if (parse_line(line, &m)) continue;
         if (ncur == cap) {
             cap = cap ? cap * 2 : 64;
             struct mapping *c = realloc(cur, cap * sizeof(*cur));
@@ -279,23 +270,6 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
     sprof_maps_reset();
     known = cur;
     nknown = ncur;
-}
-
-/* The initial thread's stack as glibc's pthread_getattr_np reports it (the
- * top of the [stack] mapping, and the stack size limit below it, no lower
- * than the mapping before), from the last scan: pthread_getattr_np reads all
- * of /proc/self/maps again to find it. 0 if the scan did not see it. */
-int sprof_maps_main_stack(uintptr_t *lo, uintptr_t *hi)
-{
-    if (!main_stack_hi) return -1;
-    struct rlimit rl;
-    uint64_t floor = main_stack_floor;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < main_stack_hi && main_stack_hi - rl.rlim_cur > floor)
-        floor = main_stack_hi - rl.rlim_cur;
-    *lo = (uintptr_t)floor;
-    *hi = (uintptr_t)main_stack_hi;
-    return 0;
 }
 
 /* The lowest and highest address of the mapping that contains addr, from

@@ -110,7 +110,7 @@ static int move_signal(void)
         return -1;
     }
     sprof.cfg.signo = to;
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_resignal(t);
     }

@@ -147,11 +147,23 @@ struct sprof_state {
     _Atomic int wake_pending;
     _Atomic int clock_warm; /* the vDSO's clock was read (sprof_clock_ns) */
 
+    /* slots[i] for i >= nslots has never been used: the loops over the
+     * registry stop there (a loop over all of it read 32 KiB, eight pages
+     * the process faulted in, four times in a /bin/true). Grows under
+     * reg_lock, after the slot it covers is published. */
+    _Atomic unsigned nslots;
+
     /* last: a process's first pages of it hold every field above */
     struct sprof_thread *slots[MAX_THREADS];
 };
 
 extern struct sprof_state sprof SPROF_HIDDEN;
+
+/* the end of the registry's used part: see nslots */
+static inline unsigned sprof_slots_end(void)
+{
+    return atomic_load_explicit(&sprof.nslots, memory_order_acquire);
+}
 
 /* time: the vDSO's clock once the process has taken a sample (the handler
  * sets clock_warm), a system call before. The vDSO's first read faults in
@@ -248,7 +260,6 @@ struct sprof_buf;
 void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
 void sprof_maps_reset(void) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
-int sprof_maps_main_stack(uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
 /* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
  * length, or 0. */
 size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,7 +48,7 @@ void sprof_thread_free(struct sprof_thread *t)
 /* Under reg_lock. */
 struct sprof_thread *sprof_thread_find(pid_t tid)
 {
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof.slots[i];
         if (t && t->tid == tid && atomic_load(&t->state) == SLOT_ACTIVE) return t;
     }
@@ -80,6 +81,27 @@ void sprof_thread_read_name(struct sprof_thread *t, int self)
     t->name[len] = 0;
 }
 
+/* where _start found argc, the initial thread's highest frame (ld.so) */
+extern void *__libc_stack_end;
+
+/* The initial thread's stack: from the top of the page where _start found
+ * its arguments down by the stack size limit, which the kernel counts from
+ * a little higher (the arguments and environment are above), so that the
+ * range is all stack the thread may use. glibc's pthread_getattr_np reads
+ * all of /proc/self/maps for the mapping (20 us here, in every process).
+ * -1 with no limit: the mapping below could be anywhere. */
+static int main_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t top = ((uintptr_t)__libc_stack_end + 4095) & ~(uintptr_t)4095;
+    struct rlimit rl;
+    if (!__libc_stack_end || getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= top)
+        return -1;
+    *lo = top - (uintptr_t)rl.rlim_cur;
+    *hi = top;
+    return 0;
+}
+
 /* Bounds of the calling thread's stack, for the frame-pointer unwinder. */
 void sprof_thread_set_stack_bounds(struct sprof_thread *t)
 {
@@ -87,10 +109,8 @@ void sprof_thread_set_stack_bounds(struct sprof_thread *t)
     void *addr;
     size_t size;
     uintptr_t lo, hi;
-    if (t->tid == getpid() && sprof_maps_main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
+    if (t->tid == getpid() && main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
         (uintptr_t)&a < hi) {
-        /* the initial thread: from the writer's scan of the maps, which
-         * pthread_getattr_np would read again */
         atomic_store(&t->stack_lo, lo);
         atomic_store(&t->stack_hi, hi);
         return;
@@ -115,8 +135,8 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
         pthread_mutex_unlock(&sprof.reg_lock);
         return t;
     }
-    unsigned i;
-    for (i = 0; i < MAX_THREADS && sprof.slots[i]; i++) {
+    unsigned i, used = sprof_slots_end();
+    for (i = 0; i < used && sprof.slots[i]; i++) {
     }
     if (i == MAX_THREADS || !(t = slot_alloc())) {
         pthread_mutex_unlock(&sprof.reg_lock);
@@ -129,6 +149,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
     if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
     __atomic_store_n(&sprof.slots[i], t, __ATOMIC_RELEASE);
+    if (i == used) atomic_store_explicit(&sprof.nslots, used + 1, memory_order_release);
     int r = sprof_timer_arm(t);
     pthread_mutex_unlock(&sprof.reg_lock);
     if (r < 0 && r != -ESRCH) {
@@ -162,7 +183,7 @@ void sprof_thread_end(struct sprof_thread *t)
 void sprof_threads_disarm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t);
     }
@@ -172,7 +193,7 @@ void sprof_threads_disarm_all(void)
 void sprof_threads_arm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
     }
@@ -207,7 +228,7 @@ void sprof_threads_scan(pid_t writer_tid)
         pthread_mutex_unlock(&sprof.reg_lock);
         if (!known) sprof_thread_register(tids[i], 1, 0);
     }
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         /* slots are published by threads registering themselves */
         struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
@@ -223,7 +244,7 @@ void sprof_threads_scan(pid_t writer_tid)
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
 {
     pthread_mutex_init(&sprof.reg_lock, NULL);
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof.slots[i];
         if (!t) continue;
         if (t->perf_fd >= 0) {

@@ -69,6 +69,9 @@ static struct {
     uint64_t last_scan;                  /* when the maps were last compared */
     uint64_t last_unmap;                 /* when dlclose last removed something */
     unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
+    int scanned;                         /* the maps were compared at least once */
+    int unscanned;                       /* samples were drained since (see step) */
+    int described;                       /* the PROCESS record is out (write_chunk) */
     int have_samples;                    /* the pending chunk holds samples */
     uint64_t total_samples_written;
 
@@ -364,6 +367,7 @@ static void drain(struct sprof_thread *t)
     sprof_buf_put(&W.rec, W.ids.data, W.ids.len);
     sprof_buf_put_record(&W.chunk, SPROF_REC_SAMPLES, &W.rec);
     W.have_samples = 1;
+    W.unscanned = 1;
 }
 
 static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
@@ -408,7 +412,7 @@ static void drain_all(int refresh_names, int populate)
 {
     uint64_t now = sprof_now();
     pid_t me = 0; /* asked when a name is to be read */
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
@@ -451,7 +455,7 @@ static void put_counters(uint64_t now)
     memcpy(c, W.dead, sizeof(c));
     memcpy(hist, W.dead_hist, sizeof(hist));
     uint64_t threads = W.threads_seen;
-    for (unsigned i = 0; i < MAX_THREADS; i++) {
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
         add_counters(t, c, hist);
@@ -587,6 +591,75 @@ static int write_all(const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The PROCESS and CONFIG records, which open the process's records. */
+static void put_process(struct sprof_buf *out)
+{
+    struct sprof_buf *b = &W.rec;
+    sprof_buf_reset(b);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.pid);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.ppid);
+    sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
+    sprof_buf_put_uvarint(b, sprof.start_ns);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = 0;
+    sprof_buf_put_str(b, exe);
+    /* argv from /proc/self/cmdline: NUL-separated */
+    struct sprof_buf args;
+    sprof_buf_init(&args);
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        for (;;) {
+            if (sprof_buf_reserve(&args, 4096)) break;
+            ssize_t r = read(fd, args.data + args.len, 4096);
+            if (r <= 0) break;
+            args.len += (size_t)r;
+        }
+        close(fd);
+    }
+    uint64_t argc = 0;
+    for (size_t i = 0; i < args.len; i++)
+        argc += args.data[i] == 0;
+    if (args.len && args.data[args.len - 1] != 0) argc++;
+    sprof_buf_put_uvarint(b, argc);
+    for (size_t i = 0; i < args.len;) {
+        size_t k = i;
+        while (k < args.len && args.data[k])
+            k++;
+        sprof_buf_put_bytes(b, args.data + i, k - i);
+        i = k + 1;
+    }
+    sprof_buf_release(&args);
+    sprof_buf_put_record(out, SPROF_REC_PROCESS, b);
+
+    sprof_buf_reset(b);
+    sprof_buf_put_str(b, "task-clock");
+    sprof_buf_put_uvarint(b, sprof.cfg.freq);
+    sprof_buf_put_uvarint(b, sprof.period_ns);
+    sprof_buf_put_uvarint(b, (uint64_t)sprof.cfg.signo);
+    sprof_buf_put_str(b, sprof_backend_name(sprof.backend));
+    sprof_buf_put_str(b, sprof.cfg.unwinder == UNWIND_FP          ? "fp"
+                         : sprof.cfg.unwinder == UNWIND_LIBUNWIND ? "libunwind"
+                                                                  : "dwarf");
+    sprof_buf_put_uvarint(b, sprof.cfg.max_depth);
+    sprof_buf_put_record(out, SPROF_REC_CONFIG, b);
+}
+
+/* Puts PROCESS and CONFIG before the pending records, once: when the first
+ * chunk is written, the top's at the start, a descendant's with its first
+ * samples (one that takes none writes nothing, and reads nothing of /proc
+ * for it: most processes of a build or a shell script). */
+static void describe(void)
+{
+    if (W.described) return;
+    struct sprof_buf pending = W.chunk;
+    sprof_buf_init(&W.chunk);
+    put_process(&W.chunk);
+    sprof_buf_put(&W.chunk, pending.data, pending.len);
+    sprof_buf_release(&pending);
+    W.described = 1;
+}
+
 /* Encodes the pending records as one chunk and appends it. */
 static void write_chunk(void)
 {
@@ -606,6 +679,7 @@ static void write_chunk(void)
         sprof_file_header_put(&W.out, &h);
         if (write_all(W.out.data, W.out.len)) return;
     }
+    describe();
     if (!W.enc_ready) {
         sprof_chunk_encoder_init(&W.enc, NULL, ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
@@ -657,6 +731,8 @@ static void rescan_maps(uint64_t now)
     uint64_t t_new = W.last_scan > W.last_unmap ? W.last_scan : W.last_unmap;
     sprof_maps_scan(&W.chunk, t_new, now);
     W.last_scan = now;
+    W.scanned = 1;
+    W.unscanned = 0;
 }
 
 /* One step of the writer, under W.lock. */
@@ -680,16 +756,19 @@ static void step(int force_write, const char *end_reason, int status)
     if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS, !end_reason && !force_write);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
-        /* a forced write looks at the maps again unless it did just now:
-         * the on_exit handler's write follows the destructor's by
-         * microseconds (each scan reads all of /proc/self/maps) */
-        if (now - W.last_scan >= WRITE_INTERVAL_NS ||
-            (force_write && now - W.last_scan >= RESCAN_MIN_NS))
+        /* The maps are compared for samples: the first time with the first
+         * chunk that holds any, so that a process killed later has its
+         * objects on file; then every second, and at a forced write unless
+         * it was done just now (the on_exit handler's write follows the
+         * destructor's by microseconds). Each scan reads all of
+         * /proc/self/maps, 20-30 us for a small process here. */
+        if (W.unscanned && (!W.scanned || now - W.last_scan >= WRITE_INTERVAL_NS ||
+                            (force_write && now - W.last_scan >= RESCAN_MIN_NS)))
             rescan_maps(now);
         put_counters(now);
         if (end_reason) {
             /* the threads still running end with the process (or image) */
-            for (unsigned i = 0; i < MAX_THREADS; i++) {
+            for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
                 struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
                 if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !t->announced) continue;
                 t->end_ns = now;
@@ -751,59 +830,6 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static void put_process(void)
-{
-    struct sprof_buf *b = &W.rec;
-    sprof_buf_reset(b);
-    sprof_buf_put_uvarint(b, (uint64_t)sprof.pid);
-    sprof_buf_put_uvarint(b, (uint64_t)sprof.ppid);
-    sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
-    sprof_buf_put_uvarint(b, sprof.start_ns);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = 0;
-    sprof_buf_put_str(b, exe);
-    /* argv from /proc/self/cmdline: NUL-separated */
-    struct sprof_buf args;
-    sprof_buf_init(&args);
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        for (;;) {
-            if (sprof_buf_reserve(&args, 4096)) break;
-            ssize_t r = read(fd, args.data + args.len, 4096);
-            if (r <= 0) break;
-            args.len += (size_t)r;
-        }
-        close(fd);
-    }
-    uint64_t argc = 0;
-    for (size_t i = 0; i < args.len; i++)
-        argc += args.data[i] == 0;
-    if (args.len && args.data[args.len - 1] != 0) argc++;
-    sprof_buf_put_uvarint(b, argc);
-    for (size_t i = 0; i < args.len;) {
-        size_t k = i;
-        while (k < args.len && args.data[k])
-            k++;
-        sprof_buf_put_bytes(b, args.data + i, k - i);
-        i = k + 1;
-    }
-    sprof_buf_release(&args);
-    sprof_buf_put_record(&W.chunk, SPROF_REC_PROCESS, b);
-
-    sprof_buf_reset(b);
-    sprof_buf_put_str(b, "task-clock");
-    sprof_buf_put_uvarint(b, sprof.cfg.freq);
-    sprof_buf_put_uvarint(b, sprof.period_ns);
-    sprof_buf_put_uvarint(b, (uint64_t)sprof.cfg.signo);
-    sprof_buf_put_str(b, sprof_backend_name(sprof.backend));
-    sprof_buf_put_str(b, sprof.cfg.unwinder == UNWIND_FP          ? "fp"
-                         : sprof.cfg.unwinder == UNWIND_LIBUNWIND ? "libunwind"
-                                                                  : "dwarf");
-    sprof_buf_put_uvarint(b, sprof.cfg.max_depth);
-    sprof_buf_put_record(&W.chunk, SPROF_REC_CONFIG, b);
-}
-
 void sprof_writer_note(int level, const char *fmt, ...)
 {
     char text[512];
@@ -819,33 +845,36 @@ void sprof_writer_note(int level, const char *fmt, ...)
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 {
     wlock();
-    sprof_maps_scan(&W.chunk, t_new, t_gone);
+    /* a first scan dates what it finds from the start */
+    sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone);
     W.last_scan = W.last_unmap = t_gone;
+    W.scanned = 1;
+    W.unscanned = 0;
     if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     wunlock();
 }
 
-/* Writes the process and config records, the top's file header, and starts
- * the writer thread with every signal blocked. */
+/* Writes the top's file header, process, config and mapping records, and
+ * starts the writer thread with every signal blocked. A descendant reads
+ * its maps when samples need them (step). */
 int sprof_writer_start(void)
 {
     wlock();
-    /* records written before the start (notes) come after PROCESS */
-    struct sprof_buf early = W.chunk;
-    sprof_buf_init(&W.chunk);
-    put_process();
-    sprof_buf_put(&W.chunk, early.data, early.len);
-    sprof_buf_release(&early);
-    uint64_t now = sprof_now();
-    sprof_maps_scan(&W.chunk, sprof.start_ns, now);
-    W.last_scan = W.last_write = now;
+    W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
+    W.last_write = sprof_now();
     W.last_unmap = 0;
     unsigned long long c[2] = {0, 0};
     dl_iterate_phdr(loader_counters, c);
     W.dl_adds = c[0];
     W.dl_subs = c[1];
     if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
-    if (sprof.is_top) write_chunk(); /* the file exists from the start */
+    if (sprof.is_top) {
+        /* the file exists from the start, with the objects loaded then: a
+         * chunk damaged later takes its own samples only */
+        describe();
+        rescan_maps(W.last_write);
+        write_chunk();
+    }
     wunlock();
     if (W.failed) return -1;
 
@@ -917,6 +946,9 @@ void sprof_writer_after_fork_child(void)
     atomic_store(&W.end_request, 0);
     atomic_store(&W.end_done, 0);
     W.ended = 0;
+    W.scanned = 0;
+    W.unscanned = 0;
+    W.described = 0;
     W.have_samples = 0;
     W.threads_seen = 0;
     W.writer_cpu_ns = 0;
