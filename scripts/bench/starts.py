@@ -2,12 +2,21 @@
 # SPDX-License-Identifier: MIT
 """What one process start costs under sprof, start by start.
 
-Runs a short command (default /bin/true) many times with no preload and
-under libsprof.so (and under a second build's, with --against), the modes
-interleaved, and prints each mode's median, p90, p99 and worst wall time
-per start, and how many starts took more than --slow ms. `make bench`'s exec
-workload gives the mean cost of 300 starts; this shows the tail, where a
-start that stalls hides (BENCHMARKS.md, the first period).
+Runs a short command (default /bin/true) many times with no preload, under
+the floor (scripts/bench/floor.c: the same timer with an empty handler),
+under libsprof.so and, with --against, under a second build's, the modes
+interleaved start by start, and prints each mode's median, p90, p99 and
+worst wall time per start, and how many starts took more than --slow ms.
+`make bench`'s exec workload gives the mean cost of 300 starts; this shows
+the tail, where a start that stalls hides (BENCHMARKS.md, the first
+period).
+
+It also prints the CPU time of each start (user and system, its threads
+included, as wait4 reports it): the median and mean per mode and, paired
+start by start, the median excess over the floor's start of the same
+round. Two builds whose per-process costs differ by tens of microseconds
+are told apart this way on a noisy machine, where whole runs of hundreds of
+starts vary by more than that.
 
 Each start is a profiled descendant (SPROF_SESSION set, as under a profiled
 shell), so it writes a file only if it took samples; the files go to a
@@ -24,6 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (the floor's build)
 
 
 def pct(xs, p):
@@ -46,7 +59,8 @@ def main():
     lib = os.path.abspath(os.path.join(a.build, "libsprof.so"))
     if not os.path.exists(lib):
         sys.exit("starts.py: %s does not exist (make first)" % lib)
-    modes = [("plain", None), ("sprof", lib)]
+    progs = bench.build_programs(os.path.join(a.build, "bench"), os.environ.get("CC", "cc"))
+    modes = [("plain", None), ("floor", os.path.abspath(progs["floor.so"])), ("sprof", lib)]
     if a.against:
         if not os.path.exists(a.against):
             sys.exit("starts.py: %s does not exist" % a.against)
@@ -62,14 +76,18 @@ def main():
                      SPROF_SESSION="0123456789abcdef:%s/d.bin" % out)
         envs[name] = e
     times = {name: [] for name, _ in modes}
+    cpu = {name: [] for name, _ in modes}
     try:
         for _ in range(a.runs):
             for name, _ in modes:
                 t0 = time.perf_counter()
-                r = subprocess.run(a.command, env=envs[name], stdout=subprocess.DEVNULL)
+                p = subprocess.Popen(a.command, env=envs[name], stdout=subprocess.DEVNULL)
+                _, status, ru = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
                 times[name].append((time.perf_counter() - t0) * 1000)
-                if r.returncode != 0:
-                    sys.exit("starts.py: %s exited with %d (%s)" % (a.command[0], r.returncode, name))
+                cpu[name].append((ru.ru_utime + ru.ru_stime) * 1e6)
+                if p.returncode != 0:
+                    sys.exit("starts.py: %s exited with %d (%s)" % (a.command[0], p.returncode, name))
             for f in os.listdir(out):
                 os.unlink(os.path.join(out, f))
     finally:
@@ -84,6 +102,13 @@ def main():
         print("%-8s %8.2f %8.2f %8.2f %9.2f  %d over %g ms%s" %
               (name, statistics.median(x), pct(x, 0.9), pct(x, 0.99), max(x), slow, a.slow,
                "" if not path else "  (%s)" % path))
+    print()
+    print("%-8s %14s %12s %12s" % ("mode", "CPU us median", "mean", "- floor"))
+    for name, _ in modes:
+        x = cpu[name]
+        # paired: each start against the floor's start of the same round
+        d = statistics.median([v - f for v, f in zip(x, cpu["floor"])])
+        print("%-8s %14.1f %12.1f %+12.1f" % (name, statistics.median(x), statistics.mean(x), d))
 
 
 if __name__ == "__main__":

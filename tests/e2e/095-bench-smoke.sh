@@ -24,14 +24,16 @@ grep -qE '^   sprof +[0-9.]+ +[-+][0-9.]+%' out.txt || fail "no figures for spro
 grep -q 'sprof against the targets' out.txt || fail "no targets"
 grep -q '^| 999 Hz | \*\*sprof\*\* |' out.txt || fail "no Markdown row for sprof"
 
-# scripts/bench/starts.py: three starts a mode, a row for each mode
+# scripts/bench/starts.py: three starts a mode, a row for each mode in both
+# tables (wall, CPU)
 rc=0
 "$PY" "$SRC/scripts/bench/starts.py" --build "$BUILD" --runs 3 --against "$LIBSPROF" >starts.txt \
     2>starts.err || rc=$?
 cat starts.txt
 [ "$rc" -eq 0 ] || fail "starts.py exited with status $rc: $(tail -n 5 starts.err)"
-for m in plain sprof against; do
+for m in plain floor sprof against; do
     grep -qE "^$m +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+  [0-9]+ over" starts.txt || fail "no row for $m in starts.py's table"
+    grep -qE "^$m +[0-9.]+ +[0-9.]+ +[-+][0-9.]+$" starts.txt || fail "no CPU row for $m in starts.py's output"
 done
 
 # scripts/bench/bytes.py: a short steady run of two workloads, a row for
