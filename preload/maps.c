@@ -2,15 +2,20 @@
 /*
  * Executable mappings of the process, for offline symbolization: range,
  * file offset, path, load bias and build-id. The writer thread (and the
- * dlopen/dlclose wrappers, under the writer's lock) compare /proc/self/maps
- * with the set already reported and record what appeared and vanished.
+ * dlopen/dlclose wrappers, under the writer's lock) compare the executable
+ * mappings of /proc/self/maps with the set already reported and record what
+ * appeared and vanished. They are asked for one at a time with the
+ * PROCMAP_QUERY ioctl (Linux 6.11) where the kernel has it, else read from
+ * the text of the whole file.
  */
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -222,12 +227,26 @@ static int same(const struct mapping *a, const struct mapping *b)
            strcmp(a->path, b->path) == 0;
 }
 
-void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
+/* Appends m, with a copy of its path, to *v: 0, or -1 out of memory. */
+static int add_mapping(struct mapping **v, size_t *n, size_t *cap, struct mapping m)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        struct mapping *g = realloc(*v, c * sizeof(**v));
+        if (!g) return -1;
+        *v = g;
+        *cap = c;
+    }
+    if (!(m.path = strdup(m.path))) return -1;
+    (*v)[(*n)++] = m;
+    return 0;
+}
+
+/* The executable mappings, from the text of /proc/self/maps: 0, or -1. */
+static int collect_text(struct mapping **v, size_t *n, size_t *cap)
 {
     char *text = read_maps();
-    if (!text) return;
-    struct mapping *cur = NULL;
-    size_t ncur = 0, cap = 0;
+    if (!text) return -1;
     for (char *line = text, *next; *line; line = next) {
         next = strchr(line, '\n');
         if (next)
@@ -236,17 +255,84 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
             next = line + strlen(line);
         struct mapping m;
         if (parse_line(line, &m)) continue;
-        if (ncur == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct mapping *c = realloc(cur, cap * sizeof(*cur));
-            if (!c) break;
-            cur = c;
-        }
-        m.path = strdup(m.path);
-        if (!m.path) break;
-        cur[ncur++] = m;
+        if (add_mapping(v, n, cap, m)) break;
     }
     free(text);
+    return 0;
+}
+
+/* PROCMAP_QUERY, from linux/fs.h (Linux 6.11), which older headers lack */
+struct procmap_query {
+    uint64_t size, query_flags, query_addr;
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY_IOCTL _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+
+static int no_query; /* the kernel refused PROCMAP_QUERY: the text from now on */
+
+/* The mapping that contains addr (with PROCMAP_QUERY_COVERING_OR_NEXT_VMA:
+ * or the first one above it) with the query's flags; name (name_size bytes,
+ * if any) gets its path, "" for none. 0, 1 for none, or -1 when the kernel
+ * cannot be asked so (and no_query is set if it never can). */
+static int query(int fd, uint64_t addr, uint64_t flags, struct procmap_query *q, char *name,
+                 size_t name_size)
+{
+    memset(q, 0, sizeof(*q));
+    q->size = sizeof(*q);
+    q->query_flags = flags;
+    q->query_addr = addr;
+    q->vma_name_addr = name_size ? (uintptr_t)name : 0; /* both or neither, or EINVAL */
+    q->vma_name_size = (uint32_t)name_size;
+    if (ioctl(fd, PROCMAP_QUERY_IOCTL, q) == 0) {
+        if (name_size && !q->vma_name_size) name[0] = 0;
+        return 0;
+    }
+    if (errno == ENOENT) return 1;
+    /* ENOTTY before 6.11; ENAMETOOLONG (a path over PATH_MAX) only for now */
+    if (errno != ENAMETOOLONG) no_query = 1;
+    return -1;
+}
+
+/* The executable mappings, one ioctl each: a third to a quarter of the time
+ * it takes to read the text, in which the kernel formats every mapping (98
+ * mappings, 18 executable, as in a compiler: 27-35 against 79-114 us here;
+ * 2,100 mappings: 160 against 635 us; scripts/bench/maps-scan.c). 0, or -1
+ * to read the text. */
+static int collect_query(struct mapping **v, size_t *n, size_t *cap)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char name[SPROF_PATH_MAX];
+    struct procmap_query q;
+    int r;
+    for (uint64_t addr = 0;; addr = q.vma_end) {
+        r = query(fd, addr, PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA, &q,
+                  name, sizeof(name));
+        if (r) break;
+        struct mapping m = {q.vma_start, q.vma_end, q.vma_offset, (unsigned)(q.vma_flags & 7),
+                            name};
+        if (add_mapping(v, n, cap, m)) break;
+    }
+    close(fd);
+    if (r >= 0) return 0;
+    for (size_t i = 0; i < *n; i++)
+        free((*v)[i].path);
+    *n = 0;
+    return -1;
+}
+
+void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
+{
+    struct mapping *cur = NULL;
+    size_t ncur = 0, cap = 0;
+    if ((no_query || collect_query(&cur, &ncur, &cap)) && collect_text(&cur, &ncur, &cap)) {
+        free(cur);
+        return;
+    }
 
     for (size_t i = 0; i < nknown; i++) {
         int kept = 0;
@@ -276,6 +362,18 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
  * /proc/self/maps: a thread's stack, for threads we did not create. */
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
+    if (!no_query) {
+        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        struct procmap_query q;
+        int r = query(fd, addr, 0, &q, NULL, 0);
+        close(fd);
+        if (r >= 0) {
+            *lo = (uintptr_t)q.vma_start;
+            *hi = (uintptr_t)q.vma_end;
+            return r ? -1 : 0;
+        }
+    }
     char *text = read_maps();
     if (!text) return -1;
     int found = -1;

@@ -203,6 +203,7 @@ build_progs() {
             "$SRC/tests/progs/libchurn.c" -o "$BIN/libchurn-b.so"
         build handler-guard $CC -O2 -fPIC -shared "$SRC/tests/progs/handler-guard.c" \
             -o "$BIN/handler-guard.so"
+        build noquery $CC -O2 -fPIC -shared "$SRC/tests/progs/noquery.c" -o "$BIN/noquery.so" -ldl
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
             -o "$BIN/hostile-code"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"

@@ -3,7 +3,7 @@
 # round of the CPU-bound workload at 999 Hz in every mode (--against: the same
 # build again) prints its table, and
 # scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
-# its row for each workload and build.
+# its row for each workload and build, and scripts/bench/maps-scan.c its line.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -67,3 +67,11 @@ if have_test_tool perf perf; then
     grep -q "^# sprof: faults taken in libsprof.so's code, per run" faults.txt ||
         fail "no attribution from faults.py"
 fi
+
+# scripts/bench/maps-scan.c: built as its header says, a line of figures
+# (the query's where the kernel has PROCMAP_QUERY)
+${CC:-cc} -O2 "$SRC/scripts/bench/maps-scan.c" -o maps-scan -ldl || fail "maps-scan.c does not build"
+./maps-scan 10 20 >maps.txt 2>&1 || fail "maps-scan exited with status $?: $(head -c 300 maps.txt)"
+cat maps.txt
+grep -qE '^maps-scan: [0-9]+ mappings(, [0-9]+ executable)?: text [0-9.]+ us, query ([0-9.]+ us|refused)' \
+    maps.txt || fail "maps-scan printed no figures: $(head -c 300 maps.txt)"
