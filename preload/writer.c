@@ -749,7 +749,9 @@ static void step(int force_write, const char *end_reason, int status)
         rescan_maps(now);
         if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     }
-    if (sprof.cfg.unwinder == UNWIND_DWARF && !end_reason) {
+    /* tables and libunwind serve samples to come: a forced write comes
+     * when the timers are stopped (the end, an exec, a signal's death) */
+    if (sprof.cfg.unwinder == UNWIND_DWARF && !force_write) {
         sprof_cfi_step();
         sprof_unwind_step();
     }
