@@ -135,6 +135,10 @@ struct cfi_packed {
 #define CFI_BLOCK_ROWS 512u
 #define CFI_MAX_RULES 65536u
 
+/* Lookups in place in an object (a few samples' worth) after which the
+ * writer maps its table from the cache, if there is one (cfi.c) */
+#define CFI_CACHE_WANT 16u
+
 struct cfi_table {
     uint32_t nrows;
     uint32_t nblocks;

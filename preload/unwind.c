@@ -322,8 +322,6 @@ static const struct cfi_obj *find_obj(const struct cfi_set *s, uintptr_t pc)
     return &s->obj[lo - 1];
 }
 
-#define CACHE_WAKE_NS 10000000ull
-
 /* An object without a table: one more lookup that needed it; the writer
  * is woken when they reach the object's want_after (cfi.h). fallback: the
  * lookup in place could not tell, libunwind must. */
@@ -340,13 +338,13 @@ static void want_table(const struct cfi_obj *o, int fallback)
             : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
     if (was < w->want_after && was + add >= w->want_after) wake_writer();
-    /* once the process has run for CACHE_WAKE_NS, the writer maps the table
-     * from the cache if it is there (a compiler run by a build lives a few
-     * tens of ms; before that, the writer would work beside the process's
-     * startup, see threads.c) */
-    /* (the clock is read every 16th lookup: a lookup takes about 100 ns) */
-    if (w->cached && !(was & 15) && !atomic_load_explicit(&w->cache_asked, memory_order_relaxed) &&
-        sprof_now() - sprof.start_ns >= CACHE_WAKE_NS &&
+    /* after CFI_CACHE_WANT lookups, the writer maps the table from the cache if
+     * it is there: a compiler run by a build lives a hundred ms, and each of
+     * its first lookups in place may fault in cold pages of its .eh_frame
+     * (tens of us); a process that samples an object once or twice does not
+     * pay for its table */
+    if (w->cached && was + add >= CFI_CACHE_WANT &&
+        !atomic_load_explicit(&w->cache_asked, memory_order_relaxed) &&
         !atomic_exchange_explicit(&w->cache_asked, 1, memory_order_relaxed))
         wake_writer();
 }
