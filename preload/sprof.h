@@ -119,7 +119,9 @@ struct sprof_thread {
     struct sprof_rule_slot *rules;
     uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet */
 
-    int ring_populated; /* the writer's: it faulted the ring's pages in (writer.c) */
+    /* the writer's: words of the ring from its start whose pages it
+     * faulted in, and the head at its last look (writer.c) */
+    uint64_t ring_ready, ring_seen;
 };
 
 #define MAX_THREADS 4096

@@ -257,6 +257,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             t->tid = self_tid;
             atomic_store(&t->head, 0);
             atomic_store(&t->tail, 0);
+            t->ring_ready = t->ring_seen = 0; /* its pages are the parent's until written */
             atomic_store(&t->samples, 0);
             atomic_store(&t->lost, 0);
             atomic_store(&t->truncated, 0);
