@@ -25,7 +25,7 @@ check_churn() { # MODE
     local mode=$1 rc=0 refused
     if [ "$mode" = text ]; then
         # shellcheck disable=SC2086
-        env LD_PRELOAD="$BIN/noquery.so $PRELOAD" NOQUERY_LOG="$CASE_DIR/noquery.txt" \
+        env LD_PRELOAD="$PRELOAD $BIN/noquery.so" NOQUERY_LOG="$CASE_DIR/noquery.txt" \
             SPROF_OUTPUT=p.bin $HOST_ENV "$BIN/dlchurn" "$lib_a" "$lib_b" 500 >out.txt 2>err.txt || rc=$?
     else
         profile p.bin "$BIN/dlchurn" "$lib_a" "$lib_b" 500 >out.txt 2>err.txt || rc=$?
