@@ -73,10 +73,10 @@ static NOT_INSTRUMENTED __typeof__(pthread_create) *next_pthread_create(void)
 }
 
 /* For sprof's own threads: never registered, never sampled. */
-int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     __typeof__(pthread_create) *create = next_pthread_create();
-    return create ? create(th, NULL, fn, arg) : EAGAIN;
+    return create ? create(th, attr, fn, arg) : EAGAIN;
 }
 
 struct start {

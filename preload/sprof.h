@@ -294,7 +294,8 @@ int sprof_sigaction_hook(int sig, const struct sigaction *act, struct sigaction 
 void sprof_program_uses_itimer_prof(void) SPROF_HIDDEN;
 
 /* interpose.c: creates one of sprof's own threads (not sampled) */
-int sprof_create_thread(pthread_t *th, void *(*fn)(void *), void *arg) SPROF_HIDDEN;
+int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                        void *arg) SPROF_HIDDEN;
 
 /* endings.c: how the process ends (END records) */
 void sprof_endings_init(void) SPROF_HIDDEN;
