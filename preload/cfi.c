@@ -352,16 +352,23 @@ struct cache_hdr {
 };
 
 /* 1: SPROF_CACHE_DIR exists (made now if need be, private to the user)
- * and can be written; 0: no cache for this process. Asked once: a table
- * built sooner for a cache it cannot reach would be built for nothing. */
+ * and can be written; 0: no cache for this process; -1: not asked yet.
+ * Asked once, by the writer when it first goes to the cache, not at the
+ * start (a system call that most processes, which take no sample, would
+ * make for nothing): until then an object with a build-id is taken to be
+ * cacheable (sprof_cfi_update), and if the cache then turns out to be out
+ * of reach the set is made again without that (sprof_cfi_step), since a
+ * table built sooner for a cache it cannot reach is built for nothing. */
+static int cache_state = -1;
+
 static int cache_usable(void)
 {
-    static int state = -1;
+    int state = cache_state;
     if (state >= 0) return state;
-    state = 0;
+    state = cache_state = 0;
     if (!sprof.cfg.cache_dir) return 0;
     /* there already, most often: one system call, not one for each level */
-    if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return state = 1;
+    if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return cache_state = 1;
     char dir[SPROF_PATH_MAX];
     if (sprof_concat(dir, sizeof(dir), sprof.cfg.cache_dir, NULL)) return 0;
     for (char *q = dir + 1;; q++) {
@@ -373,8 +380,7 @@ static int cache_usable(void)
             if (!c) break;
         }
     }
-    state = access(dir, W_OK | X_OK) == 0;
-    return state;
+    return cache_state = access(dir, W_OK | X_OK) == 0;
 }
 
 static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *suffix)
@@ -679,7 +685,7 @@ void sprof_cfi_update(void)
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
         d->want_after = d->price = want_after(o->fdes);
-        if (o->build_id_len && cache_usable()) {
+        if (o->build_id_len && (cache_state < 0 ? sprof.cfg.cache_dir != NULL : cache_state)) {
             d->want_after = (d->want_after + 7) / 8;
             d->cached = 1;
         }
@@ -1663,6 +1669,15 @@ static int build(struct cfi_obj *o)
 void sprof_cfi_step(void)
 {
     struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+    if (cache_state < 0 && s) {
+        int wanted = 0;
+        for (size_t i = 0; i < s->nobj; i++)
+            wanted |= s->obj[i].cached && atomic_load(&s->obj[i].wanted);
+        if (wanted && !cache_usable()) {
+            sprof_cfi_update(); /* the set again, with no object cacheable */
+            s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+        }
+    }
     for (size_t i = 0; s && i < s->nobj; i++) {
         struct cfi_obj *o = &s->obj[i];
         if (atomic_load(&o->state) != CFI_PENDING) continue;

@@ -9,10 +9,11 @@
 # counted across processes, and a table they have paid for is built.
 
 prog="$BIN/split"
-run() { # NAME [ENV...]: profiles split (work_a, work_b) into NAME.bin
+run() { # NAME [ENV...]: profiles split (work_a, work_b; RUN_MS, 400) into NAME.bin
     local name=$1
     shift
-    env "$@" LD_PRELOAD="$PRELOAD" SPROF_OUTPUT="$name.bin" $HOST_ENV "$prog" 400 >/dev/null 2>"$name.err" ||
+    env "$@" LD_PRELOAD="$PRELOAD" SPROF_OUTPUT="$name.bin" $HOST_ENV "$prog" "${RUN_MS:-400}" \
+        >/dev/null 2>"$name.err" ||
         fail "$name: split failed: $(head -c 500 "$name.err")"
     report info "$name.bin" >"$name.info"
     # fallbacks, tables built, tables mapped from the cache
@@ -112,3 +113,18 @@ run default XDG_CACHE_HOME="$PWD/xdg" >/dev/null
 run relative SPROF_CACHE_DIR=rel >/dev/null
 grep -q '^sprof: SPROF_CACHE_DIR' relative.err || fail "a relative SPROF_CACHE_DIR was not refused on stderr"
 [ ! -e rel ] || fail "a relative SPROF_CACHE_DIR was used"
+
+# a cache out of reach (its parent is a file): nothing said, and tables are
+# built when this process's own lookups pay for them, as with no cache. An
+# object is taken to be cacheable (its table wanted after an eighth of its
+# price) until the writer first goes to the cache: split 1200 looks libc up
+# in place about 3,000 times, more than an eighth of its price, less than all
+touch notadir
+read -r f b_off c <<<"$(RUN_MS=1200 run off-long SPROF_CACHE_DIR=off)"
+read -r f b_out c <<<"$(RUN_MS=1200 run unreachable SPROF_CACHE_DIR="$PWD/notadir/cache")"
+log "1.2 s runs: $b_off tables built with no cache, $b_out with one out of reach"
+expect_stderr_clean unreachable.err
+[ "${b_out:-9}" = "${b_off:-0}" ] ||
+    fail "with the cache out of reach $b_out tables were built, with none $b_off: $(grep '^tables' unreachable.info)"
+flat_rows rows unreachable.bin
+expect_in_flat rows work_a 300
