@@ -58,7 +58,10 @@ COMMON_OBJ      := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 # libsprof.so writes, never reads, and loads libzstd itself (compress.c)
 COMMON_PIC_OBJ  := $(filter-out common/reader.c common/zstd-linked.c,$(COMMON_SRC))
 COMMON_PIC_OBJ  := $(COMMON_PIC_OBJ:%.c=$(BUILD)/pic/%.o)
-PRELOAD_OBJ     := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
+# space.c last: its large arrays after every small variable (space.c)
+PRELOAD_OBJ     := $(filter-out preload/space.c,$(PRELOAD_SRC))
+PRELOAD_OBJ     := $(PRELOAD_OBJ:%.c=$(BUILD)/pic/%.o)
+SPACE_OBJ       := $(BUILD)/pic/preload/space.o
 ANALYZER_OBJ    := $(ANALYZER_SRC:%.c=$(BUILD)/obj/%.o)
 
 LIBSPROF    := $(BUILD)/libsprof.so
@@ -84,7 +87,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
 
-$(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ)
+$(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
 		-lpthread -ldl

@@ -45,8 +45,9 @@ static const int end_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,  
 
 /* ours[sig]: sprof's handler is installed and the program believes SIG_DFL. */
 static _Atomic unsigned char ours[NSIG];
-/* The program's view of each of those: SIG_DFL with its flags and mask. */
-static struct sigaction view[NSIG];
+/* The program's view of each of those, SIG_DFL with its flags and mask, is
+ * in sprof_space.end_view (space.c), written only where it is not plain
+ * SIG_DFL (zeros): its pages stay untouched in most processes. */
 /* The first signal ending the process; later ones wait for its flush. */
 static _Atomic int ending;
 
@@ -62,8 +63,7 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
         int none = 0;
         if (atomic_compare_exchange_strong(&ending, &none, sig)) sprof_writer_request_end(sig);
         uint64_t give_up = sprof_now() + END_WAIT_NS;
-        while (!sprof_writer_end_done() && !sprof_writer_lock_is_mine() &&
-               sprof_now() < give_up) {
+        while (!sprof_writer_end_done() && !sprof_writer_lock_is_mine() && sprof_now() < give_up) {
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
         }
@@ -75,6 +75,17 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
     atomic_store(&ours[sig], 0);
     syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), self, sig);
     errno = saved;
+}
+
+/* SIG_DFL with no flags and an empty mask: what the view holds untouched.
+ * (glibc copies a whole sigset_t from the kernel's answer, which fills the
+ * first 8 bytes of it: the rest is not to be looked at.) */
+static int plain_default(const struct sigaction *a)
+{
+    if (a->sa_handler != SIG_DFL || a->sa_flags) return 0;
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&a->sa_mask, s) == 1) return 0;
+    return 1;
 }
 
 /* One sigaction call a signal, which installs the handler and returns what
@@ -101,15 +112,15 @@ void sprof_endings_init(void)
         struct sigaction cur;
         memset(&cur, 0, sizeof(cur));
         if (!sigismember(&block, sig)) continue;
-        view[sig] = cur; /* SIG_DFL, until the kernel says what it was */
+        /* the view is SIG_DFL (zeros) until the kernel says what it was */
         atomic_store(&ours[sig], 1);
         if (sprof_real_sigaction(sig, &sa, &cur) < 0) {
             atomic_store(&ours[sig], 0);
         } else if (cur.sa_handler != SIG_DFL) {
             sprof_real_sigaction(sig, &cur, NULL);
             atomic_store(&ours[sig], 0);
-        } else {
-            view[sig] = cur;
+        } else if (!plain_default(&cur)) {
+            sprof_space.end_view[sig] = cur;
         }
     }
     sprof_real_sigmask(SIG_SETMASK, &was_blocked, NULL);
@@ -125,10 +136,10 @@ int sprof_endings_sigaction_hook(int sig, const struct sigaction *act, struct si
                                  int *ret)
 {
     if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig])) return 0;
-    struct sigaction was = view[sig];
+    struct sigaction was = sprof_space.end_view[sig];
     if (!act || act->sa_handler == SIG_DFL) {
         /* a question, or SIG_DFL again: sprof's handler stays */
-        if (act) view[sig] = *act;
+        if (act) sprof_space.end_view[sig] = *act;
         if (old) *old = was;
         *ret = 0;
         return 1;

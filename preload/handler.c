@@ -31,7 +31,7 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
         if (si->si_code != SI_KERNEL) return NULL;
         pid_t tid = (pid_t)syscall(SYS_gettid);
         for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-            struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+            struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
             if (t && t->tid == tid &&
                 atomic_load_explicit(&t->state, memory_order_acquire) == SLOT_ACTIVE)
                 return t;

@@ -355,14 +355,12 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
     sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
 
-    /* zero pages of the .bss until a perf fd is entered: no mmap call */
-    static struct sprof_thread *fd_table[FD_TABLE_SIZE];
     sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (sprof.wake_fd < 0 || pthread_key_create(&thread_key, thread_exit)) {
         sprof_err("cannot set up (%s); not sampling", strerror(errno));
         return;
     }
-    sprof.fd_slot = fd_table;
+    sprof.fd_slot = sprof_space.fd_table; /* zero pages until a perf fd is entered: no mmap */
     sprof_internal++;
     sprof_unwind_init();
     sprof_internal--;

@@ -111,7 +111,7 @@ static int move_signal(void)
     }
     sprof.cfg.signo = to;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        struct sprof_thread *t = sprof_space.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_resignal(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);

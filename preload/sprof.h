@@ -149,17 +149,33 @@ struct sprof_state {
     _Atomic int wake_pending;
     _Atomic int clock_warm; /* the vDSO's clock was read (sprof_clock_ns) */
 
-    /* slots[i] for i >= nslots has never been used: the loops over the
-     * registry stop there (a loop over all of it read 32 KiB, eight pages
-     * the process faulted in, four times in a /bin/true). Grows under
-     * reg_lock, after the slot it covers is published. */
+    /* sprof_space.slots[i] for i >= nslots has never been used: the loops
+     * over the registry stop there (a loop over all of it read 32 KiB,
+     * eight pages the process faulted in, four times in a /bin/true). Grows
+     * under reg_lock, after the slot it covers is published. */
     _Atomic unsigned nslots;
-
-    /* last: a process's first pages of it hold every field above */
-    struct sprof_thread *slots[MAX_THREADS];
 };
 
 extern struct sprof_state sprof SPROF_HIDDEN;
+
+/* space.c: the large arrays, after every small variable in the .bss. The
+ * registry comes first: its first slots share the small variables' page. */
+struct sprof_space {
+    struct sprof_thread *slots[MAX_THREADS];      /* the registry */
+    struct sprof_thread *fd_table[FD_TABLE_SIZE]; /* sprof.fd_slot */
+    uint64_t drain_frames[SPROF_MAX_DEPTH];       /* writer.c */
+    struct sigaction end_view[NSIG];              /* endings.c */
+    /* The writer's stack: glibc's default is an mmap of 8 MiB, a guard
+     * page made with mprotect and, at the thread's exit, an madvise of what
+     * it used, three changes to the process's mappings that cost a short
+     * process 10-14 us (scripts/bench/starts.py, /bin/true). Untouched
+     * pages of it cost nothing. glibc keeps the thread's descriptor and
+     * static TLS at its top (24 KiB here); the deepest writer measured used
+     * 85 KiB more (loading libunwind for SPROF_UNWIND=libunwind): 1 MiB
+     * leaves room for a sanitizer build's bigger frames. */
+    uint8_t writer_stack[1u << 20] __attribute__((aligned(64)));
+};
+extern struct sprof_space sprof_space SPROF_HIDDEN;
 
 /* the end of the registry's used part: see nslots */
 static inline unsigned sprof_slots_end(void)

@@ -49,7 +49,7 @@ void sprof_thread_free(struct sprof_thread *t)
 struct sprof_thread *sprof_thread_find(pid_t tid)
 {
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        struct sprof_thread *t = sprof_space.slots[i];
         if (t && t->tid == tid && atomic_load(&t->state) == SLOT_ACTIVE) return t;
     }
     return NULL;
@@ -136,7 +136,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
         return t;
     }
     unsigned i, used = sprof_slots_end();
-    for (i = 0; i < used && sprof.slots[i]; i++) {
+    for (i = 0; i < used && sprof_space.slots[i]; i++) {
     }
     if (i == MAX_THREADS || !(t = slot_alloc())) {
         pthread_mutex_unlock(&sprof.reg_lock);
@@ -148,7 +148,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
     sprof_thread_read_name(t, self);
     if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
-    __atomic_store_n(&sprof.slots[i], t, __ATOMIC_RELEASE);
+    __atomic_store_n(&sprof_space.slots[i], t, __ATOMIC_RELEASE);
     if (i == used) atomic_store_explicit(&sprof.nslots, used + 1, memory_order_release);
     int r = sprof_timer_arm(t);
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -184,7 +184,7 @@ void sprof_threads_disarm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        struct sprof_thread *t = sprof_space.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -194,7 +194,7 @@ void sprof_threads_arm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        struct sprof_thread *t = sprof_space.slots[i];
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -230,7 +230,7 @@ void sprof_threads_scan(pid_t writer_tid)
     }
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         /* slots are published by threads registering themselves */
-        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
         if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
             !tid_alive(t->tid, tids, n))
             sprof_thread_end(t);
@@ -245,7 +245,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
 {
     pthread_mutex_init(&sprof.reg_lock, NULL);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof.slots[i];
+        struct sprof_thread *t = sprof_space.slots[i];
         if (!t) continue;
         if (t->perf_fd >= 0) {
             sprof.fd_slot[t->perf_fd] = NULL;
@@ -272,7 +272,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             t->last_cpu_ns = 0;
             continue;
         }
-        sprof.slots[i] = NULL;
+        sprof_space.slots[i] = NULL;
         sprof_thread_free(t);
     }
 }

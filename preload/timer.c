@@ -112,7 +112,8 @@ static int perf_arm(struct sprof_thread *t)
     t->perf_fd = fd;
     t->first_period = 1;
     __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
-    if (ioctl(fd, PERF_EVENT_IOC_RESET, 0) < 0 || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+    /* (opened disabled, it has counted nothing: no RESET) */
+    if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
         int e = errno;
         __atomic_store_n(&sprof.fd_slot[fd], NULL, __ATOMIC_RELEASE);
         close(fd);

@@ -326,7 +326,7 @@ static void drain(struct sprof_thread *t)
     uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
     uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
     if (head == tail) return;
-    static uint64_t frames[SPROF_MAX_DEPTH];
+    uint64_t *frames = sprof_space.drain_frames;
     uint64_t count = 0, prev = 0, base = 0, res = sample_time_res();
     sprof_buf_reset(&W.entries);
     sprof_buf_reset(&W.weights);
@@ -425,7 +425,7 @@ static void drain_all(int refresh_names, int populate)
     uint64_t now = sprof_now();
     pid_t me = 0; /* asked when a name is to be read */
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
         pthread_mutex_lock(&sprof.reg_lock); /* an exiting thread reads its name under it */
@@ -453,7 +453,7 @@ static void drain_all(int refresh_names, int populate)
             put_thread_end(t);
             add_counters(t, W.dead, W.dead_hist);
             pthread_mutex_lock(&sprof.reg_lock);
-            sprof.slots[i] = NULL;
+            sprof_space.slots[i] = NULL;
             pthread_mutex_unlock(&sprof.reg_lock);
             W.threads_seen++;
             sprof_thread_free(t);
@@ -468,7 +468,7 @@ static void put_counters(uint64_t now)
     memcpy(hist, W.dead_hist, sizeof(hist));
     uint64_t threads = W.threads_seen;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
         if (!t) continue;
         add_counters(t, c, hist);
         threads++;
@@ -747,9 +747,24 @@ static void rescan_maps(uint64_t now)
     W.unscanned = 0;
 }
 
+/* A descendant writes a file once it has samples (write_chunk): until then
+ * a forced write has nothing to put anywhere, and reads nothing for the
+ * records that would go nowhere (the names, clocks and counters: a dozen
+ * system calls at the end of each /bin/true of a profiled shell script). */
+static int nothing_to_write(void)
+{
+    if (sprof.is_top || W.fd >= 0 || W.have_samples) return 0;
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+        if (t && atomic_load(&t->head) != atomic_load(&t->tail)) return 0;
+    }
+    return 1;
+}
+
 /* One step of the writer, under W.lock. */
 static void step(int force_write, const char *end_reason, int status)
 {
+    if (force_write && nothing_to_write()) return;
     uint64_t now = sprof_now();
     /* dlopen is not interposed (see interpose.c): the loader's counters
      * tell, every drain, whether an object was added or removed. */
@@ -783,7 +798,7 @@ static void step(int force_write, const char *end_reason, int status)
         if (end_reason) {
             /* the threads still running end with the process (or image) */
             for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-                struct sprof_thread *t = __atomic_load_n(&sprof.slots[i], __ATOMIC_ACQUIRE);
+                struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
                 if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !t->announced) continue;
                 t->end_ns = now;
                 t->cpu_ns = sprof_thread_cpu_ns(t->tid);
@@ -799,16 +814,6 @@ static void step(int force_write, const char *end_reason, int status)
         W.last_write = now;
     }
 }
-
-/* The writer's stack, in the .bss: glibc's default is an mmap of 8 MiB, a
- * guard page made with mprotect and, at the thread's exit, an madvise of
- * what it used, three changes to the process's mappings that cost a short
- * process 10-14 us (scripts/bench/starts.py, /bin/true). Untouched pages of
- * it cost nothing. glibc keeps the thread's descriptor and static TLS at
- * its top (24 KiB here); the deepest writer measured used 85 KiB more
- * (loading libunwind for SPROF_UNWIND=libunwind): 1 MiB leaves room for a
- * sanitizer build's bigger frames. */
-static uint8_t writer_stack[1u << 20] __attribute__((aligned(4096)));
 
 static void *writer_main(void *arg)
 {
@@ -849,7 +854,7 @@ static void *writer_main(void *arg)
         wunlock();
     }
     wlock();
-    W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    if (!nothing_to_write()) W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     wunlock();
     return NULL;
 }
@@ -915,7 +920,8 @@ int sprof_writer_start(void)
     pthread_attr_t attr;
     int r = pthread_attr_init(&attr);
     if (!r) {
-        r = pthread_attr_setstack(&attr, writer_stack, sizeof(writer_stack));
+        r = pthread_attr_setstack(&attr, sprof_space.writer_stack,
+                                  sizeof(sprof_space.writer_stack));
         if (!r) r = sprof_create_thread(&W.thread, &attr, writer_main, NULL);
         pthread_attr_destroy(&attr);
     }
