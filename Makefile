@@ -189,5 +189,6 @@ help:
 	@echo "  clean          remove build directories"
 	@echo "variables: PREFIX DESTDIR CC CFLAGS LDFLAGS BUILD V=1 SAN=address,undefined|thread"
 
--include $(COMMON_OBJ:.o=.d) $(COMMON_PIC_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(ANALYZER_OBJ:.o=.d) \
+-include $(COMMON_OBJ:.o=.d) $(COMMON_PIC_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(SPACE_OBJ:.o=.d) \
+         $(ANALYZER_OBJ:.o=.d) \
          $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/fuzz/%.d)

@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -78,14 +79,13 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
 }
 
 /* SIG_DFL with no flags and an empty mask: what the view holds untouched.
- * (glibc copies a whole sigset_t from the kernel's answer, which fills the
- * first 8 bytes of it: the rest is not to be looked at.) */
+ * glibc copies a whole sigset_t from the kernel's answer, which fills the
+ * first 64 bits of it (one per signal): the rest is not to be looked at. */
 static int plain_default(const struct sigaction *a)
 {
-    if (a->sa_handler != SIG_DFL || a->sa_flags) return 0;
-    for (int s = 1; s < NSIG; s++)
-        if (sigismember(&a->sa_mask, s) == 1) return 0;
-    return 1;
+    uint64_t mask;
+    memcpy(&mask, &a->sa_mask, sizeof(mask));
+    return a->sa_handler == SIG_DFL && !a->sa_flags && !mask;
 }
 
 /* One sigaction call a signal, which installs the handler and returns what

@@ -98,12 +98,7 @@ static void record(struct sprof_thread *t, void *uc, uint64_t t0)
     atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
 
     /* Wake the writer early when the ring is half full. */
-    if (RING_WORDS - (head + RING_HDR_WORDS + n - tail) < RING_WORDS / 2 &&
-        !atomic_exchange(&sprof.wake_pending, 1)) {
-        uint64_t one = 1;
-        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
-        (void)w;
-    }
+    if (RING_WORDS - (head + RING_HDR_WORDS + n - tail) < RING_WORDS / 2) sprof_wake_writer();
 }
 
 void sprof_handler(int sig, siginfo_t *si, void *uc)

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,7 +19,7 @@
 #include "log.h"
 #include "sprof.h"
 
-struct sprof_state sprof = {.reg_lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
+struct sprof_state sprof = {.reg_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int active; /* set up and sampling (or able to resume) */
 static pthread_key_t thread_key;
@@ -277,8 +276,6 @@ static void fork_child(void)
     sprof.start_ns = sprof_now();
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     atomic_store(&sprof.itimer_last_cpu, 0);
-    if (sprof.wake_fd >= 0) close(sprof.wake_fd); /* shared with the parent */
-    sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     atomic_store(&sprof.wake_pending, 0);
     if (sprof_writer_start() < 0) {
         active = 0;
@@ -355,9 +352,9 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
     sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
 
-    sprof.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (sprof.wake_fd < 0 || pthread_key_create(&thread_key, thread_exit)) {
-        sprof_err("cannot set up (%s); not sampling", strerror(errno));
+    int e = pthread_key_create(&thread_key, thread_exit);
+    if (e) {
+        sprof_err("cannot set up (%s); not sampling", strerror(e));
         return;
     }
     sprof.fd_slot = sprof_space.fd_table; /* zero pages until a perf fd is entered: no mmap */

@@ -21,6 +21,7 @@
 #ifndef SPROF_PRELOAD_H
 #define SPROF_PRELOAD_H
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -126,6 +127,10 @@ struct sprof_thread {
 
 #define MAX_THREADS 4096
 #define FD_TABLE_SIZE 65536
+/* a slot: the thread's struct, its ring, its rule cache (threads.c) */
+#define SPROF_SLOT_BYTES                                                                           \
+    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
+     RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
 
 struct sprof_state {
     struct sprof_config cfg;
@@ -145,7 +150,9 @@ struct sprof_state {
 
     _Atomic uint64_t itimer_last_cpu;
 
-    int wake_fd; /* eventfd that wakes the writer */
+    /* the writer sleeps on this futex word until it changes (or for
+     * DRAIN_INTERVAL_MS), and stays awake while wake_pending is set */
+    _Atomic uint32_t wake_word;
     _Atomic int wake_pending;
     _Atomic int clock_warm; /* the vDSO's clock was read (sprof_clock_ns) */
 
@@ -159,12 +166,14 @@ struct sprof_state {
 extern struct sprof_state sprof SPROF_HIDDEN;
 
 /* space.c: the large arrays, after every small variable in the .bss. The
- * registry comes first: its first slots share the small variables' page. */
+ * first thread's slot comes first: its struct shares the small variables'
+ * page, and its ring's pages are faulted in as it fills (writer.c). */
 struct sprof_space {
-    struct sprof_thread *slots[MAX_THREADS];      /* the registry */
-    struct sprof_thread *fd_table[FD_TABLE_SIZE]; /* sprof.fd_slot */
-    uint64_t drain_frames[SPROF_MAX_DEPTH];       /* writer.c */
-    struct sigaction end_view[NSIG];              /* endings.c */
+    uint8_t first_slot[SPROF_SLOT_BYTES] __attribute__((aligned(64))); /* threads.c */
+    struct sprof_thread *slots[MAX_THREADS];                           /* the registry */
+    struct sprof_thread *fd_table[FD_TABLE_SIZE];                      /* sprof.fd_slot */
+    uint64_t drain_frames[SPROF_MAX_DEPTH];                            /* writer.c */
+    struct sigaction end_view[NSIG];                                   /* endings.c */
     /* The writer's stack: glibc's default is an mmap of 8 MiB, a guard
      * page made with mprotect and, at the thread's exit, an madvise of what
      * it used, three changes to the process's mappings that cost a short
@@ -176,6 +185,19 @@ struct sprof_space {
     uint8_t writer_stack[1u << 20] __attribute__((aligned(64)));
 };
 extern struct sprof_space sprof_space SPROF_HIDDEN;
+
+/* Wakes the writer thread: one futex system call, async-signal-safe, and
+ * no file descriptor to make at every start (an eventfd was one). */
+static inline void sprof_wake_writer_now(void)
+{
+    atomic_fetch_add_explicit(&sprof.wake_word, 1, memory_order_release);
+    syscall(SYS_futex, &sprof.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+/* ... once until the writer has looked (it clears wake_pending) */
+static inline void sprof_wake_writer(void)
+{
+    if (!atomic_exchange(&sprof.wake_pending, 1)) sprof_wake_writer_now();
+}
 
 /* the end of the registry's used part: see nslots */
 static inline unsigned sprof_slots_end(void)
@@ -261,7 +283,6 @@ void sprof_writer_stop(const char *end_reason, int status) SPROF_HIDDEN;
 void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN
     __attribute__((format(printf, 2, 3)));
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
-void sprof_writer_wake(void) SPROF_HIDDEN;
 void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
 void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;

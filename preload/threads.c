@@ -23,15 +23,20 @@
 #include "log.h"
 #include "sprof.h"
 
-#define SLOT_BYTES                                                                                 \
-    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
-     RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
+/* The first slot of a process image is sprof_space.first_slot, in the
+ * .bss (a process's first thread is most often its only one): not an mmap
+ * and a mapping more at every start. Used once: never reused once freed. */
+static int first_slot_taken;
 
 static struct sprof_thread *slot_alloc(void)
 {
-    size_t sz = SLOT_BYTES;
-    void *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
+    void *m = sprof_space.first_slot;
+    if (first_slot_taken) {
+        m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                 0);
+        if (m == MAP_FAILED) return NULL;
+    }
+    first_slot_taken = 1;
     struct sprof_thread *t = m;
     t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63));
     t->rules = (struct sprof_rule_slot *)(t->ring + RING_WORDS);
@@ -41,8 +46,8 @@ static struct sprof_thread *slot_alloc(void)
 
 void sprof_thread_free(struct sprof_thread *t)
 {
-    if (!t) return;
-    munmap(t, SLOT_BYTES);
+    if (!t || (void *)t == (void *)sprof_space.first_slot) return;
+    munmap(t, SPROF_SLOT_BYTES);
 }
 
 /* Under reg_lock. */
@@ -164,7 +169,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
      * the main thread's startup, and its memory mappings there stalled the
      * main thread's page faults for milliseconds on the benchmark machine
      * (BENCHMARKS.md, exec) */
-    if (external) sprof_writer_wake();
+    if (external) sprof_wake_writer();
     return t;
 }
 

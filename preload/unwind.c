@@ -47,17 +47,6 @@ static int loader_busy(void)
     return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
 }
 
-/* Wakes the writer (the write is async-signal-safe, like the one in
- * handler.c). */
-static void wake_writer(void)
-{
-    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
-        uint64_t one = 1;
-        ssize_t r = write(sprof.wake_fd, &one, sizeof(one));
-        (void)r;
-    }
-}
-
 /* libunwind's functions, once loaded (uw_state 1). The names are
  * libunwind.h's macros expanded (_ULx86_64_step, ...). */
 #define UW_STR_(x) #x
@@ -205,7 +194,7 @@ static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigne
      * registers, marked as a signal frame so the first IP is exact. Not
      * loaded yet: the writer loads it, this sample keeps what it has. */
     int st = atomic_load_explicit(&uw_state, memory_order_acquire);
-    if (st != 1 && !atomic_exchange(&uw_wanted, 1)) wake_writer();
+    if (st != 1 && !atomic_exchange(&uw_wanted, 1)) sprof_wake_writer();
     if (st != 1 || loader_busy() || !unwind_lock()) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
@@ -337,7 +326,7 @@ static void want_table(const struct cfi_obj *o, int fallback)
             ? w->want_after
             : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
-    if (was < w->want_after && was + add >= w->want_after) wake_writer();
+    if (was < w->want_after && was + add >= w->want_after) sprof_wake_writer();
     /* after CFI_CACHE_WANT lookups, the writer maps the table from the cache if
      * it is there: a compiler run by a build lives a hundred ms, and each of
      * its first lookups in place may fault in cold pages of its .eh_frame
@@ -346,7 +335,7 @@ static void want_table(const struct cfi_obj *o, int fallback)
     if (w->cached && was + add >= CFI_CACHE_WANT &&
         !atomic_load_explicit(&w->cache_asked, memory_order_relaxed) &&
         !atomic_exchange_explicit(&w->cache_asked, 1, memory_order_relaxed))
-        wake_writer();
+        sprof_wake_writer();
 }
 
 /* Registers of the frame being unwound, and what the walk knows. */
@@ -465,7 +454,7 @@ static enum step step_tables(struct walk *w, int exact)
         if (!w->obj) {
             /* loaded since the set was made? the writer looks, once per set */
             if (!atomic_exchange_explicit(&sprof_cfi_unknown, 1, memory_order_relaxed))
-                wake_writer();
+                sprof_wake_writer();
             return STEP_FALLBACK;
         }
         w->tab = atomic_load_explicit(&w->obj->table, memory_order_acquire);

@@ -12,12 +12,10 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -133,9 +131,7 @@ void sprof_writer_request_end(int sig)
         return;
     }
     atomic_store(&W.end_request, sig);
-    uint64_t one = 1;
-    ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
-    (void)w;
+    sprof_wake_writer_now();
 }
 
 int sprof_writer_end_done(void)
@@ -146,15 +142,6 @@ int sprof_writer_end_done(void)
 pid_t sprof_writer_tid(void)
 {
     return atomic_load(&W.tid);
-}
-
-void sprof_writer_wake(void)
-{
-    if (sprof.wake_fd >= 0 && !atomic_exchange(&sprof.wake_pending, 1)) {
-        uint64_t one = 1;
-        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
-        (void)w;
-    }
 }
 
 /* ---- stack table ---- */
@@ -409,10 +396,10 @@ static void populate_ring(struct sprof_thread *t)
     /* once the ring has wrapped, the handler has written all of it */
     uint64_t want = head >= RING_WORDS || head + ahead > RING_WORDS ? RING_WORDS : head + ahead;
     if (want <= t->ring_ready) return;
-    /* from the slot's start (page-aligned; its first page is the thread's
-     * struct, in place already) the first time */
-    uintptr_t from = t->ring_ready ? (uintptr_t)(t->ring + t->ring_ready) & ~(uintptr_t)4095
-                                   : (uintptr_t)t,
+    /* from the slot's start (its first page is the thread's struct, in
+     * place already) the first time */
+    uintptr_t from = (uintptr_t)(t->ring_ready ? (void *)(t->ring + t->ring_ready) : (void *)t) &
+                     ~(uintptr_t)4095,
               to = ((uintptr_t)(t->ring + want) + 4095) & ~(uintptr_t)4095;
     t->ring_ready = want;
     (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
@@ -819,14 +806,12 @@ static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
     uint64_t last_threads_scan = 0;
+    uint32_t seen = atomic_load(&sprof.wake_word);
     while (!atomic_load(&W.stop)) {
-        struct pollfd p = {sprof.wake_fd, POLLIN, 0};
-        int r = poll(&p, 1, DRAIN_INTERVAL_MS);
-        if (r > 0) {
-            uint64_t v;
-            ssize_t n = read(sprof.wake_fd, &v, sizeof(v));
-            (void)n;
-        }
+        /* returns at once if the word changed since it was read */
+        struct timespec ts = {0, DRAIN_INTERVAL_MS * 1000000L};
+        syscall(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+        seen = atomic_load(&sprof.wake_word);
         atomic_store(&sprof.wake_pending, 0);
         int sig = atomic_load(&W.end_request);
         if (sig) {
@@ -947,9 +932,7 @@ void sprof_writer_stop(const char *end_reason, int status)
 {
     if (W.thread_running) {
         atomic_store(&W.stop, 1);
-        uint64_t one = 1;
-        ssize_t w = write(sprof.wake_fd, &one, sizeof(one));
-        (void)w;
+        sprof_wake_writer_now();
         pthread_join(W.thread, NULL);
         W.thread_running = 0;
     }

@@ -195,7 +195,6 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 2;
     int min_depth = argc > 2 ? atoi(argv[2]) : 8, max_depth = argc > 3 ? atoi(argv[3]) : 39;
     if (max_depth < min_depth) max_depth = min_depth;
-    sprof.wake_fd = -1;
     sprof.cfg.max_depth = MAX_FRAMES;
     thread.rules = rules;
     const char *nt = getenv("CFI_CHECK_NO_TABLES");
