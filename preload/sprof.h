@@ -35,6 +35,17 @@
 
 #define SPROF_HIDDEN __attribute__((visibility("hidden")))
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SPROF_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SPROF_SANITIZED 1
+#endif
+#endif
+#ifndef SPROF_SANITIZED
+#define SPROF_SANITIZED 0
+#endif
+
 enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
 /* dwarf: the tables of cfi.h, libunwind where they fall short (unwind.c) */
 enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
