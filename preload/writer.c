@@ -100,6 +100,7 @@ static struct {
     _Atomic int end_request;      /* a signal is ending the process (endings.c) */
     _Atomic int end_done;         /* ... and its END record is written */
     int ended;                    /* END "signal" written: nothing more */
+    uint32_t wake_seen;           /* sprof.wake_word when the writer thread was started */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
@@ -806,7 +807,9 @@ static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
     uint64_t last_threads_scan = 0;
-    uint32_t seen = atomic_load(&sprof.wake_word);
+    /* read before the thread was made: a wake meanwhile (the first samples
+     * asking for tables) is not slept through */
+    uint32_t seen = W.wake_seen;
     while (!atomic_load(&W.stop)) {
         /* returns at once if the word changed since it was read */
         struct timespec ts = {0, DRAIN_INTERVAL_MS * 1000000L};
@@ -911,6 +914,7 @@ int sprof_writer_start(void)
     if (sprof.backend == BACKEND_ITIMER) sigdelset(&all, sprof.cfg.signo);
     sprof_real_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&W.stop, 0);
+    W.wake_seen = atomic_load(&sprof.wake_word);
     pthread_attr_t attr;
     int r = pthread_attr_init(&attr);
     if (!r) {
