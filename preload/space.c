@@ -6,9 +6,9 @@
  * and of these arrays only the pages in use are ever faulted in. Spread
  * among the small ones, each array pushed those after it onto pages of
  * their own: every page a process writes is a page fault (about 2 us on a
- * VM) at its start and more work at its end, and a /bin/true under a
- * profiled shell script wrote eight pages of the .bss and the .data where
- * it now writes four (BENCHMARKS.md, session 14).
+ * VM) at its start and more work at its end: a /bin/true under a profiled
+ * shell script wrote 11 pages of the .data, the .bss and its own mappings
+ * where it now writes 8 (BENCHMARKS.md, session 14).
  */
 #include "sprof.h"
 
