@@ -21,6 +21,11 @@ Per workload, rate and mode it prints:
               signal handler on the same per-thread perf_event task-clock
               timer at the same rate in every thread and process,
               scripts/bench/floor.c)
+  - floor     paired: the median over rounds of this run's CPU overhead
+              minus the floor's run of the same round, in points of the
+              plain run, with min..max. Where the floor costs a few points,
+              x floor is a ratio of two small noisy figures; the difference
+              within each round says what the mode adds to the floor
   rate        samples per second of the CPU time the tool's timer samples,
               as the kernel measured it (for perf, the workload without
               perf), and the share of the requested rate: user time for
@@ -602,13 +607,14 @@ def summarize(recs, plain_by_round):
         return s
     s["cpu"] = [r["cpu"] for r in ok]
     s["wall"] = [r["wall"] for r in ok]
-    cpu_o, wall_o = [], []
+    cpu_o, wall_o, by_round = [], [], {}
     for r in ok:
         p = plain_by_round.get(r["round"])
         if p:
             cpu_o.append(r["cpu"] / p["cpu"] - 1)
             wall_o.append(r["wall"] / p["wall"] - 1)
-    s["cpu_ovh"], s["wall_ovh"] = cpu_o, wall_o
+            by_round[r["round"]] = cpu_o[-1]
+    s["cpu_ovh"], s["wall_ovh"], s["cpu_ovh_by_round"] = cpu_o, wall_o, by_round
     # per second of what the tool's timer counts (the docstring: rate)
     def timed(r):
         return r.get("wl_cpu" if r["mode"] == "gperftools" else "wl_user")
@@ -643,6 +649,19 @@ def rng(xs):
     return f"{100 * min(xs):+.0f}..{100 * max(xs):+.0f}" if xs else ""
 
 
+def over_floor(s, floor):
+    """Per round, this mode's CPU overhead minus the floor's (paired)."""
+    mine, theirs = s.get("cpu_ovh_by_round") or {}, (floor or {}).get("cpu_ovh_by_round") or {}
+    return [mine[r] - theirs[r] for r in mine if r in theirs]
+
+
+def points(xs):
+    """Median and min..max of differences of overheads, in points."""
+    if not xs:
+        return "-"
+    return f"{100 * med(xs):+.1f} ({100 * min(xs):+.0f}..{100 * max(xs):+.0f})"
+
+
 def cells(s, plain, floor, hz, wl):
     """One table row's values (strings) for a summarized mode."""
     if s.get("skip"):
@@ -658,6 +677,7 @@ def cells(s, plain, floor, hz, wl):
     fo = med(floor["cpu_ovh"]) if floor and floor.get("cpu_ovh") else None
     mo = med(s["cpu_ovh"]) if s["cpu_ovh"] else None
     c["xfloor"] = f"{mo / fo:.2f}" if fo and mo is not None and fo > 0.002 else "-"
+    c["paired"] = points(over_floor(s, floor)) if s is not floor else "-"
     r = med(s["rate"])
     c["rate"] = f"{r:,.0f}/s ({100 * r / hz:.1f}%)" if r else "-"
     b = med(s["bps"])
@@ -674,7 +694,8 @@ def cells(s, plain, floor, hz, wl):
 
 COLS = [("mode", "mode", 12), ("cpu", "CPU s", 7), ("cpu_ovh", "CPU ovh", 8),
         ("cpu_rng", "(min..max %)", 12), ("wall_ovh", "wall ovh", 8), ("wall_rng", "(min..max %)", 12),
-        ("xfloor", "x floor", 7), ("rate", "samples per timed s", 18), ("bps", "B/sample", 9),
+        ("xfloor", "x floor", 7), ("paired", "- floor (pts)", 16),
+        ("rate", "samples per timed s", 18), ("bps", "B/sample", 9),
         ("complete", "complete", 8), ("rss", "RSS MiB", 7),
         ("handler", "handler us: mean (median)", 25)]
 
@@ -741,7 +762,9 @@ def targets(wl, res, hz, plain, out):
     fo, so = med(floor.get("cpu_ovh") or []), med(s.get("cpu_ovh") or [])
     if fo is not None and so is not None and fo > 0.002:
         row(f"CPU overhead <= {TARGET_RATIO_FLOOR}x the floor's", f"{so / fo:.2f}x",
-            so / fo <= TARGET_RATIO_FLOOR, f"sprof {so:+.1%}, floor {fo:+.1%}")
+            so / fo <= TARGET_RATIO_FLOOR,
+            f"sprof {so:+.1%}, floor {fo:+.1%}; paired, sprof - floor "
+            f"{points(over_floor(s, floor))} points")
     b = med(s["bps"])
     if b:
         row(f"<= {TARGET_BYTES:g} bytes per sample", f"{b:.2f}", b <= TARGET_BYTES)
@@ -760,8 +783,9 @@ def targets(wl, res, hz, plain, out):
 
 
 def print_markdown(workloads, results, a, modes, out):
-    hdr = ["rate", "mode", "CPU overhead", "wall overhead", "x floor", "samples per timed s",
-           "bytes/sample", "complete stacks", "RSS", "handler mean (median)"]
+    hdr = ["rate", "mode", "CPU overhead", "wall overhead", "x floor", "- floor (paired)",
+           "samples per timed s", "bytes/sample", "complete stacks", "RSS",
+           "handler mean (median)"]
     for name in a.workload:
         wl = workloads[name]
         res = results.get(name, {})
@@ -785,16 +809,17 @@ def print_markdown(workloads, results, a, modes, out):
                 s = res.get((m, hz), {})
                 rate = f"{hz / 1000:g} kHz" if hz >= 10000 else f"{hz:,} Hz"
                 if s.get("skip"):
-                    print(f"| {rate} | {m} | skipped: {s['skip']} |" + " |" * 7, file=out)
+                    print(f"| {rate} | {m} | skipped: {s['skip']} |" + " |" * 8, file=out)
                     continue
                 c = cells(s, plain, floor, hz, wl)
                 if c is None:
-                    print(f"| {rate} | {m} | failed |" + " |" * 7, file=out)
+                    print(f"| {rate} | {m} | failed |" + " |" * 8, file=out)
                     continue
                 row = [rate, m if m != "sprof" else "**sprof**",
                        f"{c['cpu_ovh']} ({c['cpu_rng']})" if c["cpu_rng"] else c["cpu_ovh"],
                        f"{c['wall_ovh']} ({c['wall_rng']})" if c["wall_rng"] else c["wall_ovh"],
-                       c["xfloor"], c["rate"], c["bps"], c["complete"],
+                       c["xfloor"], c["paired"] if m != "floor" else "-", c["rate"], c["bps"],
+                       c["complete"],
                        f"{c['rss']} MiB" if c["rss"] != "-" else "-",
                        f"{c['handler']} µs" if c["handler"] else ""]
                 print("| " + " | ".join(row) + " |", file=out)
