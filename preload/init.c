@@ -218,7 +218,13 @@ static void thread_exit(void *p)
     pthread_mutex_lock(&sprof.reg_lock); /* the writer reads names under it */
     sprof_thread_read_name(p, 1);
     pthread_mutex_unlock(&sprof.reg_lock);
-    sprof_thread_end(p);
+    /* glibc ends the process when the last of the threads it counts ends
+     * (pthread_exit or a return), and it counts the writer: the initial
+     * thread gone by pthread_exit, the process would outlive its last
+     * thread of the program's own, with nothing left but the writer. So
+     * the writer goes first, by glibc's own way out, and this thread's end
+     * then calls exit(0) as it would have without sprof. */
+    if (sprof_thread_end(p) == 0 && getpid() == sprof.pid) sprof_writer_stop_early();
 }
 
 /* Registers the calling thread, arms its timer, and ends it at exit. */

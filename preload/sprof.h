@@ -269,7 +269,7 @@ void sprof_itimer_set(int on) SPROF_HIDDEN;
 
 /* threads.c */
 struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self) SPROF_HIDDEN;
-void sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
+unsigned sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
 uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN;           /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
@@ -291,6 +291,7 @@ int sprof_writer_start(void) SPROF_HIDDEN;
  * Waits until it is on disk. */
 void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;
 void sprof_writer_stop(const char *end_reason, int status) SPROF_HIDDEN;
+void sprof_writer_stop_early(void) SPROF_HIDDEN;
 void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN
     __attribute__((format(printf, 2, 3)));
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;

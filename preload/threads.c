@@ -174,15 +174,23 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
 }
 
 /* The thread is gone or going: no more samples from it. The writer drains
- * its ring, writes its end and frees the slot. */
-void sprof_thread_end(struct sprof_thread *t)
+ * its ring, writes its end and frees the slot. Returns how many threads
+ * that registered themselves (the initial one, pthread_create's) are still
+ * running. */
+unsigned sprof_thread_end(struct sprof_thread *t)
 {
+    unsigned own = 0;
     pthread_mutex_lock(&sprof.reg_lock);
     sprof_timer_disarm(t);
     t->end_ns = sprof_now();
     t->cpu_ns = sprof_thread_cpu_ns(t->tid);
     atomic_store(&t->state, SLOT_ENDED);
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        struct sprof_thread *o = sprof_space.slots[i];
+        own += o && !o->external && atomic_load(&o->state) == SLOT_ACTIVE;
+    }
     pthread_mutex_unlock(&sprof.reg_lock);
+    return own;
 }
 
 void sprof_threads_disarm_all(void)

@@ -101,6 +101,7 @@ static struct {
     _Atomic int end_done;         /* ... and its END record is written */
     int ended;                    /* END "signal" written: nothing more */
     uint32_t wake_seen;           /* sprof.wake_word when the writer thread was started */
+    int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
@@ -850,8 +851,10 @@ static void *writer_main(void *arg)
      * cache, its keys' destructors) would run libc code nothing else of a
      * short process touches, for memory about to go: three page faults.
      * pthread_join sees the thread end all the same (the kernel clears its
-     * tid). Not under a sanitizer, whose runtime must see the thread end. */
-    syscall(SYS_exit, 0);
+     * tid), though glibc still counts it among the process's threads: not
+     * when the program's threads are gone (sprof_writer_stop_early). Not
+     * under a sanitizer, whose runtime must see the thread end. */
+    if (!W.glibc_exit) syscall(SYS_exit, 0);
 #endif
     return NULL;
 }
@@ -950,6 +953,15 @@ void sprof_writer_stop(const char *end_reason, int status)
         W.thread_running = 0;
     }
     sprof_writer_flush(end_reason, status);
+}
+
+/* The program's last thread of its own is ending (init.c, thread_exit):
+ * the writer ends now, through glibc, so that glibc's count of threads
+ * lets that thread's end call exit(0). */
+void sprof_writer_stop_early(void)
+{
+    W.glibc_exit = 1;
+    sprof_writer_stop(NULL, 0);
 }
 
 void sprof_writer_prepare_fork(void)
