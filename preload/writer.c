@@ -946,6 +946,25 @@ void sprof_writer_flush(const char *end_reason, int status)
 
 void sprof_writer_stop(const char *end_reason, int status)
 {
+#if !SPROF_SANITIZED
+    /* A descendant that took no sample has nothing for the writer to do:
+     * it is left asleep (it ends with the process), which spares the wake,
+     * the join and two trips through the scheduler at the end of each
+     * /bin/true of a profiled script. A sample that comes after this check
+     * (a handler running as the timers stopped) is written by the flush
+     * below, in this thread, as every last write is. Not when glibc must
+     * see the writer end (sprof_writer_stop_early), and not under a
+     * sanitizer, whose runtime must. */
+    if (W.thread_running && !W.glibc_exit) {
+        wlock();
+        int idle = nothing_to_write();
+        wunlock();
+        if (idle) {
+            atomic_store(&W.stop, 1);
+            W.thread_running = 0;
+        }
+    }
+#endif
     if (W.thread_running) {
         atomic_store(&W.stop, 1);
         sprof_wake_writer_now();
