@@ -105,6 +105,7 @@ struct sprof_thread {
 
     /* timer */
     int perf_fd;
+    uint64_t perf_id; /* the event's id (PERF_EVENT_IOC_ID): is perf_fd still it? */
     int first_period; /* perf: the first, random period is running */
     int has_posix_timer;
     timer_t posix_timer;
@@ -264,6 +265,8 @@ int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
 /* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
 int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
+int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;
 
@@ -274,6 +277,7 @@ uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN;           /* any thread of
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
+unsigned sprof_threads_rearm_lost(void) SPROF_HIDDEN;
 void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;

@@ -203,6 +203,25 @@ void sprof_threads_disarm_all(void)
     pthread_mutex_unlock(&sprof.reg_lock);
 }
 
+/* Timers the program closed (sprof_timer_lost) are armed again, while
+ * sampling runs: a daemon that closes every descriptor at its start is
+ * still sampled after it. The writer calls this once a second: one system
+ * call a thread. Returns how many were lost. */
+unsigned sprof_threads_rearm_lost(void)
+{
+    unsigned lost = 0;
+    if (sprof.backend != BACKEND_PERF) return 0;
+    pthread_mutex_lock(&sprof.reg_lock);
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        struct sprof_thread *t = sprof_space.slots[i];
+        if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !sprof_timer_lost(t)) continue;
+        lost++;
+        if (atomic_load(&sprof.running)) sprof_timer_arm(t);
+    }
+    pthread_mutex_unlock(&sprof.reg_lock);
+    return lost;
+}
+
 void sprof_threads_arm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
@@ -260,12 +279,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof_space.slots[i];
         if (!t) continue;
-        if (t->perf_fd >= 0) {
-            sprof.fd_slot[t->perf_fd] = NULL;
-            close(t->perf_fd); /* the parent's event, inherited as an fd */
-            t->perf_fd = -1;
-        }
-        t->has_posix_timer = 0; /* timers are not inherited */
+        sprof_timer_drop_inherited(t);
         if (t->tid == parent_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
             t->tid = self_tid;
             atomic_store(&t->head, 0);

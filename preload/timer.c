@@ -109,6 +109,11 @@ static int perf_arm(struct sprof_thread *t)
         close(fd);
         return -e;
     }
+    if (ioctl(fd, PERF_EVENT_IOC_ID, &t->perf_id) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
     t->perf_fd = fd;
     t->first_period = 1;
     __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
@@ -181,9 +186,61 @@ int sprof_timer_arm(struct sprof_thread *t)
     }
 }
 
+/* Is T's perf fd still the event sprof opened for it? A program may close
+ * descriptors it did not open: a daemon closes them all, a child about to
+ * exec closes all but a few (close_range, closefrom) and puts its own at
+ * chosen numbers with dup2, for the new image to find there. The number may
+ * then be one of the program's, which sprof must neither change nor close:
+ * the event's id tells. */
+static int perf_fd_ours(const struct sprof_thread *t)
+{
+    uint64_t id;
+    return ioctl(t->perf_fd, PERF_EVENT_IOC_ID, &id) == 0 && id == t->perf_id;
+}
+
+/* Forgets T's perf fd, which is not sprof's any more; the number is left
+ * alone. */
+static void perf_forget(struct sprof_thread *t)
+{
+    struct sprof_thread *mine = t;
+    __atomic_compare_exchange_n(&sprof.fd_slot[t->perf_fd], &mine, NULL, 0, __ATOMIC_RELEASE,
+                                __ATOMIC_RELAXED);
+    t->perf_fd = -1;
+}
+
+/* The program closed T's timer (perf_fd_ours): 1 if it did, and T is then
+ * left without one, for the caller to arm again. */
+int sprof_timer_lost(struct sprof_thread *t)
+{
+    if (t->perf_fd < 0 || perf_fd_ours(t)) return 0;
+    perf_forget(t);
+    return 1;
+}
+
+/* In the child of fork: T's timer is the parent's. Its perf event, shared
+ * through the inherited descriptor, must not be disabled (that would stop
+ * the parent's): the descriptor is closed, if it is still sprof's. POSIX
+ * timers are not inherited. */
+void sprof_timer_drop_inherited(struct sprof_thread *t)
+{
+    if (t->perf_fd >= 0) {
+        int ours = perf_fd_ours(t);
+        sprof.fd_slot[t->perf_fd] = NULL;
+        if (ours) close(t->perf_fd);
+        t->perf_fd = -1;
+    }
+    t->has_posix_timer = 0;
+}
+
 int sprof_timer_resignal(struct sprof_thread *t)
 {
-    if (t->perf_fd >= 0) return fcntl(t->perf_fd, F_SETSIG, sprof.cfg.signo) < 0 ? -errno : 0;
+    if (t->perf_fd >= 0) {
+        if (!perf_fd_ours(t)) {
+            perf_forget(t);
+            return sprof_timer_arm(t); /* with the new signal */
+        }
+        return fcntl(t->perf_fd, F_SETSIG, sprof.cfg.signo) < 0 ? -errno : 0;
+    }
     if (t->has_posix_timer) {
         timer_delete(t->posix_timer);
         t->has_posix_timer = 0;
@@ -195,9 +252,13 @@ int sprof_timer_resignal(struct sprof_thread *t)
 void sprof_timer_disarm(struct sprof_thread *t)
 {
     if (t->perf_fd >= 0) {
-        ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-        __atomic_store_n(&sprof.fd_slot[t->perf_fd], NULL, __ATOMIC_RELEASE);
-        close(t->perf_fd);
+        if (perf_fd_ours(t)) {
+            ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+            __atomic_store_n(&sprof.fd_slot[t->perf_fd], NULL, __ATOMIC_RELEASE);
+            close(t->perf_fd);
+        } else {
+            perf_forget(t);
+        }
         t->perf_fd = -1;
     }
     if (t->has_posix_timer) {

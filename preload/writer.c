@@ -59,6 +59,9 @@ static struct {
     _Atomic pid_t tid;
 
     int fd;     /* -1 until opened */
+    char *path; /* its name, dev and inode (output_ours) */
+    dev_t dev;
+    ino_t ino;
     int failed; /* output is broken: write nothing more */
     uint32_t seq;
     uint64_t file_size;
@@ -661,15 +664,58 @@ static void describe(void)
     W.described = 1;
 }
 
+/* Is FD the profile's file (the one opened for it, W.dev and W.ino)? */
+static int is_output(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino;
+}
+
+/* Is W.fd still the profile's file? The program may close descriptors it
+ * did not open (a daemon at its start, a child about to exec: close_range,
+ * closefrom) and the number be its own file's next, which sprof must never
+ * write into nor close. If it is not, the file is opened again by its name,
+ * provided the name still leads to it. */
+static int output_ours(void)
+{
+    if (is_output(W.fd)) return 1;
+    W.fd = -1; /* the number is not ours: left alone */
+    int fd = open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && !is_output(fd)) {
+        close(fd);
+        fd = -1;
+        errno = ENOENT;
+    }
+    if (fd < 0) {
+        fail("the program closed the profile's file descriptor, and '%s' cannot be opened "
+             "again: %s",
+             W.path, strerror(errno));
+        return 0;
+    }
+    W.fd = fd;
+    put_note(1, "the program closed the profile's file descriptor: the file was opened again");
+    return 1;
+}
+
 /* Encodes the pending records as one chunk and appends it. */
 static void write_chunk(void)
 {
     if (W.failed || W.chunk.len == 0) return;
+    if (W.fd >= 0 && !output_ours()) return;
     if (W.fd < 0) {
         if (!sprof.is_top && !W.have_samples) return; /* descendants: only with samples */
         char path[4300];
         W.fd = open_output(path, sizeof(path));
         if (W.fd < 0) return;
+        struct stat st;
+        free(W.path);
+        W.path = strdup(path);
+        if (!W.path || fstat(W.fd, &st)) {
+            fail("cannot keep the name of '%s': %s", path, strerror(errno));
+            return;
+        }
+        W.dev = st.st_dev;
+        W.ino = st.st_ino;
         struct rlimit rl;
         if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
@@ -807,7 +853,8 @@ static void step(int force_write, const char *end_reason, int status)
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
-    uint64_t last_threads_scan = 0;
+    uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
+    int said_timers_lost = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
      * asking for tables) is not slept through */
     uint32_t seen = W.wake_seen;
@@ -838,6 +885,15 @@ static void *writer_main(void *arg)
             now - last_threads_scan >= DRAIN_INTERVAL_MS * 1000000ull) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
+        }
+        if (atomic_load(&sprof.running) && now - last_timers_check >= WRITE_INTERVAL_NS) {
+            unsigned lost = sprof_threads_rearm_lost();
+            if (lost && !said_timers_lost) {
+                put_note(1, "the program closed the descriptors of sprof's timers (close_range, "
+                            "closefrom or the like): they were made again");
+                said_timers_lost = 1;
+            }
+            last_timers_check = now;
         }
         step(0, NULL, 0);
         wunlock();
@@ -1000,7 +1056,8 @@ void sprof_writer_parent_fork(void)
 void sprof_writer_after_fork_child(void)
 {
     pthread_mutex_init(&W.lock, NULL);
-    if (W.fd >= 0) close(W.fd);
+    /* the parent's file, unless the program took the number meanwhile */
+    if (W.fd >= 0 && is_output(W.fd)) close(W.fd);
     W.fd = -1;
     W.failed = 0;
     W.seq = 0;

@@ -4,7 +4,8 @@
 # Threaded programs are profiled with a ThreadSanitizer build of libsprof.so
 # (preloaded ahead of the TSan runtime, tests/run.sh): the handler filling
 # the rings, the writer draining them, threads starting and ending, the /proc
-# scan, fork, exec, dlopen and dlclose, the program taking sprof's signal.
+# scan, fork, exec, dlopen and dlclose, the program taking sprof's signal
+# or closing sprof's descriptors.
 # Every run must end with its usual status and no TSan report on stderr
 # (TSAN_OPTIONS: exitcode=66 and tests/tsan.supp, set by tests/run.sh), and
 # leave a profile that reads. Sample counts are not checked: TSan holds an
@@ -84,6 +85,8 @@ threads=$(awk '$1 == "threads" { print $2; exit }' short/info.txt)
 tsan_run early 0 "$BIN/earlymain"
 tsan_run eintr 0 "$BIN/eintr" 1000
 tsan_run ownsig 0 "$BIN/ownsig"
+# the writer makes again the timer the program closed (close_range)
+SPROF_FOLLOW=0 tsan_run closefds 0 "$BIN/closefds" daemon
 SPROF_FOLLOW=0 tsan_run fork 0 "$BIN/fork" 300
 tsan_run forkexec 0 "$BIN/forkexec" "$BIN/target" an-argument
 [ -n "$(files_of 'forkexec/p.bin.*')" ] || fail "forkexec: no profile of the exec'd child"
