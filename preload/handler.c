@@ -14,19 +14,25 @@
 #include "sprof.h"
 
 /* Which thread's slot does this signal belong to? The perf backend names its
- * fd in si_fd, the POSIX backend its slot in si_value; both were chosen at
- * arm time for exactly one thread. setitimer signals go to whichever thread
- * runs, found by tid. */
+ * fd in si_fd, a POSIX timer its slot's index in si_value (the posix backend,
+ * and the perf one's threads past its budget of descriptors, timer.c); both
+ * were chosen at arm time for exactly one thread. setitimer signals go to
+ * whichever thread runs, found by tid. */
 static struct sprof_thread *slot_for(const siginfo_t *si)
 {
     switch (sprof.backend) {
     case BACKEND_PERF:
-        if (si->si_code != POLL_IN && si->si_code != POLL_HUP) return NULL;
+    case BACKEND_POSIX:
+        if (si->si_code == SI_TIMER) {
+            uintptr_t i = (uintptr_t)si->si_value.sival_ptr - 1;
+            if (i >= sprof_slots_end()) return NULL;
+            struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+            return t && __atomic_load_n(&t->has_posix_timer, __ATOMIC_ACQUIRE) ? t : NULL;
+        }
+        if (sprof.backend != BACKEND_PERF || (si->si_code != POLL_IN && si->si_code != POLL_HUP))
+            return NULL;
         if (si->si_fd < 0 || si->si_fd >= FD_TABLE_SIZE || !sprof.fd_slot) return NULL;
         return __atomic_load_n(&sprof.fd_slot[si->si_fd], __ATOMIC_ACQUIRE);
-    case BACKEND_POSIX:
-        if (si->si_code != SI_TIMER) return NULL;
-        return si->si_value.sival_ptr;
     default: {
         if (si->si_code != SI_KERNEL) return NULL;
         pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -44,7 +50,8 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
 static uint64_t sample_weight(struct sprof_thread *t)
 {
     uint64_t now, prev;
-    switch (sprof.backend) {
+    switch (__atomic_load_n(&t->has_posix_timer, __ATOMIC_RELAXED) ? BACKEND_POSIX
+                                                                   : sprof.backend) {
     case BACKEND_POSIX:
         /* The kernel tick limits CPU timers, so a sample stands for the CPU
          * time since the previous one, not for the requested period. */

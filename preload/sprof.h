@@ -96,6 +96,7 @@ struct sprof_rule_slot {
 struct sprof_thread {
     _Atomic int state;
     pid_t tid;
+    unsigned index; /* in sprof_space.slots */
     int external;  /* found by the /proc scan, not by pthread_create */
     int announced; /* the writer wrote its THREAD record */
     char name[16];
@@ -107,7 +108,7 @@ struct sprof_thread {
     int perf_fd;
     uint64_t perf_id; /* the event's id (PERF_EVENT_IOC_ID): is perf_fd still it? */
     int first_period; /* perf: the first, random period is running */
-    int has_posix_timer;
+    int has_posix_timer; /* the POSIX backend's, or the perf one's past its budget (timer.c) */
     timer_t posix_timer;
 
     /* stack bounds for the frame-pointer and table unwinders; 0 when unknown */
@@ -267,6 +268,7 @@ int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
+extern _Atomic unsigned sprof_posix_fallbacks SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;
 

@@ -148,6 +148,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
         return NULL;
     }
     t->tid = tid;
+    t->index = i;
     t->external = external;
     t->start_ns = sprof_now();
     sprof_thread_read_name(t, self);

@@ -12,6 +12,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -93,6 +94,27 @@ void sprof_timer_drop_probe(void)
     if (fd >= 0) close(fd);
 }
 
+/* Descriptors held for perf events: one a thread. A program with many
+ * threads near its RLIMIT_NOFILE would find its own open() failing for
+ * them (256 descriptors, 200 threads: 48 files left where 251 were), so
+ * sprof holds at most an eighth of the limit (and 16 in any case); the
+ * threads past that are sampled with POSIX CPU timers, which take no
+ * descriptor (their samples weigh the CPU time since the thread's previous
+ * one, as with the posix backend). The limit is read when the budget might
+ * be near: the program may raise it. */
+#define PERF_FDS_FREE 16
+static _Atomic unsigned perf_fds;
+_Atomic unsigned sprof_posix_fallbacks; /* threads on POSIX timers past the budget */
+
+static int perf_budget_left(void)
+{
+    unsigned held = atomic_load(&perf_fds);
+    if (held < PERF_FDS_FREE) return 1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1;
+    return held < rl.rlim_cur / 8;
+}
+
 static int perf_arm(struct sprof_thread *t)
 {
     int fd = t->tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
@@ -115,6 +137,7 @@ static int perf_arm(struct sprof_thread *t)
         return -e;
     }
     t->perf_fd = fd;
+    atomic_fetch_add(&perf_fds, 1);
     t->first_period = 1;
     __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
     /* (opened disabled, it has counted nothing: no RESET) */
@@ -123,6 +146,7 @@ static int perf_arm(struct sprof_thread *t)
         __atomic_store_n(&sprof.fd_slot[fd], NULL, __ATOMIC_RELEASE);
         close(fd);
         t->perf_fd = -1;
+        atomic_fetch_sub(&perf_fds, 1);
         return -e;
     }
     return 0;
@@ -146,21 +170,27 @@ static int posix_arm(struct sprof_thread *t)
     memset(&ev, 0, sizeof(ev));
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = sprof.cfg.signo;
-    ev.sigev_value.sival_ptr = t;
+    /* the slot's index, not its address: the handler takes a signal of
+     * this kind for sprof's only when the index is of a slot with a timer */
+    ev.sigev_value.sival_ptr = (void *)(uintptr_t)(t->index + 1);
     ev._sigev_un._tid = t->tid;
     timer_t id;
     if (timer_create(thread_cpu_clock(t->tid), &ev, &id) < 0) return -errno;
+    t->posix_timer = id;
+    /* the first sample weighs the CPU time since now, not a period: the
+     * timer fires at the kernel's ticks, often several periods apart */
+    t->last_cpu_ns = sprof_thread_cpu_ns(t->tid);
+    __atomic_store_n(&t->has_posix_timer, 1, __ATOMIC_RELEASE); /* before its first signal */
     struct itimerspec its;
     its.it_interval.tv_sec = (time_t)(sprof.period_ns / 1000000000ull);
     its.it_interval.tv_nsec = (long)(sprof.period_ns % 1000000000ull);
     its.it_value = its.it_interval;
     if (timer_settime(id, 0, &its, NULL) < 0) {
         int e = errno;
+        __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
         timer_delete(id);
         return -e;
     }
-    t->posix_timer = id;
-    t->has_posix_timer = 1;
     return 0;
 }
 
@@ -180,7 +210,10 @@ void sprof_itimer_set(int on)
 int sprof_timer_arm(struct sprof_thread *t)
 {
     switch (sprof.backend) {
-    case BACKEND_PERF: return perf_arm(t);
+    case BACKEND_PERF:
+        if (perf_budget_left()) return perf_arm(t);
+        atomic_fetch_add(&sprof_posix_fallbacks, 1);
+        return posix_arm(t);
     case BACKEND_POSIX: return posix_arm(t);
     default: return 0; /* one process-wide timer, see sprof_itimer_set */
     }
@@ -206,6 +239,7 @@ static void perf_forget(struct sprof_thread *t)
     __atomic_compare_exchange_n(&sprof.fd_slot[t->perf_fd], &mine, NULL, 0, __ATOMIC_RELEASE,
                                 __ATOMIC_RELAXED);
     t->perf_fd = -1;
+    atomic_fetch_sub(&perf_fds, 1);
 }
 
 /* The program closed T's timer (perf_fd_ours): 1 if it did, and T is then
@@ -228,6 +262,7 @@ void sprof_timer_drop_inherited(struct sprof_thread *t)
         sprof.fd_slot[t->perf_fd] = NULL;
         if (ours) close(t->perf_fd);
         t->perf_fd = -1;
+        atomic_fetch_sub(&perf_fds, 1);
     }
     t->has_posix_timer = 0;
 }
@@ -243,7 +278,7 @@ int sprof_timer_resignal(struct sprof_thread *t)
     }
     if (t->has_posix_timer) {
         timer_delete(t->posix_timer);
-        t->has_posix_timer = 0;
+        __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
         return posix_arm(t);
     }
     return 0;
@@ -256,14 +291,15 @@ void sprof_timer_disarm(struct sprof_thread *t)
             ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
             __atomic_store_n(&sprof.fd_slot[t->perf_fd], NULL, __ATOMIC_RELEASE);
             close(t->perf_fd);
+            t->perf_fd = -1;
+            atomic_fetch_sub(&perf_fds, 1);
         } else {
             perf_forget(t);
         }
-        t->perf_fd = -1;
     }
     if (t->has_posix_timer) {
         timer_delete(t->posix_timer);
-        t->has_posix_timer = 0;
+        __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
     }
 }
 

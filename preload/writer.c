@@ -854,7 +854,7 @@ static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
     uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
-    int said_timers_lost = 0;
+    int said_timers_lost = 0, said_fallbacks = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
      * asking for tables) is not slept through */
     uint32_t seen = W.wake_seen;
@@ -894,6 +894,11 @@ static void *writer_main(void *arg)
                 said_timers_lost = 1;
             }
             last_timers_check = now;
+        }
+        if (!said_fallbacks && atomic_load(&sprof_posix_fallbacks)) {
+            put_note(0, "threads past sprof's budget of perf descriptors (an eighth of "
+                        "RLIMIT_NOFILE) are sampled with POSIX CPU timers");
+            said_fallbacks = 1;
         }
         step(0, NULL, 0);
         wunlock();

@@ -210,6 +210,8 @@ build_progs() {
         build interp $CC $PROG_CFLAGS "$SRC/tests/progs/interp.c" -o "$BIN/interp"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"
         build closefds $CC $PROG_CFLAGS "$SRC/tests/progs/closefds.c" -o "$BIN/closefds"
+        build fdlimit $CC $PROG_CFLAGS -fno-inline -pthread "$SRC/tests/progs/fdlimit.c" \
+            -o "$BIN/fdlimit"
         build shortthreads $CC $PROG_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/shortthreads.c" -o "$BIN/shortthreads"
         build libearly $CC $PROG_CFLAGS -fPIC -shared -pthread "$SRC/tests/progs/libearly.c" \

@@ -87,6 +87,8 @@ tsan_run eintr 0 "$BIN/eintr" 1000
 tsan_run ownsig 0 "$BIN/ownsig"
 # the writer makes again the timer the program closed (close_range)
 SPROF_FOLLOW=0 tsan_run closefds 0 "$BIN/closefds" daemon
+# threads past the budget of perf descriptors get POSIX timers
+tsan_run fdlimit 0 "$BIN/fdlimit"
 SPROF_FOLLOW=0 tsan_run fork 0 "$BIN/fork" 300
 tsan_run forkexec 0 "$BIN/forkexec" "$BIN/target" an-argument
 [ -n "$(files_of 'forkexec/p.bin.*')" ] || fail "forkexec: no profile of the exec'd child"
