@@ -268,6 +268,7 @@ int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
+int sprof_fd_above_stdio(int fd) SPROF_HIDDEN;
 extern _Atomic unsigned sprof_posix_fallbacks SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;

@@ -40,6 +40,20 @@ const char *sprof_backend_name(int backend)
  * not retry break on (tests/progs/eintr.c saw 54 in 3000 rounds). The signal
  * thus arrives as the thread returns to user mode, where it interrupts
  * nothing; the price is that CPU time spent in the kernel is not sampled. */
+/* A descriptor sprof keeps is never 0, 1 or 2: a program started with one
+ * of them closed, or one that closes them to open /dev/null in their place
+ * (a daemon), must find them where it expects them. Returns FD, or a copy
+ * of it above 2 (FD then closed), or -1. */
+int sprof_fd_above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2) return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return moved;
+}
+
 static int perf_open_period(pid_t tid, uint64_t period)
 {
     struct perf_event_attr a;
@@ -52,7 +66,8 @@ static int perf_open_period(pid_t tid, uint64_t period)
     a.exclude_kernel = 1;
     a.exclude_hv = 1;
     a.wakeup_events = 1;
-    return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    return sprof_fd_above_stdio(
+        (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 /* A thread's first period is a random part of the full one (the handler

@@ -513,7 +513,8 @@ static int same_session(const char *path)
 
 static int create_excl(const char *path)
 {
-    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    return sprof_fd_above_stdio(
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
 }
 
 /* The top process writes exactly the output path (an older file there is
@@ -680,7 +681,7 @@ static int output_ours(void)
 {
     if (is_output(W.fd)) return 1;
     W.fd = -1; /* the number is not ours: left alone */
-    int fd = open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = sprof_fd_above_stdio(open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
     if (fd >= 0 && !is_output(fd)) {
         close(fd);
         fd = -1;

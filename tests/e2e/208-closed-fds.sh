@@ -5,7 +5,8 @@
 # using the numbers: the profile's chunks went into the program's b.txt,
 # and before an exec sprof closed the pipe the child had put at fd 3 for the
 # new image (which then failed to write to it), and a child forked right
-# after the close lost the program's files at those numbers.
+# after the close lost the program's files at those numbers. And sprof's
+# descriptors are never 0, 1 or 2.
 # timeout: 90
 
 expected() {
@@ -43,3 +44,16 @@ expect_stderr_clean err2.txt
 grep -qx 'closefds: read from the child: passed-through' out2.txt ||
     fail "the exec'd child's fd 3 did not reach the parent: $(cat out2.txt err2.txt)"
 report info q.bin >/dev/null
+
+# started with stdin closed, and closing 0, 1 and 2 to open them again (a
+# daemon's /dev/null): sprof's descriptors stay off 0, 1 and 2. Before, the
+# program's stdin was sprof's timer, and after the close its timer and file
+# were made again at 0 and 1.
+rc=0
+profile s.bin "$BIN/closefds" stdio 0<&- >out3.txt 2>err3.txt || rc=$?
+expect_stderr_clean err3.txt
+[ "$(cat stdio.txt 2>/dev/null)" = "0 0 1 2" ] ||
+    fail "the program did not get 0, 1 and 2 where it expected them: '$(cat stdio.txt 2>/dev/null)' (status $rc)"
+[ "$rc" -eq 0 ] || fail "closefds stdio exited with $rc"
+flat_rows srows s.bin
+expect_in_flat srows work_after_close 300

@@ -15,6 +15,11 @@
  *                     puts the write end of a pipe at 3 (dup2), and execs
  *                     sh -c 'echo passed-through >&3'; the parent prints
  *                     what it reads from the pipe.
+ *   closefds stdio    run with stdin closed: opens /dev/null (which must
+ *                     be 0), burns about 200 ms, closes every descriptor
+ *                     from 0 up, burns about 1.5 s, opens /dev/null as 0
+ *                     and 1 and dups 1 to 2 (as daemons do), and writes the
+ *                     four numbers to stdio.txt ("0 0 1 2" expected).
  *
  * Exits 0 when its own writes and reads went as asked.
  */
@@ -28,13 +33,13 @@
 
 #include "burn.h"
 
-/* Closes every descriptor from 3 to last. */
-static void close_range_from_3(unsigned last)
+/* Closes every descriptor from first to last. */
+static void close_range_from(unsigned first, unsigned last)
 {
 #ifdef SYS_close_range
-    if (syscall(SYS_close_range, 3u, last, 0u) == 0) return;
+    if (syscall(SYS_close_range, first, last, 0u) == 0) return;
 #endif
-    for (unsigned fd = 3; fd <= last && fd < 4096; fd++)
+    for (unsigned fd = first; fd <= last && fd < 4096; fd++)
         close((int)fd);
 }
 
@@ -53,7 +58,7 @@ __attribute__((noinline)) static void work_after_close(void)
 static int daemon_mode(void)
 {
     work_before_close();
-    close_range_from_3(~0u);
+    close_range_from(3, ~0u);
     int a = open("a.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int b = open("b.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (a < 0 || b < 0) {
@@ -91,7 +96,7 @@ static int exec_mode(void)
     if (pid == 0) {
         work_before_close();
         if (dup2(p[1], 1000) < 0) _exit(2);
-        close_range_from_3(999);
+        close_range_from(3, 999);
         if (dup2(1000, 3) < 0) _exit(3);
         close(1000);
         execl("/bin/sh", "sh", "-c", "echo passed-through >&3", (char *)NULL);
@@ -108,10 +113,27 @@ static int exec_mode(void)
     return 0;
 }
 
+static int stdio_mode(void)
+{
+    int z = open("/dev/null", O_RDONLY);
+    work_before_close();
+    close_range_from(0, ~0u);
+    for (int i = 0; i < 15; i++)
+        work_after_close();
+    int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_WRONLY), c = dup(b);
+    int f = open("stdio.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (f < 0) return 1;
+    char line[64];
+    int n = snprintf(line, sizeof(line), "%d %d %d %d\n", z, a, b, c);
+    if (write(f, line, (size_t)n) != n) return 1;
+    return z == 0 && a == 0 && b == 1 && c == 2 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "daemon") == 0) return daemon_mode();
     if (argc > 1 && strcmp(argv[1], "exec") == 0) return exec_mode();
-    fprintf(stderr, "usage: closefds daemon|exec\n");
+    if (argc > 1 && strcmp(argv[1], "stdio") == 0) return stdio_mode();
+    fprintf(stderr, "usage: closefds daemon|exec|stdio\n");
     return 2;
 }
