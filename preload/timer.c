@@ -246,8 +246,8 @@ static int perf_fd_ours(const struct sprof_thread *t)
     return ioctl(t->perf_fd, PERF_EVENT_IOC_ID, &id) == 0 && id == t->perf_id;
 }
 
-/* Forgets T's perf fd, which is not sprof's any more; the number is left
- * alone. */
+/* Forgets T's perf fd (the caller closes it if it is still sprof's; the
+ * number is otherwise the program's, and left alone). */
 static void perf_forget(struct sprof_thread *t)
 {
     struct sprof_thread *mine = t;
@@ -273,11 +273,9 @@ int sprof_timer_lost(struct sprof_thread *t)
 void sprof_timer_drop_inherited(struct sprof_thread *t)
 {
     if (t->perf_fd >= 0) {
-        int ours = perf_fd_ours(t);
-        sprof.fd_slot[t->perf_fd] = NULL;
-        if (ours) close(t->perf_fd);
-        t->perf_fd = -1;
-        atomic_fetch_sub(&perf_fds, 1);
+        int fd = t->perf_fd, ours = perf_fd_ours(t);
+        perf_forget(t);
+        if (ours) close(fd);
     }
     t->has_posix_timer = 0;
 }
@@ -302,15 +300,10 @@ int sprof_timer_resignal(struct sprof_thread *t)
 void sprof_timer_disarm(struct sprof_thread *t)
 {
     if (t->perf_fd >= 0) {
-        if (perf_fd_ours(t)) {
-            ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-            __atomic_store_n(&sprof.fd_slot[t->perf_fd], NULL, __ATOMIC_RELEASE);
-            close(t->perf_fd);
-            t->perf_fd = -1;
-            atomic_fetch_sub(&perf_fds, 1);
-        } else {
-            perf_forget(t);
-        }
+        int fd = t->perf_fd, ours = perf_fd_ours(t);
+        if (ours) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+        perf_forget(t); /* out of the table before the number can be reused */
+        if (ours) close(fd);
     }
     if (t->has_posix_timer) {
         timer_delete(t->posix_timer);
