@@ -104,6 +104,7 @@ static struct {
     _Atomic int end_done;         /* ... and its END record is written */
     int ended;                    /* END "signal" written: nothing more */
     uint32_t wake_seen;           /* sprof.wake_word when the writer thread was started */
+    int said_fallbacks;           /* the note of threads on POSIX timers is out */
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
@@ -802,6 +803,13 @@ static void step(int force_write, const char *end_reason, int status)
 {
     if (force_write && nothing_to_write()) return;
     uint64_t now = sprof_now();
+    /* here, not in the writer's loop alone: a short process's last write
+     * may be the first after its threads fell back */
+    if (!W.said_fallbacks && atomic_load(&sprof_posix_fallbacks)) {
+        put_note(0, "threads past sprof's budget of perf descriptors (an eighth of "
+                    "RLIMIT_NOFILE) are sampled with POSIX CPU timers");
+        W.said_fallbacks = 1;
+    }
     /* dlopen is not interposed (see interpose.c): the loader's counters
      * tell, every drain, whether an object was added or removed. */
     unsigned long long c[2] = {W.dl_adds, W.dl_subs};
@@ -855,7 +863,7 @@ static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
     uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
-    int said_timers_lost = 0, said_fallbacks = 0;
+    int said_timers_lost = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
      * asking for tables) is not slept through */
     uint32_t seen = W.wake_seen;
@@ -895,11 +903,6 @@ static void *writer_main(void *arg)
                 said_timers_lost = 1;
             }
             last_timers_check = now;
-        }
-        if (!said_fallbacks && atomic_load(&sprof_posix_fallbacks)) {
-            put_note(0, "threads past sprof's budget of perf descriptors (an eighth of "
-                        "RLIMIT_NOFILE) are sampled with POSIX CPU timers");
-            said_fallbacks = 1;
         }
         step(0, NULL, 0);
         wunlock();
@@ -1069,6 +1072,7 @@ void sprof_writer_after_fork_child(void)
     W.seq = 0;
     W.file_size = 0;
     W.thread_running = 0;
+    W.said_fallbacks = 0;
     atomic_store(&W.tid, 0);
     atomic_store(&W.lock_owner, 0);
     atomic_store(&W.end_request, 0);
