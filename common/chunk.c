@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "crc32c.h"
 #include "format.h"
@@ -50,6 +51,22 @@ static void seal(uint8_t *h, uint32_t codec, size_t stored, size_t raw, uint32_t
     for (int k = 0; k < 4; k++) h[20 + k] = (uint8_t)(crc >> (8 * k));
 }
 
+/* A compressor at e's level, its tables capped (SPROF_ZSTD_TABLE_LOG). */
+static void *make_cctx(const struct sprof_chunk_encoder *e)
+{
+    void *c = e->z->create_cctx();
+    if (!c) return NULL;
+    const int set[][2] = {{ZSTD_c_compressionLevel, e->level},
+                          {ZSTD_c_hashLog, SPROF_ZSTD_TABLE_LOG},
+                          {ZSTD_c_chainLog, SPROF_ZSTD_TABLE_LOG}};
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+        if (e->z->is_error(e->z->set_parameter(c, set[i][0], set[i][1]))) {
+            e->z->free_cctx(c);
+            return NULL;
+        }
+    return c;
+}
+
 int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *raw, size_t n,
                        struct sprof_buf *out, char *err, size_t errlen)
 {
@@ -58,7 +75,7 @@ int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *
         return -1;
     }
     int compress = e->z && n >= e->min_size;
-    if (compress && !e->cctx && !(e->cctx = e->z->create_cctx())) {
+    if (compress && !e->cctx && !(e->cctx = make_cctx(e))) {
         snprintf(err, errlen, "out of memory for the zstd compressor");
         return -1;
     }
@@ -70,7 +87,7 @@ int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *
     uint8_t *h = out->data + out->len;
     size_t stored = n;
     if (compress) {
-        stored = e->z->compress(e->cctx, h + SPROF_CHUNK_HEADER_SIZE, bound, raw, n, e->level);
+        stored = e->z->compress(e->cctx, h + SPROF_CHUNK_HEADER_SIZE, bound, raw, n);
         if (e->z->is_error(stored)) {
             snprintf(err, errlen, "zstd: %s", e->z->error_name(stored));
             return -1;

@@ -31,10 +31,21 @@ struct sprof_zstd_api {
     void *(*create_cctx)(void);
     void (*free_cctx)(void *cctx);
     size_t (*compress_bound)(size_t n);
-    size_t (*compress)(void *cctx, void *dst, size_t cap, const void *src, size_t n, int level);
+    /* ZSTD_CCtx_setParameter (param: a ZSTD_cParameter) and ZSTD_compress2 */
+    size_t (*set_parameter)(void *cctx, int param, int value);
+    size_t (*compress)(void *cctx, void *dst, size_t cap, const void *src, size_t n);
     int (*is_error)(size_t code);
     const char *(*error_name)(size_t code);
 };
+
+/* log2 of the entries of the compressor's hash and chain tables (4 bytes
+ * each), at most: zstd's level 3 sizes them by the chunk (a chunk of 16 to
+ * 128 KiB gets 2^16 and 2^15 entries, 96 pages to zero and fault in, one of
+ * over 256 KiB 2^17 and 2^16, 192 pages), where 2^14 each (32 pages) leaves
+ * the chunks of sprof's profiles 0 to 0.7% larger (BENCHMARKS.md, session
+ * 16). A process that compresses one chunk, a compiler's cc1, takes 64
+ * page faults fewer. */
+#define SPROF_ZSTD_TABLE_LOG 14
 extern const struct sprof_zstd_api sprof_zstd_linked;
 
 struct sprof_chunk_encoder {

@@ -15,9 +15,14 @@ static void free_cctx(void *cctx)
     ZSTD_freeCCtx(cctx);
 }
 
-static size_t compress(void *cctx, void *dst, size_t cap, const void *src, size_t n, int level)
+static size_t set_parameter(void *cctx, int param, int value)
 {
-    return ZSTD_compressCCtx(cctx, dst, cap, src, n, level);
+    return ZSTD_CCtx_setParameter(cctx, (ZSTD_cParameter)param, value);
+}
+
+static size_t compress(void *cctx, void *dst, size_t cap, const void *src, size_t n)
+{
+    return ZSTD_compress2(cctx, dst, cap, src, n);
 }
 
 static int is_error(size_t code)
@@ -25,5 +30,5 @@ static int is_error(size_t code)
     return ZSTD_isError(code) != 0;
 }
 
-const struct sprof_zstd_api sprof_zstd_linked = {create_cctx,      free_cctx, ZSTD_compressBound,
-                                                 compress,         is_error,  ZSTD_getErrorName};
+const struct sprof_zstd_api sprof_zstd_linked = {
+    create_cctx, free_cctx, ZSTD_compressBound, set_parameter, compress, is_error, ZSTD_getErrorName};

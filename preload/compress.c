@@ -21,7 +21,8 @@ static struct {
     ZSTD_CCtx *(*create)(void);
     size_t (*free)(ZSTD_CCtx *);
     size_t (*bound)(size_t);
-    size_t (*compress)(ZSTD_CCtx *, void *, size_t, const void *, size_t, int);
+    size_t (*set_parameter)(ZSTD_CCtx *, ZSTD_cParameter, int);
+    size_t (*compress)(ZSTD_CCtx *, void *, size_t, const void *, size_t);
     unsigned (*is_error)(size_t);
     const char *(*error_name)(size_t);
 } Z;
@@ -41,9 +42,14 @@ static size_t compress_bound(size_t n)
     return Z.bound(n);
 }
 
-static size_t compress(void *cctx, void *dst, size_t cap, const void *src, size_t n, int level)
+static size_t set_parameter(void *cctx, int param, int value)
 {
-    return Z.compress(cctx, dst, cap, src, n, level);
+    return Z.set_parameter(cctx, (ZSTD_cParameter)param, value);
+}
+
+static size_t compress(void *cctx, void *dst, size_t cap, const void *src, size_t n)
+{
+    return Z.compress(cctx, dst, cap, src, n);
 }
 
 static int is_error(size_t code)
@@ -56,7 +62,7 @@ static const char *error_name(size_t code)
     return Z.error_name(code);
 }
 
-static const struct sprof_zstd_api api = {create_cctx, free_cctx, compress_bound,
+static const struct sprof_zstd_api api = {create_cctx, free_cctx, compress_bound, set_parameter,
                                           compress,    is_error,  error_name};
 
 const struct sprof_zstd_api *sprof_zstd_load(void)
@@ -66,10 +72,12 @@ const struct sprof_zstd_api *sprof_zstd_load(void)
     *(void **)&Z.create = dlsym(h, "ZSTD_createCCtx");
     *(void **)&Z.free = dlsym(h, "ZSTD_freeCCtx");
     *(void **)&Z.bound = dlsym(h, "ZSTD_compressBound");
-    *(void **)&Z.compress = dlsym(h, "ZSTD_compressCCtx");
+    *(void **)&Z.set_parameter = dlsym(h, "ZSTD_CCtx_setParameter");
+    *(void **)&Z.compress = dlsym(h, "ZSTD_compress2");
     *(void **)&Z.is_error = dlsym(h, "ZSTD_isError");
     *(void **)&Z.error_name = dlsym(h, "ZSTD_getErrorName");
-    if (!Z.create || !Z.free || !Z.bound || !Z.compress || !Z.is_error || !Z.error_name) {
+    if (!Z.create || !Z.free || !Z.bound || !Z.set_parameter || !Z.compress || !Z.is_error ||
+        !Z.error_name) {
         dlclose(h);
         return NULL;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "buf.h"
 #include "chunk.h"
@@ -257,6 +258,46 @@ static void empty_and_large_payloads(void)
     CHECKF(n1 == 1 && len1 == 0, "empty chunk: next=%d len=%zu", n1, len1);
     CHECKF(same, "4 MiB chunk differs after the round trip");
     CHECK(n3 == 0);
+}
+
+/* The encoder's compressor keeps its hash and chain tables at
+ * SPROF_ZSTD_TABLE_LOG: on a 1 MiB chunk, where zstd's level 3 alone takes
+ * 2^17 and 2^16 entries (768 KiB), it holds 512 KiB less than a compressor
+ * left at the level's sizes, and the chunk still reads back. */
+static void compressor_tables_capped(void)
+{
+    struct sprof_buf out, big;
+    sprof_buf_init(&out);
+    sprof_buf_init(&big);
+    unsigned long long s = 11;
+    for (int i = 0; i < (1 << 20) / 4; i++) sprof_buf_put_le32(&big, unit_rand(&s) % 5000);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
+    sprof_file_header_put(&out, &h);
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 3, 0);
+    char err[256] = "";
+    int r = sprof_chunk_encode(&e, 0, big.data, big.len, &out, err, sizeof(err));
+    size_t capped = e.cctx ? ZSTD_sizeof_CCtx(e.cctx) : 0;
+    ZSTD_CCtx *plain = ZSTD_createCCtx();
+    size_t cap = ZSTD_compressBound(big.len);
+    void *dst = malloc(cap);
+    size_t n = plain && dst ? ZSTD_compressCCtx(plain, dst, cap, big.data, big.len, 3) : 0;
+    size_t full = plain ? ZSTD_sizeof_CCtx(plain) : 0;
+    struct sprof_reader rd;
+    int ok = r == 0 && sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0;
+    struct sprof_cur c;
+    int same = ok && sprof_reader_next(&rd, &c) == 1 && sprof_cur_left(&c) == big.len &&
+               memcmp(c.p, big.data, big.len) == 0;
+    if (ok) sprof_reader_close(&rd);
+    sprof_chunk_encoder_release(&e);
+    ZSTD_freeCCtx(plain);
+    free(dst);
+    sprof_buf_release(&out);
+    sprof_buf_release(&big);
+    CHECKF(r == 0 && !ZSTD_isError(n), "encode failed: %s", err);
+    CHECKF(same, "the chunk differs after the round trip");
+    CHECKF(capped && capped + (512u << 10) <= full, "compressor of %zu bytes, level 3 alone %zu",
+           capped, full);
 }
 
 /* An encoder with a minimum size stores smaller chunks as they are
@@ -714,6 +755,7 @@ int main(void)
     RUN(roundtrip);
     RUN(roundtrip_records);
     RUN(empty_and_large_payloads);
+    RUN(compressor_tables_capped);
     RUN(stored_and_compressed);
     RUN(uncompressed_chunk);
     RUN(damaged_payload_skipped);
