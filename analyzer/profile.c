@@ -56,6 +56,10 @@ struct rd {
     size_t ids_cap;
     uint64_t stack_recs;
     struct u64map stack_ids;
+    /* (hash of a stack's frames and flags, 0) -> raw index of this file's
+     * first stack with them: the recorder gives a stack a new id when it
+     * sees it again after it forgot its stacks (sprof-format(5)) */
+    struct u64map same_stacks;
     struct u64map live_maps; /* (start, end) -> index of the mapping live now */
     size_t first_sample;
     uint32_t flags; /* the file header's SPROF_FLAG_* */
@@ -381,6 +385,32 @@ static void stack_defined(struct rd *r, uint32_t raw)
     r->raw_chunk[raw - r->raw0] = r->chunk;
 }
 
+static uint64_t frames_hash(const uint64_t *f, uint64_t n, uint64_t flags)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ flags << 32;
+    for (uint64_t i = 0; i < n; i++) {
+        h ^= f[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+/* The raw index of a stack of this file with the same frames and flags as
+ * the n at f, or SP_NONE (then the stack being read will be it). */
+static uint32_t same_stack(struct rd *r, const uint64_t *f, uint64_t n, uint64_t flags)
+{
+    const struct sp_profile *p = r->p;
+    int added;
+    uint64_t *v = u64map_put(&r->same_stacks, frames_hash(f, n, flags), 0, p->nraw, &added);
+    if (added || *v < r->raw0 || *v >= p->nraw) return SP_NONE;
+    const struct sp_rawstack *o = &p->raw[*v];
+    if (o->nframes != n || o->flags != flags ||
+        (n && memcmp(p->frames + o->off, f, n * sizeof(*f)) != 0))
+        return SP_NONE; /* a different stack of the same hash: not merged */
+    return (uint32_t)*v;
+}
+
 static int rec_stack(struct rd *r, struct sprof_cur *c)
 {
     uint64_t id, flags, n, base = 0, shared = 0;
@@ -433,6 +463,12 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
     if (shared) {
         const struct sp_rawstack *b = &p->raw[braw];
         memcpy(f + n, p->frames + b->off + b->nframes - shared, shared * sizeof(*f));
+    }
+    uint32_t same = same_stack(r, f, n + shared, flags);
+    if (same != SP_NONE) {
+        stack_id_put(r, id, same);
+        if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, same);
+        return 0;
     }
     stack_id_put(r, id, (uint32_t)p->nraw);
     rd_proc(r)->nstacks++;
@@ -873,6 +909,7 @@ static void rd_release(struct rd *r)
     free(r->ids);
     free(r->raw_chunk);
     u64map_release(&r->stack_ids);
+    u64map_release(&r->same_stacks);
     u64map_release(&r->live_maps);
 }
 

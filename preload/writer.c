@@ -42,7 +42,17 @@
  * 65,536 hold the new frames of about 4,000 stack definitions a chunk of
  * an interpreter's deep recursion (16 new frames each) */
 #define TRIE_MAX_NODES (1u << 16)
+/* Bytes of the stack table (frames, entries, slots) at which the writer
+ * writes the pending chunk and forgets its stacks: the table holds every
+ * distinct stack since the last time, and an interpreter running new code
+ * makes new ones without end (tests/progs/interp.c at 10 kHz: 7,000 a
+ * second, 2.5 MiB of frames). As every chunk defines again the stacks it
+ * uses, forgetting changes nothing in the file but the ids of the stacks
+ * seen again, which get new ones (ids are never reused: readers keep an
+ * id's first definition). */
+#define STACK_TABLE_MAX (2u << 20)
 
+/* An interned stack, in W.by_id at its id. */
 struct stack_entry {
     uint64_t hash;
     uint32_t id;
@@ -84,10 +94,11 @@ static struct {
     int enc_ready;
     int zstd_tried; /* sprof_zstd_load was called (W.enc.z: it worked) */
 
-    struct stack_entry *tab;
+    uint32_t *tab; /* open addressing by hash: index + 1 of a stack in by_id, 0 empty */
     size_t tabcap, ntab;
+    uint32_t id_base;              /* the id of by_id's first entry */
     struct sprof_buf frames;       /* uint64_t frames of every interned stack */
-    struct sprof_buf by_id;        /* struct stack_entry by id (n, flags, off) */
+    struct sprof_buf by_id;        /* struct stack_entry by id - id_base */
     struct sprof_buf chunk_ids;    /* uint32_t ids of the stacks the pending chunk uses */
     struct sprof_buf stk;          /* the chunk's payload: its STACK records, then W.chunk */
     struct sprof_stack_trie trie;  /* the outer frames of the STACK records put so far */
@@ -163,20 +174,27 @@ static uint64_t hash_frames(const uint64_t *f, unsigned n, unsigned flags)
     return h ? h : 1;
 }
 
+static struct stack_entry *stack_at(size_t index)
+{
+    return (struct stack_entry *)(void *)W.by_id.data + index;
+}
+
 /* The table starts small: most processes (a compiler's, a shell's) have a
  * few dozen stacks, and each page of a table they never fill would be a
- * page fault (about 10 us on a VM) for the probes scattered over it. */
+ * page fault (about 10 us on a VM) for the probes scattered over it. Its
+ * slots hold ids, 4 bytes, the entries being in W.by_id: a compiler's 1,600
+ * stacks at 10 kHz took 40 page faults to grow a table of 32-byte entries
+ * to 4,096 of them (BENCHMARKS.md, session 16). */
 static int tab_grow(void)
 {
-    size_t cap = W.tabcap ? W.tabcap * 2 : 64;
-    struct stack_entry *t = calloc(cap, sizeof(*t));
+    size_t cap = W.tabcap ? W.tabcap * 2 : 256;
+    uint32_t *t = calloc(cap, sizeof(*t));
     if (!t) return -1;
-    for (size_t i = 0; i < W.tabcap; i++) {
-        if (!W.tab[i].hash) continue;
-        size_t k = W.tab[i].hash & (cap - 1);
-        while (t[k].hash)
+    for (size_t i = 0; i < W.ntab; i++) {
+        size_t k = stack_at(i)->hash & (cap - 1);
+        while (t[k])
             k = (k + 1) & (cap - 1);
-        t[k] = W.tab[i];
+        t[k] = (uint32_t)i + 1;
     }
     free(W.tab);
     W.tab = t;
@@ -198,25 +216,25 @@ static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
     if (W.ntab * 2 >= W.tabcap && tab_grow()) return UINT32_MAX;
     uint64_t h = hash_frames(f, n, flags);
     size_t k = h & (W.tabcap - 1);
-    for (; W.tab[k].hash; k = (k + 1) & (W.tabcap - 1)) {
-        struct stack_entry *e = &W.tab[k];
+    for (; W.tab[k]; k = (k + 1) & (W.tabcap - 1)) {
+        struct stack_entry *e = stack_at(W.tab[k] - 1);
         if (e->hash == h && e->n == n && e->flags == flags &&
             memcmp(W.frames.data + e->off, f, n * sizeof(uint64_t)) == 0) {
             if (e->chunk != W.seq + 1) use_stack(e);
             return e->id;
         }
     }
+    uint64_t id = W.id_base + W.ntab;
+    if (id >= UINT32_MAX) return UINT32_MAX;
     size_t off = W.frames.len;
     sprof_buf_put(&W.frames, f, n * sizeof(uint64_t));
-    sprof_buf_put(&W.by_id, &(struct stack_entry){.n = n, .flags = flags, .off = off},
-                  sizeof(struct stack_entry));
+    sprof_buf_put(
+        &W.by_id,
+        &(struct stack_entry){.hash = h, .id = (uint32_t)id, .n = n, .flags = flags, .off = off},
+        sizeof(struct stack_entry));
     if (W.frames.oom || W.by_id.oom) return UINT32_MAX;
-    struct stack_entry *e = &W.tab[k];
-    e->hash = h;
-    e->id = (uint32_t)W.ntab++;
-    e->n = n;
-    e->flags = flags;
-    e->off = off;
+    struct stack_entry *e = stack_at(W.ntab);
+    W.tab[k] = (uint32_t)++W.ntab;
     use_stack(e);
     return e->id;
 }
@@ -246,7 +264,7 @@ static void put_stacks(void)
     for (size_t i = 0; i < k; i++) {
         uint32_t id, base = 0;
         memcpy(&id, W.chunk_ids.data + i * sizeof(id), sizeof(id));
-        const struct stack_entry *e = (const struct stack_entry *)W.by_id.data + id;
+        const struct stack_entry *e = stack_at(id - W.id_base);
         const uint64_t *f = (const uint64_t *)(W.frames.data + e->off);
         unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, id, &base);
         sprof_buf_reset(&W.rec);
@@ -257,14 +275,29 @@ static void put_stacks(void)
     sprof_buf_put(&W.stk, W.chunk.data, W.chunk.len);
 }
 
-static void stacks_reset(void)
+static size_t stacks_bytes(void)
 {
-    sprof_stack_trie_reset(&W.trie);
+    return W.frames.len + W.by_id.len + W.tabcap * sizeof(*W.tab);
+}
+
+/* Forgets every stack; the next one gets the next id. Only between chunks
+ * (W.chunk_ids empty): the pending chunk's samples name stacks it defines. */
+static void stacks_forget(void)
+{
+    W.id_base += (uint32_t)W.ntab;
     free(W.tab);
     W.tab = NULL;
     W.tabcap = W.ntab = 0;
     sprof_buf_release(&W.frames);
     sprof_buf_release(&W.by_id);
+}
+
+/* A new file: ids from 0. */
+static void stacks_reset(void)
+{
+    sprof_stack_trie_reset(&W.trie);
+    stacks_forget();
+    W.id_base = 0;
     sprof_buf_reset(&W.chunk_ids);
 }
 
@@ -470,7 +503,7 @@ static void put_counters(uint64_t now)
         W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     c[SPROF_CTR_WRITER_CPU_NS] = W.writer_cpu_ns;
     c[SPROF_CTR_BYTES] = W.file_size;
-    c[SPROF_CTR_STACKS] = W.ntab;
+    c[SPROF_CTR_STACKS] = W.id_base + W.ntab;
     c[SPROF_CTR_THREADS] = threads;
     sprof_cfi_tables(&c[SPROF_CTR_TABLES_BUILT], &c[SPROF_CTR_TABLES_CACHED]);
     sprof_buf_reset(&W.rec);
@@ -759,6 +792,7 @@ static void write_chunk(void)
     sprof_buf_reset(&W.chunk);
     sprof_buf_reset(&W.chunk_ids);
     W.have_samples = 0;
+    if (stacks_bytes() >= STACK_TABLE_MAX) stacks_forget();
 }
 
 static int loader_counters(struct dl_phdr_info *info, size_t size, void *arg)
@@ -828,7 +862,8 @@ static void step(int force_write, const char *end_reason, int status)
     }
     if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS, !end_reason && !force_write);
-    if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET) {
+    if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET ||
+        stacks_bytes() >= STACK_TABLE_MAX) {
         /* The maps are compared for samples: the first time with the first
          * chunk that holds any, so that a process killed later has its
          * objects on file; then every second, and at a forced write unless
