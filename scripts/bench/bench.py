@@ -68,7 +68,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 ALL_MODES = ["plain", "sprof", "floor", "gperftools", "perf-fp", "perf-dwarf"]
-ALL_WORKLOADS = ["cpu", "python", "threads", "deep", "make", "exec"]
+ALL_WORKLOADS = ["cpu", "python", "interp", "threads", "deep", "make", "exec"]
 LIBPROFILER_CANDIDATES = [
     "/usr/lib/x86_64-linux-gnu/libprofiler.so",
     "/usr/lib/x86_64-linux-gnu/libprofiler.so.0",
@@ -367,6 +367,8 @@ def build_programs(bdir, cc):
         ("cpu-bound", "cpu-bound.c", ["-O2", "-g", "-fomit-frame-pointer", "-pthread"]),
         ("floor.so", "floor.c", ["-O2", "-shared", "-fPIC"]),
         ("runstat", "runstat.c", ["-O2"]),
+        ("interp", os.path.join(ROOT, "tests", "progs", "interp.c"),
+         ["-O2", "-g", "-fomit-frame-pointer", "-I" + os.path.join(ROOT, "tests", "progs")]),
     ]:
         out = os.path.join(bdir, name)
         srcp = os.path.join(HERE, src)
@@ -456,6 +458,9 @@ def make_workloads(a, progs, tmp):
                            "and recursive fib", [py, os.path.join(HERE, "pybench.py"), ps])
     if not ver:
         w["python"].skip = f"no working python3 interpreter ({py})"
+    ms = str(max(10, int(900 * s)))
+    w["interp"] = Workload("interp", f"interp {ms}: a tree-walking evaluator (tests/progs/interp.c): "
+                           "new 35-frame stacks without end", [progs["interp"], ms])
     w["threads"] = Workload("threads", f"cpu-bound {it} 28 8: 8 CPU-bound threads on "
                             f"{os.cpu_count()} CPUs, 30-frame stacks", [cpu, it, "28", "8"],
                             threads=9)
