@@ -863,7 +863,7 @@ static void step(int force_write, const char *end_reason, int status)
     if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
     drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS, !end_reason && !force_write);
     if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET ||
-        stacks_bytes() >= STACK_TABLE_MAX) {
+        (stacks_bytes() >= STACK_TABLE_MAX && !W.failed)) {
         /* The maps are compared for samples: the first time with the first
          * chunk that holds any, so that a process killed later has its
          * objects on file; then every second, and at a forced write unless

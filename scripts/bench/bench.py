@@ -458,9 +458,16 @@ def make_workloads(a, progs, tmp):
                            "and recursive fib", [py, os.path.join(HERE, "pybench.py"), ps])
     if not ver:
         w["python"].skip = f"no working python3 interpreter ({py})"
+    # a fixed amount of work, measured once: evaluations of its tree in
+    # 0.9 s, and its leaf's iterations (its own calibration would give each
+    # mode less work the more it costs)
     ms = str(max(10, int(900 * s)))
-    w["interp"] = Workload("interp", f"interp {ms}: a tree-walking evaluator (tests/progs/interp.c): "
-                           "new 35-frame stacks without end", [progs["interp"], ms])
+    cal = subprocess.run([progs["interp"], "-c", ms], capture_output=True, text=True).stdout.split()
+    if len(cal) != 2:
+        cal = ["10", "3500"]
+    w["interp"] = Workload("interp", f"interp -n {cal[0]} {cal[1]}: a tree-walking evaluator "
+                           "(tests/progs/interp.c): new 35-frame stacks without end",
+                           [progs["interp"], "-n"] + cal)
     w["threads"] = Workload("threads", f"cpu-bound {it} 28 8: 8 CPU-bound threads on "
                             f"{os.cpu_count()} CPUs, 30-frame stacks", [cpu, it, "28", "8"],
                             threads=9)

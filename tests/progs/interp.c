@@ -8,11 +8,18 @@
  * deep, and share their outermost frames (main, run, the first evals).
  *
  * Usage: interp MS   evaluates the tree until about MS ms of CPU are used.
+ *        interp -c MS   the same, then prints how many evaluations that was
+ *                       and the iterations of a leaf: "EVALS ITERS"
+ *        interp -n EVALS ITERS   a fixed amount of work: EVALS evaluations,
+ *                       ITERS iterations a leaf (a benchmark's runs under
+ *                       different profilers must do the same work, where
+ *                       MS and the leaf's calibration would shrink it)
  * Expected profile: leaf_work has most of the self time, under 15 eval
  * frames (the root's and 14 levels').
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "burn.h"
@@ -92,19 +99,28 @@ static double cpu_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-__attribute__((noinline)) long run(const struct node *root, double ms)
+/* Evaluates root until ms of CPU are used (evals 0) or evals times. */
+__attribute__((noinline)) long run(const struct node *root, double ms, long evals, long *done)
 {
-    long sum = 0;
+    long sum = 0, k = 0;
     double start = cpu_ms();
-    while (cpu_ms() - start < ms) sum += eval(root);
+    for (; evals ? k < evals : cpu_ms() - start < ms; k++) sum += eval(root);
+    *done = k;
     return sum;
 }
 
 int main(int argc, char **argv)
 {
-    double ms = argc > 1 ? atof(argv[1]) : 1000;
-    leaf_iters = burn_iters(0.005); /* 5 us a leaf */
+    int calibrate = argc > 2 && strcmp(argv[1], "-c") == 0;
+    int fixed = argc > 3 && strcmp(argv[1], "-n") == 0;
+    double ms = calibrate ? atof(argv[2]) : argc > 1 && !fixed ? atof(argv[1]) : 1000;
+    long evals = fixed ? atol(argv[2]) : 0, done;
+    leaf_iters = fixed ? atol(argv[3]) : burn_iters(0.005); /* 5 us a leaf */
     struct node *root = build(DEPTH);
-    printf("interp: %ld\n", run(root, ms) != 0);
+    long sum = run(root, ms, evals, &done);
+    if (calibrate)
+        printf("%ld %ld\n", done, leaf_iters);
+    else
+        printf("interp: %ld\n", sum != 0);
     return 0;
 }
