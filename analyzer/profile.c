@@ -56,10 +56,12 @@ struct rd {
     size_t ids_cap;
     uint64_t stack_recs;
     struct u64map stack_ids;
-    /* (hash of a stack's frames and flags, 0) -> raw index of this file's
-     * first stack with them: the recorder gives a stack a new id when it
-     * sees it again after it forgot its stacks (sprof-format(5)) */
-    struct u64map same_stacks;
+    /* this file's stacks by their frames and flags, to count a stack once
+     * whatever its ids (the recorder gives a stack a new id when it sees it
+     * again after it forgot its stacks: sprof-format(5)): open addressing,
+     * raw - raw0 + 1 (0 empty), and each raw stack's hash by raw - raw0 */
+    uint32_t *same, *same_hash;
+    size_t same_cap, same_hash_cap;
     struct u64map live_maps; /* (start, end) -> index of the mapping live now */
     size_t first_sample;
     uint32_t flags; /* the file header's SPROF_FLAG_* */
@@ -396,19 +398,42 @@ static uint64_t frames_hash(const uint64_t *f, uint64_t n, uint64_t flags)
     return h;
 }
 
+static void same_grow(struct rd *r, size_t n)
+{
+    size_t cap = r->same_cap ? r->same_cap * 2 : 1024;
+    uint32_t *t = xcalloc(cap, sizeof(*t));
+    for (size_t i = 0; i < n; i++) {
+        size_t k = r->same_hash[i] & (cap - 1);
+        while (t[k])
+            k = (k + 1) & (cap - 1);
+        t[k] = (uint32_t)i + 1;
+    }
+    free(r->same);
+    r->same = t;
+    r->same_cap = cap;
+}
+
 /* The raw index of a stack of this file with the same frames and flags as
- * the n at f, or SP_NONE (then the stack being read will be it). */
+ * the n at f, or SP_NONE: then the stack being read is noted as the next
+ * raw stack, which it will be. */
 static uint32_t same_stack(struct rd *r, const uint64_t *f, uint64_t n, uint64_t flags)
 {
     const struct sp_profile *p = r->p;
-    int added;
-    uint64_t *v = u64map_put(&r->same_stacks, frames_hash(f, n, flags), 0, p->nraw, &added);
-    if (added || *v < r->raw0 || *v >= p->nraw) return SP_NONE;
-    const struct sp_rawstack *o = &p->raw[*v];
-    if (o->nframes != n || o->flags != flags ||
-        (n && memcmp(p->frames + o->off, f, n * sizeof(*f)) != 0))
-        return SP_NONE; /* a different stack of the same hash: not merged */
-    return (uint32_t)*v;
+    size_t have = p->nraw - r->raw0; /* this file's raw stacks */
+    if ((have + 1) * 2 > r->same_cap) same_grow(r, have);
+    uint32_t h = (uint32_t)(frames_hash(f, n, flags) >> 32);
+    size_t k = h & (r->same_cap - 1);
+    for (; r->same[k]; k = (k + 1) & (r->same_cap - 1)) {
+        size_t i = r->same[k] - 1;
+        const struct sp_rawstack *o = &p->raw[r->raw0 + i];
+        if (r->same_hash[i] == h && o->nframes == n && o->flags == flags &&
+            (!n || memcmp(p->frames + o->off, f, n * sizeof(*f)) == 0))
+            return (uint32_t)(r->raw0 + i);
+    }
+    r->same[k] = (uint32_t)have + 1;
+    GROW(r->same_hash, r->same_hash_cap, have + 1);
+    r->same_hash[have] = h;
+    return SP_NONE;
 }
 
 static int rec_stack(struct rd *r, struct sprof_cur *c)
@@ -909,7 +934,8 @@ static void rd_release(struct rd *r)
     free(r->ids);
     free(r->raw_chunk);
     u64map_release(&r->stack_ids);
-    u64map_release(&r->same_stacks);
+    free(r->same);
+    free(r->same_hash);
     u64map_release(&r->live_maps);
 }
 
