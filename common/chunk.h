@@ -43,7 +43,7 @@ struct sprof_zstd_api {
  * 128 KiB gets 2^16 and 2^15 entries, 96 pages to zero and fault in, one of
  * over 256 KiB 2^17 and 2^16, 192 pages), where 2^14 each (32 pages) leaves
  * the chunks of sprof's profiles 0 to 0.7% larger (BENCHMARKS.md, session
- * 16). A process that compresses one chunk, a compiler's cc1, takes 64
+ * 16). A compiler's cc1 at 10 kHz, which compresses one chunk, takes 73
  * page faults fewer. */
 #define SPROF_ZSTD_TABLE_LOG 14
 extern const struct sprof_zstd_api sprof_zstd_linked;
