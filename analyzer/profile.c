@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "chunk.h"
 #include "log.h"
+#include "stacks.h"
 #include "symbolize.h"
 
 struct sp_profile *sp_profile_new(void)
@@ -387,17 +388,6 @@ static void stack_defined(struct rd *r, uint32_t raw)
     r->raw_chunk[raw - r->raw0] = r->chunk;
 }
 
-static uint64_t frames_hash(const uint64_t *f, uint64_t n, uint64_t flags)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ flags << 32;
-    for (uint64_t i = 0; i < n; i++) {
-        h ^= f[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h;
-}
-
 static void same_grow(struct rd *r, size_t n)
 {
     size_t cap = r->same_cap ? r->same_cap * 2 : 1024;
@@ -421,7 +411,7 @@ static uint32_t same_stack(struct rd *r, const uint64_t *f, uint64_t n, uint64_t
     const struct sp_profile *p = r->p;
     size_t have = p->nraw - r->raw0; /* this file's raw stacks */
     if ((have + 1) * 2 > r->same_cap) same_grow(r, have);
-    uint32_t h = (uint32_t)(frames_hash(f, n, flags) >> 32);
+    uint32_t h = (uint32_t)(sprof_stack_hash(f, n, flags) >> 32);
     size_t k = h & (r->same_cap - 1);
     for (; r->same[k]; k = (k + 1) & (r->same_cap - 1)) {
         size_t i = r->same[k] - 1;

@@ -31,6 +31,19 @@ struct sprof_trie_node {
 
 #define SPROF_TRIE_ROOT UINT32_MAX
 
+/* A hash of a stack's n frames and its flags, never 0: the writer finds a
+ * stack it has interned by it, the reader a stack it has read. */
+static inline uint64_t sprof_stack_hash(const uint64_t *f, uint64_t n, uint64_t flags)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ flags << 32;
+    for (uint64_t i = 0; i < n; i++) {
+        h ^= f[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
 struct sprof_stack_trie {
     struct sprof_trie_node *nodes;
     uint32_t *slots; /* hash table of node index + 1; 0: empty */

@@ -163,17 +163,6 @@ pid_t sprof_writer_tid(void)
 
 /* ---- stack table ---- */
 
-static uint64_t hash_frames(const uint64_t *f, unsigned n, unsigned flags)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ ((uint64_t)flags << 32);
-    for (unsigned i = 0; i < n; i++) {
-        h ^= f[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h ? h : 1;
-}
-
 static struct stack_entry *stack_at(size_t index)
 {
     return (struct stack_entry *)(void *)W.by_id.data + index;
@@ -214,7 +203,7 @@ static void use_stack(struct stack_entry *e)
 static uint32_t stack_intern(const uint64_t *f, unsigned n, unsigned flags)
 {
     if (W.ntab * 2 >= W.tabcap && tab_grow()) return UINT32_MAX;
-    uint64_t h = hash_frames(f, n, flags);
+    uint64_t h = sprof_stack_hash(f, n, flags);
     size_t k = h & (W.tabcap - 1);
     for (; W.tab[k]; k = (k + 1) & (W.tabcap - 1)) {
         struct stack_entry *e = stack_at(W.tab[k] - 1);
