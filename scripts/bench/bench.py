@@ -458,11 +458,14 @@ def make_workloads(a, progs, tmp):
                            "and recursive fib", [py, os.path.join(HERE, "pybench.py"), ps])
     if not ver:
         w["python"].skip = f"no working python3 interpreter ({py})"
-    # a fixed amount of work, measured once: evaluations of its tree in
-    # 0.9 s, and its leaf's iterations (its own calibration would give each
-    # mode less work the more it costs)
+    # a fixed amount of work, measured once (when the workload is run):
+    # evaluations of its tree in 0.9 s, and its leaf's iterations (its own
+    # calibration would give each mode less work the more it costs)
     ms = str(max(10, int(900 * s)))
-    cal = subprocess.run([progs["interp"], "-c", ms], capture_output=True, text=True).stdout.split()
+    cal = []
+    if "interp" in a.workload:
+        cal = subprocess.run([progs["interp"], "-c", ms], capture_output=True,
+                             text=True).stdout.split()
     if len(cal) != 2:
         cal = ["10", "3500"]
     w["interp"] = Workload("interp", f"interp -n {cal[0]} {cal[1]}: a tree-walking evaluator "
