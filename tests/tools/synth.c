@@ -10,7 +10,7 @@
  *
  * usage: synth OUT [--samples N] [--session N] [--pid N] [--zero-bias]
  *              [--churn] [--per-chunk N] [--random N] [--vdso]
- *              [--weights B,C,REC,MANGLED] [--thread-name NAME]
+ *              [--weights B,C,REC,MANGLED] [--thread-name NAME] [--reid]
  *
  * Known shares by construction (of N samples, default 1000):
  *   main;a;b;inl_leaf   50%   (inl_leaf is inlined into b)
@@ -34,6 +34,11 @@
  * recorded, so a report on the same machine can name it).
  * --zero-bias records a load bias of 0 for every mapping, as a recorder that
  * could not find one does; the report must compute it.
+ * --reid defines the four stacks again under new ids in every chunk of
+ * samples and names them by those, as a recorder that forgot its stacks
+ * does (sprof-format(5), STACK): worker's stack after the main thread's
+ * SAMPLES record, and the recursion's twice, under two ids. The reports
+ * must be those of the same profile without it, each stack counted once.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -314,7 +319,7 @@ int main(int argc, char **argv)
     const char *path = argv[1];
     unsigned long long nsamples = 1000, session = 0x5e55, per_chunk = 50000;
     unsigned long pid = (unsigned long)getpid();
-    int zero_bias = 0, churn = 0, vdso = 0;
+    int zero_bias = 0, churn = 0, vdso = 0, reid = 0;
     const char *thread2 = "worker";
     unsigned long long nrandom = 0;
     for (int i = 2; i < argc; i++) {
@@ -334,6 +339,8 @@ int main(int argc, char **argv)
             vdso = 1;
         else if (strcmp(argv[i], "--churn") == 0)
             churn = 1;
+        else if (strcmp(argv[i], "--reid") == 0)
+            reid = 1;
         else if (strcmp(argv[i], "--thread-name") == 0 && i + 1 < argc)
             thread2 = argv[++i];
         else if (strcmp(argv[i], "--weights") == 0 && i + 1 < argc) {
@@ -445,13 +452,24 @@ int main(int argc, char **argv)
     struct sprof_buf main_s, work_s;
     sprof_buf_init(&main_s);
     sprof_buf_init(&work_s);
-    while (done < nsamples) {
+    const struct stack *known[4] = {&st_b, &st_c, &st_rec, &st_mangled};
+    for (uint32_t chunk_no = 1; done < nsamples; chunk_no++) {
         unsigned long long n = nsamples - done < per_chunk ? nsamples - done : per_chunk;
         uint64_t base = t, prev_m = t, prev_w = t, cm = 0, cw = 0;
+        /* --reid: stack k is 1000 * chunk_no + k here, the recursion's
+         * samples alternating with 1000 * chunk_no + 4, the same frames */
+        uint32_t id0 = reid && !nrandom ? 1000 * chunk_no : 0;
+        if (id0) {
+            put_captured(id0 + 0, known[0]);
+            put_captured(id0 + 2, known[2]);
+            put_captured(id0 + 3, known[3]);
+            put_captured(id0 + 4, known[2]);
+        }
         sprof_buf_reset(&main_s);
         sprof_buf_reset(&work_s);
         for (unsigned long long i = 0; i < n; i++, t += period) {
             uint32_t id = pattern[(done + i) % npattern];
+            if (id0) id += id0 + (id == 2 && (i & 1) ? 2 : 0);
             if (nrandom) {
                 /* skewed: low ids are hot */
                 rng = rng * 6364136223846793005ull + 1442695040888963407ull;
@@ -459,13 +477,14 @@ int main(int argc, char **argv)
                 id = 4 + (uint32_t)((double)nrandom * u * u * u);
                 if (id >= 4 + nrandom) id = (uint32_t)(3 + nrandom);
             }
-            struct sprof_buf *b = id == 1 ? &work_s : &main_s;
-            uint64_t *prev = id == 1 ? &prev_w : &prev_m;
+            int worker = id == 1 || (id0 && id == id0 + 1);
+            struct sprof_buf *b = worker ? &work_s : &main_s;
+            uint64_t *prev = worker ? &prev_w : &prev_m;
             sprof_buf_put_uvarint(b, t - *prev);
             sprof_buf_put_uvarint(b, period);
             sprof_buf_put_uvarint(b, id);
             *prev = t;
-            if (id == 1)
+            if (worker)
                 cw++;
             else
                 cm++;
@@ -475,6 +494,7 @@ int main(int argc, char **argv)
         sprof_buf_put_uvarint(&rec_body, cm);
         sprof_buf_put(&rec_body, main_s.data, main_s.len);
         put_rec(SPROF_REC_SAMPLES);
+        if (id0) put_captured(id0 + 1, known[1]); /* a STACK after SAMPLES */
         sprof_buf_put_uvarint(&rec_body, tid2);
         sprof_buf_put_uvarint(&rec_body, base);
         sprof_buf_put_uvarint(&rec_body, cw);
