@@ -459,7 +459,7 @@ static void settle_stacks(struct rd *r)
             o = &p->raw[r->raw0 + (uint32_t)v - 1];
             if (o->nframes == s.nframes && o->flags == s.flags &&
                 (!s.nframes || memcmp(p->frames + o->off, f, s.nframes * sizeof(*f)) == 0)) {
-                found = (uint32_t)(r->raw0 + (uint32_t)v - 1);
+                found = (uint32_t)(o - p->raw);
                 break;
             }
         }
