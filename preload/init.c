@@ -283,7 +283,7 @@ static void fork_child(void)
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
-    if (sprof_writer_start() < 0) {
+    if (sprof_writer_start(1) < 0) {
         active = 0;
         atomic_store(&sprof.running, 0);
         return;
@@ -326,7 +326,7 @@ static void start(void)
     sprof_endings_init();
     on_exit(on_exit_handler, NULL);
     atomic_store(&sprof.running, 1);
-    if (sprof_writer_start() < 0) {
+    if (sprof_writer_start(0) < 0) {
         atomic_store(&sprof.running, 0);
         return;
     }

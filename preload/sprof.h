@@ -293,7 +293,7 @@ struct sprof_zstd_api;
 const struct sprof_zstd_api *sprof_zstd_load(void) SPROF_HIDDEN;
 
 /* writer.c */
-int sprof_writer_start(void) SPROF_HIDDEN;
+int sprof_writer_start(int forked) SPROF_HIDDEN;
 /* Drains everything and writes it; with end_reason, an END record too.
  * Waits until it is on disk. */
 void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;

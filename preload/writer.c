@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,8 @@ static struct {
     uint32_t wake_seen;           /* sprof.wake_word when the writer thread was started */
     int said_fallbacks;           /* the note of threads on POSIX timers is out */
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
+    int born_pinned;              /* the writer began on its parent's CPU (sprof_writer_start) */
+    cpu_set_t cpus;               /* ... and runs where the program may once it wakes */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
@@ -895,6 +898,11 @@ static void *writer_main(void *arg)
         /* returns at once if the word changed since it was read */
         struct timespec ts = {0, DRAIN_INTERVAL_MS * 1000000L};
         syscall(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+        if (W.born_pinned) {
+            /* the process lived on: free to run beside the program */
+            sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
+            W.born_pinned = 0;
+        }
         seen = atomic_load(&sprof.wake_word);
         atomic_store(&sprof.wake_pending, 0);
         int sig = atomic_load(&W.end_request);
@@ -972,10 +980,38 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
     wunlock();
 }
 
+/* Makes the writer thread on the calling thread's CPU (pin): the thread
+ * inherits its maker's CPUs, which for that moment are this one alone.
+ *
+ * Why, in the child of a fork: most such children exec at once (a shell's
+ * commands, make's). A writer thread that ran on another CPU leaves this
+ * address space loaded there, idle: the exec then waits for it to die, and
+ * the old address space's teardown interrupts that CPU to flush its TLB,
+ * which on a virtual machine wakes a halted virtual CPU. Born here, it
+ * touches no other CPU before its first wake, when it takes back the CPUs
+ * the program may use (writer_main). Not at a process's start, where the
+ * three calls cost more than they save (BENCHMARKS.md, session 18). */
+static int create_writer(pthread_attr_t *attr, int pin)
+{
+    cpu_set_t here;
+    int cpu = pin ? sched_getcpu() : -1;
+    W.born_pinned = 0;
+    if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(W.cpus), &W.cpus) == 0) {
+        CPU_ZERO(&here);
+        CPU_SET(cpu, &here);
+        W.born_pinned = sched_setaffinity(0, sizeof(here), &here) == 0;
+    }
+    int r = sprof_create_thread(&W.thread, attr, writer_main, NULL);
+    if (W.born_pinned) sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
+    if (r) W.born_pinned = 0;
+    return r;
+}
+
 /* Writes the top's file header, process, config and mapping records, and
  * starts the writer thread with every signal blocked. A descendant reads
- * its maps when samples need them (step). */
-int sprof_writer_start(void)
+ * its maps when samples need them (step). forked: in the child of a fork
+ * (create_writer). */
+int sprof_writer_start(int forked)
 {
     wlock();
     W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
@@ -1012,11 +1048,11 @@ int sprof_writer_start(void)
     if (!r) {
         r = pthread_attr_setstack(&attr, sprof_space.writer_stack,
                                   sizeof(sprof_space.writer_stack));
-        if (!r) r = sprof_create_thread(&W.thread, &attr, writer_main, NULL);
+        if (!r) r = create_writer(&attr, forked);
         pthread_attr_destroy(&attr);
     }
     /* (a program's static TLS bigger than the stack: glibc's own stack) */
-    if (r) r = sprof_create_thread(&W.thread, NULL, writer_main, NULL);
+    if (r) r = create_writer(NULL, forked);
     sprof_real_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
         sprof_err("cannot start the writer thread: %s; not sampling", strerror(r));

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
 # fork: the parent writes p.bin, the child p.bin.<pid>; each file holds its
-# own process's function only, and both merge. With SPROF_FOLLOW=0 only the
+# own process's function only, and both merge. The child's writer thread,
+# made on the child's CPU (writer.c, create_writer), may run on all of the
+# child's CPUs again after its first wake. With SPROF_FOLLOW=0 only the
 # parent is profiled.
 
 profile p.bin "$BIN/fork" 400 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 child=$(sed -n 's/^child \([0-9]*\)$/\1/p' out.txt)
 [ -n "$child" ] || fail "fork printed no child pid: $(cat out.txt)"
+cat out.txt
+grep -q "^cpus same [2-9]" out.txt || fail "the child's threads: $(grep cpus out.txt)"
 ls -la
 [ -s p.bin ] || fail "no p.bin for the parent"
 [ -s "p.bin.$child" ] || fail "no p.bin.$child for the child (files: $(echo p.bin*))"

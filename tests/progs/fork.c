@@ -4,11 +4,18 @@
  * own (parent_work, child_work). Prints the child's pid on stdout, then
  * exits with the child's exit status (0).
  *
+ * After its work the child prints the CPUs each of its threads may run on,
+ * "cpus same N" when its N threads all have the first one's (a profiler's
+ * thread, made on one CPU in a forked child, must be free again by then),
+ * "cpus differ ..." otherwise.
+ *
  * Usage: fork [MS]   (MS: CPU milliseconds in each process, default 400)
  * Expected profiles: SPROF_OUTPUT holds parent_work only, SPROF_OUTPUT.PID
  * child_work only.
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +33,49 @@ __attribute__((noinline, noclone)) void child_work(void)
     BURN(iters, 0x5a5a5a5a5a5a5a5bull);
 }
 
+/* The Cpus_allowed_list of thread tid, into out. */
+static int cpus_of(const char *tid, char *out, size_t n)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int found = -1;
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "Cpus_allowed_list:", 18)) {
+            snprintf(out, n, "%s", line + 18 + strspn(line + 18, " \t"));
+            out[strcspn(out, "\n")] = 0;
+            found = 0;
+        }
+    fclose(f);
+    return found;
+}
+
+static void print_thread_cpus(void)
+{
+    char mine[256], other[256], tid[32];
+    snprintf(tid, sizeof(tid), "%d", (int)getpid());
+    if (cpus_of(tid, mine, sizeof(mine))) {
+        printf("cpus unknown\n");
+        return;
+    }
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        if (cpus_of(e->d_name, other, sizeof(other))) continue;
+        if (strcmp(mine, other)) {
+            printf("cpus differ: thread %s on %s, the child on %s\n", e->d_name, other, mine);
+            closedir(d);
+            return;
+        }
+        n++;
+    }
+    if (d) closedir(d);
+    printf("cpus same %d\n", n);
+}
+
 int main(int argc, char **argv)
 {
     iters = burn_iters(argc > 1 ? atof(argv[1]) : 400);
@@ -37,6 +87,7 @@ int main(int argc, char **argv)
     }
     if (pid == 0) {
         child_work();
+        print_thread_cpus();
         return 0;
     }
     printf("child %d\n", (int)pid);
