@@ -68,7 +68,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 ALL_MODES = ["plain", "sprof", "floor", "gperftools", "perf-fp", "perf-dwarf"]
-ALL_WORKLOADS = ["cpu", "python", "interp", "threads", "deep", "make", "exec"]
+ALL_WORKLOADS = ["cpu", "python", "interp", "threads", "deep", "make", "exec", "fork"]
 LIBPROFILER_CANDIDATES = [
     "/usr/lib/x86_64-linux-gnu/libprofiler.so",
     "/usr/lib/x86_64-linux-gnu/libprofiler.so.0",
@@ -479,6 +479,13 @@ def make_workloads(a, progs, tmp):
     n = max(10, int(300 * s))
     w["exec"] = Workload("exec", f"sh running /bin/true {n} times: what each new process costs",
                          ["sh", "-c", f"i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done"])
+    # bash forks for each command (dash, the exec workload's sh here, and
+    # make use vfork or posix_spawn, which run no fork handlers): a followed
+    # child of fork that execs at once
+    w["fork"] = Workload("fork", f"bash running /bin/true {n} times: a fork and an exec each",
+                         ["bash", "-c", f"for ((i = 0; i < {n}; i++)); do /bin/true; done"])
+    if not shutil.which("bash"):
+        w["fork"].skip = "bash is not installed"
     mk = os.path.join(tmp, "make-tree")
     nfiles = 20
     w["make"] = Workload("make", f"make -j2 of {nfiles} generated C files (gcc -O2) and a link",
