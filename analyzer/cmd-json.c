@@ -197,18 +197,32 @@ static void put_filters(FILE *o, const struct filter_opts *f)
     fputs("}", o);
 }
 
-static void put_node_fields(FILE *o, const struct ct_node *n, const uint32_t *id)
+static char *lit(char *p, const char *s)
 {
-    key(o, "function");
-    if (n->func == SP_NONE)
-        fputs("null", o);
-    else
-        fprintf(o, "%u", id[n->func]);
-    if (n->func != SP_NONE) fprintf(o, ", \"inlined\": %s", n->inlined ? "true" : "false");
-    fprintf(o,
-            ", \"self_samples\": %" PRIu64 ", \"total_samples\": %" PRIu64 ", \"self_ns\": %" PRIu64
-            ", \"total_ns\": %" PRIu64,
-            n->self, n->total, n->self_ns, n->total_ns);
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* A node, up to the opening of its children, after sep ("" or ",\n"):
+ * made in a buffer and written at once (a tree of a million nodes is 120 MB
+ * of these: fprintf was a tenth of the report's time). */
+static void put_node_head(FILE *o, const char *sep, const struct ct_node *n, const uint32_t *id)
+{
+    char line[256], *p = lit(line, sep);
+    p = lit(p, "{\"function\": ");
+    if (n->func == SP_NONE) {
+        p = lit(p, "null");
+    } else {
+        p = put_dec(p, id[n->func]);
+        p = lit(p, n->inlined ? ", \"inlined\": true" : ", \"inlined\": false");
+    }
+    p = put_dec(lit(p, ", \"self_samples\": "), n->self);
+    p = put_dec(lit(p, ", \"total_samples\": "), n->total);
+    p = put_dec(lit(p, ", \"self_ns\": "), n->self_ns);
+    p = put_dec(lit(p, ", \"total_ns\": "), n->total_ns);
+    p = lit(p, ", \"children\": [");
+    fwrite(line, 1, (size_t)(p - line), o);
 }
 
 /* The tree, depth first without recursion (trees can be very deep). */
@@ -220,9 +234,7 @@ static void put_tree(FILE *o, const struct calltree *t, const uint32_t *id, uint
     size_t n = 0, cap = 0;
     GROW(st, cap, 1);
     st[n++] = (struct item){0, 0};
-    fputs("{", o);
-    put_node_fields(o, &t->nodes[0], id);
-    fputs(", \"children\": [", o);
+    put_node_head(o, "", &t->nodes[0], id);
     while (n) {
         struct item *it = &st[n - 1];
         const struct ct_node *nd = &t->nodes[it->node];
@@ -233,10 +245,7 @@ static void put_tree(FILE *o, const struct calltree *t, const uint32_t *id, uint
             continue;
         }
         uint32_t child = t->kids[nd->kids + it->next];
-        if (it->next++) fputs(",", o);
-        fputs("\n{", o);
-        put_node_fields(o, &t->nodes[child], id);
-        fputs(", \"children\": [", o);
+        put_node_head(o, it->next++ ? ",\n" : "\n", &t->nodes[child], id);
         GROW(st, cap, n + 1);
         st[n++] = (struct item){child, 0};
     }

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,11 +142,20 @@ static void write_json(FILE *out, struct sp_profile *p)
             while (i < end && p->samples[order[i]].sym == sym)
                 i++;
             const struct sp_stack *st = &p->stacks[sym];
-            fputs(nruns++ ? ",[" : "[", out);
-            for (uint32_t j = 0; j < st->n; j++)
-                fprintf(out, j ? ",%u" : "%u",
-                        frame_of[p->sframes[p->stack_frames[st->off + j]].func]);
-            fputc(']', out);
+            /* made in a buffer, not a fprintf a frame (output.h, put_dec) */
+            char buf[4096], *q = buf;
+            if (nruns++) *q++ = ',';
+            *q++ = '[';
+            for (uint32_t j = 0; j < st->n; j++) {
+                if (q - buf > (ptrdiff_t)sizeof(buf) - 24) {
+                    fwrite(buf, 1, (size_t)(q - buf), out);
+                    q = buf;
+                }
+                if (j) *q++ = ',';
+                q = put_dec(q, frame_of[p->sframes[p->stack_frames[st->off + j]].func]);
+            }
+            *q++ = ']';
+            fwrite(buf, 1, (size_t)(q - buf), out);
         }
         fputs("],\n\"weights\":[", out);
         nruns = 0;
@@ -154,7 +164,10 @@ static void write_json(FILE *out, struct sp_profile *p)
             uint64_t w = 0;
             for (; i < end && p->samples[order[i]].sym == sym; i++)
                 w += p->samples[order[i]].weight_ns;
-            fprintf(out, nruns++ ? ",%llu" : "%llu", (unsigned long long)w);
+            char num[24], *q = num;
+            if (nruns++) *q++ = ',';
+            q = put_dec(q, w);
+            fwrite(num, 1, (size_t)(q - num), out);
         }
         fputs("]}", out);
         k = end;

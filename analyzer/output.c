@@ -45,6 +45,19 @@ void table_addf(struct table *t, const char *fmt, ...)
     t->cells[t->ncells++] = s;
 }
 
+char *put_dec(char *p, uint64_t v)
+{
+    char d[20];
+    int k = 0;
+    do {
+        d[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        *p++ = d[--k];
+    return p;
+}
+
 size_t utf8_width(const char *s)
 {
     size_t w = 0;
