@@ -983,14 +983,15 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 /* Makes the writer thread on the calling thread's CPU (pin): the thread
  * inherits its maker's CPUs, which for that moment are this one alone.
  *
- * Why, in the child of a fork: most such children exec at once (a shell's
- * commands, make's). A writer thread that ran on another CPU leaves this
- * address space loaded there, idle: the exec then waits for it to die, and
- * the old address space's teardown interrupts that CPU to flush its TLB,
- * which on a virtual machine wakes a halted virtual CPU. Born here, it
- * touches no other CPU before its first wake, when it takes back the CPUs
- * the program may use (writer_main). Not at a process's start, where the
- * three calls cost more than they save (BENCHMARKS.md, session 18). */
+ * Why, in the child of a fork: most such children exec at once (bash
+ * forks for each command it runs). A writer thread that ran on another CPU
+ * leaves this address space loaded there, idle: the exec then waits for it
+ * to die, and the old address space's teardown interrupts that CPU to
+ * flush its TLB, which on a virtual machine wakes a halted virtual CPU.
+ * Born here, it touches no other CPU before its first wake, when it takes
+ * back the CPUs the program may use (writer_main). Not at a process's
+ * start, where the three calls cost more than they save (BENCHMARKS.md,
+ * session 18). */
 static int create_writer(pthread_attr_t *attr, int pin)
 {
     cpu_set_t here;
