@@ -51,7 +51,8 @@ char *fmt_count(char *buf, size_t n, uint64_t count, const char *word);
 
 /* v in decimal at p (at most 20 bytes, no NUL); returns the end. For the
  * exporters' millions of numbers, where fprintf's reading of its format
- * was a fifth of their time. */
+ * was a fifth of their time (common/buf.h's sprof_fmt_u64, the preload's,
+ * takes any base, which makes each digit a division). */
 char *put_dec(char *p, uint64_t v);
 
 /* Number of characters (not bytes) in a UTF-8 string. */
