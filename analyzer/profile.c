@@ -563,7 +563,8 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     if (!count) return 0; /* p->samples may still be NULL */
     GROW(p->samples, p->samples_cap, p->nsamples + count);
     struct sp_sample *s = p->samples + p->nsamples;
-    uint64_t weight = 0, tmin = t, tmax = t;
+    uint64_t weight = 0, tmin = t, tmax = t, next = 0;
+    int steps = !!(r->flags & SPROF_FLAG_SAMPLE_ID_STEPS);
     /* on failure nothing is committed: p->nsamples is unchanged */
     if (r->flags & SPROF_FLAG_SAMPLE_COLUMNS) {
         for (uint64_t i = 0; i < count; i++) {
@@ -579,6 +580,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
         for (uint64_t i = 0; i < count; i++) {
             uint64_t id;
             if (get_uv(c, &id)) return -1;
+            if (steps) id = sprof_sample_id_get(id, &next);
             s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE; /* a file id until resolved */
             s[i].thread = th;
             s[i].sym = SP_NONE;
@@ -588,6 +590,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
         for (uint64_t i = 0; i < count; i++) {
             uint64_t dt, w, id;
             if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id)) return -1;
+            if (steps) id = sprof_sample_id_get(id, &next);
             t += dt;
             s[i].thread = th;
             s[i].stack = id < SP_NONE ? (uint32_t)id : SP_NONE;

@@ -39,15 +39,19 @@
 #define SPROF_VERSION 1
 #define SPROF_FILE_HEADER_SIZE 32
 /* Header flags: encodings a file uses, which a reader must know (libsprof
- * sets both; a file without them uses the plain forms below). */
+ * sets them all; a file without them uses the plain forms below). */
 enum sprof_file_flags {
     /* A STACK record may take its outermost frames from a stack defined
      * before it in the same chunk (see SPROF_REC_STACK). */
     SPROF_FLAG_SHARED_STACKS = 1u << 0,
     /* A SAMPLES record stores its entries by column (see SPROF_REC_SAMPLES). */
     SPROF_FLAG_SAMPLE_COLUMNS = 1u << 1,
+    /* A SAMPLES record's stack ids are written as steps (see
+     * SPROF_REC_SAMPLES, sprof_sample_id_put in stacks.h). */
+    SPROF_FLAG_SAMPLE_ID_STEPS = 1u << 2,
 };
-#define SPROF_FLAGS_KNOWN (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS)
+#define SPROF_FLAGS_KNOWN                                                                          \
+    (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS)
 
 #define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
 #define SPROF_CHUNK_HEADER_SIZE 24
@@ -95,7 +99,11 @@ enum sprof_record_type {
      * dt u (from the previous sample, the first from base_time),
      * weight_ns u, stack_id u.
      * With SPROF_FLAG_SAMPLE_COLUMNS the same values by column: count dt u,
-     * then count weight_ns u, then count stack_id u. */
+     * then count weight_ns u, then count stack_id u.
+     * With SPROF_FLAG_SAMPLE_ID_STEPS each stack_id is a step: with next one
+     * past the greatest id of the record's samples before it (0 for the
+     * first), an id at or past next is written 2 * (id - next), an id below
+     * it 2 * id + 1. */
     SPROF_REC_SAMPLES = 8,
     /* time u, then n u pairs of (counter id u, value u), cumulative since the
      * process started; the last COUNTERS record of a file wins. The handler

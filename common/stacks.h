@@ -74,4 +74,28 @@ unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, uns
 void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, unsigned flags,
                             const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
 
+/* A sample's stack id as a step (SPROF_FLAG_SAMPLE_ID_STEPS): ids are given
+ * in the order of first use, so that where nearly every sample has a stack
+ * never seen before (an interpreter running ever new code) an id is most
+ * often the greatest of its SAMPLES record so far plus one, written 0, where
+ * the ids themselves would be a run of distinct numbers that compresses
+ * poorly; an id seen before is written as itself with one more bit. *next: one past the
+ * greatest id of the record's samples so far, 0 at the record's start. */
+static inline uint64_t sprof_sample_id_put(uint64_t id, uint64_t *next)
+{
+    if (id < *next) return 2 * id + 1;
+    uint64_t v = 2 * (id - *next);
+    *next = id + 1;
+    return v;
+}
+
+/* The id of a step v, *next as for sprof_sample_id_put. */
+static inline uint64_t sprof_sample_id_get(uint64_t v, uint64_t *next)
+{
+    if (v & 1) return v >> 1;
+    uint64_t id = *next + (v >> 1);
+    if (id >= *next && id != UINT64_MAX) *next = id + 1; /* else malformed: no id is so large */
+    return id;
+}
+
 #endif

@@ -345,7 +345,7 @@ static void drain(struct sprof_thread *t)
     uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
     if (head == tail) return;
     uint64_t *frames = sprof_space.drain_frames;
-    uint64_t count = 0, prev = 0, base = 0, res = sample_time_res();
+    uint64_t count = 0, prev = 0, base = 0, next_id = 0, res = sample_time_res();
     sprof_buf_reset(&W.entries);
     sprof_buf_reset(&W.weights);
     sprof_buf_reset(&W.ids);
@@ -367,7 +367,7 @@ static void drain(struct sprof_thread *t)
         if (count == 0) prev = base = ts;
         sprof_buf_put_uvarint(&W.entries, ts >= prev ? ts - prev : 0);
         sprof_buf_put_uvarint(&W.weights, w);
-        sprof_buf_put_uvarint(&W.ids, id);
+        sprof_buf_put_uvarint(&W.ids, sprof_sample_id_put(id, &next_id));
         prev = ts >= prev ? ts : prev;
         count++;
     }
@@ -379,7 +379,8 @@ static void drain(struct sprof_thread *t)
     sprof_buf_put_uvarint(&W.rec, base);
     sprof_buf_put_uvarint(&W.rec, count);
     /* by column (SPROF_FLAG_SAMPLE_COLUMNS): the times, the weights (most
-     * often all the same) and the stacks each compress better on their own */
+     * often all the same) and the stacks each compress better on their own;
+     * the stacks as steps (SPROF_FLAG_SAMPLE_ID_STEPS, common/stacks.h) */
     sprof_buf_put(&W.rec, W.entries.data, W.entries.len);
     sprof_buf_put(&W.rec, W.weights.data, W.weights.len);
     sprof_buf_put(&W.rec, W.ids.data, W.ids.len);
@@ -746,9 +747,10 @@ static void write_chunk(void)
         struct rlimit rl;
         if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
-        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE,
-                                      SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS,
-                                      sprof.session, (uint32_t)sprof.pid};
+        uint32_t flags =
+            SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS;
+        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, flags, sprof.session,
+                                      (uint32_t)sprof.pid};
         sprof_buf_reset(&W.out);
         sprof_file_header_put(&W.out, &h);
         if (write_all(W.out.data, W.out.len)) return;

@@ -101,9 +101,11 @@ static int get_stack(struct sprof_cur *b, uint32_t flags, unsigned chunk, uint64
     return 0;
 }
 
-/* Decodes a SAMPLES body: count entries into dt, w, id (arrays of count). */
+/* Decodes a SAMPLES body: count entries into dt, w, id (arrays of count);
+ * adds to *ahead the ids written as steps ahead (SPROF_FLAG_SAMPLE_ID_STEPS:
+ * even codes, an id at or past one past the greatest before it). */
 static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint64_t *base,
-                       uint64_t *count, uint64_t **cols)
+                       uint64_t *count, uint64_t **cols, uint64_t *ahead)
 {
     if (sprof_get_uvarint(b, tid) || sprof_get_uvarint(b, base) || sprof_get_uvarint(b, count) ||
         *count > sprof_cur_left(b) / 3)
@@ -118,6 +120,17 @@ static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint6
         unsigned col = flags & SPROF_FLAG_SAMPLE_COLUMNS ? (unsigned)(i / *count) : i % 3;
         if (sprof_get_uvarint(b, &cols[col][row])) return -1;
     }
+    if (flags & SPROF_FLAG_SAMPLE_ID_STEPS)
+        for (uint64_t i = 0, next = 0; i < *count; i++) {
+            uint64_t v = cols[2][i];
+            if (v % 2) {
+                cols[2][i] = v / 2;
+                continue;
+            }
+            cols[2][i] = next + v / 2;
+            next = cols[2][i] + 1;
+            ++*ahead;
+        }
     return 0;
 }
 
@@ -160,7 +173,8 @@ static int plain(struct sprof_reader *r, const char *out)
                         sprof_buf_put_svarint(&body, (int64_t)(s->f[i] - s->f[i - 1]));
                 }
             } else if (type == SPROF_REC_SAMPLES) {
-                if (get_samples(&b, r->hdr.flags, &tid, &base, &n, cols)) {
+                uint64_t ahead = 0;
+                if (get_samples(&b, r->hdr.flags, &tid, &base, &n, cols, &ahead)) {
                     free(cols[0]);
                     rc = 2;
                     break;
@@ -260,7 +274,8 @@ int main(int argc, char **argv)
     printf("header version=%u flags=%u session=%016llx pid=%u\n", r.hdr.version, r.hdr.flags,
            (unsigned long long)r.hdr.session, r.hdr.pid);
     unsigned chunk = 0;
-    uint64_t counts[16] = {0}, samples = 0, shared_recs = 0, frames = 0, shared_frames = 0;
+    uint64_t counts[16] = {0}, samples = 0, ahead = 0, shared_recs = 0, frames = 0,
+             shared_frames = 0;
     struct sprof_cur c;
     while (sprof_reader_next(&r, &c) == 1) {
         unsigned type;
@@ -269,10 +284,20 @@ int main(int argc, char **argv)
         while (sprof_cur_left(&c) && sprof_get_record(&c, &type, &body) == 0) {
             counts[type < 16 ? type : 0]++;
             if (type == SPROF_REC_SAMPLES) {
-                uint64_t tid, base, n;
-                if (!sprof_get_uvarint(&body, &tid) && !sprof_get_uvarint(&body, &base) &&
-                    !sprof_get_uvarint(&body, &n))
-                    samples += n;
+                struct sprof_cur b = body;
+                uint64_t tid, base, n, *cols[3] = {NULL};
+                int ok = get_samples(&b, r.hdr.flags, &tid, &base, &n, cols, &ahead) == 0;
+                samples += ok ? n : 0;
+                if (!summary) {
+                    printf("SAMPLES");
+                    if (!ok) printf(" malformed");
+                    for (uint64_t i = 0; ok && i < n; i++)
+                        printf(" %llu/%llu/%llu", (unsigned long long)cols[0][i],
+                               (unsigned long long)cols[1][i], (unsigned long long)cols[2][i]);
+                    printf("\n");
+                }
+                free(cols[0]);
+                continue;
             }
             uint64_t id = 0, flags, sh;
             int stack_ok = type == SPROF_REC_STACK &&
@@ -318,6 +343,7 @@ int main(int argc, char **argv)
     for (unsigned i = 1; i < 12; i++)
         printf("%s=%llu ", names[i], (unsigned long long)counts[i]);
     printf("samples=%llu\n", (unsigned long long)samples);
+    printf("sample ids ahead=%llu\n", (unsigned long long)ahead);
     printf("shared stacks=%llu frames=%llu of %llu\n", (unsigned long long)shared_recs,
            (unsigned long long)shared_frames, (unsigned long long)frames);
     stacks_free();

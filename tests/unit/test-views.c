@@ -499,12 +499,34 @@ static void trie_longest_run(void)
     }
 }
 
+/* A sample's stack id as a step: ids seen for the first time in order are
+ * written 0, the others as themselves (2 * id + 1), and every id comes back;
+ * a step past the largest id does not wrap the ids after it. */
+static void sample_id_steps(void)
+{
+    const uint64_t ids[] = {5, 6, 7, 3, 8, 8, 20, 0, 21, 7, UINT32_MAX, 2};
+    const uint64_t want[] = {10, 0, 0, 7, 0, 17, 22, 1, 0, 15, 2 * (UINT32_MAX - 22ull), 5};
+    uint64_t put = 0, get = 0;
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        uint64_t v = sprof_sample_id_put(ids[i], &put);
+        CHECKF(v == want[i], "id %llu: step %llu, want %llu", (unsigned long long)ids[i],
+               (unsigned long long)v, (unsigned long long)want[i]);
+        uint64_t id = sprof_sample_id_get(v, &get);
+        CHECKF(id == ids[i] && get == put, "step %llu: id %llu, want %llu", (unsigned long long)v,
+               (unsigned long long)id, (unsigned long long)ids[i]);
+    }
+    uint64_t next = 9;
+    CHECK(sprof_sample_id_get(UINT64_MAX - 1, &next) == 9 + (UINT64_MAX >> 1) && next != 0);
+    next = UINT64_MAX - 1;
+    CHECK(sprof_sample_id_get(2, &next) == UINT64_MAX && next == UINT64_MAX - 1);
+}
+
 /* A profile written twice, in the plain encodings (header flags 0) and as
  * libsprof writes it (stacks sharing their outermost frames through
- * common/stacks.c, samples by column), over 12 chunks that each define the
- * stacks they use, reads into the same model; and a shared stack whose base
- * is not defined in its own chunk, or that takes more frames than its base
- * has, is a malformed record. */
+ * common/stacks.c, samples by column, their stack ids as steps), over 12
+ * chunks that each define the stacks they use, reads into the same model;
+ * and a shared stack whose base is not defined in its own chunk, or that
+ * takes more frames than its base has, is a malformed record. */
 static void shared_stacks(void)
 {
     enum { NSTACKS = 300, CHUNKS = 12, PER = 80 };
@@ -577,12 +599,13 @@ static void shared_stacks(void)
             sprof_buf_put_uvarint(&rec, 100);
             sprof_buf_put_uvarint(&rec, 1000000000ull * (k + 1));
             sprof_buf_put_uvarint(&rec, PER);
+            uint64_t next = 0;
             for (unsigned i = 0; i < PER; i++) {
                 uint64_t dt = 990000 + unit_rand(&rnd) % 20000, w = i % 9 ? 1000000 : 2000000;
                 if (v) {
                     sprof_buf_put_uvarint(&col[0], dt);
                     sprof_buf_put_uvarint(&col[1], w);
-                    sprof_buf_put_uvarint(&col[2], ids[i]);
+                    sprof_buf_put_uvarint(&col[2], sprof_sample_id_put(ids[i], &next));
                 } else {
                     sprof_buf_put_uvarint(&rec, dt);
                     sprof_buf_put_uvarint(&rec, w);
@@ -686,6 +709,7 @@ int main(void)
     RUN(filter_order);
     RUN(reader_ahead);
     RUN(trie_longest_run);
+    RUN(sample_id_steps);
     RUN(shared_stacks);
     return unit_done();
 }
