@@ -760,17 +760,21 @@ static void write_chunk(void)
         sprof_chunk_encoder_init(&W.enc, NULL, ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
     }
-    if (!W.enc.z && !W.zstd_tried && W.chunk.len >= COMPRESS_MIN) {
+    put_stacks();
+    /* by the whole payload, its stacks included: a short run of an
+     * interpreter has few samples and many stacks */
+    if (!W.enc.z && !W.zstd_tried && W.stk.len >= COMPRESS_MIN) {
         W.zstd_tried = 1;
         W.enc.z = sprof_zstd_load();
         if (!W.enc.z) {
             const char *why = dlerror();
             sprof_warn("cannot load libzstd (%s): chunks are written uncompressed",
                        why ? why : "its functions are missing");
+            size_t at = W.chunk.len; /* the note, in this chunk's payload too */
             put_note(1, "libzstd could not be loaded: chunks are written uncompressed");
+            sprof_buf_put(&W.stk, W.chunk.data + at, W.chunk.len - at);
         }
     }
-    put_stacks();
     if (W.chunk.oom || W.chunk_ids.oom || W.stk.oom) {
         fail("out of memory in the writer");
         return;

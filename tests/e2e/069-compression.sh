@@ -2,18 +2,21 @@
 # Chunks under 4 KiB are stored uncompressed and libzstd is loaded only for
 # the first larger one (preload/compress.c): a short process such as
 # /bin/true never maps libzstd, and its file reads back; a process that
-# samples for a while compresses its chunks, and its samples read back.
+# samples for a while compresses its chunks, and its samples read back; and
+# a short run of an interpreter, whose chunk holds few samples and many
+# stacks, compresses that chunk too (its stacks count).
 
-# codecs FILE: the codec of every chunk, one per line (0 stored, 1 zstd)
+# codecs FILE [raw]: the codec of every chunk, one per line (0 stored, 1
+# zstd), with raw its size before compression after it
 codecs() {
-    "$PY" - "$1" <<'PYEOF' || fail "cannot walk the chunks of $1"
+    "$PY" - "$@" <<'PYEOF' || fail "cannot walk the chunks of $1"
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 off = 32
 while off + 24 <= len(d):
-    magic, codec, stored = struct.unpack_from("<3I", d, off)
+    magic, codec, stored, raw = struct.unpack_from("<4I", d, off)
     assert magic == 0x4B435053, "bad chunk magic at %d" % off
-    print(codec)
+    print(codec, raw) if len(sys.argv) > 2 else print(codec)
     off += 24 + stored
 assert off == len(d), "%d bytes after the last chunk" % (len(d) - off)
 PYEOF
@@ -41,3 +44,14 @@ grep -q 'libzstd' long.info || fail "libzstd, loaded for the compressed chunks, 
 flat_rows rows long.bin
 expect_in_flat rows work_a 300
 expect_in_flat rows work_b 300
+
+# 0.3 s of the tree-walking evaluator at 999 Hz: 300 samples, nearly each a
+# new stack, in one chunk of some 9 KiB (libzstd is loaded for it)
+SPROF_FREQ=999 profile interp.bin "$BIN/interp" 300 >/dev/null 2>err.txt
+expect_stderr_clean err.txt
+codecs interp.bin raw >interp.codecs
+log "interp 300: chunks (codec, raw size) $(tr '\n' ' ' <interp.codecs), $(stat -c %s interp.bin) bytes"
+awk '$2 >= 4096 { big++ } END { exit !big }' interp.codecs ||
+    fail "no chunk of interp.bin reaches 4 KiB: $(tr '\n' ' ' <interp.codecs)"
+! awk '$2 >= 4096 && $1 != 1 { bad = 1 } END { exit !bad }' interp.codecs ||
+    fail "a chunk of 4 KiB or more is stored uncompressed: $(tr '\n' ' ' <interp.codecs)"
