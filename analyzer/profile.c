@@ -91,6 +91,9 @@ struct rd {
      * leaves the ids of the chunk's later ones unknown */
     uint64_t chunk_stacks, chunk_last_id;
     int chunk_ids_lost;
+    /* scratch for a STACKS record: its columns, then its addresses */
+    uint64_t *cols;
+    size_t cols_cap;
 };
 
 /* sprof_get_uvarint, faster: away from the end of the input, a varint of
@@ -397,6 +400,13 @@ static uint32_t stack_base(const struct rd *r, uint64_t base)
     return raw;
 }
 
+/* Whether stacks may take frames from a base, which must be defined in
+ * their own chunk: the chunk that defined each stack last is kept. */
+static int tracks_chunks(const struct rd *r)
+{
+    return !!(r->flags & (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_STACK_COLUMNS));
+}
+
 static void stack_defined(struct rd *r, uint32_t raw)
 {
     GROW(r->raw_chunk, r->raw_chunk_cap, raw - r->raw0 + 1);
@@ -474,10 +484,59 @@ static void settle_stacks(struct rd *r)
             rd_proc(r)->nstacks++;
         }
         stack_id_put(r, r->pend[j].id, found);
-        if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, found);
+        if (tracks_chunks(r)) stack_defined(r, found);
     }
     p->nraw = r->pend0 = w;
     p->nframes = fw;
+}
+
+/* The next id of the chunk's stacks, the difference d from the one before
+ * (shared stacks, STACKS): -1 if it cannot be known. */
+static int next_stack_id(struct rd *r, uint64_t d, uint64_t *id)
+{
+    if (r->chunk_ids_lost || (r->chunk_stacks && (d == 0 || d > UINT64_MAX - r->chunk_last_id))) {
+        r->chunk_ids_lost = 1;
+        return -1;
+    }
+    *id = r->chunk_stacks++ ? r->chunk_last_id + d : d;
+    r->chunk_last_id = *id;
+    return 0;
+}
+
+/* Room for a stack of n frames at p->frames + p->nframes. + 1: p->frames is
+ * never NULL once a stack exists, even one of no frames, so that p->frames
+ * + off is always a valid pointer. */
+static uint64_t *stack_room(struct sp_profile *p, uint64_t n)
+{
+    GROW(p->frames, p->frames_cap, p->nframes + n + 1);
+    return p->frames + p->nframes;
+}
+
+/* Defines stack id of flags: its n own frames, which the caller put at
+ * stack_room, then the outermost shared frames of raw stack braw. Held
+ * apart until settle_stacks, which may find it is an earlier one. */
+static void stack_commit(struct rd *r, uint64_t id, uint64_t flags, uint64_t n, uint32_t braw,
+                         uint64_t shared)
+{
+    struct sp_profile *p = r->p;
+    uint64_t *f = p->frames + p->nframes;
+    if (shared) {
+        const struct sp_rawstack *b = &p->raw[braw];
+        memcpy(f + n, p->frames + b->off + b->nframes - shared, shared * sizeof(*f));
+    }
+    GROW(r->pend, r->pend_cap, p->nraw - r->pend0 + 1);
+    r->pend[p->nraw - r->pend0] =
+        (struct pending){id, (uint32_t)(sprof_stack_hash(f, n + shared, flags) >> 32)};
+    stack_id_put(r, id, (uint32_t)p->nraw);
+    GROW(p->raw, p->raw_cap, p->nraw + 1);
+    struct sp_rawstack *s = &p->raw[p->nraw++];
+    s->proc = r->proc;
+    s->nframes = (uint32_t)(n + shared);
+    s->flags = (uint32_t)flags;
+    s->off = p->nframes;
+    s->sym = SP_NONE;
+    p->nframes += n + shared;
+    if (tracks_chunks(r)) stack_defined(r, (uint32_t)(p->nraw - 1));
 }
 
 static int rec_stack(struct rd *r, struct sprof_cur *c)
@@ -487,13 +546,10 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
     if (r->flags & SPROF_FLAG_SHARED_STACKS) {
         /* ids increase through the chunk, each the previous one plus this */
         uint64_t d;
-        if (r->chunk_ids_lost || get_uv(c, &d) ||
-            (r->chunk_stacks && (d == 0 || d > UINT64_MAX - r->chunk_last_id))) {
+        if (r->chunk_ids_lost || get_uv(c, &d) || next_stack_id(r, d, &id)) {
             r->chunk_ids_lost = 1;
             return -1;
         }
-        id = r->chunk_stacks++ ? r->chunk_last_id + d : d;
-        r->chunk_last_id = id;
     } else if (get_uv(c, &id)) {
         return -1;
     }
@@ -516,38 +572,82 @@ static int rec_stack(struct rd *r, struct sprof_cur *c)
     uint32_t known = stack_id_get(r, id);
     if (known != SP_NONE) {
         if (skip_uv(c, n)) return -1;
-        if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, known);
+        if (tracks_chunks(r)) stack_defined(r, known);
         return 0;
     }
-    /* + 1: p->frames is never NULL once a stack exists, even one of no
-     * frames, so that p->frames + off is always a valid pointer */
-    GROW(p->frames, p->frames_cap, p->nframes + n + shared + 1);
-    uint64_t *f = p->frames + p->nframes;
+    uint64_t *f = stack_room(p, n + shared);
     if (n && get_uv(c, &f[0])) return -1;
     for (uint64_t i = 1; i < n; i++) {
         int64_t d;
         if (get_sv(c, &d)) return -1;
         f[i] = f[i - 1] + (uint64_t)d;
     }
-    if (shared) {
-        const struct sp_rawstack *b = &p->raw[braw];
-        memcpy(f + n, p->frames + b->off + b->nframes - shared, shared * sizeof(*f));
-    }
-    /* held apart until settle_stacks, which may find it is an earlier one */
-    GROW(r->pend, r->pend_cap, p->nraw - r->pend0 + 1);
-    r->pend[p->nraw - r->pend0] =
-        (struct pending){id, (uint32_t)(sprof_stack_hash(f, n + shared, flags) >> 32)};
-    stack_id_put(r, id, (uint32_t)p->nraw);
-    GROW(p->raw, p->raw_cap, p->nraw + 1);
-    struct sp_rawstack *s = &p->raw[p->nraw++];
-    s->proc = r->proc;
-    s->nframes = (uint32_t)(n + shared);
-    s->flags = (uint32_t)flags;
-    s->off = p->nframes;
-    s->sym = SP_NONE;
-    p->nframes += n + shared;
-    if (r->flags & SPROF_FLAG_SHARED_STACKS) stack_defined(r, (uint32_t)(p->nraw - 1));
+    stack_commit(r, id, flags, n, braw, shared);
     return 0;
+}
+
+/* A STACKS record (SPROF_FLAG_STACK_COLUMNS): the stacks' columns, then the
+ * record's addresses, then each stack's frames as codes into them. The
+ * stacks before a malformed one stay defined; the ids of the chunk's later
+ * stacks are unknown. */
+static int rec_stacks(struct rd *r, struct sprof_cur *c)
+{
+    uint64_t count, naddrs;
+    /* every stack takes at least four bytes: did, flags, nown, base */
+    if (r->chunk_ids_lost || get_uv(c, &count) || count > sprof_cur_left(c) / 4) goto bad;
+    if (!count) return 0;
+    GROW(r->cols, r->cols_cap, 5 * count);
+    uint64_t *col = r->cols; /* did, flags, nown, base, nshared: count each */
+    for (uint64_t i = 0; i < 4 * count; i++)
+        if (get_uv(c, &col[i])) goto bad;
+    uint64_t *nshared = col + 4 * count;
+    for (uint64_t i = 0; i < count; i++) {
+        nshared[i] = 0;
+        if (col[3 * count + i] && get_uv(c, &nshared[i])) goto bad;
+    }
+    if (get_uv(c, &naddrs) || naddrs > sprof_cur_left(c)) goto bad;
+    GROW(r->cols, r->cols_cap, 5 * count + naddrs);
+    col = r->cols;
+    nshared = col + 4 * count;
+    uint64_t *addr = col + 5 * count, a = 0, taken = 0;
+    for (uint64_t i = 0; i < naddrs; i++) {
+        int64_t d;
+        if (get_sv(c, &d)) goto bad;
+        addr[i] = a += (uint64_t)d;
+    }
+    struct sp_profile *p = r->p;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t id, flags = col[count + i], n = col[2 * count + i], base = col[3 * count + i];
+        uint64_t shared = nshared[i];
+        uint32_t braw = SP_NONE;
+        if (next_stack_id(r, col[i], &id)) goto bad;
+        if (n > SPROF_MAX_DEPTH || shared > SPROF_MAX_DEPTH - n) goto bad;
+        if (base) {
+            /* even: k ids back; odd: the id itself (stack_base takes id + 1) */
+            uint64_t k = base / 2;
+            if (base % 2 == 0 && k > id) goto bad;
+            braw = stack_base(r, base % 2 ? k + 1 : id - k + 1);
+            if (braw == SP_NONE || shared > p->raw[braw].nframes) goto bad;
+        }
+        /* the frames are decoded even for a stack known already: later
+         * codes name the addresses that its codes 0 took */
+        uint64_t *f = stack_room(p, n + shared);
+        for (uint64_t j = 0; j < n; j++) {
+            uint64_t k;
+            if (get_uv(c, &k) || k > taken || (k == 0 && taken == naddrs)) goto bad;
+            f[j] = k ? addr[k - 1] : addr[taken++];
+        }
+        r->stack_recs++;
+        uint32_t known = stack_id_get(r, id);
+        if (known != SP_NONE)
+            stack_defined(r, known);
+        else
+            stack_commit(r, id, flags, n, braw, shared);
+    }
+    return 0;
+bad:
+    r->chunk_ids_lost = 1;
+    return -1;
 }
 
 static int rec_samples(struct rd *r, struct sprof_cur *c)
@@ -690,6 +790,8 @@ static int record(struct rd *r, unsigned type, struct sprof_cur *body)
         return rec_unmap(r, body);
     case SPROF_REC_STACK:
         return rec_stack(r, body);
+    case SPROF_REC_STACKS:
+        return r->flags & SPROF_FLAG_STACK_COLUMNS ? rec_stacks(r, body) : 0;
     case SPROF_REC_SAMPLES:
         return rec_samples(r, body);
     case SPROF_REC_COUNTERS:
@@ -969,7 +1071,7 @@ static void parse_chunk(struct rd *r, struct sprof_cur *chunk)
             rd_proc(r)->bad_records++;
             break;
         }
-        if (type != SPROF_REC_STACK) settle_stacks(r);
+        if (type != SPROF_REC_STACK && type != SPROF_REC_STACKS) settle_stacks(r);
         if (record(r, type, &body)) rd_proc(r)->bad_records++;
     }
     settle_stacks(r);
@@ -982,6 +1084,7 @@ static void rd_release(struct rd *r)
     u64map_release(&r->stack_ids);
     free(r->same);
     free(r->pend);
+    free(r->cols);
     u64map_release(&r->live_maps);
 }
 

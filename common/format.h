@@ -49,9 +49,12 @@ enum sprof_file_flags {
     /* A SAMPLES record's stack ids are written as steps (see
      * SPROF_REC_SAMPLES, sprof_sample_id_put in stacks.h). */
     SPROF_FLAG_SAMPLE_ID_STEPS = 1u << 2,
+    /* A chunk may define its stacks in STACKS records (SPROF_REC_STACKS). */
+    SPROF_FLAG_STACK_COLUMNS = 1u << 3,
 };
 #define SPROF_FLAGS_KNOWN                                                                          \
-    (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS)
+    (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS |           \
+     SPROF_FLAG_STACK_COLUMNS)
 
 #define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
 #define SPROF_CHUNK_HEADER_SIZE 24
@@ -102,8 +105,7 @@ enum sprof_record_type {
      * then count weight_ns u, then count stack_id u.
      * With SPROF_FLAG_SAMPLE_ID_STEPS each stack_id is a step: with next one
      * past the greatest id of the record's samples before it (0 for the
-     * first), an id at or past next is written 2 * (id - next), an id below
-     * it 2 * id + 1. */
+     * first), 0 is the id next, any other v the id v - 1. */
     SPROF_REC_SAMPLES = 8,
     /* time u, then n u pairs of (counter id u, value u), cumulative since the
      * process started; the last COUNTERS record of a file wins. The handler
@@ -114,6 +116,19 @@ enum sprof_record_type {
     SPROF_REC_NOTE = 10,
     /* time u, reason str ("exit", "exec", "signal"...), status u */
     SPROF_REC_END = 11,
+    /* With SPROF_FLAG_STACK_COLUMNS: count u, then count times did u, then
+     * count times flags u, count times nown u, count times base u; then
+     * nshared u for each stack whose base is not 0; then naddrs u and naddrs
+     * times s, a list of addresses (each the difference from the one before,
+     * the first from 0); then each stack's nown frames, innermost first,
+     * each u: 0 the list's next address that no code took yet, k > 0 the
+     * list's k-th address, which a code 0 before it in the record took.
+     * Stacks as the shared STACK records define them, in increasing order
+     * of id, with their ids as there (the first did from the id the
+     * chunk's STACK or STACKS records defined last); but base 0: no base,
+     * an even 2k: the stack k ids before this one, an odd 2k + 1: stack k
+     * (a stack the chunk defines before this one). */
+    SPROF_REC_STACKS = 12,
 };
 
 enum sprof_stack_flags {

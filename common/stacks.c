@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
+
 void sprof_stack_trie_init(struct sprof_stack_trie *t, uint32_t max_nodes)
 {
     memset(t, 0, sizeof(*t));
@@ -126,4 +128,136 @@ void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, 
         else
             sprof_buf_put_svarint(b, (int64_t)(f[i] - f[i - 1]));
     }
+}
+
+void sprof_stacks_enc_init(struct sprof_stacks_enc *e)
+{
+    memset(e, 0, sizeof(*e));
+    for (int k = 0; k < 5; k++)
+        sprof_buf_init(&e->col[k]);
+    sprof_buf_init(&e->addrs);
+    sprof_buf_init(&e->codes);
+    sprof_buf_init(&e->rec);
+}
+
+void sprof_stacks_enc_reset(struct sprof_stacks_enc *e)
+{
+    for (int k = 0; k < 5; k++)
+        sprof_buf_reset(&e->col[k]);
+    sprof_buf_reset(&e->addrs);
+    sprof_buf_reset(&e->codes);
+    if (e->naddrs) memset(e->codes_of, 0, e->cap * sizeof(*e->codes_of));
+    e->count = e->naddrs = e->last_addr = e->last_id = 0;
+    e->oom = 0;
+}
+
+void sprof_stacks_enc_release(struct sprof_stacks_enc *e)
+{
+    for (int k = 0; k < 5; k++)
+        sprof_buf_release(&e->col[k]);
+    sprof_buf_release(&e->addrs);
+    sprof_buf_release(&e->codes);
+    sprof_buf_release(&e->rec);
+    free(e->keys);
+    free(e->codes_of);
+    sprof_stacks_enc_init(e);
+}
+
+static uint32_t addr_slot(uint64_t addr, uint32_t mask)
+{
+    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+/* Room for one more address, the table at most half full. */
+static int addrs_grow(struct sprof_stacks_enc *e)
+{
+    if (2 * (e->naddrs + 1) <= e->cap) return 0;
+    uint32_t cap = e->cap ? e->cap * 2 : 1024, mask = cap - 1;
+    uint64_t *keys = malloc(cap * sizeof(*keys));
+    uint32_t *codes = calloc(cap, sizeof(*codes));
+    if (!keys || !codes) {
+        free(keys);
+        free(codes);
+        return -1;
+    }
+    for (uint32_t i = 0; i < e->cap; i++) {
+        if (!e->codes_of[i]) continue;
+        uint32_t k = addr_slot(e->keys[i], mask);
+        while (codes[k])
+            k = (k + 1) & mask;
+        keys[k] = e->keys[i];
+        codes[k] = e->codes_of[i];
+    }
+    free(e->keys);
+    free(e->codes_of);
+    e->keys = keys;
+    e->codes_of = codes;
+    e->cap = cap;
+    return 0;
+}
+
+/* The code of a frame: k for the list's k-th address, 0 for one new to it
+ * (which joins it). */
+static uint64_t addr_code(struct sprof_stacks_enc *e, uint64_t addr)
+{
+    if (e->cap) {
+        uint32_t mask = e->cap - 1;
+        for (uint32_t k = addr_slot(addr, mask); e->codes_of[k]; k = (k + 1) & mask)
+            if (e->keys[k] == addr) return e->codes_of[k];
+    }
+    if (addrs_grow(e)) {
+        e->oom = 1;
+        return 0;
+    }
+    uint32_t mask = e->cap - 1, k = addr_slot(addr, mask);
+    while (e->codes_of[k])
+        k = (k + 1) & mask;
+    e->keys[k] = addr;
+    e->codes_of[k] = (uint32_t)++e->naddrs;
+    sprof_buf_put_svarint(&e->addrs, (int64_t)(addr - e->last_addr));
+    e->last_addr = addr;
+    return 0;
+}
+
+void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
+                          const uint64_t *f, unsigned n, uint32_t base, unsigned nshared)
+{
+    unsigned own = n - nshared;
+    sprof_buf_put_uvarint(&e->col[0], id - e->last_id);
+    sprof_buf_put_uvarint(&e->col[1], flags);
+    sprof_buf_put_uvarint(&e->col[2], own);
+    if (nshared) {
+        /* the base by the smaller of its distance back and its id: an
+         * interpreter's stacks most often share with one defined just
+         * before, a Python program's with a few early ones */
+        uint32_t back = id - base;
+        sprof_buf_put_uvarint(&e->col[3],
+                              back <= base ? 2 * (uint64_t)back : 2 * (uint64_t)base + 1);
+        sprof_buf_put_uvarint(&e->col[4], nshared);
+    } else {
+        sprof_buf_put_uvarint(&e->col[3], 0);
+    }
+    for (unsigned i = 0; i < own; i++)
+        sprof_buf_put_uvarint(&e->codes, addr_code(e, f[i]));
+    e->last_id = id;
+    e->count++;
+}
+
+int sprof_stacks_enc_put(struct sprof_stacks_enc *e, struct sprof_buf *out)
+{
+    if (!e->count) return 0;
+    struct sprof_buf *rec = &e->rec;
+    sprof_buf_reset(rec);
+    sprof_buf_put_uvarint(rec, e->count);
+    for (int k = 0; k < 5; k++)
+        sprof_buf_put(rec, e->col[k].data, e->col[k].len);
+    sprof_buf_put_uvarint(rec, e->naddrs);
+    sprof_buf_put(rec, e->addrs.data, e->addrs.len);
+    sprof_buf_put(rec, e->codes.data, e->codes.len);
+    int bad = e->oom || rec->oom || e->addrs.oom || e->codes.oom;
+    for (int k = 0; k < 5; k++)
+        bad |= e->col[k].oom;
+    if (bad) return -1;
+    sprof_buf_put_record(out, SPROF_REC_STACKS, rec);
+    return out->oom ? -1 : 0;
 }

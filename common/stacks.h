@@ -74,26 +74,58 @@ unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, uns
 void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, unsigned flags,
                             const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
 
+/* The STACKS record of a chunk (SPROF_FLAG_STACK_COLUMNS, format.h): its
+ * stacks' fields by column, and their frames as codes into a list of the
+ * record's distinct addresses. A tree-walking interpreter's new stacks
+ * differ from their bases in a few frames from a few dozen return addresses;
+ * a frame that was a 2-3 byte difference from its neighbour is a 1-byte
+ * code, and the columns of ids, depths and bases, each alike within
+ * itself, compress better apart than interleaved stack by stack. Reset it
+ * with every chunk; not for the signal handler: it allocates. */
+struct sprof_stacks_enc {
+    struct sprof_buf col[5]; /* did, flags, nown, base, nshared */
+    struct sprof_buf addrs;  /* the list of addresses, each from the one before */
+    struct sprof_buf codes;  /* the frames' codes */
+    struct sprof_buf rec;    /* scratch: the record's body */
+    uint64_t count, naddrs, last_addr, last_id;
+    /* the list's addresses: open addressing, code (index + 1) 0: empty */
+    uint64_t *keys;
+    uint32_t *codes_of;
+    uint32_t cap;
+    int oom;
+};
+
+void sprof_stacks_enc_init(struct sprof_stacks_enc *e);
+void sprof_stacks_enc_reset(struct sprof_stacks_enc *e); /* empties it, keeps memory */
+void sprof_stacks_enc_release(struct sprof_stacks_enc *e);
+
+/* Adds stack id of frames f[0..n) (ids increase), whose outermost nshared
+ * frames are those of stack base (nshared 0: no base). */
+void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
+                          const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
+
+/* Appends the STACKS record of the stacks added (none: nothing) to out;
+ * -1 if memory ran out on the way (out holds no record then). */
+int sprof_stacks_enc_put(struct sprof_stacks_enc *e, struct sprof_buf *out);
+
 /* A sample's stack id as a step (SPROF_FLAG_SAMPLE_ID_STEPS): ids are given
  * in the order of first use, so that where nearly every sample has a stack
  * never seen before (an interpreter running ever new code) an id is most
- * often the greatest of its SAMPLES record so far plus one, written 0, where
- * the ids themselves would be a run of distinct numbers that compresses
- * poorly; an id seen before is written as itself with one more bit. *next: one past the
- * greatest id of the record's samples so far, 0 at the record's start. */
+ * often the greatest of its SAMPLES record so far plus one, written 0,
+ * where the ids themselves would be a run of distinct numbers that
+ * compresses poorly; any other id is written as itself plus one. *next: one
+ * past the greatest id of the record's samples so far, 0 at its start. */
 static inline uint64_t sprof_sample_id_put(uint64_t id, uint64_t *next)
 {
-    if (id < *next) return 2 * id + 1;
-    uint64_t v = 2 * (id - *next);
-    *next = id + 1;
+    uint64_t v = id == *next ? 0 : id + 1;
+    if (id >= *next) *next = id + 1;
     return v;
 }
 
 /* The id of a step v, *next as for sprof_sample_id_put. */
 static inline uint64_t sprof_sample_id_get(uint64_t v, uint64_t *next)
 {
-    if (v & 1) return v >> 1;
-    uint64_t id = *next + (v >> 1);
+    uint64_t id = v ? v - 1 : *next;
     if (id >= *next && id != UINT64_MAX) *next = id + 1; /* else malformed: no id is so large */
     return id;
 }

@@ -5,9 +5,9 @@
  * right checksum), so that every input reaches the record parsers instead
  * of stopping at the CRC check, then goes through the same model builder
  * and views as fuzz-reader (fuzz/model.c), twice: with the plain encodings
- * (header flags 0) and with the shared stacks and sample columns libsprof
- * writes. Seeds: fuzz/corpus/records, the decompressed payloads of real
- * chunks.
+ * (header flags 0) and with every encoding libsprof writes (STACKS records,
+ * shared stacks, sample columns and steps). Seeds: fuzz/corpus/records, the decompressed payloads
+ * of real chunks.
  */
 #include <stddef.h>
 #include <stdint.h>

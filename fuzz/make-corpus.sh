@@ -30,7 +30,9 @@ rec fork.bin "$BIN/fork"
 "$BIN/synth" "$TMP/synth.bin" --samples 60 --per-chunk 20 --churn
 "$BIN/synth" "$TMP/synth-vdso.bin" --samples 30 --vdso --zero-bias
 
-# regress-*: inputs that found bugs, kept by hand
+# regress-*: inputs that found bugs, kept by hand; kept-flags3-*: a profile
+# and its chunks in the encodings of header flags 1 and 2 (STACK records),
+# which libsprof wrote before STACKS records and steps (flags 4 and 8)
 rm -f "$OUT"/reader/*.bin "$OUT"/records/*.rec
 mkdir -p "$OUT/reader" "$OUT/records"
 for f in "$TMP"/*.bin*; do

@@ -102,7 +102,8 @@ static struct {
     struct sprof_buf by_id;        /* struct stack_entry by id - id_base */
     struct sprof_buf chunk_ids;    /* uint32_t ids of the stacks the pending chunk uses */
     struct sprof_buf stk;          /* the chunk's payload: its STACK records, then W.chunk */
-    struct sprof_stack_trie trie;  /* the outer frames of the STACK records put so far */
+    struct sprof_stack_trie trie;  /* the outer frames of the stacks put so far */
+    struct sprof_stacks_enc senc;  /* the chunk's STACKS record */
     struct sprof_buf weights, ids; /* scratch: a SAMPLES record's columns */
 
     /* counters of slots already freed */
@@ -239,32 +240,31 @@ static int id_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The pending chunk's payload into W.stk: the STACK records of the stacks
+/* The pending chunk's payload into W.stk: the STACKS record of the stacks
  * it uses, then its other records. Every chunk defines the stacks its
  * samples use (ids stay the same for the whole file), so that a damaged
  * chunk loses only its own samples (ARCHITECTURE.md, invariant 3:
  * self-contained chunks); in increasing order of id, each taking its
  * outermost frames from a stack defined before it, where two or more are
- * the same (common/stacks.h). */
-static void put_stacks(void)
+ * the same, and written by column (common/stacks.h). -1: out of memory. */
+static int put_stacks(void)
 {
     size_t k = W.chunk_ids.len / sizeof(uint32_t);
     if (k) qsort(W.chunk_ids.data, k, sizeof(uint32_t), id_cmp); /* data: NULL when empty */
     sprof_buf_reset(&W.stk);
     sprof_stack_trie_reset(&W.trie);
-    uint32_t prev = 0;
+    sprof_stacks_enc_reset(&W.senc);
     for (size_t i = 0; i < k; i++) {
         uint32_t id, base = 0;
         memcpy(&id, W.chunk_ids.data + i * sizeof(id), sizeof(id));
         const struct stack_entry *e = stack_at(id - W.id_base);
         const uint64_t *f = (const uint64_t *)(W.frames.data + e->off);
         unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, id, &base);
-        sprof_buf_reset(&W.rec);
-        sprof_put_stack_shared(&W.rec, id, prev, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
-        sprof_buf_put_record(&W.stk, SPROF_REC_STACK, &W.rec);
-        prev = id;
+        sprof_stacks_enc_add(&W.senc, id, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
     }
+    if (sprof_stacks_enc_put(&W.senc, &W.stk)) return -1;
     sprof_buf_put(&W.stk, W.chunk.data, W.chunk.len);
+    return 0;
 }
 
 static size_t stacks_bytes(void)
@@ -747,8 +747,8 @@ static void write_chunk(void)
         struct rlimit rl;
         if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
-        uint32_t flags =
-            SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS;
+        uint32_t flags = SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS |
+                         SPROF_FLAG_SAMPLE_ID_STEPS | SPROF_FLAG_STACK_COLUMNS;
         struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, flags, sprof.session,
                                       (uint32_t)sprof.pid};
         sprof_buf_reset(&W.out);
@@ -760,7 +760,10 @@ static void write_chunk(void)
         sprof_chunk_encoder_init(&W.enc, NULL, ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
     }
-    put_stacks();
+    if (put_stacks()) {
+        fail("out of memory in the writer");
+        return;
+    }
     /* by the whole payload, its stacks included: a short run of an
      * interpreter has few samples and many stacks */
     if (!W.enc.z && !W.zstd_tried && W.stk.len >= COMPRESS_MIN) {

@@ -10,10 +10,12 @@ in the same series), and prints, from `sprof-report info` (each build's own) of 
 file of the run: samples, file size, bytes per sample, distinct stacks and
 the writer thread's CPU time; and, where the build has the test tools
 (BUILD/tests/sprof-dump: `make check` builds them), the bytes per sample of
-the same file rewritten in the plain encodings (header flags 0, the chunks
-compressed as libsprof does: `sprof-dump FILE --plain OUT`), which compares
-the encodings on one profile, free of the differences between runs (a pure
-Python run has 900 distinct stacks one time and 1,300 the next).
+the same file rewritten in the encodings of other header flags (--forms,
+by default 0, the plain ones, and 3, libsprof's before session 19; the
+chunks compressed as libsprof does: `sprof-dump FILE --flags N OUT`), which
+compares the encodings on one profile, free of the differences between
+runs (a pure Python run has 900 distinct stacks one time and 1,300 the
+next).
 
 Workloads: cpu (scripts/bench/cpu-bound.c, 30 frames), threads (the same in
 8 threads), python (pybench.py, pure Python: a thousand distinct native
@@ -64,7 +66,7 @@ def workloads(progs, seconds, python):
     return w
 
 
-def one(report, lib, hz, argv, dump):
+def one(report, lib, hz, argv, dump, forms):
     d = tempfile.mkdtemp(prefix="sprof-bytes-")
     try:
         env = dict(os.environ, LD_PRELOAD=lib, SPROF_FREQ=str(hz),
@@ -83,14 +85,15 @@ def one(report, lib, hz, argv, dump):
             return conv(m.group(1)) if m else 0
 
         samples = grab(r"^samples\s+(\d+)", int)
-        plain = 0
-        if dump and os.access(dump, os.X_OK):
-            out = os.path.join(d, "plain.out")
-            if subprocess.run([dump, f, "--plain", out], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0 and os.path.exists(out):
-                plain = os.path.getsize(out)  # an older sprof-dump has no --plain
+        sizes = {}
+        for flags in forms:
+            out = os.path.join(d, f"flags{flags}.out")
+            if dump and os.access(dump, os.X_OK) and subprocess.run(
+                    [dump, f, "--flags", str(flags), out], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode == 0 and os.path.exists(out):
+                sizes[flags] = os.path.getsize(out)  # an older sprof-dump has no --flags
         return {
-            "plain": plain,
+            "forms": sizes,
             "samples": samples,
             "size": os.path.getsize(f),
             "stacks": grab(r"^stacks\s+(\d+)", int),
@@ -111,6 +114,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=5, help="CPU seconds a run (5)")
     ap.add_argument("--runs", type=int, default=1, help="runs of each, the median kept (1)")
     ap.add_argument("--python", default=sys.executable, help="the interpreter (this one)")
+    ap.add_argument("--forms", type=int, nargs="*", default=[0, 3], metavar="FLAGS",
+                    help="the same file in the encodings of these header flags (0 3)")
     a = ap.parse_args()
     # each build's files are read by its own sprof-report: the format may differ
     builds = [("sprof", os.path.abspath(a.build))]
@@ -122,30 +127,32 @@ def main():
                 sys.exit(f"bytes.py: {os.path.join(d, f)} does not exist (run make)")
     progs = build(os.path.abspath(os.path.join(a.build, "bench")), os.environ.get("CC", "cc"))
     wl = workloads(progs, a.seconds, a.python)
-    print("| workload | rate | build | samples | bytes | bytes/sample | plain form | stacks | "
+    forms = "".join(f" flags {f} |" for f in a.forms)
+    print(f"| workload | rate | build | samples | bytes | bytes/sample |{forms} stacks | "
           "writer CPU |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|" + "---|" * len(a.forms) + "---|---|")
     for name in a.workload:
         for hz in a.freq:
             res = {b: [] for b, _ in builds}
             for _ in range(a.runs):
                 for b, d in builds:  # interleaved
                     r = one(os.path.join(d, "sprof-report"), os.path.join(d, "libsprof.so"), hz,
-                            wl[name], os.path.join(d, "tests", "sprof-dump"))
+                            wl[name], os.path.join(d, "tests", "sprof-dump"), a.forms)
                     if r and r["samples"]:
                         res[b].append(r)
             for b, _ in builds:
                 rs = res[b]
                 if not rs:
-                    print(f"| {name} | {hz} Hz | {b} | no samples | | | | | |")
+                    print(f"| {name} | {hz} Hz | {b} | no samples |" + " |" * (5 + len(a.forms)))
                     continue
                 bps = statistics.median(r["size"] / r["samples"] for r in rs)
                 mid = sorted(rs, key=lambda r: r["size"] / r["samples"])[len(rs) // 2]
                 wshare = 100 * mid["writer_ms"] / 1000 / mid["cpu_s"] if mid["cpu_s"] else 0
-                plain = (f"{statistics.median(r['plain'] / r['samples'] for r in rs):.2f}"
-                         if all(r["plain"] for r in rs) else "-")
+                cols = "".join(
+                    f" {statistics.median(r['forms'][f] / r['samples'] for r in rs):.2f} |"
+                    if all(f in r["forms"] for r in rs) else " - |" for f in a.forms)
                 print(f"| {name} | {hz} Hz | {b} | {mid['samples']:,} | {mid['size']:,} | "
-                      f"{bps:.2f} | {plain} | {mid['stacks']:,} | {mid['writer_ms']:.1f} ms "
+                      f"{bps:.2f} |{cols} {mid['stacks']:,} | {mid['writer_ms']:.1f} ms "
                       f"({wshare:.2f}%) |", flush=True)
 
 

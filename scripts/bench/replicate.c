@@ -191,7 +191,7 @@ int main(int argc, char **argv)
             while (sprof_cur_left(&cur) && sprof_get_record(&cur, &type, &b) == 0) {
                 if (type == SPROF_REC_SAMPLES) {
                     put_shifted(&raw, type, b, k * span, 0);
-                } else if (type == SPROF_REC_STACK || k == 0) {
+                } else if (type == SPROF_REC_STACK || type == SPROF_REC_STACKS || k == 0) {
                     if (type == SPROF_REC_THREAD_END)
                         put_thread_end(&tail, b, last, copies);
                     else if (type == SPROF_REC_COUNTERS)

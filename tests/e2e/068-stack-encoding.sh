@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: MIT
-# libsprof writes stacks in their shared form, samples by column and their
-# stack ids as steps (header flags 1, 2 and 4, sprof-format(5)): a stack
-# names the stack defined before it in the same chunk with the longest run
-# of the same outermost frames and writes only its others; a sample whose
-# stack is newer than its record's others so far writes 0 and the like.
-# tests/progs/interp.c, a tree-walking evaluator, has a thousand distinct
-# stacks a second, 20 to 50 frames deep, that share their outer frames. Its
-# profile must say so (flags 7, most STACK records with a base, most ids a
-# step ahead), and read the same as the same profile rewritten in the plain
+# libsprof writes a chunk's stacks by column in a STACKS record, each in its
+# shared form, and samples by column with their stack ids as steps (header
+# flags 1, 2, 4 and 8, sprof-format(5)): a stack names the stack defined
+# before it in the same chunk with the longest run of the same outermost
+# frames and writes only its others, as codes into the record's addresses;
+# a sample whose stack is the one after its record's newest so far writes 0,
+# others their id plus one. tests/progs/interp.c, a tree-walking evaluator, has a
+# thousand distinct stacks a second, 20 to 50 frames deep, that share their
+# outer frames. Its profile must say so (flags 15, a STACKS record a chunk,
+# most stacks with a base, most sample ids 0), and read the same as the same profile rewritten in the plain
 # forms by sprof-dump, an independent decoder: the same stacks frame by
 # frame and samples one by one, the same folded stacks and flat report; and
 # the evaluator's hot spot, known by construction (leaf_work, under 15 eval
@@ -19,32 +20,33 @@ grep -qx 'interp: 1' out.txt || fail "interp printed $(cat out.txt)"
 
 "$DUMP" p.bin -s >summary.txt || fail "sprof-dump cannot read p.bin"
 cat summary.txt
-grep -q '^header version=1 flags=7 ' summary.txt || fail "p.bin's header: $(head -n 1 summary.txt)"
+grep -q '^header version=1 flags=15 ' summary.txt || fail "p.bin's header: $(head -n 1 summary.txt)"
 chunks=$(sed -n 's/^chunks ok=\([0-9]*\) bad=0 truncated=0$/\1/p' summary.txt)
 [ "${chunks:-0}" -ge 3 ] || fail "want 3 or more intact chunks (stacks defined again in each): $(sed -n 2p summary.txt)"
 stacks=$(sed -n 's/.*STACK=\([0-9]*\) .*/\1/p' summary.txt)
 read -r shared taken all < <(sed -n 's/^shared stacks=\([0-9]*\) frames=\([0-9]*\) of \([0-9]*\)$/\1 \2 \3/p' summary.txt)
-log "$shared of $stacks STACK records share frames with a base: $taken of $all frames"
-[ "$stacks" -ge 1000 ] || fail "only $stacks STACK records: interp's stacks are not what the case needs"
-[ "$((shared * 10))" -ge "$((stacks * 9))" ] || fail "only $shared of $stacks STACK records have a base"
+log "$shared of $stacks stacks share frames with a base: $taken of $all frames"
+[ "$stacks" -ge 1000 ] || fail "only $stacks stacks defined: interp's stacks are not what the case needs"
+[ "$((shared * 10))" -ge "$((stacks * 9))" ] || fail "only $shared of $stacks stacks have a base"
 [ "$((taken * 2))" -ge "$all" ] || fail "only $taken of $all frames come from a base"
 samples=$(sed -n 's/.* samples=\([0-9]*\)$/\1/p' summary.txt)
-ahead=$(sed -n 's/^sample ids ahead=\([0-9]*\)$/\1/p' summary.txt)
-log "$ahead of $samples sample ids written as steps ahead"
-[ "$((ahead * 10))" -ge "$((samples * 8))" ] || fail "only ${ahead:-no} of $samples sample ids are steps ahead"
+read -r srecs ahead < <(sed -n 's/^encodings STACKS=\([0-9]*\) next=\([0-9]*\)$/\1 \2/p' summary.txt)
+[ "${srecs:-0}" -ge 3 ] || fail "want a STACKS record in each chunk with samples: $(grep '^encodings' summary.txt)"
+log "$ahead of $samples sample ids written as the record's next new one (0)"
+[ "$((ahead * 10))" -ge "$((samples * 8))" ] || fail "only ${ahead:-no} of $samples sample ids are the next new one"
 
 "$DUMP" p.bin --plain plain.bin || fail "sprof-dump --plain failed"
 "$DUMP" plain.bin -s >plain-summary.txt
 grep -q '^header version=1 flags=0 ' plain-summary.txt || fail "plain.bin's header: $(head -n 1 plain-summary.txt)"
 grep -q '^shared stacks=0 ' plain-summary.txt || fail "plain.bin shares frames: $(tail -n 1 plain-summary.txt)"
-grep -qx 'sample ids ahead=0' plain-summary.txt || fail "plain.bin has steps: $(grep '^sample ids' plain-summary.txt)"
-# every record, STACK records with all their frames and SAMPLES with all
-# their samples, decoded both ways (the header and the counts of shared
-# stacks and of steps aside)
-"$DUMP" p.bin | tail -n +2 | grep -v "^shared stacks=\|^sample ids ahead=" >p.dump
-"$DUMP" plain.bin | tail -n +2 | grep -v "^shared stacks=\|^sample ids ahead=" >plain.dump
+grep -qx 'encodings STACKS=0 next=0' plain-summary.txt || fail "plain.bin: $(grep '^encodings' plain-summary.txt)"
+# every record, each stack with all its frames and SAMPLES with all their
+# samples, decoded both ways (the header and the counts of the encodings
+# aside)
+"$DUMP" p.bin | tail -n +2 | grep -v "^shared stacks=\|^encodings " >p.dump
+"$DUMP" plain.bin | tail -n +2 | grep -v "^shared stacks=\|^encodings " >plain.dump
 grep -q '^SAMPLES [0-9]' p.dump || fail "sprof-dump prints no samples: $(grep -m 1 '^SAMPLES' p.dump)"
-! grep -q ' malformed' p.dump || fail "sprof-dump finds malformed STACK records in p.bin"
+! grep -q ' malformed' p.dump || fail "sprof-dump finds malformed records in p.bin"
 cmp -s p.dump plain.dump || fail "the records differ once decoded: $(diff p.dump plain.dump | head -c 600)"
 
 for view in folded "flat --limit 0" "info"; do
@@ -66,3 +68,17 @@ deep=$(awk '{ k = split($1, f, ";"); n = 0; for (i = 1; i <= k; i++) n += f[i] =
 total=$(awk '{ c += $NF } END { print c + 0 }' folded.txt)
 log "$deep of $total samples in leaf_work under 15 eval frames"
 [ "$((deep * 10))" -ge "$((total * 9))" ] || fail "only $deep of $total samples reach leaf_work through 15 eval frames: $(head -n 3 folded.txt)"
+
+# a profile that an earlier libsprof wrote (header flags 3: STACK records,
+# sample ids as themselves; fuzz/corpus/reader/kept-flags3-target, 79
+# samples of target_hot_function in 4 stacks) still reads whole
+old=$SRC/fuzz/corpus/reader/kept-flags3-target
+"$DUMP" "$old" -s >old-summary.txt || fail "sprof-dump cannot read $old"
+grep -q '^header version=1 flags=3 ' old-summary.txt || fail "$old: $(head -n 1 old-summary.txt)"
+report info "$old" >old-info.txt 2>/dev/null
+grep -q '^samples  *79 in the file' old-info.txt || fail "$old: $(grep '^samples' old-info.txt)"
+grep -q '^stacks  *4 distinct$' old-info.txt || fail "$old: $(grep '^stacks' old-info.txt)"
+grep -q ' 0 damaged' old-info.txt || fail "$old: $(grep '^chunks' old-info.txt)"
+report folded "$old" >old-folded.txt 2>/dev/null
+total=$(awk '{ c += $NF } END { print c + 0 }' old-folded.txt)
+[ "$total" -eq 79 ] || fail "the folded stacks of $old hold $total samples, not 79"

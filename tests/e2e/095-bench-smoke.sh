@@ -45,7 +45,8 @@ cat bytes.txt
 [ "$rc" -eq 0 ] || fail "bytes.py exited with status $rc: $(tail -n 5 bytes.err)"
 for w in cpu interp; do
     for b in sprof against; do
-        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
+        # samples, bytes, bytes a sample, the same file in flags 0 and 3, stacks, writer
+        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
             fail "no row for $w under $b in bytes.py's table"
     done
 done

@@ -499,13 +499,13 @@ static void trie_longest_run(void)
     }
 }
 
-/* A sample's stack id as a step: ids seen for the first time in order are
- * written 0, the others as themselves (2 * id + 1), and every id comes back;
- * a step past the largest id does not wrap the ids after it. */
+/* A sample's stack id as a step: the id after the record's greatest so far
+ * is written 0, any other id as itself plus one, and every id comes back;
+ * a step to the largest id does not wrap the ids after it. */
 static void sample_id_steps(void)
 {
-    const uint64_t ids[] = {5, 6, 7, 3, 8, 8, 20, 0, 21, 7, UINT32_MAX, 2};
-    const uint64_t want[] = {10, 0, 0, 7, 0, 17, 22, 1, 0, 15, 2 * (UINT32_MAX - 22ull), 5};
+    const uint64_t ids[] = {5, 6, 7, 3, 8, 8, 20, 0, 21, 7, UINT32_MAX, 2, 0};
+    const uint64_t want[] = {6, 0, 0, 4, 0, 9, 21, 1, 0, 8, UINT32_MAX + 1ull, 3, 1};
     uint64_t put = 0, get = 0;
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         uint64_t v = sprof_sample_id_put(ids[i], &put);
@@ -516,15 +516,15 @@ static void sample_id_steps(void)
                (unsigned long long)id, (unsigned long long)ids[i]);
     }
     uint64_t next = 9;
-    CHECK(sprof_sample_id_get(UINT64_MAX - 1, &next) == 9 + (UINT64_MAX >> 1) && next != 0);
-    next = UINT64_MAX - 1;
-    CHECK(sprof_sample_id_get(2, &next) == UINT64_MAX && next == UINT64_MAX - 1);
+    CHECK(sprof_sample_id_get(UINT64_MAX, &next) == UINT64_MAX - 1 && next == UINT64_MAX);
+    CHECK(sprof_sample_id_get(0, &next) == UINT64_MAX && next == UINT64_MAX);
 }
 
-/* A profile written twice, in the plain encodings (header flags 0) and as
- * libsprof writes it (stacks sharing their outermost frames through
- * common/stacks.c, samples by column, their stack ids as steps), over 12
- * chunks that each define the stacks they use, reads into the same model;
+/* A profile written three times, in the plain encodings (header flags 0),
+ * with STACK records sharing their outermost frames, and as libsprof writes
+ * it (common/stacks.c: a chunk's stacks in a STACKS record, sharing frames
+ * too; samples by column, their stack ids as steps), over 12 chunks that
+ * each define the stacks they use, reads into the same model;
  * and a shared stack whose base is not defined in its own chunk, or that
  * takes more frames than its base has, is a malformed record. */
 static void shared_stacks(void)
@@ -535,9 +535,11 @@ static void shared_stacks(void)
     unsigned long long rnd = 777;
     for (unsigned i = 0; i < NSTACKS; i++)
         nf[i] = make_stack(frames[i], i ? frames[i - 1] : NULL, i ? nf[i - 1] : 0, &rnd);
-    struct sprof_buf file[2], chunk, rec, col[3];
-    for (int v = 0; v < 2; v++)
+    struct sprof_buf file[3], chunk, rec, col[3];
+    for (int v = 0; v < 3; v++)
         sprof_buf_init(&file[v]);
+    struct sprof_stacks_enc senc;
+    sprof_stacks_enc_init(&senc);
     sprof_buf_init(&chunk);
     sprof_buf_init(&rec);
     for (int k = 0; k < 3; k++)
@@ -548,7 +550,7 @@ static void shared_stacks(void)
     sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
     char err[128];
     unsigned shared_total = 0;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) { /* plain, STACK records sharing frames, STACKS */
         struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE,
                                       v ? SPROF_FLAGS_KNOWN : 0, 9, 43};
         sprof_file_header_put(&file[v], &h);
@@ -557,6 +559,7 @@ static void shared_stacks(void)
             uint32_t defined[NSTACKS] = {0};
             sprof_buf_reset(&chunk);
             sprof_stack_trie_reset(&trie);
+            sprof_stacks_enc_reset(&senc);
             for (int k3 = 0; k3 < 3; k3++)
                 sprof_buf_reset(&col[k3]);
             uint32_t ids[PER], order[PER], nused = 0, prev = 0;
@@ -578,6 +581,10 @@ static void shared_stacks(void)
                     uint32_t base = 0;
                     unsigned sh = sprof_stack_trie_add(&trie, frames[id], nf[id], id, &base);
                     shared_total += sh;
+                    if (v == 2) {
+                        sprof_stacks_enc_add(&senc, id, id % 7 == 0, frames[id], nf[id], base, sh);
+                        continue;
+                    }
                     sprof_put_stack_shared(&rec, id, prev, id % 7 == 0, frames[id], nf[id], base,
                                            sh);
                     prev = id;
@@ -595,6 +602,7 @@ static void shared_stacks(void)
                 }
                 sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
             }
+            if (v == 2) CHECK(sprof_stacks_enc_put(&senc, &chunk) == 0);
             sprof_buf_reset(&rec);
             sprof_buf_put_uvarint(&rec, 100);
             sprof_buf_put_uvarint(&rec, 1000000000ull * (k + 1));
@@ -621,27 +629,29 @@ static void shared_stacks(void)
     }
     /* the stacks do share: most of their frames came from a base */
     CHECKF(shared_total > 10 * CHUNKS * 20, "%u frames shared", shared_total);
-    struct sp_profile *p[2];
-    for (int v = 0; v < 2; v++) {
+    struct sp_profile *p[3];
+    for (int v = 0; v < 3; v++) {
         p[v] = sp_profile_new();
         CHECK(sp_profile_read_mem(p[v], "s.bin", file[v].data, file[v].len, err, sizeof(err)) == 0);
         CHECK(p[v]->procs[0].bad_records == 0 && p[v]->procs[0].unknown_stack == 0);
     }
-    CHECKF(file[1].len * 20 < file[0].len * 19, "shared %zu bytes, plain %zu", file[1].len,
-           file[0].len);
-    CHECK(p[0]->nsamples == CHUNKS * PER && p[1]->nsamples == p[0]->nsamples);
-    CHECK(p[1]->nraw == p[0]->nraw);
-    for (size_t i = 0; i < p[0]->nsamples; i++) {
-        const struct sp_sample *x = &p[0]->samples[i], *y = &p[1]->samples[i];
-        const struct sp_rawstack *a = &p[0]->raw[x->stack], *b = &p[1]->raw[y->stack];
-        CHECKF(x->time == y->time && x->weight_ns == y->weight_ns && x->thread == y->thread &&
-                   a->nframes == b->nframes && a->flags == b->flags &&
-                   memcmp(p[0]->frames + a->off, p[1]->frames + b->off,
-                          a->nframes * sizeof(uint64_t)) == 0,
-               "sample %zu", i);
+    for (int v = 1; v < 3; v++) {
+        CHECKF(file[v].len * 20 < file[0].len * 19, "form %d: %zu bytes, plain %zu", v, file[v].len,
+               file[0].len);
+        CHECK(p[0]->nsamples == CHUNKS * PER && p[v]->nsamples == p[0]->nsamples);
+        CHECK(p[v]->nraw == p[0]->nraw);
+        for (size_t i = 0; i < p[0]->nsamples; i++) {
+            const struct sp_sample *x = &p[0]->samples[i], *y = &p[v]->samples[i];
+            const struct sp_rawstack *a = &p[0]->raw[x->stack], *b = &p[v]->raw[y->stack];
+            CHECKF(x->time == y->time && x->weight_ns == y->weight_ns && x->thread == y->thread &&
+                       a->nframes == b->nframes && a->flags == b->flags &&
+                       memcmp(p[0]->frames + a->off, p[v]->frames + b->off,
+                              a->nframes * sizeof(uint64_t)) == 0,
+                   "form %d, sample %zu", v, i);
+        }
     }
-    sp_profile_free(p[0]);
-    sp_profile_free(p[1]);
+    for (int v = 0; v < 3; v++)
+        sp_profile_free(p[v]);
 
     /* malformed: stack 2 takes 2 frames of stack 0, which chunks 0 and 2
      * define but chunk 1 does not; stack 3, 5 frames of stack 0, which has
@@ -688,12 +698,103 @@ static void shared_stacks(void)
     sprof_buf_release(&bad);
     sprof_stack_trie_release(&trie);
     sprof_chunk_encoder_release(&e);
-    for (int v = 0; v < 2; v++)
+    for (int v = 0; v < 3; v++)
         sprof_buf_release(&file[v]);
+    sprof_stacks_enc_release(&senc);
     sprof_buf_release(&chunk);
     sprof_buf_release(&rec);
     for (int k = 0; k < 3; k++)
         sprof_buf_release(&col[k]);
+}
+
+/* STACKS records written by hand, as sprof-format(5) gives them: columns,
+ * addresses, codes; a base by its distance back (even) or its id (odd). A
+ * code past the addresses taken, a base outside the chunk, or a count the
+ * record cannot hold make the record malformed: the stacks before the bad
+ * one stay, the chunk's later STACKS records are malformed too (their ids
+ * are unknown). */
+static void stacks_records(void)
+{
+    struct sprof_buf file, chunk, rec;
+    sprof_buf_init(&file);
+    sprof_buf_init(&chunk);
+    sprof_buf_init(&rec);
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 45};
+    sprof_file_header_put(&file, &h);
+    char err[128];
+    /* each record: count, then dids, flags, nowns, bases, nshared of those
+     * with a base, naddrs, the addresses' differences, the codes */
+    const int64_t recs[][24] = {
+        /* stacks 0 (3 frames), 1 (1 + 2 of stack 0, one back), 2 (1 + 3 of
+         * stack 0 by its id) */
+        {3, 0, 1, 1, 0, 1, 0, 3, 1, 1, 0, 2, 1, 2, 3, 3, 0x1000, 0x1000, 0x1000, 0, 0, 0, 2, 1},
+        /* stack 3, then a code past the one address taken */
+        {2, 3, 1, 0, 0, 1, 1, 0, 0, 1, 0x5000, 0, 5, -1},
+        /* a later record of the same chunk: its ids are unknown */
+        {1, 5, 0, 1, 0, 1, 0x6000, 0, -1},
+        /* stack 6 takes frames of stack 0, not defined in this chunk */
+        {1, 6, 0, 1, 1, 2, 1, 0x7000, 0, -1},
+        /* more stacks than bytes */
+        {1000, 7, 0, 1, 0, -1},
+    };
+    const int chunk_of[] = {0, 1, 1, 2, 3};
+    for (int i = 0, k = 0; i < 5; i++) {
+        sprof_buf_reset(&rec);
+        /* the address differences are signed, the rest unsigned: a record's
+         * naddrs is followed by that many differences */
+        const int64_t *v = recs[i];
+        int n = 0;
+        while (n < 24 && v[n] != -1)
+            n++;
+        uint64_t count = (uint64_t)v[0];
+        int at = 0;
+        sprof_buf_put_uvarint(&rec, (uint64_t)v[at++]);
+        if (count > 10) {
+            sprof_buf_put_uvarint(&rec, 7);
+        } else {
+            int bases = 0;
+            for (uint64_t c = 0; c < 4 * count; c++) {
+                if (c >= 3 * count && v[at]) bases++;
+                sprof_buf_put_uvarint(&rec, (uint64_t)v[at++]);
+            }
+            for (int b = 0; b < bases; b++)
+                sprof_buf_put_uvarint(&rec, (uint64_t)v[at++]);
+            int64_t naddrs = v[at++];
+            sprof_buf_put_uvarint(&rec, (uint64_t)naddrs);
+            for (int64_t a = 0; a < naddrs; a++)
+                sprof_buf_put_svarint(&rec, v[at++]);
+            while (at < n)
+                sprof_buf_put_uvarint(&rec, (uint64_t)v[at++]);
+        }
+        sprof_buf_put_record(&chunk, SPROF_REC_STACKS, &rec);
+        if (i == 4 || chunk_of[i + 1] != chunk_of[i]) {
+            CHECK(sprof_chunk_encode(&e, (uint32_t)k++, chunk.data, chunk.len, &file, err,
+                                     sizeof(err)) == 0);
+            sprof_buf_reset(&chunk);
+        }
+    }
+    sprof_log_set_quiet(1);
+    struct sp_profile *q = sp_profile_new();
+    CHECK(sp_profile_read_mem(q, "stacks.bin", file.data, file.len, err, sizeof(err)) == 0);
+    sprof_log_set_quiet(0);
+    CHECKF(q->procs[0].bad_records == 4 && q->nraw == 4, "%llu bad records, %zu stacks",
+           (unsigned long long)q->procs[0].bad_records, q->nraw);
+    const uint64_t want[4][4] = {{0x1000, 0x2000, 0x3000},
+                                 {0x2000, 0x2000, 0x3000},
+                                 {0x1000, 0x1000, 0x2000, 0x3000},
+                                 {0x5000}};
+    const unsigned wn[4] = {3, 3, 4, 1};
+    for (unsigned i = 0; i < 4 && i < q->nraw; i++)
+        CHECKF(q->raw[i].nframes == wn[i] && q->raw[i].flags == (i == 1) &&
+                   memcmp(q->frames + q->raw[i].off, want[i], wn[i] * sizeof(uint64_t)) == 0,
+               "stack %u: %u frames, flags %u", i, q->raw[i].nframes, q->raw[i].flags);
+    sp_profile_free(q);
+    sprof_chunk_encoder_release(&e);
+    sprof_buf_release(&file);
+    sprof_buf_release(&chunk);
+    sprof_buf_release(&rec);
 }
 
 int main(void)
@@ -711,5 +812,6 @@ int main(void)
     RUN(trie_longest_run);
     RUN(sample_id_steps);
     RUN(shared_stacks);
+    RUN(stacks_records);
     return unit_done();
 }
