@@ -58,7 +58,7 @@ struct rd {
     uint32_t proc;
     /* file stack id -> raw stack index: the recorder numbers stacks 0, 1,
      * 2, ..., so ids go to an array (SP_NONE where undefined) while they
-     * stay below a bound that grows with the STACK records read; any other
+     * stay below a bound that grows with the stacks defined; any other
      * id goes to the map */
     uint32_t *ids;
     size_t ids_cap;
@@ -86,9 +86,10 @@ struct rd {
     uint32_t chunk;
     uint32_t *raw_chunk;
     size_t raw_chunk_cap, raw0;
-    /* the chunk's STACK records so far, and the last one's id (shared
-     * stacks: ids are differences); a record whose id could not be read
-     * leaves the ids of the chunk's later ones unknown */
+    /* the stacks the chunk's STACK and STACKS records defined so far, and
+     * the last one's id (shared stacks, STACKS: ids are differences); a
+     * stack whose id could not be read leaves the ids of the chunk's later
+     * ones unknown */
     uint64_t chunk_stacks, chunk_last_id;
     int chunk_ids_lost;
     /* scratch for a STACKS record: its columns, then its addresses */

@@ -101,7 +101,7 @@ static struct {
     struct sprof_buf frames;       /* uint64_t frames of every interned stack */
     struct sprof_buf by_id;        /* struct stack_entry by id - id_base */
     struct sprof_buf chunk_ids;    /* uint32_t ids of the stacks the pending chunk uses */
-    struct sprof_buf stk;          /* the chunk's payload: its STACK records, then W.chunk */
+    struct sprof_buf stk;          /* the chunk's payload: its STACKS record, then W.chunk */
     struct sprof_stack_trie trie;  /* the outer frames of the stacks put so far */
     struct sprof_stacks_enc senc;  /* the chunk's STACKS record */
     struct sprof_buf weights, ids; /* scratch: a SAMPLES record's columns */
