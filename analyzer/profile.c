@@ -598,18 +598,18 @@ static int rec_stacks(struct rd *r, struct sprof_cur *c)
     if (r->chunk_ids_lost || get_uv(c, &count) || count > sprof_cur_left(c) / 4) goto bad;
     if (!count) return 0;
     GROW(r->cols, r->cols_cap, 5 * count);
-    uint64_t *col = r->cols; /* did, flags, nown, base, nshared: count each */
+    uint64_t *col = r->cols; /* did, flags, nown, base, nbase: count each */
     for (uint64_t i = 0; i < 4 * count; i++)
         if (get_uv(c, &col[i])) goto bad;
-    uint64_t *nshared = col + 4 * count;
+    uint64_t *nbase = col + 4 * count; /* the base's frames not shared */
     for (uint64_t i = 0; i < count; i++) {
-        nshared[i] = 0;
-        if (col[3 * count + i] && get_uv(c, &nshared[i])) goto bad;
+        nbase[i] = 0;
+        if (col[3 * count + i] && get_uv(c, &nbase[i])) goto bad;
     }
     if (get_uv(c, &naddrs) || naddrs > sprof_cur_left(c)) goto bad;
     GROW(r->cols, r->cols_cap, 5 * count + naddrs);
     col = r->cols;
-    nshared = col + 4 * count;
+    nbase = col + 4 * count;
     uint64_t *addr = col + 5 * count, a = 0, taken = 0;
     for (uint64_t i = 0; i < naddrs; i++) {
         int64_t d;
@@ -619,17 +619,18 @@ static int rec_stacks(struct rd *r, struct sprof_cur *c)
     struct sp_profile *p = r->p;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t id, flags = col[count + i], n = col[2 * count + i], base = col[3 * count + i];
-        uint64_t shared = nshared[i];
+        uint64_t shared = 0;
         uint32_t braw = SP_NONE;
         if (next_stack_id(r, col[i], &id)) goto bad;
-        if (n > SPROF_MAX_DEPTH || shared > SPROF_MAX_DEPTH - n) goto bad;
         if (base) {
             /* even: k ids back; odd: the id itself (stack_base takes id + 1) */
             uint64_t k = base / 2;
             if (base % 2 == 0 && k > id) goto bad;
             braw = stack_base(r, base % 2 ? k + 1 : id - k + 1);
-            if (braw == SP_NONE || shared > p->raw[braw].nframes) goto bad;
+            if (braw == SP_NONE || nbase[i] > p->raw[braw].nframes) goto bad;
+            shared = p->raw[braw].nframes - nbase[i];
         }
+        if (n > SPROF_MAX_DEPTH || shared > SPROF_MAX_DEPTH - n) goto bad;
         /* the frames are decoded even for a stack known already: later
          * codes name the addresses that its codes 0 took */
         uint64_t *f = stack_room(p, n + shared);

@@ -118,16 +118,17 @@ enum sprof_record_type {
     SPROF_REC_END = 11,
     /* With SPROF_FLAG_STACK_COLUMNS: count u, then count times did u, then
      * count times flags u, count times nown u, count times base u; then
-     * nshared u for each stack whose base is not 0; then naddrs u and naddrs
-     * times s, a list of addresses (each the difference from the one before,
-     * the first from 0); then each stack's nown frames, innermost first,
-     * each u: 0 the list's next address that no code took yet, k > 0 the
-     * list's k-th address, which a code 0 before it in the record took.
+     * nbase u for each stack whose base is not 0; then naddrs u and naddrs
+     * times s, a list of addresses (each the difference from the one
+     * before, the first from 0); then each stack's nown frames, innermost
+     * first, each u: 0 the list's next address that no code took yet, k > 0
+     * the list's k-th address, which a code 0 before it in the record took.
      * Stacks as the shared STACK records define them, in increasing order
-     * of id, with their ids as there (the first did from the id the
-     * chunk's STACK or STACKS records defined last); but base 0: no base,
-     * an even 2k: the stack k ids before this one, an odd 2k + 1: stack k
-     * (a stack the chunk defines before this one). */
+     * of id, with their ids as there (the first did from the id the chunk's
+     * STACK or STACKS records defined last); but base 0: no base, an even
+     * 2k: the stack k ids before this one, an odd 2k + 1: stack k (a stack
+     * the chunk defines before this one), of which the stack takes all
+     * frames but the innermost nbase (nshared: the base's depth - nbase). */
     SPROF_REC_STACKS = 12,
 };
 

@@ -138,6 +138,7 @@ void sprof_stacks_enc_init(struct sprof_stacks_enc *e)
     sprof_buf_init(&e->addrs);
     sprof_buf_init(&e->codes);
     sprof_buf_init(&e->rec);
+    sprof_buf_init(&e->depths);
 }
 
 void sprof_stacks_enc_reset(struct sprof_stacks_enc *e)
@@ -146,6 +147,7 @@ void sprof_stacks_enc_reset(struct sprof_stacks_enc *e)
         sprof_buf_reset(&e->col[k]);
     sprof_buf_reset(&e->addrs);
     sprof_buf_reset(&e->codes);
+    sprof_buf_reset(&e->depths);
     if (e->naddrs) memset(e->codes_of, 0, e->cap * sizeof(*e->codes_of));
     e->count = e->naddrs = e->last_addr = e->last_id = 0;
     e->oom = 0;
@@ -158,6 +160,7 @@ void sprof_stacks_enc_release(struct sprof_stacks_enc *e)
     sprof_buf_release(&e->addrs);
     sprof_buf_release(&e->codes);
     sprof_buf_release(&e->rec);
+    sprof_buf_release(&e->depths);
     free(e->keys);
     free(e->codes_of);
     sprof_stacks_enc_init(e);
@@ -219,10 +222,29 @@ static uint64_t addr_code(struct sprof_stacks_enc *e, uint64_t addr)
     return 0;
 }
 
+/* The depth of stack id, added before (0 if not: cannot happen). */
+static uint32_t depth_of(const struct sprof_stacks_enc *e, uint32_t id)
+{
+    size_t lo = 0, hi = e->depths.len / 8;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint32_t v[2];
+        memcpy(v, e->depths.data + 8 * mid, 8);
+        if (v[0] == id) return v[1];
+        if (v[0] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
                           const uint64_t *f, unsigned n, uint32_t base, unsigned nshared)
 {
     unsigned own = n - nshared;
+    uint32_t depth[2] = {id, n};
+    sprof_buf_put(&e->depths, depth, sizeof(depth));
     sprof_buf_put_uvarint(&e->col[0], id - e->last_id);
     sprof_buf_put_uvarint(&e->col[1], flags);
     sprof_buf_put_uvarint(&e->col[2], own);
@@ -233,7 +255,9 @@ void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flag
         uint32_t back = id - base;
         sprof_buf_put_uvarint(&e->col[3],
                               back <= base ? 2 * (uint64_t)back : 2 * (uint64_t)base + 1);
-        sprof_buf_put_uvarint(&e->col[4], nshared);
+        /* the base's frames it does not share: the base most often differs
+         * in a few frames near its leaf, at any depth */
+        sprof_buf_put_uvarint(&e->col[4], depth_of(e, base) - nshared);
     } else {
         sprof_buf_put_uvarint(&e->col[3], 0);
     }
@@ -254,7 +278,7 @@ int sprof_stacks_enc_put(struct sprof_stacks_enc *e, struct sprof_buf *out)
     sprof_buf_put_uvarint(rec, e->naddrs);
     sprof_buf_put(rec, e->addrs.data, e->addrs.len);
     sprof_buf_put(rec, e->codes.data, e->codes.len);
-    int bad = e->oom || rec->oom || e->addrs.oom || e->codes.oom;
+    int bad = e->oom || rec->oom || e->addrs.oom || e->codes.oom || e->depths.oom;
     for (int k = 0; k < 5; k++)
         bad |= e->col[k].oom;
     if (bad) return -1;

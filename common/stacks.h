@@ -83,10 +83,11 @@ void sprof_put_stack_shared(struct sprof_buf *b, uint32_t id, uint32_t prev_id, 
  * itself, compress better apart than interleaved stack by stack. Reset it
  * with every chunk; not for the signal handler: it allocates. */
 struct sprof_stacks_enc {
-    struct sprof_buf col[5]; /* did, flags, nown, base, nshared */
+    struct sprof_buf col[5]; /* did, flags, nown, base, nbase */
     struct sprof_buf addrs;  /* the list of addresses, each from the one before */
     struct sprof_buf codes;  /* the frames' codes */
     struct sprof_buf rec;    /* scratch: the record's body */
+    struct sprof_buf depths; /* uint32_t id, depth of each stack added, by id */
     uint64_t count, naddrs, last_addr, last_id;
     /* the list's addresses: open addressing, code (index + 1) 0: empty */
     uint64_t *keys;
@@ -100,7 +101,7 @@ void sprof_stacks_enc_reset(struct sprof_stacks_enc *e); /* empties it, keeps me
 void sprof_stacks_enc_release(struct sprof_stacks_enc *e);
 
 /* Adds stack id of frames f[0..n) (ids increase), whose outermost nshared
- * frames are those of stack base (nshared 0: no base). */
+ * frames are those of stack base, added before it (nshared 0: no base). */
 void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
                           const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
 

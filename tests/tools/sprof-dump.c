@@ -161,14 +161,19 @@ static int get_stacks(struct sprof_cur *b, unsigned chunk, int quiet, struct spr
         addr[i] = a += (uint64_t)d;
     }
     for (uint64_t i = 0; i < count; i++) {
-        uint64_t id, n = col[2 * count + i], code = col[3 * count + i], shared = col[4 * count + i];
-        uint64_t base = code % 2 ? code / 2 : 0;
+        uint64_t id, n = col[2 * count + i], code = col[3 * count + i], nbase = col[4 * count + i];
+        uint64_t base = code % 2 ? code / 2 : 0, shared = 0;
         if (next_id(chunk, col[i], &id) || id >= (1u << 24) || n > SPROF_MAX_DEPTH) goto out;
         if (code && code % 2 == 0) {
             if (code / 2 > id) goto out;
             base = id - code / 2;
         }
-        if (code && !base_ok(base, n, shared, chunk)) goto out;
+        if (code) {
+            /* the base's frames but its innermost nbase */
+            if (base >= nstacks || nbase > stacks[base].n) goto out;
+            shared = stacks[base].n - nbase;
+            if (!base_ok(base, n, shared, chunk)) goto out;
+        }
         uint64_t *fr = malloc((n + shared + 1) * sizeof(*fr));
         if (!fr) goto out;
         for (uint64_t j = 0; j < n; j++) {

@@ -724,12 +724,13 @@ static void stacks_records(void)
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 45};
     sprof_file_header_put(&file, &h);
     char err[128];
-    /* each record: count, then dids, flags, nowns, bases, nshared of those
-     * with a base, naddrs, the addresses' differences, the codes */
+    /* each record: count, then dids, flags, nowns, bases, nbase (the base's
+     * frames not taken) of those with a base, naddrs, the addresses'
+     * differences, the codes */
     const int64_t recs[][24] = {
         /* stacks 0 (3 frames), 1 (1 + 2 of stack 0, one back), 2 (1 + 3 of
          * stack 0 by its id) */
-        {3, 0, 1, 1, 0, 1, 0, 3, 1, 1, 0, 2, 1, 2, 3, 3, 0x1000, 0x1000, 0x1000, 0, 0, 0, 2, 1},
+        {3, 0, 1, 1, 0, 1, 0, 3, 1, 1, 0, 2, 1, 1, 0, 3, 0x1000, 0x1000, 0x1000, 0, 0, 0, 2, 1},
         /* stack 3, then a code past the one address taken */
         {2, 3, 1, 0, 0, 1, 1, 0, 0, 1, 0x5000, 0, 5, -1},
         /* a later record of the same chunk: its ids are unknown */
