@@ -610,12 +610,14 @@ static int rec_stacks(struct rd *r, struct sprof_cur *c)
     GROW(r->cols, r->cols_cap, 5 * count + naddrs);
     col = r->cols;
     nbase = col + 4 * count;
+    /* the differences: an address is known when a code 0 takes it */
     uint64_t *addr = col + 5 * count, a = 0, taken = 0;
     for (uint64_t i = 0; i < naddrs; i++) {
         int64_t d;
         if (get_sv(c, &d)) goto bad;
-        addr[i] = a += (uint64_t)d;
+        addr[i] = (uint64_t)d;
     }
+    int siblings = !!(r->flags & SPROF_FLAG_STACK_SIBLINGS);
     struct sp_profile *p = r->p;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t id, flags = col[count + i], n = col[2 * count + i], base = col[3 * count + i];
@@ -637,7 +639,15 @@ static int rec_stacks(struct rd *r, struct sprof_cur *c)
         for (uint64_t j = 0; j < n; j++) {
             uint64_t k;
             if (get_uv(c, &k) || k > taken || (k == 0 && taken == naddrs)) goto bad;
-            f[j] = k ? addr[k - 1] : addr[taken++];
+            if (k) {
+                f[j] = addr[k - 1];
+                continue;
+            }
+            /* where the stack leaves its base: from the base's frame there */
+            if (siblings && braw != SP_NONE && nbase[i] && j == n - 1)
+                a = p->frames[p->raw[braw].off + nbase[i] - 1];
+            f[j] = addr[taken] = a += addr[taken];
+            taken++;
         }
         r->stack_recs++;
         uint32_t known = stack_id_get(r, id);

@@ -51,10 +51,13 @@ enum sprof_file_flags {
     SPROF_FLAG_SAMPLE_ID_STEPS = 1u << 2,
     /* A chunk may define its stacks in STACKS records (SPROF_REC_STACKS). */
     SPROF_FLAG_STACK_COLUMNS = 1u << 3,
+    /* A STACKS record's address where a stack leaves its base is the
+     * difference from the base's frame there (see SPROF_REC_STACKS). */
+    SPROF_FLAG_STACK_SIBLINGS = 1u << 4,
 };
 #define SPROF_FLAGS_KNOWN                                                                          \
     (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS |           \
-     SPROF_FLAG_STACK_COLUMNS)
+     SPROF_FLAG_STACK_COLUMNS | SPROF_FLAG_STACK_SIBLINGS)
 
 #define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
 #define SPROF_CHUNK_HEADER_SIZE 24
@@ -128,7 +131,12 @@ enum sprof_record_type {
      * STACK or STACKS records defined last); but base 0: no base, an even
      * 2k: the stack k ids before this one, an odd 2k + 1: stack k (a stack
      * the chunk defines before this one), of which the stack takes all
-     * frames but the innermost nbase (nshared: the base's depth - nbase). */
+     * frames but the innermost nbase (nshared: the base's depth - nbase).
+     * With SPROF_FLAG_STACK_SIBLINGS, a code 0 for a stack's outermost own
+     * frame, where its base has nbase > 0, takes the list's next address as
+     * the difference from the base's outermost frame not taken (its frame
+     * at the same depth, a sibling in the call tree: most often in the same
+     * function), not from the address before it in the list. */
     SPROF_REC_STACKS = 12,
 };
 

@@ -99,6 +99,10 @@ unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, uns
         if (keep_path) t->path[depth] = node;
     }
     if (depth) *base = t->nodes[node].owner;
+    /* the shared nodes pass to this stack: the next stack through them
+     * names the latest such, most often a few ids back, not the first */
+    for (uint32_t x = node; x != SPROF_TRIE_ROOT; x = t->nodes[x].parent)
+        t->nodes[x].owner = id;
     unsigned i = depth;
     for (; i < n && grow(t) == 0; i++) {
         uint32_t k = slot_of(node, f[n - 1 - i], t->nslots - 1);
@@ -199,9 +203,9 @@ static int addrs_grow(struct sprof_stacks_enc *e)
     return 0;
 }
 
-/* The code of a frame: k for the list's k-th address, 0 for one new to it
- * (which joins it). */
-static uint64_t addr_code(struct sprof_stacks_enc *e, uint64_t addr)
+/* The code of a frame: k for the list's k-th address, 0 for one new to it,
+ * which joins it as the difference from ref. */
+static uint64_t addr_code(struct sprof_stacks_enc *e, uint64_t addr, uint64_t ref)
 {
     if (e->cap) {
         uint32_t mask = e->cap - 1;
@@ -217,7 +221,7 @@ static uint64_t addr_code(struct sprof_stacks_enc *e, uint64_t addr)
         k = (k + 1) & mask;
     e->keys[k] = addr;
     e->codes_of[k] = (uint32_t)++e->naddrs;
-    sprof_buf_put_svarint(&e->addrs, (int64_t)(addr - e->last_addr));
+    sprof_buf_put_svarint(&e->addrs, (int64_t)(addr - ref));
     e->last_addr = addr;
     return 0;
 }
@@ -240,9 +244,10 @@ static uint32_t depth_of(const struct sprof_stacks_enc *e, uint32_t id)
 }
 
 void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
-                          const uint64_t *f, unsigned n, uint32_t base, unsigned nshared)
+                          const uint64_t *f, unsigned n, uint32_t base, const uint64_t *base_f,
+                          unsigned nshared)
 {
-    unsigned own = n - nshared;
+    unsigned own = n - nshared, nbase = 0;
     uint32_t depth[2] = {id, n};
     sprof_buf_put(&e->depths, depth, sizeof(depth));
     sprof_buf_put_uvarint(&e->col[0], id - e->last_id);
@@ -257,12 +262,20 @@ void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flag
                               back <= base ? 2 * (uint64_t)back : 2 * (uint64_t)base + 1);
         /* the base's frames it does not share: the base most often differs
          * in a few frames near its leaf, at any depth */
-        sprof_buf_put_uvarint(&e->col[4], depth_of(e, base) - nshared);
+        nbase = depth_of(e, base) - nshared;
+        sprof_buf_put_uvarint(&e->col[4], nbase);
     } else {
         sprof_buf_put_uvarint(&e->col[3], 0);
     }
-    for (unsigned i = 0; i < own; i++)
-        sprof_buf_put_uvarint(&e->codes, addr_code(e, f[i]));
+    /* where the stack leaves its base, its frame is most often in the same
+     * function as the base's there (a Python program's stacks differ from
+     * one another in their leaf's instruction alone): a new address there
+     * is a difference from the base's frame (SPROF_FLAG_STACK_SIBLINGS),
+     * of a byte or two where the one from the list's last address is 3 */
+    for (unsigned i = 0; i < own; i++) {
+        uint64_t ref = e->siblings && nbase && i == own - 1 ? base_f[nbase - 1] : e->last_addr;
+        sprof_buf_put_uvarint(&e->codes, addr_code(e, f[i], ref));
+    }
     e->last_id = id;
     e->count++;
 }

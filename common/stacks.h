@@ -13,7 +13,7 @@
  *
  * struct sprof_stack_trie finds that stack: a trie of the outermost frames
  * of the stacks defined in the pending chunk, each node (parent, address)
- * owned by the first stack that went through it. Reset it with every chunk.
+ * owned by the last stack that went through it. Reset it with every chunk.
  * Not for the signal handler: it allocates.
  */
 #ifndef SPROF_STACKS_H
@@ -26,7 +26,7 @@
 struct sprof_trie_node {
     uint64_t addr;
     uint32_t parent; /* node index, or SPROF_TRIE_ROOT */
-    uint32_t owner;  /* the id of the stack that added it */
+    uint32_t owner;  /* the id of the last stack added through it */
 };
 
 #define SPROF_TRIE_ROOT UINT32_MAX
@@ -94,6 +94,7 @@ struct sprof_stacks_enc {
     uint32_t *codes_of;
     uint32_t cap;
     int oom;
+    int siblings; /* SPROF_FLAG_STACK_SIBLINGS: set by the caller, kept by reset */
 };
 
 void sprof_stacks_enc_init(struct sprof_stacks_enc *e);
@@ -101,9 +102,11 @@ void sprof_stacks_enc_reset(struct sprof_stacks_enc *e); /* empties it, keeps me
 void sprof_stacks_enc_release(struct sprof_stacks_enc *e);
 
 /* Adds stack id of frames f[0..n) (ids increase), whose outermost nshared
- * frames are those of stack base, added before it (nshared 0: no base). */
+ * frames are those of stack base, added before it, of frames base_f
+ * (nshared 0: no base, base_f unused). */
 void sprof_stacks_enc_add(struct sprof_stacks_enc *e, uint32_t id, unsigned flags,
-                          const uint64_t *f, unsigned n, uint32_t base, unsigned nshared);
+                          const uint64_t *f, unsigned n, uint32_t base, const uint64_t *base_f,
+                          unsigned nshared);
 
 /* Appends the STACKS record of the stacks added (none: nothing) to out;
  * -1 if memory ran out on the way (out holds no record then). */

@@ -254,13 +254,16 @@ static int put_stacks(void)
     sprof_buf_reset(&W.stk);
     sprof_stack_trie_reset(&W.trie);
     sprof_stacks_enc_reset(&W.senc);
+    W.senc.siblings = 1; /* SPROF_FLAG_STACK_SIBLINGS */
     for (size_t i = 0; i < k; i++) {
         uint32_t id, base = 0;
         memcpy(&id, W.chunk_ids.data + i * sizeof(id), sizeof(id));
         const struct stack_entry *e = stack_at(id - W.id_base);
         const uint64_t *f = (const uint64_t *)(W.frames.data + e->off);
         unsigned shared = sprof_stack_trie_add(&W.trie, f, e->n, id, &base);
-        sprof_stacks_enc_add(&W.senc, id, e->flags, f, e->n, base, shared >= 2 ? shared : 0);
+        const struct stack_entry *b = shared >= 2 ? stack_at(base - W.id_base) : NULL;
+        sprof_stacks_enc_add(&W.senc, id, e->flags, f, e->n, base,
+                             b ? (const uint64_t *)(W.frames.data + b->off) : NULL, b ? shared : 0);
     }
     if (sprof_stacks_enc_put(&W.senc, &W.stk)) return -1;
     sprof_buf_put(&W.stk, W.chunk.data, W.chunk.len);
@@ -748,7 +751,8 @@ static void write_chunk(void)
         if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
         uint32_t flags = SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS |
-                         SPROF_FLAG_SAMPLE_ID_STEPS | SPROF_FLAG_STACK_COLUMNS;
+                         SPROF_FLAG_SAMPLE_ID_STEPS | SPROF_FLAG_STACK_COLUMNS |
+                         SPROF_FLAG_STACK_SIBLINGS;
         struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, flags, sprof.session,
                                       (uint32_t)sprof.pid};
         sprof_buf_reset(&W.out);

@@ -2,9 +2,10 @@
 /*
  * sprof-dump: prints the records of a profile, one per line, for tests and
  * for debugging the format. Usage: sprof-dump FILE [-s] (-s: summary only:
- * the records of each type, the samples, the STACKS records and the sample
- * ids written as the next one, 0 (header flags 8 and 4), and the stacks that
- * share frames with a base, and how many frames they took from it). A
+ * the records of each type, the samples, the STACKS records, the sample
+ * ids written as the next one, 0, and the addresses written from a base's
+ * frame (header flags 8, 4 and 16), and the stacks that share frames with a
+ * base, and how many frames they took from it). A
  * STACKS record's stacks print and count as STACK records, and SAMPLES
  * print their samples (dt/weight/stack id), ids decoded.
  * sprof-dump FILE --zstd OUT writes FILE again to OUT with every chunk but
@@ -136,12 +137,20 @@ static void print_stack(uint64_t id)
     printf("\n");
 }
 
+/* What the stack records of a file hold. */
+struct tally {
+    uint64_t stacks;   /* the stacks of STACKS records */
+    uint64_t based;    /* stacks with a base (STACK records' too) */
+    uint64_t frames;   /* their frames */
+    uint64_t taken;    /* of which taken from bases */
+    uint64_t siblings; /* STACKS addresses from a base's frame (header flag 16) */
+};
+
 /* Decodes a STACKS body (SPROF_FLAG_STACK_COLUMNS) into stacks[], printing
- * each stack as a STACK record unless quiet, and appending its id to ids
- * (if not NULL); counts its stacks, those with a base, their frames and the
- * frames taken from bases. -1 when malformed. */
-static int get_stacks(struct sprof_cur *b, unsigned chunk, int quiet, struct sprof_buf *ids,
-                      uint64_t *nrec, uint64_t *nbased, uint64_t *frames, uint64_t *taken)
+ * each stack as a STACK record unless quiet, appending its id to ids (if
+ * not NULL), counting into *t. -1 when malformed. */
+static int get_stacks(struct sprof_cur *b, uint32_t hflags, unsigned chunk, int quiet,
+                      struct sprof_buf *ids, struct tally *t)
 {
     uint64_t count, naddrs, used = 0, a = 0;
     if (sprof_get_uvarint(b, &count) || count > sprof_cur_left(b)) return -1;
@@ -155,10 +164,11 @@ static int get_stacks(struct sprof_cur *b, unsigned chunk, int quiet, struct spr
     if (sprof_get_uvarint(b, &naddrs) || naddrs > sprof_cur_left(b) ||
         !(addr = malloc((naddrs + 1) * sizeof(*addr))))
         goto out;
+    /* the differences; each address is known when a code 0 takes it */
     for (uint64_t i = 0; i < naddrs; i++) {
         int64_t d;
         if (sprof_get_svarint(b, &d)) goto out;
-        addr[i] = a += (uint64_t)d;
+        addr[i] = (uint64_t)d;
     }
     for (uint64_t i = 0; i < count; i++) {
         uint64_t id, n = col[2 * count + i], code = col[3 * count + i], nbase = col[4 * count + i];
@@ -182,14 +192,23 @@ static int get_stacks(struct sprof_cur *b, unsigned chunk, int quiet, struct spr
                 free(fr);
                 goto out;
             }
-            fr[j] = k ? addr[k - 1] : addr[used++];
+            if (k) {
+                fr[j] = addr[k - 1];
+                continue;
+            }
+            /* flag 16: the outermost own frame of a stack that leaves its
+             * base's frames at that depth, from the base's frame there */
+            int sibling = (hflags & SPROF_FLAG_STACK_SIBLINGS) && code && nbase && j == n - 1;
+            fr[j] = addr[used] = a = (sibling ? stacks[base].f[nbase - 1] : a) + addr[used];
+            used++;
+            t->siblings += sibling;
         }
         if (define(id, col[count + i], fr, n, base, shared, chunk)) goto out;
         if (ids) sprof_buf_put(ids, &id, sizeof(id));
-        ++*nrec;
-        *nbased += shared > 0;
-        *frames += n + shared;
-        *taken += shared;
+        t->stacks++;
+        t->based += shared > 0;
+        t->frames += n + shared;
+        t->taken += shared;
         if (!quiet) print_stack(id);
     }
     rc = 0;
@@ -267,6 +286,7 @@ static void put_stacks(struct sprof_buf *out, struct sprof_buf *ids, uint32_t fl
     sprof_stack_trie_init(&trie, 1u << 22);
     struct sprof_stacks_enc enc;
     sprof_stacks_enc_init(&enc);
+    enc.siblings = !!(flags & SPROF_FLAG_STACK_SIBLINGS);
     struct sprof_buf body;
     sprof_buf_init(&body);
     uint32_t prev = 0;
@@ -285,7 +305,7 @@ static void put_stacks(struct sprof_buf *out, struct sprof_buf *ids, uint32_t fl
         sh = sh >= 2 ? sh : 0;
         if (flags & SPROF_FLAG_STACK_COLUMNS) {
             sprof_stacks_enc_add(&enc, (uint32_t)id, (unsigned)s->flags, s->f, (unsigned)s->n, base,
-                                 sh);
+                                 stacks[base].f, sh);
         } else {
             sprof_buf_reset(&body);
             sprof_put_stack_shared(&body, (uint32_t)id, prev, (unsigned)s->flags, s->f,
@@ -336,8 +356,8 @@ static int rewrite(struct sprof_reader *r, const char *out, uint32_t flags)
                 sprof_buf_put(&ids, &id, sizeof(id));
                 continue;
             } else if (type == SPROF_REC_STACKS && (r->hdr.flags & SPROF_FLAG_STACK_COLUMNS)) {
-                uint64_t k = 0;
-                if (get_stacks(&b, seq + 1, 1, &ids, &k, &k, &k, &k)) {
+                struct tally t = {0};
+                if (get_stacks(&b, r->hdr.flags, seq + 1, 1, &ids, &t)) {
                     rc = 2;
                     break;
                 }
@@ -462,8 +482,8 @@ int main(int argc, char **argv)
     printf("header version=%u flags=%u session=%016llx pid=%u\n", r.hdr.version, r.hdr.flags,
            (unsigned long long)r.hdr.session, r.hdr.pid);
     unsigned chunk = 0;
-    uint64_t counts[16] = {0}, samples = 0, ahead = 0, nstacks_recs = 0, shared_recs = 0,
-             frames = 0, shared_frames = 0;
+    uint64_t counts[16] = {0}, samples = 0, ahead = 0, nstacks_recs = 0;
+    struct tally t = {0};
     struct sprof_cur c;
     while (sprof_reader_next(&r, &c) == 1) {
         unsigned type;
@@ -491,15 +511,13 @@ int main(int argc, char **argv)
             int stack_ok = type == SPROF_REC_STACK &&
                            get_stack(&body, r.hdr.flags, chunk, &id, &flags, &sh) == 0;
             if (stack_ok) {
-                shared_recs += sh > 0;
-                shared_frames += sh;
-                frames += stacks[id].n;
+                t.based += sh > 0;
+                t.taken += sh;
+                t.frames += stacks[id].n;
             }
             if (type == SPROF_REC_STACKS && (r.hdr.flags & SPROF_FLAG_STACK_COLUMNS)) {
                 nstacks_recs++;
-                if (get_stacks(&body, chunk, summary, NULL, &counts[SPROF_REC_STACK], &shared_recs,
-                               &frames, &shared_frames) &&
-                    !summary)
+                if (get_stacks(&body, r.hdr.flags, chunk, summary, NULL, &t) && !summary)
                     printf("STACKS malformed\n");
                 continue;
             }
@@ -532,12 +550,13 @@ int main(int argc, char **argv)
     printf("chunks ok=%llu bad=%llu truncated=%d\n", (unsigned long long)r.chunks_ok,
            (unsigned long long)r.chunks_bad, r.truncated);
     for (unsigned i = 1; i < 12; i++)
-        printf("%s=%llu ", names[i], (unsigned long long)counts[i]);
+        printf("%s=%llu ", names[i],
+               (unsigned long long)counts[i] + (i == SPROF_REC_STACK ? t.stacks : 0));
     printf("samples=%llu\n", (unsigned long long)samples);
-    printf("encodings STACKS=%llu next=%llu\n", (unsigned long long)nstacks_recs,
-           (unsigned long long)ahead);
-    printf("shared stacks=%llu frames=%llu of %llu\n", (unsigned long long)shared_recs,
-           (unsigned long long)shared_frames, (unsigned long long)frames);
+    printf("encodings STACKS=%llu next=%llu siblings=%llu\n", (unsigned long long)nstacks_recs,
+           (unsigned long long)ahead, (unsigned long long)t.siblings);
+    printf("shared stacks=%llu frames=%llu of %llu\n", (unsigned long long)t.based,
+           (unsigned long long)t.taken, (unsigned long long)t.frames);
     stacks_free();
     sprof_reader_close(&r);
     return 0;

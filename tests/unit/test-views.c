@@ -444,9 +444,9 @@ static unsigned make_stack(uint64_t *f, const uint64_t *prev, unsigned nprev,
 }
 
 /* The trie finds, for every stack, the stack added before it with the
- * longest run of the same outermost frames (a brute-force search agrees),
- * whether the stack before it shares many of them or none; past its node
- * limit it still finds them among the stacks it holds. */
+ * longest run of the same outermost frames, the latest such (a brute-force
+ * search agrees), whether the stack before it shares many of them or none;
+ * past its node limit it still finds them among the stacks it holds. */
 static void trie_longest_run(void)
 {
     enum { N = 400 };
@@ -469,13 +469,13 @@ static void trie_longest_run(void)
         sprof_stack_trie_init(&t, limited ? 300 : 1u << 16);
         unsigned held = 0; /* stacks wholly in the trie */
         for (unsigned i = 0; i < N; i++) {
-            unsigned best = 0;
+            unsigned best = 0, latest = UINT32_MAX;
             for (unsigned j = 0; j < (limited ? held : i); j++) {
                 unsigned l = 0;
                 while (l < nf[i] && l < nf[j] &&
                        frames[i][nf[i] - 1 - l] == frames[j][nf[j] - 1 - l])
                     l++;
-                if (l > best) best = l;
+                if (l && l >= best) best = l, latest = j;
             }
             uint32_t base = UINT32_MAX;
             unsigned got = sprof_stack_trie_add(&t, frames[i], nf[i], i, &base);
@@ -484,7 +484,9 @@ static void trie_longest_run(void)
                 CHECKF(got >= best, "stack %u: %u shared, at least %u", i, got, best);
                 if (t.n < t.max_nodes) held = i + 1;
             } else {
-                CHECKF(got == best, "stack %u: %u shared, brute force %u", i, got, best);
+                CHECKF(got == best && (!got || base == latest),
+                       "stack %u: %u shared with %u, brute force %u with %u", i, got, base, best,
+                       latest);
             }
             if (got) {
                 CHECK(base < i && nf[base] >= got);
@@ -520,11 +522,12 @@ static void sample_id_steps(void)
     CHECK(sprof_sample_id_get(0, &next) == UINT64_MAX && next == UINT64_MAX);
 }
 
-/* A profile written three times, in the plain encodings (header flags 0),
- * with STACK records sharing their outermost frames, and as libsprof writes
- * it (common/stacks.c: a chunk's stacks in a STACKS record, sharing frames
- * too; samples by column, their stack ids as steps), over 12 chunks that
- * each define the stacks they use, reads into the same model;
+/* A profile written four times, in the plain encodings (header flags 0),
+ * with STACK records sharing their outermost frames, with a chunk's stacks
+ * in a STACKS record (common/stacks.c, sharing frames too; samples by
+ * column, their stack ids as steps), and as libsprof writes it (the same,
+ * where a stack leaves its base a difference from the base's frame), over
+ * 12 chunks that each define the stacks they use, reads into the same model;
  * and a shared stack whose base is not defined in its own chunk, or that
  * takes more frames than its base has, is a malformed record. */
 static void shared_stacks(void)
@@ -535,8 +538,8 @@ static void shared_stacks(void)
     unsigned long long rnd = 777;
     for (unsigned i = 0; i < NSTACKS; i++)
         nf[i] = make_stack(frames[i], i ? frames[i - 1] : NULL, i ? nf[i - 1] : 0, &rnd);
-    struct sprof_buf file[3], chunk, rec, col[3];
-    for (int v = 0; v < 3; v++)
+    struct sprof_buf file[4], chunk, rec, col[3];
+    for (int v = 0; v < 4; v++)
         sprof_buf_init(&file[v]);
     struct sprof_stacks_enc senc;
     sprof_stacks_enc_init(&senc);
@@ -550,9 +553,11 @@ static void shared_stacks(void)
     sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
     char err[128];
     unsigned shared_total = 0;
-    for (int v = 0; v < 3; v++) { /* plain, STACK records sharing frames, STACKS */
-        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE,
-                                      v ? SPROF_FLAGS_KNOWN : 0, 9, 43};
+    for (int v = 0; v < 4; v++) { /* plain, STACK records sharing frames, STACKS twice */
+        uint32_t flags = v == 0   ? 0
+                         : v == 3 ? SPROF_FLAGS_KNOWN
+                                  : SPROF_FLAGS_KNOWN & ~(uint32_t)SPROF_FLAG_STACK_SIBLINGS;
+        struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, flags, 9, 43};
         sprof_file_header_put(&file[v], &h);
         rnd = 99;
         for (uint32_t k = 0; k < CHUNKS; k++) {
@@ -560,6 +565,7 @@ static void shared_stacks(void)
             sprof_buf_reset(&chunk);
             sprof_stack_trie_reset(&trie);
             sprof_stacks_enc_reset(&senc);
+            senc.siblings = v == 3;
             for (int k3 = 0; k3 < 3; k3++)
                 sprof_buf_reset(&col[k3]);
             uint32_t ids[PER], order[PER], nused = 0, prev = 0;
@@ -581,8 +587,9 @@ static void shared_stacks(void)
                     uint32_t base = 0;
                     unsigned sh = sprof_stack_trie_add(&trie, frames[id], nf[id], id, &base);
                     shared_total += sh;
-                    if (v == 2) {
-                        sprof_stacks_enc_add(&senc, id, id % 7 == 0, frames[id], nf[id], base, sh);
+                    if (v >= 2) {
+                        sprof_stacks_enc_add(&senc, id, id % 7 == 0, frames[id], nf[id], base,
+                                             frames[base], sh);
                         continue;
                     }
                     sprof_put_stack_shared(&rec, id, prev, id % 7 == 0, frames[id], nf[id], base,
@@ -602,7 +609,7 @@ static void shared_stacks(void)
                 }
                 sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
             }
-            if (v == 2) CHECK(sprof_stacks_enc_put(&senc, &chunk) == 0);
+            if (v >= 2) CHECK(sprof_stacks_enc_put(&senc, &chunk) == 0);
             sprof_buf_reset(&rec);
             sprof_buf_put_uvarint(&rec, 100);
             sprof_buf_put_uvarint(&rec, 1000000000ull * (k + 1));
@@ -629,13 +636,18 @@ static void shared_stacks(void)
     }
     /* the stacks do share: most of their frames came from a base */
     CHECKF(shared_total > 10 * CHUNKS * 20, "%u frames shared", shared_total);
-    struct sp_profile *p[3];
-    for (int v = 0; v < 3; v++) {
+    /* and some leave their base at a new address, written from the base's
+     * frame there: the chunks differ (the headers aside) */
+    CHECK(file[3].len != file[2].len ||
+          memcmp(file[3].data + SPROF_FILE_HEADER_SIZE, file[2].data + SPROF_FILE_HEADER_SIZE,
+                 file[2].len - SPROF_FILE_HEADER_SIZE) != 0);
+    struct sp_profile *p[4];
+    for (int v = 0; v < 4; v++) {
         p[v] = sp_profile_new();
         CHECK(sp_profile_read_mem(p[v], "s.bin", file[v].data, file[v].len, err, sizeof(err)) == 0);
         CHECK(p[v]->procs[0].bad_records == 0 && p[v]->procs[0].unknown_stack == 0);
     }
-    for (int v = 1; v < 3; v++) {
+    for (int v = 1; v < 4; v++) {
         CHECKF(file[v].len * 20 < file[0].len * 19, "form %d: %zu bytes, plain %zu", v, file[v].len,
                file[0].len);
         CHECK(p[0]->nsamples == CHUNKS * PER && p[v]->nsamples == p[0]->nsamples);
@@ -650,7 +662,7 @@ static void shared_stacks(void)
                    "form %d, sample %zu", v, i);
         }
     }
-    for (int v = 0; v < 3; v++)
+    for (int v = 0; v < 4; v++)
         sp_profile_free(p[v]);
 
     /* malformed: stack 2 takes 2 frames of stack 0, which chunks 0 and 2
@@ -698,7 +710,7 @@ static void shared_stacks(void)
     sprof_buf_release(&bad);
     sprof_stack_trie_release(&trie);
     sprof_chunk_encoder_release(&e);
-    for (int v = 0; v < 3; v++)
+    for (int v = 0; v < 4; v++)
         sprof_buf_release(&file[v]);
     sprof_stacks_enc_release(&senc);
     sprof_buf_release(&chunk);
@@ -708,12 +720,13 @@ static void shared_stacks(void)
 }
 
 /* STACKS records written by hand, as sprof-format(5) gives them: columns,
- * addresses, codes; a base by its distance back (even) or its id (odd). A
- * code past the addresses taken, a base outside the chunk, or a count the
- * record cannot hold make the record malformed: the stacks before the bad
- * one stay, the chunk's later STACKS records are malformed too (their ids
- * are unknown). */
-static void stacks_records(void)
+ * addresses, codes; a base by its distance back (even) or its id (odd); a
+ * stack's new outermost own frame from its base's frame there with header
+ * flag 16 (sib), from the address before it without. A code past the
+ * addresses taken, a base outside the chunk, or a count the record cannot
+ * hold make the record malformed: the stacks before the bad one stay, the
+ * chunk's later STACKS records are malformed too (their ids are unknown). */
+static void stacks_records_read(int sib)
 {
     struct sprof_buf file, chunk, rec;
     sprof_buf_init(&file);
@@ -721,16 +734,21 @@ static void stacks_records(void)
     sprof_buf_init(&rec);
     struct sprof_chunk_encoder e;
     sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
-    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 45};
+    uint32_t flags =
+        sib ? SPROF_FLAGS_KNOWN : SPROF_FLAGS_KNOWN & ~(uint32_t)SPROF_FLAG_STACK_SIBLINGS;
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, flags, 9, 45};
     sprof_file_header_put(&file, &h);
     char err[128];
     /* each record: count, then dids, flags, nowns, bases, nbase (the base's
      * frames not taken) of those with a base, naddrs, the addresses'
      * differences, the codes */
-    const int64_t recs[][24] = {
-        /* stacks 0 (3 frames), 1 (1 + 2 of stack 0, one back), 2 (1 + 3 of
-         * stack 0 by its id) */
-        {3, 0, 1, 1, 0, 1, 0, 3, 1, 1, 0, 2, 1, 1, 0, 3, 0x1000, 0x1000, 0x1000, 0, 0, 0, 2, 1},
+    const int64_t recs[][32] = {
+        /* stacks 0 (3 frames), 1 (2 + 2 of stack 0, one back: its outer
+         * own frame new, with flag 16 from stack 0's frame at that depth,
+         * 0x1000, else from the address before it), 2 (1 + 3 of stack 0
+         * by its id) */
+        {3, 0, 1,      1,      0,      1,     0,    3, 2, 1, 0, 2, 1, 1,
+         0, 5, 0x1000, 0x1000, 0x1000, 0x100, 0x10, 0, 0, 0, 0, 0, 1, -1},
         /* stack 3, then a code past the one address taken */
         {2, 3, 1, 0, 0, 1, 1, 0, 0, 1, 0x5000, 0, 5, -1},
         /* a later record of the same chunk: its ids are unknown */
@@ -747,7 +765,7 @@ static void stacks_records(void)
          * naddrs is followed by that many differences */
         const int64_t *v = recs[i];
         int n = 0;
-        while (n < 24 && v[n] != -1)
+        while (n < 32 && v[n] != -1)
             n++;
         uint64_t count = (uint64_t)v[0];
         int at = 0;
@@ -783,19 +801,26 @@ static void stacks_records(void)
     CHECKF(q->procs[0].bad_records == 4 && q->nraw == 4, "%llu bad records, %zu stacks",
            (unsigned long long)q->procs[0].bad_records, q->nraw);
     const uint64_t want[4][4] = {{0x1000, 0x2000, 0x3000},
-                                 {0x2000, 0x2000, 0x3000},
+                                 {0x3100, sib ? 0x1010 : 0x3110, 0x2000, 0x3000},
                                  {0x1000, 0x1000, 0x2000, 0x3000},
                                  {0x5000}};
-    const unsigned wn[4] = {3, 3, 4, 1};
+    const unsigned wn[4] = {3, 4, 4, 1};
     for (unsigned i = 0; i < 4 && i < q->nraw; i++)
         CHECKF(q->raw[i].nframes == wn[i] && q->raw[i].flags == (i == 1) &&
                    memcmp(q->frames + q->raw[i].off, want[i], wn[i] * sizeof(uint64_t)) == 0,
-               "stack %u: %u frames, flags %u", i, q->raw[i].nframes, q->raw[i].flags);
+               "flags %u, stack %u: %u frames, flags %u", flags, i, q->raw[i].nframes,
+               q->raw[i].flags);
     sp_profile_free(q);
     sprof_chunk_encoder_release(&e);
     sprof_buf_release(&file);
     sprof_buf_release(&chunk);
     sprof_buf_release(&rec);
+}
+
+static void stacks_records(void)
+{
+    for (int sib = 0; sib < 2; sib++)
+        stacks_records_read(sib);
 }
 
 int main(void)
