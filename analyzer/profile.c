@@ -670,6 +670,8 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
         return -1;
     /* every sample takes at least three bytes */
     if (count > sprof_cur_left(c) / 3) return -1;
+    uint64_t unit = 1; /* nanoseconds a dt */
+    if ((r->flags & SPROF_FLAG_SAMPLE_TIME_UNITS) && (get_uv(c, &unit) || unit == 0)) return -1;
     struct sp_profile *p = r->p;
     uint32_t th = thread_get(p, r->proc, tid);
     if (!count) return 0; /* p->samples may still be NULL */
@@ -681,7 +683,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     if (r->flags & SPROF_FLAG_SAMPLE_COLUMNS) {
         for (uint64_t i = 0; i < count; i++) {
             uint64_t dt;
-            if (get_uv(c, &dt)) return -1;
+            if (get_uv(c, &dt) || __builtin_mul_overflow(dt, unit, &dt)) return -1;
             s[i].time = t += dt;
         }
         tmax = t;
@@ -701,7 +703,9 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     } else {
         for (uint64_t i = 0; i < count; i++) {
             uint64_t dt, w, id;
-            if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id)) return -1;
+            if (get_uv(c, &dt) || get_uv(c, &w) || get_uv(c, &id) ||
+                __builtin_mul_overflow(dt, unit, &dt))
+                return -1;
             if (steps) id = sprof_sample_id_get(id, &next);
             t += dt;
             s[i].thread = th;

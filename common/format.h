@@ -54,10 +54,12 @@ enum sprof_file_flags {
     /* A STACKS record's address where a stack leaves its base is the
      * difference from the base's frame there (see SPROF_REC_STACKS). */
     SPROF_FLAG_STACK_SIBLINGS = 1u << 4,
+    /* A SAMPLES record's times are in a unit it gives (see SPROF_REC_SAMPLES). */
+    SPROF_FLAG_SAMPLE_TIME_UNITS = 1u << 5,
 };
 #define SPROF_FLAGS_KNOWN                                                                          \
     (SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS | SPROF_FLAG_SAMPLE_ID_STEPS |           \
-     SPROF_FLAG_STACK_COLUMNS | SPROF_FLAG_STACK_SIBLINGS)
+     SPROF_FLAG_STACK_COLUMNS | SPROF_FLAG_STACK_SIBLINGS | SPROF_FLAG_SAMPLE_TIME_UNITS)
 
 #define SPROF_CHUNK_MAGIC 0x4b435053u /* "SPCK" */
 #define SPROF_CHUNK_HEADER_SIZE 24
@@ -108,7 +110,9 @@ enum sprof_record_type {
      * then count weight_ns u, then count stack_id u.
      * With SPROF_FLAG_SAMPLE_ID_STEPS each stack_id is a step: with next one
      * past the greatest id of the record's samples before it (0 for the
-     * first), 0 is the id next, any other v the id v - 1. */
+     * first), 0 is the id next, any other v the id v - 1.
+     * With SPROF_FLAG_SAMPLE_TIME_UNITS count is followed by unit u (1 or
+     * more) and each dt is in units of it: dt * unit nanoseconds. */
     SPROF_REC_SAMPLES = 8,
     /* time u, then n u pairs of (counter id u, value u), cumulative since the
      * process started; the last COUNTERS record of a file wins. The handler

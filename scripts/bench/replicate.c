@@ -48,6 +48,8 @@ static void sample_span(struct sprof_cur c, uint32_t flags, uint64_t *lo, uint64
             sprof_get_uvarint(&b, &n))
             continue;
         if (t < *lo) *lo = t;
+        uint64_t unit = 1; /* nanoseconds a dt */
+        if ((flags & SPROF_FLAG_SAMPLE_TIME_UNITS) && sprof_get_uvarint(&b, &unit)) continue;
         /* by column, the times come first; by row, each sample is dt, w, id */
         int rows = !(flags & SPROF_FLAG_SAMPLE_COLUMNS);
         for (uint64_t i = 0; i < n; i++) {
@@ -55,7 +57,7 @@ static void sample_span(struct sprof_cur c, uint32_t flags, uint64_t *lo, uint64
             if (sprof_get_uvarint(&b, &dt) ||
                 (rows && (sprof_get_uvarint(&b, &w) || sprof_get_uvarint(&b, &id))))
                 break;
-            t += dt;
+            t += dt * unit;
         }
         if (t > *hi) *hi = t;
     }

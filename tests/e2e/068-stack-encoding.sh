@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: MIT
 # libsprof writes a chunk's stacks by column in a STACKS record, each in its
-# shared form, and samples by column with their stack ids as steps (header
-# flags 1, 2, 4, 8 and 16, sprof-format(5)): a stack names the stack defined
+# shared form, and samples by column with their stack ids as steps and
+# their times in units (header flags 1, 2, 4, 8, 16 and 32,
+# sprof-format(5)): a stack names the stack defined
 # before it in the same chunk with the longest run of the same outermost
 # frames and writes only its others, as codes into the record's addresses,
 # a new address where it leaves its base from the base's frame there;
 # a sample whose stack is the one after its record's newest so far writes 0,
 # others their id plus one. tests/progs/interp.c, a tree-walking evaluator, has a
 # thousand distinct stacks a second, 20 to 50 frames deep, that share their
-# outer frames. Its profile must say so (flags 31, a STACKS record a chunk,
+# outer frames. Its profile must say so (flags 63, a STACKS record a chunk,
 # most stacks with a base, most sample ids 0), and read the same as the same profile rewritten in the plain
 # forms by sprof-dump, an independent decoder: the same stacks frame by
 # frame and samples one by one, the same folded stacks and flat report; and
@@ -24,7 +25,7 @@ grep -qx 'interp: 1' out.txt || fail "interp printed $(cat out.txt)"
 
 "$DUMP" p.bin -s >summary.txt || fail "sprof-dump cannot read p.bin"
 cat summary.txt
-grep -q '^header version=1 flags=31 ' summary.txt || fail "p.bin's header: $(head -n 1 summary.txt)"
+grep -q '^header version=1 flags=63 ' summary.txt || fail "p.bin's header: $(head -n 1 summary.txt)"
 chunks=$(sed -n 's/^chunks ok=\([0-9]*\) bad=0 truncated=0$/\1/p' summary.txt)
 [ "${chunks:-0}" -ge 3 ] || fail "want 3 or more intact chunks (stacks defined again in each): $(sed -n 2p summary.txt)"
 stacks=$(sed -n 's/.*STACK=\([0-9]*\) .*/\1/p' summary.txt)

@@ -218,14 +218,17 @@ out:
     return rc;
 }
 
-/* Decodes a SAMPLES body: count entries into dt, w, id (arrays of count);
- * adds to *ahead the ids written 0 (SPROF_FLAG_SAMPLE_ID_STEPS: the id one
- * past the greatest before it in the record). */
+/* Decodes a SAMPLES body: count entries into dt (nanoseconds), w, id
+ * (arrays of count); adds to *ahead the ids written 0
+ * (SPROF_FLAG_SAMPLE_ID_STEPS: the id one past the greatest before it in
+ * the record). */
 static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint64_t *base,
                        uint64_t *count, uint64_t **cols, uint64_t *ahead)
 {
+    uint64_t unit = 1;
     if (sprof_get_uvarint(b, tid) || sprof_get_uvarint(b, base) || sprof_get_uvarint(b, count) ||
-        *count > sprof_cur_left(b) / 3)
+        *count > sprof_cur_left(b) / 3 ||
+        ((flags & SPROF_FLAG_SAMPLE_TIME_UNITS) && (sprof_get_uvarint(b, &unit) || !unit)))
         return -1;
     cols[0] = malloc((3 * *count + 1) * sizeof(uint64_t));
     if (!cols[0]) return -1;
@@ -235,7 +238,9 @@ static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint6
         /* by row: dt, w, id of each; by column: every dt, every w, every id */
         uint64_t row = flags & SPROF_FLAG_SAMPLE_COLUMNS ? i % *count : i / 3;
         unsigned col = flags & SPROF_FLAG_SAMPLE_COLUMNS ? (unsigned)(i / *count) : i % 3;
-        if (sprof_get_uvarint(b, &cols[col][row])) return -1;
+        if (sprof_get_uvarint(b, &cols[col][row]) ||
+            (col == 0 && __builtin_mul_overflow(cols[0][row], unit, &cols[0][row])))
+            return -1;
     }
     if (flags & SPROF_FLAG_SAMPLE_ID_STEPS)
         for (uint64_t i = 0, next = 0; i < *count; i++) {
@@ -245,6 +250,16 @@ static int get_samples(struct sprof_cur *b, uint32_t flags, uint64_t *tid, uint6
             if (cols[2][i] >= next && cols[2][i] < UINT64_MAX) next = cols[2][i] + 1;
         }
     return 0;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
 }
 
 /* Appends stacks[id] to out as a STACK record in the plain form. */
@@ -375,6 +390,16 @@ static int rewrite(struct sprof_reader *r, const char *out, uint32_t flags)
                 sprof_buf_put_uvarint(&body, tid);
                 sprof_buf_put_uvarint(&body, base);
                 sprof_buf_put_uvarint(&body, n);
+                if (flags & SPROF_FLAG_SAMPLE_TIME_UNITS) {
+                    /* the times in units of their greatest common divisor */
+                    uint64_t unit = 0;
+                    for (uint64_t i = 0; i < n; i++)
+                        unit = gcd(unit, cols[0][i]);
+                    unit = unit ? unit : 1;
+                    for (uint64_t i = 0; i < n; i++)
+                        cols[0][i] /= unit;
+                    sprof_buf_put_uvarint(&body, unit);
+                }
                 for (uint64_t i = 0; i < 3 * n; i++) {
                     int by_col = !!(flags & SPROF_FLAG_SAMPLE_COLUMNS);
                     uint64_t row = by_col ? i % n : i / 3, col = by_col ? i / n : i % 3;

@@ -614,11 +614,13 @@ static void shared_stacks(void)
             sprof_buf_put_uvarint(&rec, 100);
             sprof_buf_put_uvarint(&rec, 1000000000ull * (k + 1));
             sprof_buf_put_uvarint(&rec, PER);
+            int units = !!(flags & SPROF_FLAG_SAMPLE_TIME_UNITS); /* the times in us */
+            if (units) sprof_buf_put_uvarint(&rec, 1000);
             uint64_t next = 0;
             for (unsigned i = 0; i < PER; i++) {
-                uint64_t dt = 990000 + unit_rand(&rnd) % 20000, w = i % 9 ? 1000000 : 2000000;
+                uint64_t dt = 990000 + 1000 * (unit_rand(&rnd) % 20), w = i % 9 ? 1000000 : 2000000;
                 if (v) {
-                    sprof_buf_put_uvarint(&col[0], dt);
+                    sprof_buf_put_uvarint(&col[0], units ? dt / 1000 : dt);
                     sprof_buf_put_uvarint(&col[1], w);
                     sprof_buf_put_uvarint(&col[2], sprof_sample_id_put(ids[i], &next));
                 } else {
@@ -817,6 +819,56 @@ static void stacks_records_read(int sib)
     sprof_buf_release(&rec);
 }
 
+/* SAMPLES records whose times are in a unit of their own (header flag 32):
+ * a time is the one before it plus dt units; a unit of 0, or a dt whose
+ * nanoseconds do not fit in 64 bits, make the record malformed. */
+static void sample_time_units(void)
+{
+    struct sprof_buf file, chunk, rec;
+    sprof_buf_init(&file);
+    sprof_buf_init(&chunk);
+    sprof_buf_init(&rec);
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 1, 0);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, SPROF_FLAGS_KNOWN, 9, 46};
+    sprof_file_header_put(&file, &h);
+    const uint64_t f0[2] = {0x1000, 0x2000};
+    sprof_put_stack_shared(&rec, 0, 0, 0, f0, 2, 0, 0);
+    sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
+    /* tid, base time, count, unit, then by column dts, weights, id steps
+     * (0: the next new id, 0; 1: id 0) */
+    const uint64_t recs[][13] = {
+        {100, 5000000, 3, 6250, 0, 16, 17, 100000, 100000, 100000, 0, 1, 1}, /* good */
+        {100, 9000000, 1, 0, 1, 100000, 1},                                  /* unit 0 */
+        {100, 9000000, 1, 1ull << 40, 1ull << 30, 100000, 1},                /* 2^70 ns */
+    };
+    const unsigned nvals[] = {13, 7, 7};
+    for (int i = 0; i < 3; i++) {
+        sprof_buf_reset(&rec);
+        for (unsigned k = 0; k < nvals[i]; k++)
+            sprof_buf_put_uvarint(&rec, recs[i][k]);
+        sprof_buf_put_record(&chunk, SPROF_REC_SAMPLES, &rec);
+    }
+    char err[128];
+    CHECK(sprof_chunk_encode(&e, 0, chunk.data, chunk.len, &file, err, sizeof(err)) == 0);
+    sprof_log_set_quiet(1);
+    struct sp_profile *q = sp_profile_new();
+    CHECK(sp_profile_read_mem(q, "units.bin", file.data, file.len, err, sizeof(err)) == 0);
+    sprof_log_set_quiet(0);
+    CHECKF(q->procs[0].bad_records == 2 && q->nsamples == 3, "%llu bad records, %zu samples",
+           (unsigned long long)q->procs[0].bad_records, q->nsamples);
+    for (unsigned i = 0; i < 3 && i < q->nsamples; i++) {
+        uint64_t want = 5000000 + 6250 * (i == 0 ? 0 : i == 1 ? 16 : 33);
+        CHECKF(q->samples[i].time == want, "sample %u at %llu, want %llu", i,
+               (unsigned long long)q->samples[i].time, (unsigned long long)want);
+    }
+    sp_profile_free(q);
+    sprof_chunk_encoder_release(&e);
+    sprof_buf_release(&file);
+    sprof_buf_release(&chunk);
+    sprof_buf_release(&rec);
+}
+
 static void stacks_records(void)
 {
     for (int sib = 0; sib < 2; sib++)
@@ -839,5 +891,6 @@ int main(void)
     RUN(sample_id_steps);
     RUN(shared_stacks);
     RUN(stacks_records);
+    RUN(sample_time_units);
     return unit_done();
 }
