@@ -100,9 +100,15 @@ unsigned sprof_stack_trie_add(struct sprof_stack_trie *t, const uint64_t *f, uns
     }
     if (depth) *base = t->nodes[node].owner;
     /* the shared nodes pass to this stack: the next stack through them
-     * names the latest such, most often a few ids back, not the first */
-    for (uint32_t x = node; x != SPROF_TRIE_ROOT; x = t->nodes[x].parent)
-        t->nodes[x].owner = id;
+     * names the latest such, most often a few ids back, not the first
+     * (from the path held, not up the parents: a chain of loads) */
+    struct sprof_trie_node *nodes = t->nodes;
+    if (keep_path)
+        for (unsigned d = 0; d < depth; d++)
+            nodes[t->path[d]].owner = id;
+    else
+        for (uint32_t x = node; x != SPROF_TRIE_ROOT; x = nodes[x].parent)
+            nodes[x].owner = id;
     unsigned i = depth;
     for (; i < n && grow(t) == 0; i++) {
         uint32_t k = slot_of(node, f[n - 1 - i], t->nslots - 1);
