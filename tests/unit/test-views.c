@@ -522,6 +522,18 @@ static void sample_id_steps(void)
     CHECK(sprof_sample_id_get(0, &next) == UINT64_MAX && next == UINT64_MAX);
 }
 
+/* Reads the file's bytes into *q, a new profile, the reader's warnings
+ * quiet (the malformed records of these tests): sp_profile_read_mem's. */
+static int read_quietly(const char *name, const struct sprof_buf *file, struct sp_profile **q)
+{
+    char err[128];
+    sprof_log_set_quiet(1);
+    *q = sp_profile_new();
+    int rc = sp_profile_read_mem(*q, name, file->data, file->len, err, sizeof(err));
+    sprof_log_set_quiet(0);
+    return rc;
+}
+
 /* A profile written four times, in the plain encodings (header flags 0),
  * with STACK records sharing their outermost frames, with a chunk's stacks
  * in a STACKS record (common/stacks.c, sharing frames too; samples by
@@ -697,10 +709,8 @@ static void shared_stacks(void)
         sprof_buf_put_record(&chunk, SPROF_REC_STACK, &rec);
     }
     CHECK(sprof_chunk_encode(&e, 3, chunk.data, chunk.len, &bad, err, sizeof(err)) == 0);
-    sprof_log_set_quiet(1);
-    struct sp_profile *q = sp_profile_new();
-    CHECK(sp_profile_read_mem(q, "bad.bin", bad.data, bad.len, err, sizeof(err)) == 0);
-    sprof_log_set_quiet(0);
+    struct sp_profile *q;
+    CHECK(read_quietly("bad.bin", &bad, &q) == 0);
     /* chunk 0: stacks 0 and 1 (2 frames of 0, defined before it) are good;
      * chunk 3: stack 5 */
     CHECKF(q->procs[0].bad_records == 5 && q->nraw == 3, "%llu bad records, %zu stacks",
@@ -796,10 +806,8 @@ static void stacks_records_read(int sib)
             sprof_buf_reset(&chunk);
         }
     }
-    sprof_log_set_quiet(1);
-    struct sp_profile *q = sp_profile_new();
-    CHECK(sp_profile_read_mem(q, "stacks.bin", file.data, file.len, err, sizeof(err)) == 0);
-    sprof_log_set_quiet(0);
+    struct sp_profile *q;
+    CHECK(read_quietly("stacks.bin", &file, &q) == 0);
     CHECKF(q->procs[0].bad_records == 4 && q->nraw == 4, "%llu bad records, %zu stacks",
            (unsigned long long)q->procs[0].bad_records, q->nraw);
     const uint64_t want[4][4] = {{0x1000, 0x2000, 0x3000},
@@ -851,10 +859,8 @@ static void sample_time_units(void)
     }
     char err[128];
     CHECK(sprof_chunk_encode(&e, 0, chunk.data, chunk.len, &file, err, sizeof(err)) == 0);
-    sprof_log_set_quiet(1);
-    struct sp_profile *q = sp_profile_new();
-    CHECK(sp_profile_read_mem(q, "units.bin", file.data, file.len, err, sizeof(err)) == 0);
-    sprof_log_set_quiet(0);
+    struct sp_profile *q;
+    CHECK(read_quietly("units.bin", &file, &q) == 0);
     CHECKF(q->procs[0].bad_records == 2 && q->nsamples == 3, "%llu bad records, %zu samples",
            (unsigned long long)q->procs[0].bad_records, q->nsamples);
     for (unsigned i = 0; i < 3 && i < q->nsamples; i++) {
