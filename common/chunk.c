@@ -92,9 +92,10 @@ int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *
             snprintf(err, errlen, "zstd: %s", e->z->error_name(stored));
             return -1;
         }
-    } else if (n) {
-        memcpy(h + SPROF_CHUNK_HEADER_SIZE, raw, n);
+        /* one that zstd does not shrink (a few bytes of ending) is stored */
+        if (stored >= n) compress = 0, stored = n;
     }
+    if (!compress && n) memcpy(h + SPROF_CHUNK_HEADER_SIZE, raw, n);
     seal(h, compress ? SPROF_CODEC_ZSTD : SPROF_CODEC_NONE, stored, n, seq);
     out->len += SPROF_CHUNK_HEADER_SIZE + stored;
     return 0;

@@ -56,8 +56,9 @@ struct sprof_chunk_encoder {
 };
 
 /* z: libzstd, or NULL (SPROF_CODEC_NONE chunks); level: zstd level
- * (1..19); min_size: the smallest chunk worth compressing (0: all). z may
- * be set later, before a call to sprof_chunk_encode. */
+ * (1..19); min_size: the smallest chunk worth compressing (0: all). z and
+ * min_size may be set later, before a call to sprof_chunk_encode. A chunk
+ * that compression would not make smaller is stored as it is. */
 void sprof_chunk_encoder_init(struct sprof_chunk_encoder *e, const struct sprof_zstd_api *z,
                               int level, size_t min_size);
 void sprof_chunk_encoder_release(struct sprof_chunk_encoder *e);

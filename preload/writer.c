@@ -37,7 +37,10 @@
 #define ZSTD_LEVEL 3
 /* A smaller chunk is written uncompressed, and libzstd is loaded for the
  * first larger one (compress.c): compressing a process's few hundred bytes
- * of mappings and ending saved less than loading the library cost. */
+ * of mappings and ending saved less than loading the library cost. Once it
+ * is loaded, every chunk is compressed (and stored when that does not make
+ * it smaller): a second chunk of 3.5 KiB, a second of pure Python, was
+ * stored whole where compressed it is 1.3 KiB. */
 #define COMPRESS_MIN 4096u
 /* Nodes of the pending chunk's stack trie (common/stacks.h), 16 bytes each:
  * 65,536 hold the new frames of about 4,000 stack definitions a chunk of
@@ -789,6 +792,7 @@ static void write_chunk(void)
     if (!W.enc.z && !W.zstd_tried && W.stk.len >= COMPRESS_MIN) {
         W.zstd_tried = 1;
         W.enc.z = sprof_zstd_load();
+        if (W.enc.z) W.enc.min_size = 0;
         if (!W.enc.z) {
             const char *why = dlerror();
             sprof_warn("cannot load libzstd (%s): chunks are written uncompressed",

@@ -2,7 +2,9 @@
 # Chunks under 4 KiB are stored uncompressed and libzstd is loaded only for
 # the first larger one (preload/compress.c): a short process such as
 # /bin/true never maps libzstd, and its file reads back; a process that
-# samples for a while compresses its chunks, and its samples read back; and
+# samples for a while compresses its chunks, every one after the first
+# compressed one (its last second's too, under 4 KiB), and its samples read
+# back; and
 # a short run of an interpreter, whose chunk holds few samples and many
 # stacks, compresses that chunk too (its stacks count).
 
@@ -55,3 +57,15 @@ awk '$2 >= 4096 { big++ } END { exit !big }' interp.codecs ||
     fail "no chunk of interp.bin reaches 4 KiB: $(tr '\n' ' ' <interp.codecs)"
 ! awk '$2 >= 4096 && $1 != 1 { bad = 1 } END { exit !bad }' interp.codecs ||
     fail "a chunk of 4 KiB or more is stored uncompressed: $(tr '\n' ' ' <interp.codecs)"
+
+# 1.3 s of it at 300 Hz: a first second of some 8 KiB (libzstd is loaded),
+# then the last 0.3 s, some 3 KiB, compressed too: once libzstd is loaded a
+# chunk is stored only where zstd would not shrink it (a few hundred bytes
+# of ending at most)
+SPROF_FREQ=300 profile tail.bin "$BIN/interp" 1300 >/dev/null 2>err.txt
+expect_stderr_clean err.txt
+codecs tail.bin raw >tail.codecs
+log "interp 1300 at 300 Hz: chunks (codec, raw size) $(tr '\n' ' ' <tail.codecs)"
+grep -q '^1 ' tail.codecs || fail "no chunk of tail.bin is compressed: $(tr '\n' ' ' <tail.codecs)"
+! awk '$1 == 1 { z = 1 } z && $1 == 0 && $2 >= 1024 { bad = 1 } END { exit !bad }' tail.codecs ||
+    fail "a chunk of 1 KiB or more after a compressed one is stored: $(tr '\n' ' ' <tail.codecs)"

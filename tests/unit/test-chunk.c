@@ -301,14 +301,19 @@ static void compressor_tables_capped(void)
 }
 
 /* An encoder with a minimum size stores smaller chunks as they are
- * (SPROF_CODEC_NONE) and compresses the others; one without libzstd
- * stores all; the reader gets every payload back. */
+ * (SPROF_CODEC_NONE) and compresses the others, but stores one that
+ * compression would not shrink; one without libzstd stores all; the reader
+ * gets every payload back. */
 static void stored_and_compressed(void)
 {
-    struct sprof_buf out, small, big;
+    struct sprof_buf out, small, big, noise;
     sprof_buf_init(&out);
     sprof_buf_init(&small);
     sprof_buf_init(&big);
+    sprof_buf_init(&noise);
+    unsigned long long rnd = 5;
+    for (int i = 0; i < 400; i++)
+        sprof_buf_put_le64(&noise, unit_rand(&rnd));
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
     sprof_file_header_put(&out, &h);
     for (int i = 0; i < 100; i++) sprof_buf_put_le32(&small, (uint32_t)i);
@@ -317,7 +322,7 @@ static void stored_and_compressed(void)
     sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 3, 1024);
     sprof_chunk_encoder_init(&none, NULL, 3, 0);
     char err[256] = "";
-    size_t off[4];
+    size_t off[5];
     int r = 0;
     off[0] = out.len;
     r |= sprof_chunk_encode(&e, 0, small.data, small.len, &out, err, sizeof(err));
@@ -326,11 +331,13 @@ static void stored_and_compressed(void)
     off[2] = out.len;
     r |= sprof_chunk_encode(&none, 2, big.data, big.len, &out, err, sizeof(err));
     off[3] = out.len;
+    r |= sprof_chunk_encode(&e, 3, noise.data, noise.len, &out, err, sizeof(err));
+    off[4] = out.len;
     sprof_chunk_encoder_release(&e);
     sprof_chunk_encoder_release(&none);
     CHECKF(r == 0, "encode failed: %s", err);
-    uint32_t codec[3], stored[3];
-    for (int k = 0; k < 3; k++) {
+    uint32_t codec[4], stored[4];
+    for (int k = 0; k < 4; k++) {
         codec[k] = sprof_le32(out.data + off[k] + 4);
         stored[k] = sprof_le32(out.data + off[k] + 8);
     }
@@ -340,22 +347,25 @@ static void stored_and_compressed(void)
            "large chunk: codec %u, %u bytes of %zu", codec[1], stored[1], big.len);
     CHECKF(codec[2] == SPROF_CODEC_NONE && stored[2] == big.len, "no libzstd: codec %u, %u bytes",
            codec[2], stored[2]);
+    CHECKF(codec[3] == SPROF_CODEC_NONE && stored[3] == noise.len,
+           "random bytes: codec %u, %u bytes of %zu", codec[3], stored[3], noise.len);
     struct sprof_reader rd;
     CHECK(sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0);
     struct sprof_cur c;
-    const struct sprof_buf *want[3] = {&small, &big, &big};
-    for (int k = 0; k < 3; k++) {
+    const struct sprof_buf *want[4] = {&small, &big, &big, &noise};
+    for (int k = 0; k < 4; k++) {
         int n = sprof_reader_next(&rd, &c);
         CHECKF(n == 1 && sprof_cur_left(&c) == want[k]->len &&
                    memcmp(c.p, want[k]->data, want[k]->len) == 0,
                "chunk %d did not read back", k);
     }
     CHECK(sprof_reader_next(&rd, &c) == 0);
-    CHECK(rd.chunks_ok == 3 && rd.chunks_bad == 0);
+    CHECK(rd.chunks_ok == 4 && rd.chunks_bad == 0);
     sprof_reader_close(&rd);
     sprof_buf_release(&out);
     sprof_buf_release(&small);
     sprof_buf_release(&big);
+    sprof_buf_release(&noise);
 }
 
 static void uncompressed_chunk(void)
