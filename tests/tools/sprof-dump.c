@@ -14,7 +14,7 @@
  * that damage files.
  * sprof-dump FILE --plain OUT writes FILE again to OUT in the plain
  * encodings (header flags 0: every stack with all its frames, samples by
- * row), its chunks compressed as libsprof does (zstd level 3 from 4 KiB):
+ * row), its chunks compressed as libsprof does (zstd level 3 from the first of 4 KiB on):
  * what a reader of the other forms must agree with, and what they save on
  * the same profile (scripts/bench/bytes.py). sprof-dump FILE --flags N OUT
  * does the same in the encodings of header flags N (decimal), each
@@ -415,6 +415,7 @@ static int rewrite(struct sprof_reader *r, const char *out, uint32_t flags)
         sprof_buf_put(&raw, rest.data, rest.len);
         if (rc == 0 && sprof_chunk_encode(&enc, seq++, raw.data, raw.len, &file, err, sizeof(err)))
             rc = 2;
+        if (raw.len >= enc.min_size) enc.min_size = 0; /* libzstd loaded: every chunk after */
     }
     if (rc) sprof_err("'%s': a malformed record in chunk %u", r->path, seq);
     FILE *f = rc ? NULL : fopen(out, "wb");
