@@ -7,7 +7,8 @@
  * frame (header flags 8, 4 and 16), and the stacks that share frames with a
  * base, and how many frames they took from it). A
  * STACKS record's stacks print and count as STACK records, and SAMPLES
- * print their samples (dt/weight/stack id), ids decoded.
+ * print their samples (dt/weight/stack id), times in nanoseconds and ids
+ * decoded.
  * sprof-dump FILE --zstd OUT writes FILE again to OUT with every chunk but
  * the last compressed (zstd level 3), the last one stored: a small profile
  * (whose chunks libsprof stores uncompressed) with both codecs, for tests
