@@ -141,7 +141,7 @@ fuzz: fuzz-build
 	done
 
 # The benchmarks (scripts/bench/bench.py, BENCHMARKS.md): sprof against no
-# profiler, the floor, gperftools and perf record on five workloads, 13
+# profiler, the floor, gperftools and perf record on eight workloads, 20
 # minutes on 2 CPUs; figures, never pass/fail. BENCH_ARGS="--quick", or e.g.
 # BENCH_ARGS="--workload cpu make --modes sprof floor --runs 5 --markdown".
 BENCH_ARGS ?=

@@ -20,7 +20,9 @@ Per workload, rate and mode it prints:
   x floor     this mode's CPU overhead / the floor's (the floor: an empty
               signal handler on the same per-thread perf_event task-clock
               timer at the same rate in every thread and process,
-              scripts/bench/floor.c)
+              scripts/bench/floor.c; --modes floor-thread adds the floor
+              plus an idle thread in every process, made at its start and
+              in the child of a fork, as sprof's writer is)
   - floor     paired: the median over rounds of this run's CPU overhead
               minus the floor's run of the same round, in points of the
               plain run, with min..max. Where the floor costs a few points,
@@ -67,7 +69,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-ALL_MODES = ["plain", "sprof", "floor", "gperftools", "perf-fp", "perf-dwarf"]
+ALL_MODES = ["plain", "sprof", "floor", "floor-thread", "gperftools", "perf-fp", "perf-dwarf"]
+# floor-thread only when asked: the floor plus an idle thread in every
+# process (floor.c, FLOOR_THREAD), what sprof's writer costs a process
+# before it does any work
+DEFAULT_MODES = [m for m in ALL_MODES if m != "floor-thread"]
 ALL_WORKLOADS = ["cpu", "python", "interp", "threads", "deep", "make", "exec", "fork"]
 LIBPROFILER_CANDIDATES = [
     "/usr/lib/x86_64-linux-gnu/libprofiler.so",
@@ -505,6 +511,7 @@ def clean_env():
     env = {k: v for k, v in os.environ.items()
            if not (k.startswith("SPROF_") or k.startswith("CPUPROFILE") or k in (
                "LD_PRELOAD", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "FLOOR_DEBUG",
+               "FLOOR_THREAD",
                "PERF_BUILDID_DIR"))}
     env["LC_ALL"] = "C"
     return env
@@ -529,8 +536,10 @@ def one_run(a, wl, mode, hz, rundir, tools, progs, stacks):
     if mode in ("sprof", "against"):
         lib = tools["libsprof" if mode == "sprof" else "libsprof-against"]
         add = dict(LD_PRELOAD=lib, SPROF_OUTPUT=os.path.join(rundir, "p.bin"), SPROF_FREQ=str(hz))
-    elif mode == "floor":
+    elif mode in ("floor", "floor-thread"):
         add = dict(LD_PRELOAD=progs["floor.so"], SPROF_FREQ=str(hz), FLOOR_DEBUG="1")
+        if mode == "floor-thread":
+            add["FLOOR_THREAD"] = "1"
     elif mode == "gperftools":
         add = dict(LD_PRELOAD=tools["libprofiler"], CPUPROFILE=os.path.join(rundir, "g.prof"),
                    CPUPROFILE_FREQUENCY=str(hz))
@@ -561,7 +570,7 @@ def one_run(a, wl, mode, hz, rundir, tools, progs, stacks):
     rec["wl_cpu"], rec["wl_user"] = rec["cpu"], st[2]
     if mode in ("sprof", "against"):
         rec.update(analyze_sprof(tools["report"], rundir, stacks))
-    elif mode == "floor":
+    elif mode in ("floor", "floor-thread"):
         rec.update(analyze_floor(rundir))
     elif mode == "gperftools":
         rec.update(analyze_gperf(rundir, stacks and tools.get("addr2line")))
@@ -860,9 +869,9 @@ def main():
                     help="requested rates (default 999 10000)")
     ap.add_argument("--workload", nargs="+", default=ALL_WORKLOADS, choices=ALL_WORKLOADS,
                     metavar="NAME", help=f"workloads to run: {' '.join(ALL_WORKLOADS)} (default all)")
-    ap.add_argument("--modes", nargs="+", default=ALL_MODES, choices=ALL_MODES, metavar="MODE",
-                    help=f"modes to run: {' '.join(ALL_MODES[1:])} (default all; plain "
-                    "always runs)")
+    ap.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=ALL_MODES, metavar="MODE",
+                    help=f"modes to run: {' '.join(ALL_MODES[1:])} (default all but "
+                    "floor-thread; plain always runs)")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds and a third of the work, for development")
     ap.add_argument("--stack-runs", type=int, default=3,

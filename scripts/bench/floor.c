@@ -10,6 +10,11 @@
  * routine is wrapped), the child of a fork (its own timer; the parent's
  * descriptor is closed there), and exec'd programs, which load this library
  * again through the inherited LD_PRELOAD (the descriptors are close-on-exec).
+ *
+ * FLOOR_THREAD=1 adds what sprof's writer costs a process before it does
+ * any work: an idle thread with every signal blocked and no timer, made at
+ * load and in the child of a fork, left asleep to the end (bench.py's mode
+ * floor-thread).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,6 +31,8 @@
 static unsigned long hits;
 static unsigned long period_ns = 1000000000ul / 999;
 static __thread int timer_fd = -1;
+static int with_thread;
+static int (*real_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 static void empty(int sig, siginfo_t *si, void *uc)
 {
@@ -56,6 +63,24 @@ static void arm_this_thread(void)
     timer_fd = fd;
 }
 
+static void *idle(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static void make_idle_thread(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    if (real_create && real_create(&t, NULL, idle, NULL) == 0) pthread_detach(t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* The forked child: the inherited descriptor still counts the parent's
    thread (and signals it); drop it and time the child's own thread. */
 static void after_fork_child(void)
@@ -63,6 +88,7 @@ static void after_fork_child(void)
     if (timer_fd >= 0) close(timer_fd);
     timer_fd = -1;
     arm_this_thread();
+    if (with_thread) make_idle_thread();
 }
 
 struct start {
@@ -83,14 +109,12 @@ static void *trampoline(void *p)
 
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-    if (!real) real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
-                          dlsym(RTLD_NEXT, "pthread_create");
+    if (!real_create) real_create = dlsym(RTLD_NEXT, "pthread_create");
     struct start *s = malloc(sizeof(*s));
-    if (!s) return real(t, attr, fn, arg);
+    if (!s) return real_create(t, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
-    int rc = real(t, attr, trampoline, s);
+    int rc = real_create(t, attr, trampoline, s);
     if (rc) free(s);
     return rc;
 }
@@ -108,6 +132,10 @@ __attribute__((constructor)) static void floor_init(void)
     sigaction(SIGPROF, &sa, NULL);
     pthread_atfork(NULL, NULL, after_fork_child);
     arm_this_thread();
+    const char *t = getenv("FLOOR_THREAD");
+    with_thread = t && *t == '1';
+    if (!real_create) real_create = dlsym(RTLD_NEXT, "pthread_create");
+    if (with_thread) make_idle_thread();
 }
 
 /* FLOOR_DEBUG=1: one line per process on stderr with its signal count, to

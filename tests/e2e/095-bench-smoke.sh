@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The benchmark harness runs (scripts/bench/bench.py, `make bench`): one quick
 # round of the CPU-bound workload at 999 Hz in every mode (--against: the same
-# build again) prints its table, and
+# build again) prints its table, the mode floor-thread its row (and floor.c
+# its idle threads), and
 # scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
 # its row for each workload and build, and scripts/bench/maps-scan.c its line.
 # Only that the script works is checked, never a figure: benchmarks are not
@@ -23,6 +24,21 @@ done
 grep -qE '^   sprof +[0-9.]+ +[-+][0-9.]+%' out.txt || fail "no figures for sprof"
 grep -q 'sprof against the targets' out.txt || fail "no targets"
 grep -q '^| 999 Hz | \*\*sprof\*\* |' out.txt || fail "no Markdown row for sprof"
+
+# the mode floor-thread (only when named): a row, and floor.c's FLOOR_THREAD=1
+# makes an idle thread in every process, a forked child's too, and none
+# without it
+rc=0
+"$PY" "$SRC/scripts/bench/bench.py" --build "$BUILD" --quick --runs 1 --workload exec \
+    --freq 999 --modes floor-thread >ft.txt 2>ft.err || rc=$?
+cat ft.txt
+[ "$rc" -eq 0 ] || fail "bench.py --modes floor-thread exited with status $rc: $(tail -n 5 ft.err)"
+grep -qE "^   floor-thread +[0-9]" ft.txt || fail "no row for floor-thread"
+tasks='echo $(ls /proc/$$/task | wc -l) $( (ls /proc/$BASHPID/task | wc -l) )'
+n=$(LD_PRELOAD="$BUILD/bench/floor.so" FLOOR_THREAD=1 bash -c "$tasks")
+[ "$n" = "2 2" ] || fail "FLOOR_THREAD=1: threads in bash and its forked child: '$n', not '2 2'"
+n=$(LD_PRELOAD="$BUILD/bench/floor.so" bash -c "$tasks")
+[ "$n" = "1 1" ] || fail "the floor alone: threads in bash and its forked child: '$n', not '1 1'"
 
 # scripts/bench/starts.py: three starts a mode, a row for each mode in both
 # tables (wall, CPU)
