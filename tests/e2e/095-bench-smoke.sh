@@ -34,7 +34,8 @@ rc=0
 cat ft.txt
 [ "$rc" -eq 0 ] || fail "bench.py --modes floor-thread exited with status $rc: $(tail -n 5 ft.err)"
 grep -qE "^   floor-thread +[0-9]" ft.txt || fail "no row for floor-thread"
-tasks='echo $(ls /proc/$$/task | wc -l) $( (ls /proc/$BASHPID/task | wc -l) )'
+# (globs, not ls: a program exec'd would count its own threads)
+tasks='t=(/proc/$$/task/*); c=$(u=(/proc/$BASHPID/task/*); echo ${#u[@]}); echo ${#t[@]} $c'
 n=$(LD_PRELOAD="$BUILD/bench/floor.so" FLOOR_THREAD=1 bash -c "$tasks")
 [ "$n" = "2 2" ] || fail "FLOOR_THREAD=1: threads in bash and its forked child: '$n', not '2 2'"
 n=$(LD_PRELOAD="$BUILD/bench/floor.so" bash -c "$tasks")
