@@ -4,6 +4,8 @@
  * unwind.c is async-signal-safe. No allocation, no locks, no stdio; errno is
  * saved and restored; reentry is guarded per thread; the only memory written
  * is the interrupted thread's own slot, set up before its timer was armed.
+ * One exception (ARCHITECTURE.md, invariant 1): a descendant's writer thread
+ * is made here, once, at a safe point (late_point, sprof.h's sprof_late).
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -77,7 +79,36 @@ static uint64_t sample_weight(struct sprof_thread *t)
 #define COLD_WALKS 4
 #define COLD_BUDGET_NS 2000000ull
 
-static void record(struct sprof_thread *t, void *uc, uint64_t t0)
+/* Is the point where the frames just stored at ring[pos, pos + n)
+ * interrupted the program a safe point to make the writer thread at (sprof.h,
+ * sprof_late)? The interrupted instruction, which is exact, must not be in
+ * libc, the loader or sprof. Below it, a frame of libc or the loader may be
+ * one that holds a lock while calling back into the program (dl_iterate_phdr)
+ * or a signal frame over code interrupted anywhere: none of the walk's
+ * frames may be one, but for the start routine's in libc at the bottom of a
+ * complete walk. A walk cut short (too deep, or through code without unwind
+ * tables: a library loaded since the start, a JIT's code) leaves frames
+ * unseen: it will do only while the program has no signal handler of its
+ * own, whose frame could be one of them. */
+static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, unsigned flags)
+{
+    int complete = !(flags & (SPROF_STACK_TRUNCATED | SPROF_STACK_BROKEN));
+    if (sprof_internal != 1 || sprof_in_loader || !n) return 0;
+    if (!complete && atomic_load_explicit(&sprof_program_handlers, memory_order_relaxed)) return 0;
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t pc = (uintptr_t)t->ring[(pos + i) & RING_MASK];
+        for (unsigned k = 0; k < sprof_late.n; k++) {
+            if (pc < sprof_late.r[k].lo || pc >= sprof_late.r[k].hi) continue;
+            if (sprof_late.r[k].kind == LATE_NEVER || i == 0 || !complete || i + 3 < n) return 0;
+        }
+    }
+    /* not a child of vfork, which shares this memory */
+    return (pid_t)syscall(SYS_getpid) == sprof.pid;
+}
+
+/* Records a sample; returns 1 when its point is one to make a late writer
+ * at. */
+static int record(struct sprof_thread *t, void *uc, uint64_t t0)
 {
     uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
@@ -85,7 +116,7 @@ static void record(struct sprof_thread *t, void *uc, uint64_t t0)
     unsigned max = sprof.cfg.max_depth;
     if (room < RING_HDR_WORDS + 1) {
         atomic_fetch_add_explicit(&t->lost, 1, memory_order_relaxed);
-        return;
+        return 0;
     }
     if (room < RING_HDR_WORDS + max) max = (unsigned)(room - RING_HDR_WORDS);
 
@@ -106,6 +137,7 @@ static void record(struct sprof_thread *t, void *uc, uint64_t t0)
 
     /* Wake the writer early when the ring is half full. */
     if (RING_WORDS - (head + RING_HDR_WORDS + n - tail) < RING_WORDS / 2) sprof_wake_writer();
+    return sprof_writer_late_pending() && late_point(t, head + RING_HDR_WORDS, n, flags);
 }
 
 void sprof_handler(int sig, siginfo_t *si, void *uc)
@@ -141,10 +173,12 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
         ioctl(t->perf_fd, PERF_EVENT_IOC_PERIOD, &period);
         t->first_period = 0;
     }
-    record(t, uc, t0);
+    int late = record(t, uc, t0);
     uint64_t dt = sprof_now() - t0;
     atomic_fetch_add_explicit(&t->handler_ns, dt, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->hist[sprof_hist_bucket(dt)], 1, memory_order_relaxed);
+    /* after the sample's own time: making a thread is not the walk's cost */
+    if (late) sprof_writer_late(1);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     sprof_internal--;
     t->in_handler = 0;

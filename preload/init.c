@@ -5,9 +5,11 @@
  * program is never harmed: on any failure sprof says so once on stderr and
  * stops sampling; it never exits, aborts or writes to stdout.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +248,71 @@ void sprof_thread_adopt(pid_t tid)
         sprof_thread_register(tid, 1, 0);
 }
 
+/* ---- the writer made late (sprof.h, sprof_late) ---- */
+
+struct sprof_late sprof_late;
+static int late_possible;                                 /* this image allows it (late_setup) */
+extern char __libc_single_threaded __attribute__((weak)); /* glibc 2.32 */
+
+static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        if (p->p_type != PT_LOAD) continue;
+        if (info->dlpi_addr + p->p_vaddr < lo) lo = info->dlpi_addr + p->p_vaddr;
+        if (info->dlpi_addr + p->p_vaddr + p->p_memsz > hi)
+            hi = info->dlpi_addr + p->p_vaddr + p->p_memsz;
+    }
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    int kind = LATE_NONE;
+    if (info->dlpi_addr == getauxval(AT_BASE) ||
+        ((uintptr_t)sprof_handler >= lo && (uintptr_t)sprof_handler < hi))
+        kind = LATE_NEVER; /* the loader, sprof */
+    else if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libpthread.so", 13) ||
+             !strncmp(base, "libdl.so", 8) || !strncmp(base, "librt.so", 8))
+        kind = LATE_LIBC; /* libc and, before glibc 2.34, its parts */
+    if (kind == LATE_NONE || lo >= hi || sprof_late.n == LATE_RANGES) return 0;
+    sprof_late.r[sprof_late.n].lo = lo;
+    sprof_late.r[sprof_late.n].hi = hi;
+    sprof_late.r[sprof_late.n].kind = kind;
+    sprof_late.n++;
+    return 0;
+}
+
+static int in_libc(const char *sym)
+{
+    uintptr_t a = (uintptr_t)dlsym(RTLD_DEFAULT, sym);
+    for (unsigned i = 0; i < sprof_late.n; i++)
+        if (sprof_late.r[i].kind == LATE_LIBC && a >= sprof_late.r[i].lo && a < sprof_late.r[i].hi)
+            return 1;
+    return 0;
+}
+
+/* Once per image: where the frames that forbid a safe point are, and
+ * whether pthread_create could run at one. Not when the allocator is not
+ * libc's (a sanitizer's runtime, jemalloc): its locks are not in libc. */
+static void late_setup(void)
+{
+    if (SPROF_SANITIZED || !&__libc_single_threaded || !sprof_create_thread_ready()) return;
+    sprof_late.n = 0;
+    dl_iterate_phdr(late_range, NULL);
+    int libc = 0, never = 0;
+    for (unsigned i = 0; i < sprof_late.n; i++)
+        sprof_late.r[i].kind == LATE_LIBC ? libc++ : never++;
+    late_possible = libc && never >= 2 && in_libc("malloc") && in_libc("calloc") &&
+                    in_libc("realloc") && in_libc("free");
+}
+
+/* Now, in a descendant: a process with threads makes its writer at once. */
+static int late_ok(void)
+{
+    return late_possible && !sprof.is_top && __libc_single_threaded;
+}
+
 static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
 
 static void fork_prepare(void)
@@ -283,7 +350,7 @@ static void fork_child(void)
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
-    if (sprof_writer_start(1) < 0) {
+    if (sprof_writer_start(1, late_ok()) < 0) {
         active = 0;
         atomic_store(&sprof.running, 0);
         return;
@@ -326,7 +393,7 @@ static void start(void)
     sprof_endings_init();
     on_exit(on_exit_handler, NULL);
     atomic_store(&sprof.running, 1);
-    if (sprof_writer_start(0) < 0) {
+    if (sprof_writer_start(0, late_ok()) < 0) {
         atomic_store(&sprof.running, 0);
         return;
     }
@@ -368,6 +435,7 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof_unwind_init();
     sprof_internal--;
     if (sprof_timer_select() < 0) return;
+    late_setup();
     start();
     sprof_timer_drop_probe(); /* when start() failed before arming */
 }

@@ -79,6 +79,13 @@ int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(v
     return create ? create(th, attr, fn, arg) : EAGAIN;
 }
 
+/* Looks up the next pthread_create now: a signal handler may make the
+ * writer (writer.c, sprof_writer_late), and must not call dlsym. */
+int sprof_create_thread_ready(void)
+{
+    return next_pthread_create() != NULL;
+}
+
 struct start {
     void *(*fn)(void *);
     void *arg;
@@ -102,6 +109,8 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
     __typeof__(pthread_create) *create = next_pthread_create();
     if (!create) return EAGAIN;
     if (!sprof.pid || !sprof_active()) return create(th, attr, fn, arg);
+    /* once the program has a thread, no handler may make the writer */
+    if (sprof_writer_late_pending()) sprof_writer_late(0);
     struct start *s = malloc(sizeof(*s));
     if (!s) return create(th, attr, fn, arg);
     s->fn = fn;
@@ -224,6 +233,7 @@ EXPORT void *dlopen(const char *file, int mode)
 EXPORT int dlclose(void *handle)
 {
     REAL(dlclose);
+    if (sprof_active()) sprof_writer_before_unload();
     /* no handler reads an object's .eh_frame in place while it may be
      * unmapped, until the set without it is out (cfi.h) */
     sprof_cfi_unload_begin();
@@ -243,6 +253,8 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 {
     int r;
     struct sigaction copy;
+    if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)
+        atomic_store_explicit(&sprof_program_handlers, 1, memory_order_relaxed);
     act = sprof_signals_unmask_action(act, &copy);
     if (sprof_sigaction_hook(sig, act, old, &r)) return r;
     if (sprof_endings_sigaction_hook(sig, act, old, &r)) return r;
@@ -305,6 +317,8 @@ EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
     void *tls = va_arg(ap, void *);
     pid_t *ctid = va_arg(ap, pid_t *);
     va_end(ap);
+    if ((flags & CLONE_THREAD) && sprof_active() && sprof_writer_late_pending())
+        sprof_writer_late(0);
     int r = real_clone(fn, stack, flags, arg, ptid, tls, ctid);
     if (r > 0 && (flags & CLONE_THREAD)) sprof_thread_adopt((pid_t)r);
     return r;

@@ -15,6 +15,8 @@
 #include "log.h"
 #include "sprof.h"
 
+_Atomic int sprof_program_handlers;
+
 /* What the program set (or found) for sprof's current signal. */
 static struct sigaction prog_action;
 /* sprof gave the signal up (and stopped): the program's calls go to libc. */

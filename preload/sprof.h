@@ -12,7 +12,9 @@
  *   timer.c               arms/disarms per-thread timers (any thread, never
  *                          the handler)
  *   threads.c             the thread registry: slots with per-thread rings
- *   writer.c              the writer thread: drains rings, writes chunks
+ *   writer.c              the writer thread: drains rings, writes chunks;
+ *                          sprof_writer_late makes it, also from the handler
+ *                          at a safe point (init.c, sprof_late)
  *   compress.c            libzstd, loaded for the first chunk worth it
  *   maps.c                executable mappings and build-ids (writer side)
  *   init.c                configuration, start, stop, fork, exec
@@ -293,7 +295,13 @@ struct sprof_zstd_api;
 const struct sprof_zstd_api *sprof_zstd_load(void) SPROF_HIDDEN;
 
 /* writer.c */
-int sprof_writer_start(int forked) SPROF_HIDDEN;
+/* late_ok: a descendant may leave its writer thread to sprof_writer_late
+ * (init.c, sprof_late) */
+int sprof_writer_start(int forked, int late_ok) SPROF_HIDDEN;
+/* Makes the writer thread if it was left for later; from_handler: at a
+ * safe point (handler.c). */
+void sprof_writer_late(int from_handler) SPROF_HIDDEN;
+int sprof_writer_late_pending(void) SPROF_HIDDEN;
 /* Drains everything and writes it; with end_reason, an END record too.
  * Waits until it is on disk. */
 void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;
@@ -302,6 +310,7 @@ void sprof_writer_stop_early(void) SPROF_HIDDEN;
 void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN
     __attribute__((format(printf, 2, 3)));
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
+void sprof_writer_before_unload(void) SPROF_HIDDEN;
 void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
 void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;
@@ -322,7 +331,28 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HI
  * length, or 0. */
 size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;
 
-/* init.c */
+/* init.c: where the writer may be made late. A descendant (not the top)
+ * starts without its writer thread, and its first sample taken at a safe
+ * point makes it (handler.c): the process has no thread of the program's
+ * own (the interposed pthread_create and clone make the writer first), and
+ * the stack walked holds no frame of libc or the loader, whose locks and
+ * allocator state pthread_create needs, nor of sprof. A descendant that
+ * takes no sample (most of a shell script's commands, a fork's child that
+ * execs at once) never makes a thread: its flush at exit or exec writes
+ * what it has (BENCHMARKS.md). The ranges are those objects' loadable
+ * segments; libc may also hold the last 3 frames of a complete stack (the
+ * start routine: __libc_start_call_main, __libc_start_main). */
+enum { LATE_NONE = 0, LATE_LIBC = 1, LATE_NEVER = 2 };
+#define LATE_RANGES 8
+struct sprof_late {
+    unsigned n;
+    struct {
+        uintptr_t lo, hi;
+        int kind; /* LATE_LIBC, LATE_NEVER */
+    } r[LATE_RANGES];
+};
+extern struct sprof_late sprof_late SPROF_HIDDEN;
+
 void sprof_disable(const char *why) SPROF_HIDDEN; /* says it once, stops sampling */
 void sprof_before_exec(void) SPROF_HIDDEN;
 void sprof_after_exec_failed(void) SPROF_HIDDEN;
@@ -331,6 +361,8 @@ void sprof_thread_started(void) SPROF_HIDDEN;    /* a new thread registers itsel
 void sprof_thread_adopt(pid_t tid) SPROF_HIDDEN; /* a clone'd thread, from its parent */
 
 /* signals.c: the sampling signal, kept out of the program's way */
+/* the program has installed a signal handler of its own (interpose.c) */
+extern _Atomic int sprof_program_handlers SPROF_HIDDEN;
 int sprof_signals_init(void) SPROF_HIDDEN;
 void sprof_signals_before_exec(void) SPROF_HIDDEN;
 int sprof_real_sigmask(int how, const sigset_t *set, sigset_t *old) SPROF_HIDDEN;
@@ -352,6 +384,7 @@ void sprof_program_uses_itimer_prof(void) SPROF_HIDDEN;
 /* interpose.c: creates one of sprof's own threads (not sampled) */
 int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                         void *arg) SPROF_HIDDEN;
+int sprof_create_thread_ready(void) SPROF_HIDDEN; /* looks it up now: 0 when there is none */
 
 /* endings.c: how the process ends (END records) */
 void sprof_endings_init(void) SPROF_HIDDEN;

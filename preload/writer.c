@@ -124,6 +124,13 @@ static struct {
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
     int born_pinned;              /* the writer began on its parent's CPU (sprof_writer_start) */
     cpu_set_t cpus;               /* ... and runs where the program may once it wakes */
+
+    /* a descendant's writer made late (sprof_writer_late) */
+    _Atomic int late;        /* set: no writer thread yet, one may be made */
+    _Atomic int late_failed; /* the errno of pthread_create in a handler, said at the end */
+    pthread_attr_t late_attr;
+    int late_attr_ok;
+    sigset_t thread_mask; /* the signals the writer starts with blocked */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
@@ -857,6 +864,30 @@ static int nothing_to_write(void)
     return 1;
 }
 
+/* dlopen is not followed as it happens (see interpose.c): the loader's
+ * counters tell, every drain, whether an object was added or removed. */
+static void catch_up_loader(uint64_t now)
+{
+    unsigned long long c[2] = {W.dl_adds, W.dl_subs};
+    dl_iterate_phdr(loader_counters, c);
+    if (c[0] != W.dl_adds || c[1] != W.dl_subs) {
+        W.dl_adds = c[0];
+        W.dl_subs = c[1];
+        rescan_maps(now);
+        if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
+    }
+}
+
+/* Before dlclose: objects loaded since the last drain go on record while
+ * they are still mapped (a library loaded and unloaded between two drains,
+ * or in a process whose writer thread is not made yet). */
+void sprof_writer_before_unload(void)
+{
+    wlock();
+    catch_up_loader(sprof_now());
+    wunlock();
+}
+
 /* One step of the writer, under W.lock. */
 static void step(int force_write, const char *end_reason, int status)
 {
@@ -869,16 +900,7 @@ static void step(int force_write, const char *end_reason, int status)
                     "RLIMIT_NOFILE) are sampled with POSIX CPU timers");
         W.said_fallbacks = 1;
     }
-    /* dlopen is not interposed (see interpose.c): the loader's counters
-     * tell, every drain, whether an object was added or removed. */
-    unsigned long long c[2] = {W.dl_adds, W.dl_subs};
-    dl_iterate_phdr(loader_counters, c);
-    if (c[0] != W.dl_adds || c[1] != W.dl_subs) {
-        W.dl_adds = c[0];
-        W.dl_subs = c[1];
-        rescan_maps(now);
-        if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
-    }
+    catch_up_loader(now);
     /* tables and libunwind serve samples to come: a forced write comes
      * when the timers are stopped (the end, an exec, a signal's death) */
     if (sprof.cfg.unwinder == UNWIND_DWARF && !force_write) {
@@ -1041,11 +1063,34 @@ static int create_writer(pthread_attr_t *attr, int pin)
     return r;
 }
 
+/* Makes the writer thread, with every signal blocked but, with the itimer
+ * backend, sprof's: ITIMER_PROF's signal goes to the thread whose CPU time
+ * fired it unless that thread blocks it, and then to another, to a program
+ * thread asleep in nanosleep or poll, which fails with EINTR. The writer
+ * takes its own (the handler drops them, handler.c). The mask is set with a
+ * system call, as a handler may be the caller (sprof_writer_late). 0 or an
+ * errno. */
+static int spawn(int forked, int late)
+{
+    sigset_t old;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &W.thread_mask, &old, _NSIG / 8);
+    atomic_store(&W.stop, 0);
+    /* a late writer is made for samples that wait: its first step is at
+     * once (the handlers' wakes before it existed are not repeated) */
+    W.wake_seen = atomic_load(&sprof.wake_word) - (late ? 1 : 0);
+    int r = W.late_attr_ok ? create_writer(&W.late_attr, forked) : EAGAIN;
+    /* (a program's static TLS bigger than the stack: glibc's own stack) */
+    if (r) r = create_writer(NULL, forked);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    if (!r) W.thread_running = 1;
+    return r;
+}
+
 /* Writes the top's file header, process, config and mapping records, and
- * starts the writer thread with every signal blocked. A descendant reads
- * its maps when samples need them (step). forked: in the child of a fork
- * (create_writer). */
-int sprof_writer_start(int forked)
+ * starts the writer thread, or, in a descendant that late_ok allows, leaves
+ * it to sprof_writer_late. A descendant reads its maps when samples need
+ * them (step). forked: in the child of a fork (create_writer). */
+int sprof_writer_start(int forked, int late_ok)
 {
     wlock();
     W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
@@ -1066,38 +1111,53 @@ int sprof_writer_start(int forked)
     wunlock();
     if (W.failed) return -1;
 
-    /* The writer starts with every signal blocked but, with the itimer
-     * backend, sprof's: ITIMER_PROF's signal goes to the thread whose CPU
-     * time fired it unless that thread blocks it, and then to another, to
-     * a program thread asleep in nanosleep or poll, which fails with EINTR.
-     * The writer takes its own (the handler drops them, handler.c). */
-    sigset_t all, old;
-    sigfillset(&all);
-    if (sprof.backend == BACKEND_ITIMER) sigdelset(&all, sprof.cfg.signo);
-    sprof_real_sigmask(SIG_SETMASK, &all, &old);
-    atomic_store(&W.stop, 0);
-    W.wake_seen = atomic_load(&sprof.wake_word);
-    pthread_attr_t attr;
-    int r = pthread_attr_init(&attr);
-    if (!r) {
-        r = pthread_attr_setstack(&attr, sprof_space.writer_stack,
-                                  sizeof(sprof_space.writer_stack));
-        if (!r) r = create_writer(&attr, forked);
-        pthread_attr_destroy(&attr);
+    sigfillset(&W.thread_mask);
+    if (sprof.backend == BACKEND_ITIMER) sigdelset(&W.thread_mask, sprof.cfg.signo);
+    if (!W.late_attr_ok && pthread_attr_init(&W.late_attr) == 0)
+        W.late_attr_ok = pthread_attr_setstack(&W.late_attr, sprof_space.writer_stack,
+                                               sizeof(sprof_space.writer_stack)) == 0;
+    if (late_ok && !sprof.is_top) {
+        atomic_store(&W.late, 1);
+        return 0;
     }
-    /* (a program's static TLS bigger than the stack: glibc's own stack) */
-    if (r) r = create_writer(NULL, forked);
-    sprof_real_sigmask(SIG_SETMASK, &old, NULL);
+    int r = spawn(forked, 0);
     if (r != 0) {
         sprof_err("cannot start the writer thread: %s; not sampling", strerror(r));
         return -1;
     }
-    W.thread_running = 1;
     return 0;
+}
+
+/* A descendant without its writer thread makes it now: from the signal
+ * handler at a safe point (handler.c), or before the program makes a
+ * thread (interpose.c). Once: whoever clears W.late makes it. In signal
+ * context a failure stops sampling and is said at the end (late_said). */
+void sprof_writer_late(int from_handler)
+{
+    if (!atomic_exchange(&W.late, 0)) return;
+    int r = spawn(0, 1);
+    if (!r) return;
+    atomic_store(&sprof.running, 0);
+    if (from_handler)
+        atomic_store(&W.late_failed, r);
+    else
+        sprof_err("cannot start the writer thread: %s; sampling stopped", strerror(r));
+}
+
+int sprof_writer_late_pending(void)
+{
+    return atomic_load_explicit(&W.late, memory_order_relaxed);
+}
+
+static void late_said(void)
+{
+    int r = atomic_exchange(&W.late_failed, 0);
+    if (r) sprof_err("cannot start the writer thread: %s; sampling stopped", strerror(r));
 }
 
 void sprof_writer_flush(const char *end_reason, int status)
 {
+    late_said();
     wlock();
     if (!W.ended) step(1, end_reason, status);
     wunlock();
@@ -1105,6 +1165,7 @@ void sprof_writer_flush(const char *end_reason, int status)
 
 void sprof_writer_stop(const char *end_reason, int status)
 {
+    atomic_store(&W.late, 0);
 #if !SPROF_SANITIZED
     /* A descendant that took no sample has nothing for the writer to do:
      * it is left asleep (it ends with the process), which spares the wake,
@@ -1166,6 +1227,8 @@ void sprof_writer_after_fork_child(void)
     W.seq = 0;
     W.file_size = 0;
     W.thread_running = 0;
+    atomic_store(&W.late, 0);
+    atomic_store(&W.late_failed, 0);
     W.said_fallbacks = 0;
     atomic_store(&W.tid, 0);
     atomic_store(&W.lock_owner, 0);

@@ -175,6 +175,7 @@ build_progs() {
         build threadkinds $CC $PROG_CFLAGS $SAN_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
+        build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
         build forkexec $CC $PROG_CFLAGS "$SRC/tests/progs/forkexec.c" -o "$BIN/forkexec"
         build target $CC $PROG_CFLAGS "$SRC/tests/progs/target.c" -o "$BIN/target"
         build regress $CC $PROG_CFLAGS -fno-inline "$SRC/tests/progs/regress.c" -o "$BIN/regress"

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * When a descendant makes its writer thread (preload/init.c, sprof_late):
+ * prints "WHERE threads N" lines, N from /proc/self/status, for
+ * tests/e2e/081-late-writer.sh.
+ *   late now            at once: a process that took no sample yet
+ *   late burn MS        after MS ms of CPU in late_burn (the program's code)
+ *   late qsort MS       from inside qsort's comparator after MS ms of CPU
+ *                       there (a libc frame below: no safe point), then
+ *                       after 300 ms more in late_burn
+ *   late thread         before pthread_create, and from the new thread
+ *   late fork MS        a child of fork that prints at once and one that
+ *                       burns MS ms first (it does not exec)
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "burn.h"
+
+static int threads(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+
+static void say(const char *where)
+{
+    printf("%s threads %d\n", where, threads());
+    fflush(stdout);
+}
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+__attribute__((noinline)) void late_burn(double ms)
+{
+    double end = cpu_ms() + ms;
+    long n = burn_iters(1); /* once: getenv over a long environment is libc's time */
+    while (cpu_ms() < end)
+        BURN(n, 7);
+}
+
+static double cmp_end;
+static int cmp_said;
+
+__attribute__((noinline)) static int late_compare(const void *a, const void *b)
+{
+    BURN(2000, 11);
+    if (!cmp_said && cpu_ms() >= cmp_end) {
+        cmp_said = 1;
+        say("in-qsort");
+    }
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void *in_thread(void *arg)
+{
+    (void)arg;
+    say("in-thread");
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "now";
+    double ms = argc > 2 ? atof(argv[2]) : 300;
+    if (!strcmp(mode, "now")) {
+        say("now");
+    } else if (!strcmp(mode, "burn")) {
+        late_burn(ms);
+        say("burn");
+    } else if (!strcmp(mode, "qsort")) {
+        cmp_end = cpu_ms() + ms;
+        /* sorted again until the comparator has said its line */
+        size_t n = 4096; /* a sort of 50,000 comparisons, 0.1 s */
+        int *v = malloc(n * sizeof(int));
+        while (v && !cmp_said) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = (int)((i * 2654435761u) % 100003u);
+            qsort(v, n, sizeof(int), late_compare);
+        }
+        free(v);
+        late_burn(300);
+        say("after-qsort");
+    } else if (!strcmp(mode, "thread")) {
+        say("before-thread");
+        pthread_t th;
+        if (pthread_create(&th, NULL, in_thread, NULL) == 0) pthread_join(th, NULL);
+    } else if (!strcmp(mode, "fork")) {
+        for (int k = 0; k < 2; k++) {
+            pid_t p = fork();
+            if (p == 0) {
+                if (k == 1) late_burn(ms);
+                say(k ? "child-burn" : "child-now");
+                exit(0);
+            }
+            if (p > 0) waitpid(p, NULL, 0);
+        }
+    } else {
+        fprintf(stderr, "late: unknown mode %s\n", mode);
+        return 2;
+    }
+    return 0;
+}
