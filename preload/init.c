@@ -307,10 +307,13 @@ static void late_setup(void)
                     in_libc("realloc") && in_libc("free");
 }
 
-/* Now, in a descendant: a process with threads makes its writer at once. */
-static int late_ok(void)
+/* Now, in a descendant: a process with threads makes its writer at once.
+ * The child of a fork has one thread, whatever glibc's flag (which stays
+ * false in the child of a process that had threads, as bash has with its
+ * writer). */
+static int late_ok(int forked)
 {
-    return late_possible && !sprof.is_top && __libc_single_threaded;
+    return late_possible && !sprof.is_top && (forked || __libc_single_threaded);
 }
 
 static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
@@ -350,7 +353,7 @@ static void fork_child(void)
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
-    if (sprof_writer_start(1, late_ok()) < 0) {
+    if (sprof_writer_start(1, late_ok(1)) < 0) {
         active = 0;
         atomic_store(&sprof.running, 0);
         return;
@@ -393,7 +396,7 @@ static void start(void)
     sprof_endings_init();
     on_exit(on_exit_handler, NULL);
     atomic_store(&sprof.running, 1);
-    if (sprof_writer_start(0, late_ok()) < 0) {
+    if (sprof_writer_start(0, late_ok(0)) < 0) {
         atomic_store(&sprof.running, 0);
         return;
     }
