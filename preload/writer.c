@@ -128,8 +128,8 @@ static struct {
     /* a descendant's writer made late (sprof_writer_late) */
     _Atomic int late;        /* set: no writer thread yet, one may be made */
     _Atomic int late_failed; /* the errno of pthread_create in a handler, said at the end */
-    pthread_attr_t late_attr;
-    int late_attr_ok;
+    pthread_attr_t stack_attr; /* the writer's stack (sprof_space), set once */
+    int stack_attr_ok;
     sigset_t thread_mask; /* the signals the writer starts with blocked */
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
 
@@ -1078,7 +1078,7 @@ static int spawn(int forked, int late)
     /* a late writer is made for samples that wait: its first step is at
      * once (the handlers' wakes before it existed are not repeated) */
     W.wake_seen = atomic_load(&sprof.wake_word) - (late ? 1 : 0);
-    int r = W.late_attr_ok ? create_writer(&W.late_attr, forked) : EAGAIN;
+    int r = W.stack_attr_ok ? create_writer(&W.stack_attr, forked) : EAGAIN;
     /* (a program's static TLS bigger than the stack: glibc's own stack) */
     if (r) r = create_writer(NULL, forked);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
@@ -1113,10 +1113,10 @@ int sprof_writer_start(int forked, int late_ok)
 
     sigfillset(&W.thread_mask);
     if (sprof.backend == BACKEND_ITIMER) sigdelset(&W.thread_mask, sprof.cfg.signo);
-    if (!W.late_attr_ok && pthread_attr_init(&W.late_attr) == 0)
-        W.late_attr_ok = pthread_attr_setstack(&W.late_attr, sprof_space.writer_stack,
-                                               sizeof(sprof_space.writer_stack)) == 0;
-    if (late_ok && !sprof.is_top) {
+    if (!W.stack_attr_ok && pthread_attr_init(&W.stack_attr) == 0)
+        W.stack_attr_ok = pthread_attr_setstack(&W.stack_attr, sprof_space.writer_stack,
+                                                sizeof(sprof_space.writer_stack)) == 0;
+    if (late_ok) {
         atomic_store(&W.late, 1);
         return 0;
     }
