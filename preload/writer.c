@@ -1098,9 +1098,15 @@ int sprof_writer_start(int forked, int late_ok)
     W.last_unmap = 0;
     unsigned long long c[2] = {0, 0};
     dl_iterate_phdr(loader_counters, c);
+    /* A child of fork has its parent's set of objects, right unless one
+     * came or went since the parent's writer last looked: describing them
+     * again would read each one's headers, a page fault each in a child
+     * (five a fork of bash). */
+    int same =
+        forked && c[0] == W.dl_adds && c[1] == W.dl_subs && atomic_load(&sprof_cfi_current) != NULL;
     W.dl_adds = c[0];
     W.dl_subs = c[1];
-    if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
+    if (sprof.cfg.unwinder == UNWIND_DWARF && !same) sprof_cfi_update();
     if (sprof.is_top) {
         /* the file exists from the start, with the objects loaded then: a
          * chunk damaged later takes its own samples only */
