@@ -294,10 +294,14 @@ static int in_libc(const char *sym)
 
 /* Once per image: where the frames that forbid a safe point are, and
  * whether pthread_create could run at one. Not when the allocator is not
- * libc's (a sanitizer's runtime, jemalloc): its locks are not in libc. */
+ * libc's (a sanitizer's runtime, jemalloc): its locks are not in libc. Not
+ * with SPROF_UNWIND=fp, whose walks end where frame pointers do without
+ * saying so, nor =libunwind, which the writer loads before any walk. */
 static void late_setup(void)
 {
-    if (SPROF_SANITIZED || !&__libc_single_threaded || !sprof_create_thread_ready()) return;
+    if (SPROF_SANITIZED || sprof.cfg.unwinder != UNWIND_DWARF || !&__libc_single_threaded ||
+        !sprof_create_thread_ready())
+        return;
     sprof_late.n = 0;
     dl_iterate_phdr(late_range, NULL);
     int libc = 0, never = 0;
