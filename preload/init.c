@@ -325,6 +325,7 @@ static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
 static void fork_prepare(void)
 {
     if (!active) return;
+    sprof_interpose_before_fork();
     forking_tid = (pid_t)syscall(SYS_gettid);
     sprof_writer_prepare_fork();
     sprof_unwind_prepare_fork();

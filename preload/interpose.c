@@ -120,9 +120,40 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
     return r;
 }
 
+/* The exec functions after sprof's, looked up at the first exec or before
+ * the first fork, whichever comes first: a child of fork that execs at once,
+ * as a shell's commands do, would otherwise look one up in every child,
+ * each time in pages of the loader's and the libraries' symbol tables that
+ * it had not touched (page faults). */
+static __typeof__(execve) *next_execve;
+static __typeof__(execv) *next_execv;
+static __typeof__(execvp) *next_execvp;
+static __typeof__(execvpe) *next_execvpe;
+static __typeof__(fexecve) *next_fexecve;
+
+static void *next_of(void **cache, const char *name)
+{
+    void *p = __atomic_load_n(cache, __ATOMIC_RELAXED);
+    if (!p) {
+        p = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(cache, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+#define NEXT(name) ((__typeof__(name) *)next_of((void **)&next_##name, #name))
+
+void sprof_interpose_before_fork(void)
+{
+    NEXT(execve);
+    NEXT(execv);
+    NEXT(execvp);
+    NEXT(execvpe);
+    NEXT(fexecve);
+}
+
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    REAL(execve);
+    __typeof__(execve) *real_execve = NEXT(execve);
     sprof_before_exec();
     int r = real_execve(path, argv, envp);
     sprof_after_exec_failed();
@@ -131,7 +162,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-    REAL(execv);
+    __typeof__(execv) *real_execv = NEXT(execv);
     sprof_before_exec();
     int r = real_execv(path, argv);
     sprof_after_exec_failed();
@@ -140,7 +171,7 @@ EXPORT int execv(const char *path, char *const argv[])
 
 EXPORT int execvp(const char *file, char *const argv[])
 {
-    REAL(execvp);
+    __typeof__(execvp) *real_execvp = NEXT(execvp);
     sprof_before_exec();
     int r = real_execvp(file, argv);
     sprof_after_exec_failed();
@@ -149,7 +180,7 @@ EXPORT int execvp(const char *file, char *const argv[])
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    REAL(execvpe);
+    __typeof__(execvpe) *real_execvpe = NEXT(execvpe);
     sprof_before_exec();
     int r = real_execvpe(file, argv, envp);
     sprof_after_exec_failed();
@@ -158,7 +189,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    REAL(fexecve);
+    __typeof__(fexecve) *real_fexecve = NEXT(fexecve);
     sprof_before_exec();
     int r = real_fexecve(fd, argv, envp);
     sprof_after_exec_failed();

@@ -48,6 +48,21 @@
 #define SPROF_SANITIZED 0
 #endif
 
+/* A lock held across fork, new in the child. glibc's pthread_mutex_init
+ * writes the initializer's bytes; called instead, its first call in each
+ * child of a process that never calls it was a symbol lookup, in pages of
+ * the loader's and the libraries' tables the child had not touched (with
+ * that of execve, interpose.c: ten page faults a fork of bash). The
+ * sanitizers see the call. */
+static inline void sprof_mutex_renew(pthread_mutex_t *m)
+{
+#if SPROF_SANITIZED
+    pthread_mutex_init(m, NULL);
+#else
+    *m = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+#endif
+}
+
 enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
 /* dwarf: the tables of cfi.h, libunwind where they fall short (unwind.c) */
 enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
@@ -385,6 +400,9 @@ void sprof_program_uses_itimer_prof(void) SPROF_HIDDEN;
 int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                         void *arg) SPROF_HIDDEN;
 int sprof_create_thread_ready(void) SPROF_HIDDEN; /* looks it up now: 0 when there is none */
+/* Before fork: looks up the exec functions after sprof's, once, for the
+ * children to inherit */
+void sprof_interpose_before_fork(void) SPROF_HIDDEN;
 
 /* endings.c: how the process ends (END records) */
 void sprof_endings_init(void) SPROF_HIDDEN;

@@ -276,7 +276,7 @@ void sprof_threads_scan(pid_t writer_tid)
  * and re-armed by the caller. */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
 {
-    pthread_mutex_init(&sprof.reg_lock, NULL);
+    sprof_mutex_renew(&sprof.reg_lock);
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = sprof_space.slots[i];

@@ -1117,8 +1117,10 @@ int sprof_writer_start(int forked, int late_ok)
     wunlock();
     if (W.failed) return -1;
 
-    sigfillset(&W.thread_mask);
-    if (sprof.backend == BACKEND_ITIMER) sigdelset(&W.thread_mask, sprof.cfg.signo);
+    if (!forked) { /* a child of fork has its parent's */
+        sigfillset(&W.thread_mask);
+        if (sprof.backend == BACKEND_ITIMER) sigdelset(&W.thread_mask, sprof.cfg.signo);
+    }
     if (!W.stack_attr_ok && pthread_attr_init(&W.stack_attr) == 0)
         W.stack_attr_ok = pthread_attr_setstack(&W.stack_attr, sprof_space.writer_stack,
                                                 sizeof(sprof_space.writer_stack)) == 0;
@@ -1225,7 +1227,7 @@ void sprof_writer_parent_fork(void)
  * the parent's. Start over with an empty state of our own. */
 void sprof_writer_after_fork_child(void)
 {
-    pthread_mutex_init(&W.lock, NULL);
+    sprof_mutex_renew(&W.lock);
     /* the parent's file, unless the program took the number meanwhile */
     if (W.fd >= 0 && is_output(W.fd)) close(W.fd);
     W.fd = -1;
