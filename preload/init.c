@@ -341,6 +341,10 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     if (!active) return;
+    /* The vDSO's code is not in the child's page tables (fork copies those
+     * of anonymous memory, not the vDSO's): the clock by system call until
+     * the child's first sample, as in a new process (sprof_clock_ns) */
+    atomic_store_explicit(&sprof.clock_warm, 0, memory_order_relaxed);
     pid_t self = (pid_t)syscall(SYS_gettid);
     sprof_unwind_after_fork();
     sprof_writer_after_fork_child();
