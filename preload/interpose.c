@@ -34,16 +34,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Looks up the next definition of a function, once; threads that race on
- * the first call both store the same pointer. */
-#define REAL(name)                                                                                 \
-    static __typeof__(name) *real_##name##_cache;                                                  \
-    __typeof__(name) *real_##name = __atomic_load_n(&real_##name##_cache, __ATOMIC_RELAXED);       \
-    if (!real_##name) {                                                                            \
-        real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);                                 \
-        __atomic_store_n(&real_##name##_cache, real_##name, __ATOMIC_RELAXED);                     \
-    }
-
 /*
  * Under ThreadSanitizer (make SAN=thread) libsprof.so is preloaded ahead of
  * the TSan runtime: LD_PRELOAD="libsprof.so libtsan.so". Then the program's
@@ -64,6 +54,22 @@
 #define NOT_INSTRUMENTED __attribute__((no_sanitize_thread))
 #endif
 int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data) NOT_INSTRUMENTED;
+
+/* Looks up the next definition of a function, once (*cache); threads that
+ * race on the first call both store the same pointer. */
+static NOT_INSTRUMENTED void *next_of(void **cache, const char *name)
+{
+    void *p = __atomic_load_n(cache, __ATOMIC_RELAXED);
+    if (!p) {
+        p = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(cache, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+#define REAL(name)                                                                                 \
+    static __typeof__(name) *real_##name##_cache;                                                  \
+    __typeof__(name) *real_##name =                                                                \
+        (__typeof__(name) *)next_of((void **)&real_##name##_cache, #name)
 
 /* The pthread_create after ours. */
 static NOT_INSTRUMENTED __typeof__(pthread_create) *next_pthread_create(void)
@@ -130,16 +136,6 @@ static __typeof__(execv) *next_execv;
 static __typeof__(execvp) *next_execvp;
 static __typeof__(execvpe) *next_execvpe;
 static __typeof__(fexecve) *next_fexecve;
-
-static void *next_of(void **cache, const char *name)
-{
-    void *p = __atomic_load_n(cache, __ATOMIC_RELAXED);
-    if (!p) {
-        p = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(cache, p, __ATOMIC_RELAXED);
-    }
-    return p;
-}
 #define NEXT(name) ((__typeof__(name) *)next_of((void **)&next_##name, #name))
 
 void sprof_interpose_before_fork(void)
