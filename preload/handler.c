@@ -11,6 +11,7 @@
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "sprof.h"
@@ -140,9 +141,36 @@ static int record(struct sprof_thread *t, void *uc, uint64_t t0)
     return sprof_writer_late_pending() && late_point(t, head + RING_HDR_WORDS, n, flags);
 }
 
+#if SPROF_TSAN
+/* Under ThreadSanitizer a signal that lands in plain code is delivered
+ * later, at the thread's next intercepted call, with copies of its siginfo
+ * and context kept in the runtime's own memory for the thread. The runtime
+ * unmaps that memory when the thread ends without forgetting the accesses
+ * recorded there, and a library mapped at the same address afterwards
+ * inherits them: libunwind, loaded by the writer on the first sample that
+ * needs it, "raced" with a handler's read of a thread long gone (CI, case
+ * 214). So the handler reads copies on its own stack, made unseen. */
+static NOT_INSTRUMENTED void copy_unseen(void *to, const void *from, size_t n)
+{
+    const volatile uint64_t *s = from;
+    uint64_t *d = to;
+    for (size_t i = 0; i < n / sizeof(*d); i++)
+        d[i] = s[i];
+}
+#endif
+
 void sprof_handler(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
+#if SPROF_TSAN
+    siginfo_t si_copy;
+    ucontext_t uc_copy;
+    _Static_assert(sizeof(si_copy) % 8 == 0 && sizeof(uc_copy) % 8 == 0, "copied by words");
+    copy_unseen(&si_copy, si, sizeof(si_copy));
+    copy_unseen(&uc_copy, uc, sizeof(uc_copy));
+    si = &si_copy;
+    uc = &uc_copy;
+#endif
     struct sprof_thread *t = slot_for(si);
     if (!t && sprof.backend == BACKEND_ITIMER && si->si_code == SI_KERNEL) {
         /* the writer's CPU time (writer.c), or a thread not registered

@@ -45,14 +45,6 @@
  * may run.) TSan's initializer still calls dl_iterate_phdr, which resolves
  * to ours: that wrapper must not be instrumented.
  */
-#if defined(__clang__) && defined(__has_attribute)
-#if __has_attribute(disable_sanitizer_instrumentation)
-#define NOT_INSTRUMENTED __attribute__((disable_sanitizer_instrumentation))
-#endif
-#endif
-#ifndef NOT_INSTRUMENTED
-#define NOT_INSTRUMENTED __attribute__((no_sanitize_thread))
-#endif
 int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data) NOT_INSTRUMENTED;
 
 /* Looks up the next definition of a function, once (*cache); threads that

@@ -47,6 +47,27 @@
 #ifndef SPROF_SANITIZED
 #define SPROF_SANITIZED 0
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define SPROF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SPROF_TSAN 1
+#endif
+#endif
+#ifndef SPROF_TSAN
+#define SPROF_TSAN 0
+#endif
+
+/* A function ThreadSanitizer does not instrument: its reads and writes are
+ * not recorded (interpose.c, handler.c say where that is needed). */
+#if defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define NOT_INSTRUMENTED __attribute__((disable_sanitizer_instrumentation))
+#endif
+#endif
+#ifndef NOT_INSTRUMENTED
+#define NOT_INSTRUMENTED __attribute__((no_sanitize_thread))
+#endif
 
 /* A lock held across fork, new in the child. glibc's pthread_mutex_init
  * writes the initializer's bytes; called instead, its first call in each
