@@ -28,10 +28,21 @@
  * and a mapping more at every start. Used once: never reused once freed. */
 static int first_slot_taken;
 
+/* Slots of ended threads, for the next threads (under reg_lock). A slot is
+ * never unmapped while the process may take samples: a handler may have
+ * loaded its address just before the writer freed it (the itimer backend's
+ * handler reads every slot's tid; a thread's late signal, after its end, its
+ * own slot), and reads memory that still exists. Its pages go back to the
+ * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents. */
+static struct sprof_thread *free_slots[MAX_THREADS];
+static unsigned nfree;
+
 static struct sprof_thread *slot_alloc(void)
 {
     void *m = sprof_space.first_slot;
-    if (first_slot_taken) {
+    if (nfree) {
+        m = free_slots[--nfree];
+    } else if (first_slot_taken) {
         m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                  0);
         if (m == MAP_FAILED) return NULL;
@@ -44,10 +55,13 @@ static struct sprof_thread *slot_alloc(void)
     return t;
 }
 
+/* Once t is out of sprof_space.slots. Under reg_lock (or alone: a fork's
+ * child). */
 void sprof_thread_free(struct sprof_thread *t)
 {
     if (!t || (void *)t == (void *)sprof_space.first_slot) return;
-    munmap(t, SPROF_SLOT_BYTES);
+    if (nfree < MAX_THREADS && madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) == 0)
+        free_slots[nfree++] = t;
 }
 
 /* Under reg_lock. */
@@ -301,7 +315,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             t->last_cpu_ns = 0;
             continue;
         }
-        sprof_space.slots[i] = NULL;
+        __atomic_store_n(&sprof_space.slots[i], NULL, __ATOMIC_RELEASE);
         sprof_thread_free(t);
     }
 }

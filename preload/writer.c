@@ -489,11 +489,12 @@ static void drain_all(int refresh_names, int populate)
             drain(t);
             put_thread_end(t);
             add_counters(t, W.dead, W.dead_hist);
+            /* (a handler may be reading it: the itimer scan) */
             pthread_mutex_lock(&sprof.reg_lock);
-            sprof_space.slots[i] = NULL;
+            __atomic_store_n(&sprof_space.slots[i], NULL, __ATOMIC_RELEASE);
+            sprof_thread_free(t);
             pthread_mutex_unlock(&sprof.reg_lock);
             W.threads_seen++;
-            sprof_thread_free(t);
         }
     }
 }
