@@ -41,7 +41,9 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
         pid_t tid = (pid_t)syscall(SYS_gettid);
         for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
             struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
-            if (t && t->tid == tid &&
+            /* (atomic: a slot freed and given to a new thread meanwhile,
+             * threads.c, has its tid written) */
+            if (t && __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid &&
                 atomic_load_explicit(&t->state, memory_order_acquire) == SLOT_ACTIVE)
                 return t;
         }

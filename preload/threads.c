@@ -161,7 +161,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
         pthread_mutex_unlock(&sprof.reg_lock);
         return NULL;
     }
-    t->tid = tid;
+    __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED); /* the itimer scan reads it */
     t->index = i;
     t->external = external;
     t->start_ns = sprof_now();
