@@ -195,7 +195,12 @@ static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigne
      * loaded yet: the writer loads it, this sample keeps what it has. */
     int st = atomic_load_explicit(&uw_state, memory_order_acquire);
     if (st != 1 && !atomic_exchange(&uw_wanted, 1)) sprof_wake_writer();
-    if (st != 1 || loader_busy() || !unwind_lock()) {
+    /* Not under ThreadSanitizer: it delivers a signal that lands in plain
+     * code at the thread's next intercepted call, when the stack has moved
+     * on from the context; libunwind, which trusts what it reads, followed
+     * such a stack out of the thread's memory (a crash, case 214's
+     * throw-dlopen). sprof's own walks check each read against the stack. */
+    if (SPROF_TSAN || st != 1 || loader_busy() || !unwind_lock()) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;

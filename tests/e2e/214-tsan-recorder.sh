@@ -11,7 +11,8 @@
 # leave a profile that reads. Sample counts are not checked: TSan holds an
 # asynchronous signal back until the thread calls an intercepted function,
 # so a thread busy in plain code gets few samples, and their stacks are
-# unwound from the saved context over a stack that has moved on since.
+# unwound from the saved context over a stack that has moved on since
+# (sprof's own walks only: libunwind is not called under TSan, unwind.c).
 # Not run: a profiled fork child that ends its writer thread (this TSan
 # runtime confuses the child's new thread with the parent's old one: "dup
 # thread"), threads made by a raw clone (TSan cannot know them).
