@@ -13,7 +13,8 @@
  *                               at most about a second old.
  *
  * Signals whose default action ends the process get a handler of sprof's
- * as long as the program leaves them at SIG_DFL. The handler asks the
+ * as long as the program leaves them at SIG_DFL (from the start, or in a
+ * descendant from when it makes its writer thread). The handler asks the
  * writer thread for a last chunk with END "signal", waits for it (at most
  * END_WAIT_NS; never when this thread holds the writer's lock or is the
  * writer), puts SIG_DFL back and sends the signal again to its own thread:
@@ -88,20 +89,36 @@ static int plain_default(const struct sigaction *a)
     return a->sa_handler == SIG_DFL && !a->sa_flags && !mask;
 }
 
+/* Installed in this image (a child of fork inherits them with the flag). */
+static int installed;
+
 /* One sigaction call a signal, which installs the handler and returns what
  * was there: a disposition other than SIG_DFL (most often SIG_IGN inherited
  * through exec, as a shell leaves SIGINT and SIGQUIT for a background job)
  * is put back at once. The signals stay blocked meanwhile, so none is
  * handled by the wrong disposition, and one that arrives for a signal put
  * back to SIG_IGN is discarded as it would have been. Twice fewer system
- * calls than asking first, each some microseconds on a virtual machine. */
+ * calls than asking first, each some microseconds on a virtual machine.
+ *
+ * When: at the start, or in a descendant with its writer thread made late,
+ * just after the writer is made (writer.c, sprof_writer_late). Without a
+ * writer the handler has nothing to flush, and twenty system calls (14 µs
+ * here) are most of what sprof adds to the start of each command of a
+ * script that takes no sample. Late, it runs at a safe point of the signal
+ * handler (no frame of libc's or sprof's below, so not within the
+ * program's sigaction, which is sprof's) or in the program's first
+ * pthread_create, with one thread: nothing changes a disposition meanwhile,
+ * and what the program set before is what the kernel says here. The masks
+ * by system call, as a handler may be the caller. */
 void sprof_endings_init(void)
 {
+    if (installed) return;
+    installed = 1;
     sigset_t block, was_blocked;
     sigemptyset(&block);
     for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
         if (end_signals[i] != sprof.cfg.signo) sigaddset(&block, end_signals[i]);
-    sprof_real_sigmask(SIG_BLOCK, &block, &was_blocked);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, &was_blocked, _NSIG / 8);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = end_handler;
@@ -123,7 +140,7 @@ void sprof_endings_init(void)
             sprof_space.end_view[sig] = cur;
         }
     }
-    sprof_real_sigmask(SIG_SETMASK, &was_blocked, NULL);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &was_blocked, NULL, _NSIG / 8);
 }
 
 /* After fork: the child has its own writer and its own ending. */

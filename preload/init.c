@@ -362,7 +362,10 @@ static void fork_child(void)
     sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
-    if (sprof_writer_start(1, late_ok(1)) < 0) {
+    /* the parent's handlers, when it had them (endings.c) */
+    int late = late_ok(1);
+    if (!late) sprof_endings_init();
+    if (sprof_writer_start(1, late) < 0) {
         active = 0;
         atomic_store(&sprof.running, 0);
         return;
@@ -402,10 +405,11 @@ static void on_exit_handler(int status, void *arg);
 static void start(void)
 {
     if (sprof_signals_init() < 0) return;
-    sprof_endings_init();
+    int late = late_ok(0);
+    if (!late) sprof_endings_init(); /* else with the writer (sprof_writer_late) */
     on_exit(on_exit_handler, NULL);
     atomic_store(&sprof.running, 1);
-    if (sprof_writer_start(0, late_ok(0)) < 0) {
+    if (sprof_writer_start(0, late) < 0) {
         atomic_store(&sprof.running, 0);
         return;
     }

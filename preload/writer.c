@@ -1145,7 +1145,10 @@ void sprof_writer_late(int from_handler)
 {
     if (!atomic_exchange(&W.late, 0)) return;
     int r = spawn(0, 1);
-    if (!r) return;
+    if (!r) {
+        sprof_endings_init(); /* a writer to flush now */
+        return;
+    }
     atomic_store(&sprof.running, 0);
     if (from_handler)
         atomic_store(&W.late_failed, r);

@@ -11,22 +11,25 @@
 # start there (and TSan has a thread of its own).
 
 [ -z "$SAN" ] || skip "every process makes its writer at its start under a sanitizer (SAN=$SAN)"
-want() { # WHERE N
-    grep -qx "$1 threads $2" out.txt || fail "want '$1 threads $2': $(tr '\n' '|' <out.txt)"
+# WHERE N T: N threads, and SIGTERM caught (T 1) or not: sprof's handlers
+# for the signals that end a process come with the writer (preload/endings.c)
+want() {
+    grep -qx "$1 threads $2 term $3" out.txt ||
+        fail "want '$1 threads $2 term $3': $(tr '\n' '|' <out.txt)"
 }
 
 SPROF_FREQ=100 profile p.bin sh -c "$BIN/late now; $BIN/late burn 400; $BIN/late qsort 300; \
 $BIN/late thread; $BIN/late fork 300" >out.txt 2>err.txt
 cat out.txt
 expect_stderr_clean err.txt
-want now 1
-want burn 2
-want in-qsort 1
-want after-qsort 2
-want before-thread 1
-want in-thread 3
-want child-now 1
-want child-burn 2
+want now 1 0
+want burn 2 1
+want in-qsort 1 0
+want after-qsort 2 1
+want before-thread 1 0
+want in-thread 3 1
+want child-now 1 0
+want child-burn 2 1
 
 # every process's samples are on file, the burning ones' in late_burn
 # shellcheck disable=SC2046
@@ -36,6 +39,21 @@ report info $(files_of 'p.bin*') >info.txt
 grep -E '^samples' info.txt
 ! grep -E '^samples' info.txt | grep -Eqv ' 0 lost' ||
     fail "samples were lost: $(grep '^samples' info.txt | tr '\n' '|')"
+
+# a descendant that sends itself SIGTERM after its writer was made: its
+# file ends with the signal and has its samples (the shell says
+# "Terminated" on its standard error, and blocks every signal as it waits)
+SPROF_QUIET=1 SPROF_FREQ=100 profile t.bin sh -c "$BIN/late term 400; exit 0" >out.txt 2>err.txt
+cat out.txt err.txt
+want term 2 1
+! grep -q 'sprof:' err.txt || fail "sprof said something: $(cat err.txt)"
+term=
+for f in $(files_of 't.bin*'); do
+    "$REPORT" info "$f" 2>/dev/null | grep -q '^ended *killed by signal SIGTERM$' && term=$f
+done
+[ -n "$term" ] || fail "no file ends with 'killed by signal SIGTERM'"
+flat_rows term "$term"
+expect_in_flat term late_burn 20
 
 # a process killed outright: its writer wrote while it ran
 rm -f p.bin*

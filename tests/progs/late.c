@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * When a descendant makes its writer thread (preload/init.c, sprof_late):
- * prints "WHERE threads N" lines, N from /proc/self/status, for
- * tests/e2e/081-late-writer.sh.
+ * prints "WHERE threads N term T" lines, N from /proc/self/status and T 1
+ * when a handler catches SIGTERM there (sprof's ending handlers come with
+ * the writer: preload/endings.c), for tests/e2e/081-late-writer.sh.
  *   late now            at once: a process that took no sample yet
  *   late burn MS        after MS ms of CPU in late_burn (the program's code)
  *   late qsort MS       from inside qsort's comparator after MS ms of CPU
@@ -11,8 +12,10 @@
  *   late thread         before pthread_create, and from the new thread
  *   late fork MS        a child of fork that prints at once and one that
  *                       burns MS ms first (it does not exec)
+ *   late term MS        burns MS ms, then sends itself SIGTERM
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +25,18 @@
 
 #include "burn.h"
 
-static int threads(void)
+static void say(const char *where)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     int n = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    unsigned long long caught = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        sscanf(line, "Threads: %d", &n);
+        sscanf(line, "SigCgt: %llx", &caught);
+    }
     if (f) fclose(f);
-    return n;
-}
-
-static void say(const char *where)
-{
-    printf("%s threads %d\n", where, threads());
+    printf("%s threads %d term %d\n", where, n, (int)(caught >> (SIGTERM - 1) & 1));
     fflush(stdout);
 }
 
@@ -97,6 +98,10 @@ int main(int argc, char **argv)
         free(v);
         late_burn(300);
         say("after-qsort");
+    } else if (!strcmp(mode, "term")) {
+        late_burn(ms);
+        say("term");
+        raise(SIGTERM);
     } else if (!strcmp(mode, "thread")) {
         say("before-thread");
         pthread_t th;
