@@ -234,6 +234,7 @@ struct sprof_space {
      * 85 KiB more (loading libunwind for SPROF_UNWIND=libunwind): 1 MiB
      * leaves room for a sanitizer build's bigger frames. */
     uint8_t writer_stack[1u << 20] __attribute__((aligned(64)));
+    struct sprof_thread *free_slots[MAX_THREADS]; /* threads.c */
 };
 extern struct sprof_space sprof_space SPROF_HIDDEN;
 

@@ -34,14 +34,13 @@ static int first_slot_taken;
  * handler reads every slot's tid; a thread's late signal, after its end, its
  * own slot), and reads memory that still exists. Its pages go back to the
  * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents. */
-static struct sprof_thread *free_slots[MAX_THREADS];
-static unsigned nfree;
+static unsigned nfree; /* in sprof_space.free_slots */
 
 static struct sprof_thread *slot_alloc(void)
 {
     void *m = sprof_space.first_slot;
     if (nfree) {
-        m = free_slots[--nfree];
+        m = sprof_space.free_slots[--nfree];
     } else if (first_slot_taken) {
         m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                  0);
@@ -61,7 +60,7 @@ void sprof_thread_free(struct sprof_thread *t)
 {
     if (!t || (void *)t == (void *)sprof_space.first_slot) return;
     if (nfree < MAX_THREADS && madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) == 0)
-        free_slots[nfree++] = t;
+        sprof_space.free_slots[nfree++] = t;
 }
 
 /* Under reg_lock. */
