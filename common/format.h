@@ -154,7 +154,7 @@ enum sprof_counter_id {
     SPROF_CTR_LOST = 2,             /* samples dropped: a per-thread buffer was full */
     SPROF_CTR_TRUNCATED = 3,        /* stacks cut at max_depth */
     SPROF_CTR_HANDLER_NS = 4,       /* total time spent in the signal handler */
-    SPROF_CTR_WRITER_CPU_NS = 5,    /* CPU time of the writer thread */
+    SPROF_CTR_WRITER_CPU_NS = 5,    /* CPU time of the writer's work, in its thread or not */
     SPROF_CTR_BYTES = 6,            /* bytes written to the file */
     SPROF_CTR_STACKS = 7,           /* distinct stacks */
     SPROF_CTR_REENTERED = 8,        /* signals that arrived inside the handler */

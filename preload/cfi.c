@@ -600,6 +600,30 @@ static uint64_t want_count(const struct cfi_obj *o)
     return v;
 }
 
+_Atomic int sprof_cfi_cache_wanted;
+
+int sprof_cfi_late_step(void)
+{
+    atomic_store_explicit(&sprof_cfi_cache_wanted, 0, memory_order_relaxed);
+    struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);
+    int build = 0;
+    for (size_t i = 0; s && i < s->nobj; i++) {
+        struct cfi_obj *o = &s->obj[i];
+        if (o->cache_tried || !atomic_load_explicit(&o->cache_asked, memory_order_relaxed) ||
+            atomic_load(&o->state) != CFI_PENDING)
+            continue;
+        o->cache_tried = 1;
+        if (cache_load(o) == 0) {
+            C.cached++;
+            atomic_store(&o->state, CFI_READY);
+            continue;
+        }
+        o->paid = o->cached && o->price && want_count(o) >= o->price;
+        build |= o->paid;
+    }
+    return build;
+}
+
 void sprof_cfi_at_end(void)
 {
     struct cfi_set *s = (struct cfi_set *)atomic_load(&sprof_cfi_current);

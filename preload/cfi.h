@@ -43,7 +43,9 @@
  * Cache: a table depends only on its object's bytes, so the writer keeps it
  * in SPROF_CACHE_DIR/<build-id>.cfi, and a process that loads the same
  * object maps the file instead of building the table (the same compiler run
- * twenty times by a build builds its table once). See cfi.c.
+ * twenty times by a build builds its table once). A descendant without its
+ * writer thread maps it at a safe point of a handler (sprof_cfi_late_step).
+ * See cfi.c.
  *
  * Memory: tables live until their object is unloaded; all of them together
  * are kept under CFI_MAX_BYTES, and an object whose table would not fit
@@ -352,6 +354,17 @@ void sprof_cfi_update(void) __attribute__((visibility("hidden")));
 /* Builds the tables handlers asked for and frees retired sets that no
  * handler can still be reading. Cheap when there is nothing to do. */
 void sprof_cfi_step(void) __attribute__((visibility("hidden")));
+
+/* A table of the cache was asked for (unwind.c): for sprof_cfi_late_step. */
+extern _Atomic int sprof_cfi_cache_wanted __attribute__((visibility("hidden")));
+
+/* At a safe point of a descendant without its writer thread (handler.c):
+ * maps the tables asked for from the cache, as sprof_cfi_step would.
+ * System calls and no allocation, in a process of one thread interrupted
+ * outside sprof: the writer's state is this thread's. Returns 1 when a
+ * table is wanted that only the writer can build (its price paid, counted
+ * across processes): the writer is then due. */
+int sprof_cfi_late_step(void) __attribute__((visibility("hidden")));
 
 /* At the end of the process (exit, exec, a signal): adds its lookups in
  * place of each cacheable object that has no table yet to the count the

@@ -14,6 +14,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "cfi.h"
 #include "sprof.h"
 
 /* Which thread's slot does this signal belong to? The perf backend names its
@@ -109,9 +110,50 @@ static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, un
     return (pid_t)syscall(SYS_getpid) == sprof.pid;
 }
 
-/* Records a sample; returns 1 when its point is one to make a late writer
- * at. */
-static int record(struct sprof_thread *t, void *uc, uint64_t t0)
+/* Is a descendant's writer thread, left for later, due (sprof.h,
+ * sprof_late)? A second thread costs a process more than its making: once
+ * a process has one, glibc's allocator and stdio take their locks at every
+ * call (valgrind's count of a build's cc1: 0.3% more instructions, in
+ * malloc, free and putc, most of them locked ones). So a short process,
+ * such as each compiler of a build, keeps its samples in its ring and its
+ * exit writes them, as it writes a process's that took no sample; the
+ * writer is made only once something needs it: the ring half full, a
+ * write interval since the start (a process killed outright loses no more
+ * than its writer's interval would lose), or a walk that waits for the
+ * writer's help (libunwind to load, an object loaded since the start).
+ * Tables from the cache are mapped at a safe point without it (cfi.c,
+ * sprof_cfi_late_step); a table to build makes it due. */
+static int late_due(uint64_t now, uint64_t used)
+{
+    return used > RING_WORDS / 2 || now - sprof.start_ns >= SPROF_WRITE_INTERVAL_NS ||
+           sprof_unwind_needs_writer();
+}
+
+/* A sample just recorded: its frames at ring[pos, pos + n), and the ring's
+ * words in use with it. */
+struct recorded {
+    uint64_t pos, used;
+    unsigned n, flags;
+};
+
+/* After a sample of a descendant without its writer: at a safe point, maps
+ * the tables asked for from the cache, and makes the writer if it is due. */
+static void late_work(const struct sprof_thread *t, const struct recorded *r, uint64_t now)
+{
+    int due = late_due(now, r->used);
+    int tables = atomic_load_explicit(&sprof_cfi_cache_wanted, memory_order_relaxed);
+    if ((!due && !tables) || !late_point(t, r->pos, r->n, r->flags)) return;
+    if (tables) {
+        uint64_t cpu = sprof_thread_cpu_now();
+        due |= sprof_cfi_late_step();
+        sprof_writer_add_inline(sprof_thread_cpu_now() - cpu);
+    }
+    if (due) sprof_writer_late(1);
+}
+
+/* Records a sample (into *r); returns 1 when its point may be one to do a
+ * late writer's work at (late_work). */
+static int record(struct sprof_thread *t, void *uc, uint64_t t0, struct recorded *r)
 {
     uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
@@ -139,8 +181,13 @@ static int record(struct sprof_thread *t, void *uc, uint64_t t0)
     atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
 
     /* Wake the writer early when the ring is half full. */
-    if (RING_WORDS - (head + RING_HDR_WORDS + n - tail) < RING_WORDS / 2) sprof_wake_writer();
-    return sprof_writer_late_pending() && late_point(t, head + RING_HDR_WORDS, n, flags);
+    uint64_t used = head + RING_HDR_WORDS + n - tail;
+    if (RING_WORDS - used < RING_WORDS / 2) sprof_wake_writer();
+    r->pos = head + RING_HDR_WORDS;
+    r->used = used;
+    r->n = n;
+    r->flags = flags;
+    return sprof_writer_late_pending();
 }
 
 #if SPROF_TSAN
@@ -203,12 +250,14 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
         ioctl(t->perf_fd, PERF_EVENT_IOC_PERIOD, &period);
         t->first_period = 0;
     }
-    int late = record(t, uc, t0);
-    uint64_t dt = sprof_now() - t0;
+    struct recorded r = {0, 0, 0, 0};
+    int late = record(t, uc, t0, &r);
+    uint64_t t1 = sprof_now(), dt = t1 - t0;
     atomic_fetch_add_explicit(&t->handler_ns, dt, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->hist[sprof_hist_bucket(dt)], 1, memory_order_relaxed);
-    /* after the sample's own time: making a thread is not the walk's cost */
-    if (late) sprof_writer_late(1);
+    /* after the sample's own time: a table's mapping or the writer's
+     * making is not the walk's cost */
+    if (late) late_work(t, &r, t1);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     sprof_internal--;
     t->in_handler = 0;

@@ -254,10 +254,19 @@ struct sprof_late sprof_late;
 static int late_possible;                                 /* this image allows it (late_setup) */
 extern char __libc_single_threaded __attribute__((weak)); /* glibc 2.32 */
 
+/* late_range's walk: objects seen, sprof's among them, and whether one was
+ * preloaded before sprof (dl_iterate_phdr's order is the program, the
+ * vDSO, the preloaded objects, the others) */
+static struct {
+    unsigned seen;
+    int sprof_seen, preload_before;
+} late_walk;
+
 static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     (void)arg;
+    unsigned index = late_walk.seen++;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (unsigned i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *p = &info->dlpi_phdr[i];
@@ -269,8 +278,12 @@ static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
     const char *name = info->dlpi_name ? info->dlpi_name : "";
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     int kind = LATE_NONE;
-    if (info->dlpi_addr == getauxval(AT_BASE) ||
-        ((uintptr_t)sprof_handler >= lo && (uintptr_t)sprof_handler < hi))
+    int is_sprof = (uintptr_t)sprof_handler >= lo && (uintptr_t)sprof_handler < hi;
+    if (index > 0 && !late_walk.sprof_seen && !is_sprof &&
+        info->dlpi_addr != getauxval(AT_SYSINFO_EHDR))
+        late_walk.preload_before = 1;
+    late_walk.sprof_seen |= is_sprof;
+    if (info->dlpi_addr == getauxval(AT_BASE) || is_sprof)
         kind = LATE_NEVER; /* the loader, sprof */
     else if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libpthread.so", 13) ||
              !strncmp(base, "libdl.so", 8) || !strncmp(base, "librt.so", 8))
@@ -283,9 +296,26 @@ static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* Is code a PLT entry, an indirect jump through the GOT (jmp *x(%rip), after
+ * endbr64 and a bnd prefix where the entry has them)? */
+static int plt_entry(const uint8_t *code)
+{
+    if (code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa) code += 4;
+    if (code[0] == 0xf2) code++;
+    return code[0] == 0xff && code[1] == 0x25;
+}
+
+/* Is the code that the program's calls of sym reach libc's? dlsym's answer,
+ * unless it is a PLT entry: a program built without -fPIE that takes the
+ * function's address (cc1 takes free's, python3 two of the four) makes its
+ * entry the function's address for all, and its calls go on to the first
+ * object that defines the function, which dlsym finds from sprof with
+ * RTLD_NEXT when no object was preloaded before sprof. */
 static int in_libc(const char *sym)
 {
     uintptr_t a = (uintptr_t)dlsym(RTLD_DEFAULT, sym);
+    if (a && !late_walk.preload_before && plt_entry((const uint8_t *)a))
+        a = (uintptr_t)dlsym(RTLD_NEXT, sym);
     for (unsigned i = 0; i < sprof_late.n; i++)
         if (sprof_late.r[i].kind == LATE_LIBC && a >= sprof_late.r[i].lo && a < sprof_late.r[i].hi)
             return 1;
@@ -303,6 +333,7 @@ static void late_setup(void)
         !sprof_create_thread_ready())
         return;
     sprof_late.n = 0;
+    memset(&late_walk, 0, sizeof(late_walk));
     dl_iterate_phdr(late_range, NULL);
     int libc = 0, never = 0;
     for (unsigned i = 0; i < sprof_late.n; i++)

@@ -92,6 +92,8 @@ enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
  * keeps them on the heap, not in sprof_state: a 4 KiB array of which a few
  * bytes are written costs every process a page fault (BENCHMARKS.md). */
 #define SPROF_PATH_MAX 4096
+/* the writer appends a chunk at least this often (writer.c) */
+#define SPROF_WRITE_INTERVAL_NS 1000000000ull
 
 struct sprof_config {
     const char *output; /* SPROF_OUTPUT as given (template); during sprof_init only */
@@ -278,6 +280,11 @@ static inline uint64_t sprof_now(void)
     return sprof_clock_ns(CLOCK_MONOTONIC);
 }
 
+static inline uint64_t sprof_thread_cpu_now(void)
+{
+    return sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 /* handler.c */
 void sprof_handler(int sig, siginfo_t *si, void *uc) SPROF_HIDDEN;
 
@@ -290,6 +297,7 @@ unsigned sprof_unwind(struct sprof_thread *t, void *ucontext, uint64_t *ring, ui
 void sprof_unwind_init(void) SPROF_HIDDEN;
 int sprof_unwind_load(void) SPROF_HIDDEN;
 void sprof_unwind_step(void) SPROF_HIDDEN;
+int sprof_unwind_needs_writer(void) SPROF_HIDDEN;
 void sprof_unwind_prepare_fork(void) SPROF_HIDDEN;
 void sprof_unwind_after_fork(void) SPROF_HIDDEN;
 extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
@@ -339,6 +347,8 @@ int sprof_writer_start(int forked, int late_ok) SPROF_HIDDEN;
  * safe point (handler.c). */
 void sprof_writer_late(int from_handler) SPROF_HIDDEN;
 int sprof_writer_late_pending(void) SPROF_HIDDEN;
+/* Adds to the writer's CPU time what the program's thread did for it. */
+void sprof_writer_add_inline(uint64_t ns) SPROF_HIDDEN;
 /* Drains everything and writes it; with end_reason, an END record too.
  * Waits until it is on disk. */
 void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;
@@ -369,16 +379,19 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HI
 size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;
 
 /* init.c: where the writer may be made late. A descendant (not the top)
- * starts without its writer thread, and its first sample taken at a safe
- * point makes it (handler.c): the process has no thread of the program's
- * own (the interposed pthread_create and clone make the writer first), and
- * the stack walked holds no frame of libc or the loader, whose locks and
- * allocator state pthread_create needs, nor of sprof. A descendant that
- * takes no sample (most of a shell script's commands, a fork's child that
- * execs at once) never makes a thread: its flush at exit or exec writes
- * what it has (BENCHMARKS.md). The ranges are those objects' loadable
- * segments; libc may also hold the last 3 frames of a complete stack (the
- * start routine: __libc_start_call_main, __libc_start_main). */
+ * starts without its writer thread, and a sample taken at a safe point
+ * once the writer is due (handler.c, late_due: a second of the process's
+ * life, its ring half full, a walk that needs libunwind) makes it: the
+ * process has no thread of the program's own (the interposed
+ * pthread_create and clone make the writer first), and the stack walked
+ * holds no frame of libc or the loader, whose locks and allocator state
+ * pthread_create needs, nor of sprof. A descendant that takes no sample
+ * (most of a shell script's commands, a fork's child that execs at once)
+ * or ends sooner (a build's compilers) never makes a thread: its flush at
+ * exit or exec writes what it has (BENCHMARKS.md). The ranges are those
+ * objects' loadable segments; libc may also hold the last 3 frames of a
+ * complete stack (the start routine: __libc_start_call_main,
+ * __libc_start_main). */
 enum { LATE_NONE = 0, LATE_LIBC = 1, LATE_NEVER = 2 };
 #define LATE_RANGES 8
 struct sprof_late {

@@ -103,6 +103,15 @@ int sprof_unwind_load(void)
     return 0;
 }
 
+/* Does a walk wait for the writer's help: libunwind to load, or an object
+ * loaded since the set of objects was made (handler.c, late_due)? */
+int sprof_unwind_needs_writer(void)
+{
+    return (atomic_load_explicit(&uw_wanted, memory_order_relaxed) &&
+            !atomic_load_explicit(&uw_state, memory_order_relaxed)) ||
+           atomic_load_explicit(&sprof_cfi_unknown, memory_order_relaxed);
+}
+
 /* From the writer: loads libunwind if a handler asked for it. */
 void sprof_unwind_step(void)
 {
@@ -339,8 +348,10 @@ static void want_table(const struct cfi_obj *o, int fallback)
      * pay for its table */
     if (w->cached && was + add >= CFI_CACHE_WANT &&
         !atomic_load_explicit(&w->cache_asked, memory_order_relaxed) &&
-        !atomic_exchange_explicit(&w->cache_asked, 1, memory_order_relaxed))
+        !atomic_exchange_explicit(&w->cache_asked, 1, memory_order_relaxed)) {
+        atomic_store_explicit(&sprof_cfi_cache_wanted, 1, memory_order_relaxed);
         sprof_wake_writer();
+    }
 }
 
 /* Registers of the frame being unwound, and what the walk knows. */

@@ -30,7 +30,6 @@
 #include "sprof.h"
 #include "stacks.h"
 
-#define WRITE_INTERVAL_NS 1000000000ull
 #define DRAIN_INTERVAL_MS 100
 #define RESCAN_MIN_NS 2000000ull
 #define CHUNK_TARGET (1u << 20)
@@ -114,6 +113,10 @@ static struct {
     uint64_t dead_hist[SPROF_HIST_BUCKETS];
     uint64_t threads_seen;
     uint64_t writer_cpu_ns;
+    /* the writer's work done in the program's threads (a descendant's last
+     * write, tables mapped at a safe point), and the CPU clock of the
+     * thread doing such work now (0: none) */
+    uint64_t inline_ns, inline_from;
 
     _Atomic uintptr_t lock_owner; /* pthread_self() of W.lock's holder, for endings.c */
     _Atomic int end_request;      /* a signal is ending the process (endings.c) */
@@ -513,7 +516,8 @@ static void put_counters(uint64_t now)
     }
     if (atomic_load(&W.tid) && (pid_t)syscall(SYS_gettid) == atomic_load(&W.tid))
         W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    c[SPROF_CTR_WRITER_CPU_NS] = W.writer_cpu_ns;
+    c[SPROF_CTR_WRITER_CPU_NS] = W.writer_cpu_ns + W.inline_ns;
+    if (W.inline_from) c[SPROF_CTR_WRITER_CPU_NS] += sprof_thread_cpu_now() - W.inline_from;
     c[SPROF_CTR_BYTES] = W.file_size;
     c[SPROF_CTR_STACKS] = W.id_base + W.ntab;
     c[SPROF_CTR_THREADS] = threads;
@@ -909,16 +913,17 @@ static void step(int force_write, const char *end_reason, int status)
         sprof_unwind_step();
     }
     if (sprof.cfg.unwinder == UNWIND_DWARF && end_reason) sprof_cfi_at_end();
-    drain_all(force_write || now - W.last_write >= WRITE_INTERVAL_NS, !end_reason && !force_write);
-    if (force_write || now - W.last_write >= WRITE_INTERVAL_NS || W.chunk.len >= CHUNK_TARGET ||
-        (stacks_bytes() >= STACK_TABLE_MAX && !W.failed)) {
+    drain_all(force_write || now - W.last_write >= SPROF_WRITE_INTERVAL_NS,
+              !end_reason && !force_write);
+    if (force_write || now - W.last_write >= SPROF_WRITE_INTERVAL_NS ||
+        W.chunk.len >= CHUNK_TARGET || (stacks_bytes() >= STACK_TABLE_MAX && !W.failed)) {
         /* The maps are compared for samples: the first time with the first
          * chunk that holds any, so that a process killed later has its
          * objects on file; then every second, and at a forced write unless
          * it was done just now (the on_exit handler's write follows the
          * destructor's by microseconds). Each scan reads all of
          * /proc/self/maps, 20-30 us for a small process here. */
-        if (W.unscanned && (!W.scanned || now - W.last_scan >= WRITE_INTERVAL_NS ||
+        if (W.unscanned && (!W.scanned || now - W.last_scan >= SPROF_WRITE_INTERVAL_NS ||
                             (force_write && now - W.last_scan >= RESCAN_MIN_NS)))
             rescan_maps(now);
         put_counters(now);
@@ -983,7 +988,7 @@ static void *writer_main(void *arg)
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }
-        if (atomic_load(&sprof.running) && now - last_timers_check >= WRITE_INTERVAL_NS) {
+        if (atomic_load(&sprof.running) && now - last_timers_check >= SPROF_WRITE_INTERVAL_NS) {
             unsigned lost = sprof_threads_rearm_lost();
             if (lost && !said_timers_lost) {
                 put_note(1, "the program closed the descriptors of sprof's timers (close_range, "
@@ -1171,8 +1176,20 @@ void sprof_writer_flush(const char *end_reason, int status)
 {
     late_said();
     wlock();
-    if (!W.ended) step(1, end_reason, status);
+    if (!W.ended) {
+        W.inline_from = sprof_thread_cpu_now();
+        step(1, end_reason, status);
+        sprof_writer_add_inline(sprof_thread_cpu_now() - W.inline_from);
+        W.inline_from = 0;
+    }
     wunlock();
+}
+
+/* Under the writer's lock, or in a process of one thread interrupted
+ * outside sprof (handler.c, late_work). */
+void sprof_writer_add_inline(uint64_t ns)
+{
+    W.inline_ns += ns;
 }
 
 void sprof_writer_stop(const char *end_reason, int status)
@@ -1253,6 +1270,7 @@ void sprof_writer_after_fork_child(void)
     W.have_samples = 0;
     W.threads_seen = 0;
     W.writer_cpu_ns = 0;
+    W.inline_ns = W.inline_from = 0;
     memset(W.dead, 0, sizeof(W.dead));
     memset(W.dead_hist, 0, sizeof(W.dead_hist));
     sprof_buf_reset(&W.chunk);

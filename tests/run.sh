@@ -176,6 +176,10 @@ build_progs() {
             "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
+        # ... and as a program built without -fPIE that takes free's address,
+        # as cc1 does (its PLT entry is then free's address for dlsym)
+        build late-nopie $CC $PROG_CFLAGS -pthread -fno-pie -no-pie -DTAKE_FREE \
+            "$SRC/tests/progs/late.c" -o "$BIN/late-nopie"
         build forkexec $CC $PROG_CFLAGS "$SRC/tests/progs/forkexec.c" -o "$BIN/forkexec"
         build target $CC $PROG_CFLAGS "$SRC/tests/progs/target.c" -o "$BIN/target"
         build regress $CC $PROG_CFLAGS -fno-inline "$SRC/tests/progs/regress.c" -o "$BIN/regress"

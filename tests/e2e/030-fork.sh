@@ -2,10 +2,11 @@
 # fork: the parent writes p.bin, the child p.bin.<pid>; each file holds its
 # own process's function only, and both merge. The child's writer thread,
 # made on the child's CPU (writer.c, create_writer), may run on all of the
-# child's CPUs again after its first wake. With SPROF_FOLLOW=0 only the
-# parent is profiled.
+# child's CPUs again after its first wake; the child works 1.2 s, as a
+# descendant makes its writer after a second (handler.c, late_due). With
+# SPROF_FOLLOW=0 only the parent is profiled.
 
-profile p.bin "$BIN/fork" 400 >out.txt 2>err.txt
+profile p.bin "$BIN/fork" 1200 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 child=$(sed -n 's/^child \([0-9]*\)$/\1/p' out.txt)
 [ -n "$child" ] || fail "fork printed no child pid: $(cat out.txt)"

@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: MIT
 # A descendant makes its writer thread late (preload/init.c, sprof_late):
-# not at its start, but at its first sample taken at a safe point, or before
-# the program makes a thread. A process that took no sample has no thread of
-# sprof's; one that runs in the program's own code gets its writer, which
-# writes while the process runs (a SIGKILL loses about a second at most);
-# one running inside a libc call (qsort's comparator) does not make it
-# there. At 100 Hz, so that a process's first microseconds in main, before
-# the line it prints, are unlikely to hold a sample. Not under a sanitizer,
+# not at its start, but at a sample taken at a safe point once the writer is
+# due (a second of the process's life, or its ring half full: handler.c,
+# late_due), or before the program makes a thread. A process that took no
+# sample, or ran less than a second, has no thread of sprof's, and its exit
+# writes its samples; one that runs longer in the program's own code gets
+# its writer, which writes while the process runs (a SIGKILL loses about a
+# second at most); one running inside a libc call (qsort's comparator) does
+# not make it there. At 100 Hz, so that a process's first microseconds in
+# main, before the line it prints, are unlikely to hold a sample, and its
+# ring is never half full; at 10 kHz the ring is. Not under a sanitizer,
 # whose allocator is not libc's: every process makes its writer at its
 # start there (and TSan has a thread of its own).
 
@@ -18,11 +21,12 @@ want() {
         fail "want '$1 threads $2 term $3': $(tr '\n' '|' <out.txt)"
 }
 
-SPROF_FREQ=100 profile p.bin sh -c "$BIN/late now; $BIN/late burn 400; $BIN/late qsort 300; \
-$BIN/late thread; $BIN/late fork 300" >out.txt 2>err.txt
+SPROF_FREQ=100 profile p.bin sh -c "$BIN/late now; $BIN/late short 400; $BIN/late burn 1300; \
+$BIN/late qsort 1300; $BIN/late thread; $BIN/late fork 1300" >out.txt 2>err.txt
 cat out.txt
 expect_stderr_clean err.txt
 want now 1 0
+want short 1 0
 want burn 2 1
 want in-qsort 1 0
 want after-qsort 2 1
@@ -34,7 +38,31 @@ want child-burn 2 1
 # every process's samples are on file, the burning ones' in late_burn
 # shellcheck disable=SC2046
 flat_rows all $(files_of 'p.bin*')
-expect_in_flat all late_burn 60
+expect_in_flat all late_burn 250
+# the short one's 40 samples, written by its exit
+short=
+for f in $(files_of 'p.bin*'); do
+    "$REPORT" info "$f" 2>/dev/null | grep -q '^command .*late short 400$' && short=$f
+done
+[ -n "$short" ] || fail "no file of 'late short 400'"
+flat_rows short "$short"
+expect_in_flat short late_burn 20
+
+# a program built without -fPIE that takes free's address (as a build's
+# cc1 does) is late too: its PLT entry is free's address there
+SPROF_FREQ=100 profile n.bin sh -c "$BIN/late-nopie now; $BIN/late-nopie burn 1300" >out.txt 2>err.txt
+cat out.txt
+expect_stderr_clean err.txt
+want now 1 0
+want burn 2 1
+
+# its ring half full, a process makes its writer before a second: 400 ms
+# at 10 kHz
+SPROF_FREQ=10000 profile r.bin sh -c "$BIN/late burn 400" >out.txt 2>err.txt
+cat out.txt
+expect_stderr_clean err.txt
+want burn 2 1
+# shellcheck disable=SC2046
 report info $(files_of 'p.bin*') >info.txt
 grep -E '^samples' info.txt
 ! grep -E '^samples' info.txt | grep -Eqv ' 0 lost' ||
@@ -43,7 +71,7 @@ grep -E '^samples' info.txt
 # a descendant that sends itself SIGTERM after its writer was made: its
 # file ends with the signal and has its samples (the shell says
 # "Terminated" on its standard error, and blocks every signal as it waits)
-SPROF_QUIET=1 SPROF_FREQ=100 profile t.bin sh -c "$BIN/late term 400; exit 0" >out.txt 2>err.txt
+SPROF_QUIET=1 SPROF_FREQ=100 profile t.bin sh -c "$BIN/late term 1300; exit 0" >out.txt 2>err.txt
 cat out.txt err.txt
 want term 2 1
 ! grep -q 'sprof:' err.txt || fail "sprof said something: $(cat err.txt)"

@@ -6,9 +6,10 @@
  * the writer: preload/endings.c), for tests/e2e/081-late-writer.sh.
  *   late now            at once: a process that took no sample yet
  *   late burn MS        after MS ms of CPU in late_burn (the program's code)
+ *   late short MS       the same, printing "short"
  *   late qsort MS       from inside qsort's comparator after MS ms of CPU
  *                       there (a libc frame below: no safe point), then
- *                       after 300 ms more in late_burn
+ *                       after MS ms more in late_burn
  *   late thread         before pthread_create, and from the new thread
  *   late fork MS        a child of fork that prints at once and one that
  *                       burns MS ms first (it does not exec)
@@ -24,6 +25,12 @@
 #include <unistd.h>
 
 #include "burn.h"
+
+#ifdef TAKE_FREE
+/* built without -fPIE (tests/run.sh), free's address taken in code makes
+ * the program's PLT entry the address of free for everyone, dlsym included */
+void (*volatile late_free)(void *);
+#endif
 
 static void say(const char *where)
 {
@@ -78,13 +85,16 @@ static void *in_thread(void *arg)
 
 int main(int argc, char **argv)
 {
+#ifdef TAKE_FREE
+    late_free = free;
+#endif
     const char *mode = argc > 1 ? argv[1] : "now";
     double ms = argc > 2 ? atof(argv[2]) : 300;
     if (!strcmp(mode, "now")) {
         say("now");
-    } else if (!strcmp(mode, "burn")) {
+    } else if (!strcmp(mode, "burn") || !strcmp(mode, "short")) {
         late_burn(ms);
-        say("burn");
+        say(mode);
     } else if (!strcmp(mode, "qsort")) {
         cmp_end = cpu_ms() + ms;
         /* sorted again until the comparator has said its line */
@@ -96,7 +106,7 @@ int main(int argc, char **argv)
             qsort(v, n, sizeof(int), late_compare);
         }
         free(v);
-        late_burn(300);
+        late_burn(ms);
         say("after-qsort");
     } else if (!strcmp(mode, "term")) {
         late_burn(ms);
