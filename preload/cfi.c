@@ -600,6 +600,21 @@ static uint64_t want_count(const struct cfi_obj *o)
     return v;
 }
 
+/* Maps o's table from the cache if it is there (1); else notes whether
+ * its lookups in place, counted across processes, have paid for building
+ * it (0). Once an object. */
+static int try_cache(struct cfi_obj *o)
+{
+    o->cache_tried = 1;
+    if (cache_load(o) == 0) {
+        C.cached++;
+        atomic_store(&o->state, CFI_READY);
+        return 1;
+    }
+    o->paid = o->cached && o->price && want_count(o) >= o->price;
+    return 0;
+}
+
 _Atomic int sprof_cfi_cache_wanted;
 
 int sprof_cfi_late_step(void)
@@ -612,14 +627,7 @@ int sprof_cfi_late_step(void)
         if (o->cache_tried || !atomic_load_explicit(&o->cache_asked, memory_order_relaxed) ||
             atomic_load(&o->state) != CFI_PENDING)
             continue;
-        o->cache_tried = 1;
-        if (cache_load(o) == 0) {
-            C.cached++;
-            atomic_store(&o->state, CFI_READY);
-            continue;
-        }
-        o->paid = o->cached && o->price && want_count(o) >= o->price;
-        build |= o->paid;
+        if (!try_cache(o)) build |= o->paid;
     }
     return build;
 }
@@ -1711,15 +1719,9 @@ void sprof_cfi_step(void)
          * CFI_CACHE_WANT times: not at the start (most objects of a short
          * process are never sampled), nor for an object sampled once */
         if (!o->cache_tried &&
-            wanted >= (o->want_after < CFI_CACHE_WANT ? o->want_after : CFI_CACHE_WANT)) {
-            o->cache_tried = 1;
-            if (cache_load(o) == 0) {
-                C.cached++;
-                atomic_store(&o->state, CFI_READY);
-                continue;
-            }
-            o->paid = o->cached && o->price && want_count(o) >= o->price;
-        }
+            wanted >= (o->want_after < CFI_CACHE_WANT ? o->want_after : CFI_CACHE_WANT) &&
+            try_cache(o))
+            continue;
         if (wanted < o->want_after && !o->paid) continue;
         atomic_store(&o->state, build(o) == 0 ? CFI_READY : CFI_FAILED);
     }

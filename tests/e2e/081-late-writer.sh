@@ -14,6 +14,16 @@
 # start there (and TSan has a thread of its own).
 
 [ -z "$SAN" ] || skip "every process makes its writer at its start under a sanitizer (SAN=$SAN)"
+# file_where GLOB PATTERN: the file of GLOB whose `info` has a line matching
+# PATTERN
+file_where() {
+    local f
+    for f in $(files_of "$1"); do
+        "$REPORT" info "$f" 2>/dev/null | grep -q "$2" && echo "$f" && return 0
+    done
+    return 0
+}
+
 # WHERE N T: N threads, and SIGTERM caught (T 1) or not: sprof's handlers
 # for the signals that end a process come with the writer (preload/endings.c)
 want() {
@@ -40,10 +50,7 @@ want child-burn 2 1
 flat_rows all $(files_of 'p.bin*')
 expect_in_flat all late_burn 250
 # the short one's 40 samples, written by its exit
-short=
-for f in $(files_of 'p.bin*'); do
-    "$REPORT" info "$f" 2>/dev/null | grep -q '^command .*late short 400$' && short=$f
-done
+short=$(file_where 'p.bin*' '^command .*late short 400$')
 [ -n "$short" ] || fail "no file of 'late short 400'"
 flat_rows short "$short"
 expect_in_flat short late_burn 20
@@ -75,10 +82,7 @@ SPROF_QUIET=1 SPROF_FREQ=100 profile t.bin sh -c "$BIN/late term 1300; exit 0" >
 cat out.txt err.txt
 want term 2 1
 ! grep -q 'sprof:' err.txt || fail "sprof said something: $(cat err.txt)"
-term=
-for f in $(files_of 't.bin*'); do
-    "$REPORT" info "$f" 2>/dev/null | grep -q '^ended *killed by signal SIGTERM$' && term=$f
-done
+term=$(file_where 't.bin*' '^ended *killed by signal SIGTERM$')
 [ -n "$term" ] || fail "no file ends with 'killed by signal SIGTERM'"
 flat_rows term "$term"
 expect_in_flat term late_burn 20
