@@ -136,10 +136,12 @@ struct recorded {
     unsigned n, flags;
 };
 
-/* After a sample of a descendant without its writer: at a safe point, maps
- * the tables asked for from the cache, and makes the writer if it is due. */
-static void late_work(const struct sprof_thread *t, const struct recorded *r, uint64_t now)
+/* After a sample of a descendant without its writer: faults in its ring
+ * ahead of the samples to come; at a safe point, maps the tables asked for
+ * from the cache, and makes the writer if it is due. */
+static void late_work(struct sprof_thread *t, const struct recorded *r, uint64_t now)
 {
+    sprof_ring_populate_late(t);
     int due = late_due(now, r->used);
     int tables = atomic_load_explicit(&sprof_cfi_cache_wanted, memory_order_relaxed);
     if ((!due && !tables) || !late_point(t, r->pos, r->n, r->flags)) return;

@@ -173,8 +173,9 @@ struct sprof_thread {
     struct sprof_rule_slot *rules;
     uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet */
 
-    /* the writer's: words of the ring from its start whose pages it
-     * faulted in, and the head at its last look (writer.c) */
+    /* the writer's (before it is made, the handler's: sprof_ring_populate_late):
+     * words of the ring from its start whose pages it faulted in, and the
+     * head at its last look (writer.c) */
     uint64_t ring_ready, ring_seen;
 };
 
@@ -347,6 +348,9 @@ int sprof_writer_start(int forked, int late_ok) SPROF_HIDDEN;
  * safe point (handler.c). */
 void sprof_writer_late(int from_handler) SPROF_HIDDEN;
 int sprof_writer_late_pending(void) SPROF_HIDDEN;
+/* Faults in the part of t's ring its next samples will write, for a
+ * descendant's only thread before its writer is made (handler.c). */
+void sprof_ring_populate_late(struct sprof_thread *t) SPROF_HIDDEN;
 /* Adds to the writer's CPU time what the program's thread did for it. */
 void sprof_writer_add_inline(uint64_t ns) SPROF_HIDDEN;
 /* Drains everything and writes it; with end_reason, an END record too.

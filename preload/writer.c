@@ -429,6 +429,22 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
 #define RING_POPULATE_MIN 8    /* samples */
 #define RING_AHEAD_MIN (2048u) /* words: 16 KiB */
 
+/* Faults in t's ring up to word want (from the slot's start the first
+ * time: its first page is the thread's struct, in place already). The
+ * handler may be writing to the ring meanwhile (populating changes no
+ * byte). Older kernels refuse the call: the handler faults the pages in,
+ * as before. One system call: a handler may be the caller. */
+static void populate_to(struct sprof_thread *t, uint64_t want)
+{
+    if (want > RING_WORDS) want = RING_WORDS;
+    if (want <= t->ring_ready) return;
+    uintptr_t from = (uintptr_t)(t->ring_ready ? (void *)(t->ring + t->ring_ready) : (void *)t) &
+                     ~(uintptr_t)4095,
+              to = ((uintptr_t)(t->ring + want) + 4095) & ~(uintptr_t)4095;
+    t->ring_ready = want;
+    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
+
 /* A thread that keeps being sampled writes its whole ring sooner or later,
  * and the handler would fault its pages in one at a time: a trap in the
  * sampled thread each (9-10 us on a VM, against about 1.5 us a page
@@ -437,9 +453,7 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
  * of its ring that the samples up to its next look will write: twice what
  * was written since its last, at least RING_AHEAD_MIN words. A compiler's
  * hundred samples of 30 frames use a quarter of the ring: the rest is
- * neither faulted in nor counted in its RSS. The handler may be writing to
- * the ring meanwhile (populating changes no byte). Older kernels refuse the
- * call: the handler faults the pages in, as before. */
+ * neither faulted in nor counted in its RSS. */
 static void populate_ring(struct sprof_thread *t)
 {
     if (t->ring_ready >= RING_WORDS || atomic_load(&t->samples) < RING_POPULATE_MIN) return;
@@ -447,15 +461,21 @@ static void populate_ring(struct sprof_thread *t)
     t->ring_seen = head;
     if (ahead < RING_AHEAD_MIN) ahead = RING_AHEAD_MIN;
     /* once the ring has wrapped, the handler has written all of it */
-    uint64_t want = head >= RING_WORDS || head + ahead > RING_WORDS ? RING_WORDS : head + ahead;
-    if (want <= t->ring_ready) return;
-    /* from the slot's start (its first page is the thread's struct, in
-     * place already) the first time */
-    uintptr_t from = (uintptr_t)(t->ring_ready ? (void *)(t->ring + t->ring_ready) : (void *)t) &
-                     ~(uintptr_t)4095,
-              to = ((uintptr_t)(t->ring + want) + 4095) & ~(uintptr_t)4095;
-    t->ring_ready = want;
-    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+    populate_to(t, head >= RING_WORDS ? RING_WORDS : head + ahead);
+}
+
+/* The same for the only thread of a descendant without its writer, from
+ * its handler (handler.c's late_work), which has no look of the writer's
+ * to wait for: when less than half of RING_AHEAD_MIN is left ahead of the
+ * head, twice RING_AHEAD_MIN more. A compiler's cc1 took 7 traps in the
+ * ring's pages a compile, now one or two calls (BENCHMARKS.md, session 26). */
+void sprof_ring_populate_late(struct sprof_thread *t)
+{
+    uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
+    if (t->ring_ready >= RING_WORDS || head + RING_AHEAD_MIN / 2 <= t->ring_ready ||
+        atomic_load_explicit(&t->samples, memory_order_relaxed) < RING_POPULATE_MIN)
+        return;
+    populate_to(t, head >= RING_WORDS ? RING_WORDS : head + 2 * RING_AHEAD_MIN);
 }
 
 /* Drains every ring; announces, renames and retires threads; populates
