@@ -436,6 +436,7 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
  * as before. One system call: a handler may be the caller. */
 static void populate_to(struct sprof_thread *t, uint64_t want)
 {
+    /* (once the ring has wrapped, the handler has written all of it) */
     if (want > RING_WORDS) want = RING_WORDS;
     if (want <= t->ring_ready) return;
     uintptr_t from = (uintptr_t)(t->ring_ready ? (void *)(t->ring + t->ring_ready) : (void *)t) &
@@ -459,9 +460,7 @@ static void populate_ring(struct sprof_thread *t)
     if (t->ring_ready >= RING_WORDS || atomic_load(&t->samples) < RING_POPULATE_MIN) return;
     uint64_t head = atomic_load(&t->head), ahead = 2 * (head - t->ring_seen);
     t->ring_seen = head;
-    if (ahead < RING_AHEAD_MIN) ahead = RING_AHEAD_MIN;
-    /* once the ring has wrapped, the handler has written all of it */
-    populate_to(t, head >= RING_WORDS ? RING_WORDS : head + ahead);
+    populate_to(t, head + (ahead < RING_AHEAD_MIN ? RING_AHEAD_MIN : ahead));
 }
 
 /* The same for the only thread of a descendant without its writer, from
@@ -475,7 +474,7 @@ void sprof_ring_populate_late(struct sprof_thread *t)
     if (t->ring_ready >= RING_WORDS || head + RING_AHEAD_MIN / 2 <= t->ring_ready ||
         atomic_load_explicit(&t->samples, memory_order_relaxed) < RING_POPULATE_MIN)
         return;
-    populate_to(t, head >= RING_WORDS ? RING_WORDS : head + 2 * RING_AHEAD_MIN);
+    populate_to(t, head + 2 * RING_AHEAD_MIN);
 }
 
 /* Drains every ring; announces, renames and retires threads; populates
