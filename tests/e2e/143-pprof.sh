@@ -33,7 +33,13 @@ pprof_vs_flat hide --hide '^dispatch$' --max-depth 4 p.bin
 # main's self count in flat is what pprof must show as main's flat count; a
 # sample taken after main returned (exit handlers) does not pass through
 # main, so it is not the total
-! grep -q 'work_' hide.top || fail "--max-depth 4 left work functions in the pprof export"
+# a walk cut short (its budget spent while the VM stalled: 1 in 644 once in
+# CI) lacks _start, so that depth 4 reaches past main: no more work samples
+# than flat counts incomplete stacks
+incomplete=$(awk '/^# [0-9]+ samples? .* incomplete stacks/ { print $2; exit }' hide.flat)
+work=$(awk '/ work_[a-z]+$/ { n += $1 } END { print n + 0 }' hide.top)
+[ "$work" -le "${incomplete:-0}" ] ||
+    fail "--max-depth 4 left $work work samples in the pprof export (${incomplete:-0} incomplete)"
 n=$(awk '/ main +\[/ { print $1; exit }' hide.flat)
 total=$(awk '/^# [0-9]+ samples?,/ { print $2; exit }' hide.flat)
 [ -n "$n" ] && [ "$n" -ge $((total * 9 / 10)) ] || fail "--max-depth 4: main has $n of $total samples in flat"
