@@ -8,9 +8,11 @@
 #  1. tests/tools/cfi-check walks the same interrupted contexts (200 us apart
 #     in its run) with the tables and with libunwind: the frames and flags
 #     must be the same for every sample the tables walked, and the tables
-#     must walk nearly all of them; every 16th, made into a sample that
-#     interrupted __restore_rt (at its first instruction, at its syscall),
-#     must give that pc and then the same frames; again with lookups in
+#     must walk nearly all of them; every 16th the tables walked on their
+#     own, made into a sample that interrupted __restore_rt (at its first
+#     instruction, at its syscall), must give that pc and then the same
+#     frames (one in lazy binding, that walk_full walked, falls back to
+#     libunwind from a signal frame, as it should); again with lookups in
 #     place only; and
 #     tests/tools/cfi-inplace compares the rule read in place with the
 #     table's at every byte of code of libc, ld.so, libm, libz;
@@ -31,7 +33,7 @@ flags="-O2 -g -fPIC -fomit-frame-pointer"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -D_GNU_SOURCE $flags -I"$SRC/common" -I"$SRC/preload" -I"$SRC/tests/progs" \
     "$SRC/tests/tools/cfi-check.c" "$SRC/preload/cfi.c" "$SRC/preload/cfitable.c" \
-    "$SRC/preload/crtcode.c" "$SRC/preload/unwind.c" "$SRC/common/buf.c" \
+    "$SRC/preload/crtcode.c" "$SRC/common/buf.c" \
     $(pkg-config --cflags --libs libunwind 2>/dev/null || echo -lunwind) -lpthread -ldl -rdynamic \
     -o cfi-check
 # Twice: as the preload runs (lookups in .eh_frame in place until a table

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cfi-check: the unwind tables of libsprof (preload/cfi.c, walked by
- * preload/unwind.c, both linked in) against libunwind, on the same
+ * cfi-check: the unwind tables of libsprof (preload/cfi.c, linked in, walked
+ * by preload/unwind.c, included below) against libunwind, on the same
  * interrupted contexts. A high-resolution timer interrupts the workload of
  * tests/progs/unwindme.h 200 us after the previous handler returned (a
  * periodic timer starved the workload on a virtual machine where
@@ -18,8 +18,10 @@
  * every frame is looked up in place in .eh_frame (sprof_cfi_rule_at).
  *
  * Usage: cfi-check [SECONDS [MIN_DEPTH [MAX_DEPTH]]]   (default 2 8 39)
- * Every 16th sample the tables walked is also walked as if it had
- * interrupted __restore_rt (check_restore).
+ * Every 16th sample the tables walked on their own (not walk_full, which
+ * follows rbx through the loader's lazy-binding trampoline but does not step
+ * through a signal frame) is also walked as if it had interrupted
+ * __restore_rt (check_restore).
  * Prints one line of counts,
  *   cfi-check: samples=N tables=N fallback=N differ=N
  * one for the walks from __restore_rt, one of timings (ns per frame of each walk, over the samples
@@ -37,6 +39,10 @@
 #include "cfi.h"
 #include "sprof.h"
 #include "unwindme.h"
+
+/* included, not linked: walk_tables tells which samples the tables walked
+ * on their own (check_sample) */
+#include "unwind.c"
 
 struct sprof_state sprof; /* the preload's, for unwind.c */
 
@@ -70,7 +76,7 @@ static struct sprof_rule_slot rules[RULE_CACHE_SLOTS]; /* its rule cache */
 static uint64_t ring_a[RING_WORDS], ring_b[RING_WORDS];
 
 static struct {
-    uint64_t samples, tables, fallback, differ;
+    uint64_t samples, tables, fallback, differ, full;
     uint64_t ns_tables, ns_libunwind, frames_tables, frames_libunwind;
     unsigned ndiff;
     struct {
@@ -134,8 +140,15 @@ static void check_sample(void *uc)
     }
     S.tables++;
     if (S.tables % 16 == 0) {
-        sprof.cfg.unwinder = UNWIND_DWARF;
-        check_restore(uc, ring_a, na, fa);
+        /* a walk from __restore_rt of a sample walk_full walked (one in
+         * the loader's lazy binding, as an ASan build's first call of
+         * __asan_alloca_poison) falls back to libunwind, as it should */
+        unsigned fr = 0, partial = 0;
+        if (walk_tables(&thread, uc, ring_r, 0, MAX_FRAMES, &fr, sprof_now() + 1000000000ull,
+                        &partial) == WALK_FALLBACK)
+            S.full++;
+        else
+            check_restore(uc, ring_a, na, fa);
     }
     S.ns_tables += t1 - t0;
     S.ns_libunwind += t2 - t1;
@@ -278,6 +291,8 @@ int main(int argc, char **argv)
            (unsigned long long)S.fallback, (unsigned long long)S.differ);
     printf("cfi-check: interrupted in __restore_rt: %llu walks, %llu differ\n",
            (unsigned long long)R.checked, (unsigned long long)R.differ);
+    printf("cfi-check: not made into one (walked by walk_full): %llu\n",
+           (unsigned long long)S.full);
     if (S.frames_tables && S.frames_libunwind)
         printf("cfi-check: tables %.1f ns per frame (%.1f frames per walk), libunwind %.1f ns "
                "per frame, table bytes %zu\n",
