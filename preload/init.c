@@ -382,6 +382,7 @@ static void fork_child(void)
     sprof_endings_after_fork_child();
     sprof_threads_after_fork_child(forking_tid, self);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
+        sprof_writer_close_parent_file();
         active = 0;
         atomic_store(&sprof.running, 0);
         return;

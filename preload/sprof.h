@@ -363,6 +363,9 @@ void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
 void sprof_writer_before_unload(void) SPROF_HIDDEN;
 void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
+/* In a child of fork that is not profiled: its parent's file is closed now
+ * (a profiled one closes it at its first write). */
+void sprof_writer_close_parent_file(void) SPROF_HIDDEN;
 void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;
 pid_t sprof_writer_tid(void) SPROF_HIDDEN;

@@ -73,6 +73,10 @@ static struct {
 
     int fd;     /* -1 until opened */
     char *path; /* its name, dev and inode (output_ours) */
+    /* In a child of fork, until its first write (forget_parent): its
+     * parent's file, stack table and list of mappings, left as they were */
+    int parent_fd;
+    int inherited;
     dev_t dev;
     ino_t ino;
     int failed; /* output is broken: write nothing more */
@@ -134,7 +138,10 @@ static struct {
     pthread_attr_t stack_attr; /* the writer's stack (sprof_space), set once */
     int stack_attr_ok;
     sigset_t thread_mask; /* the signals the writer starts with blocked */
-} W = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .trie = {.max_nodes = TRIE_MAX_NODES}};
+} W = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .fd = -1,
+       .parent_fd = -1,
+       .trie = {.max_nodes = TRIE_MAX_NODES}};
 
 static void wlock(void)
 {
@@ -888,6 +895,28 @@ static int nothing_to_write(void)
     return 1;
 }
 
+/* A child of fork starts its own file with stacks and mappings of its
+ * own: what its parent left in memory goes, with the parent's descriptor
+ * (unless the program took its number meanwhile). Not in the child itself
+ * (sprof_writer_after_fork_child): most such children exec at once, and
+ * each page freed there (the list's strings, the stack table's arrays)
+ * would cost the child a copy of it, a trap each, to no use (BENCHMARKS.md,
+ * session 27). Under W.lock, before anything reads them. */
+static void forget_parent(void)
+{
+    if (!W.inherited) return;
+    W.inherited = 0;
+    sprof_writer_close_parent_file();
+    stacks_reset();
+    sprof_maps_reset();
+}
+
+void sprof_writer_close_parent_file(void)
+{
+    if (W.parent_fd >= 0 && is_output(W.parent_fd)) close(W.parent_fd);
+    W.parent_fd = -1;
+}
+
 /* dlopen is not followed as it happens (see interpose.c): the loader's
  * counters tell, every drain, whether an object was added or removed. */
 static void catch_up_loader(uint64_t now)
@@ -908,6 +937,7 @@ static void catch_up_loader(uint64_t now)
 void sprof_writer_before_unload(void)
 {
     wlock();
+    forget_parent();
     catch_up_loader(sprof_now());
     wunlock();
 }
@@ -916,6 +946,7 @@ void sprof_writer_before_unload(void)
 static void step(int force_write, const char *end_reason, int status)
 {
     if (force_write && nothing_to_write()) return;
+    forget_parent();
     uint64_t now = sprof_now();
     /* here, not in the writer's loop alone: a short process's last write
      * may be the first after its threads fell back */
@@ -1051,6 +1082,7 @@ void sprof_writer_note(int level, const char *fmt, ...)
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 {
     wlock();
+    forget_parent();
     /* a first scan dates what it finds from the start */
     sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone);
     W.last_scan = W.last_unmap = t_gone;
@@ -1268,9 +1300,11 @@ void sprof_writer_parent_fork(void)
 void sprof_writer_after_fork_child(void)
 {
     sprof_mutex_renew(&W.lock);
-    /* the parent's file, unless the program took the number meanwhile */
-    if (W.fd >= 0 && is_output(W.fd)) close(W.fd);
+    /* the parent's file, stacks and mappings: at the first write
+     * (forget_parent), if the child lives to make one */
+    if (W.fd >= 0) W.parent_fd = W.fd;
     W.fd = -1;
+    W.inherited = 1;
     W.failed = 0;
     W.seq = 0;
     W.file_size = 0;
@@ -1293,7 +1327,5 @@ void sprof_writer_after_fork_child(void)
     memset(W.dead, 0, sizeof(W.dead));
     memset(W.dead_hist, 0, sizeof(W.dead_hist));
     sprof_buf_reset(&W.chunk);
-    stacks_reset();
-    sprof_maps_reset();
     sprof_cfi_after_fork_child();
 }

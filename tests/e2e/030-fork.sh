@@ -3,8 +3,11 @@
 # own process's function only, and both merge. The child's writer thread,
 # made on the child's CPU (writer.c, create_writer), may run on all of the
 # child's CPUs again after its first wake; the child works 1.2 s, as a
-# descendant makes its writer after a second (handler.c, late_due). With
-# SPROF_FOLLOW=0 only the parent is profiled.
+# descendant makes its writer after a second (handler.c, late_due). The
+# child leaves its parent's file, stacks and mappings as they are until its
+# first write (writer.c, forget_parent), and by then holds no descriptor of
+# that file. With SPROF_FOLLOW=0 only the parent is profiled, and the child
+# holds no descriptor of the parent's file either.
 
 profile p.bin "$BIN/fork" 1200 >out.txt 2>err.txt
 expect_stderr_clean err.txt
@@ -12,6 +15,7 @@ child=$(sed -n 's/^child \([0-9]*\)$/\1/p' out.txt)
 [ -n "$child" ] || fail "fork printed no child pid: $(cat out.txt)"
 cat out.txt
 grep -Eq "^cpus same ([2-9]|[1-9][0-9]+)$" out.txt || fail "the child's threads: $(grep cpus out.txt)"
+grep -qx "parent file 0" out.txt || fail "the child still holds its parent's file: $(grep 'parent file' out.txt)"
 ls -la
 [ -s p.bin ] || fail "no p.bin for the parent"
 [ -s "p.bin.$child" ] || fail "no p.bin.$child for the child (files: $(echo p.bin*))"
@@ -37,6 +41,7 @@ SPROF_FOLLOW=0 profile p.bin "$BIN/fork" 200 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 [ -s p.bin ] || fail "SPROF_FOLLOW=0: no p.bin"
 [ -z "$(files_of 'p.bin.*')" ] || fail "SPROF_FOLLOW=0 still wrote $(echo p.bin.*)"
+grep -qx "parent file 0" out.txt || fail "SPROF_FOLLOW=0: the child holds its parent's file: $(grep 'parent file' out.txt)"
 flat_rows rows p.bin
 expect_in_flat rows parent_work
 expect_not_in_flat rows child_work

@@ -7,14 +7,18 @@
  * After its work the child prints the CPUs each of its threads may run on,
  * "cpus same N" when its N threads all have the first one's (a profiler's
  * thread, made on one CPU in a forked child, must be free again by then),
- * "cpus differ ..." otherwise.
+ * "cpus differ ..." otherwise. Then "parent file N": how many of its
+ * descriptors lead to its parent's profile ($SPROF_OUTPUT, as the parent
+ * names it): a profiler's child that has written must hold none.
  *
  * Usage: fork [MS]   (MS: CPU milliseconds in each process, default 400)
  * Expected profiles: SPROF_OUTPUT holds parent_work only, SPROF_OUTPUT.PID
  * child_work only.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +80,28 @@ static void print_thread_cpus(void)
     printf("cpus same %d\n", n);
 }
 
+static void print_parent_file(void)
+{
+    const char *out = getenv("SPROF_OUTPUT");
+    char want[PATH_MAX], fd[64], got[PATH_MAX];
+    if (!out || !realpath(out, want)) {
+        printf("parent file unknown\n");
+        return;
+    }
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        snprintf(fd, sizeof(fd), "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(fd, got, sizeof(got) - 1);
+        if (k <= 0) continue;
+        got[k] = 0;
+        if (!strcmp(got, want)) n++;
+    }
+    if (d) closedir(d);
+    printf("parent file %d\n", n);
+}
+
 int main(int argc, char **argv)
 {
     iters = burn_iters(argc > 1 ? atof(argv[1]) : 400);
@@ -88,6 +114,7 @@ int main(int argc, char **argv)
     if (pid == 0) {
         child_work();
         print_thread_cpus();
+        print_parent_file();
         return 0;
     }
     printf("child %d\n", (int)pid);
