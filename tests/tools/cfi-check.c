@@ -147,8 +147,10 @@ static void check_sample(void *uc)
         if (walk_tables(&thread, uc, ring_r, 0, MAX_FRAMES, &fr, sprof_now() + 1000000000ull,
                         &partial) == WALK_FALLBACK)
             S.full++;
-        else
+        else {
+            sprof.cfg.unwinder = UNWIND_DWARF;
             check_restore(uc, ring_a, na, fa);
+        }
     }
     S.ns_tables += t1 - t0;
     S.ns_libunwind += t2 - t1;
