@@ -4,7 +4,8 @@
 # build again) prints its table, the mode floor-thread its row (and floor.c
 # its idle threads), and
 # scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
-# its row for each workload and build, and scripts/bench/maps-scan.c its line.
+# its row for each workload and build, scripts/bench/children.py its row for
+# each build, and scripts/bench/maps-scan.c its line.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -85,6 +86,20 @@ if have_test_tool perf perf; then
     grep -q "^# sprof: faults taken in libsprof.so's code, per run" faults.txt ||
         fail "no attribution from faults.py"
 fi
+
+# scripts/bench/children.py: one round of a shell forking three commands
+# that each work long enough to be sampled, a row for each build with the
+# three children's files (and the exec'd programs': at least three)
+rc=0
+"$PY" "$SRC/scripts/bench/children.py" --build "$BUILD" --against "$BUILD" --runs 1 -- \
+    bash -c 'for i in 1 2 3; do "$0" 50 >/dev/null; done' "$BUILD/bench/cpu-bound" \
+    >children.txt 2>children.err || rc=$?
+cat children.txt
+[ "$rc" -eq 0 ] || fail "children.py exited with status $rc: $(tail -n 5 children.err)"
+for b in sprof against; do
+    grep -qE "^$b +([3-9]|[1-9][0-9]+) +[0-9.]+ +[0-9.]+$" children.txt ||
+        fail "no row for $b in children.py's table"
+done
 
 # scripts/bench/maps-scan.c: built as its header says, a line of figures
 # (the query's where the kernel has PROCMAP_QUERY)
