@@ -25,12 +25,17 @@ struct mapping {
     uint64_t start, end, offset;
     unsigned prot;
     char *path;
+    /* what its MAP record said (put_map), for a child of fork to say again
+     * without looking (sprof_maps_restate) */
+    uint64_t bias;
+    uint8_t build_id_len;
+    uint8_t build_id[64];
 };
 
 static struct mapping *known;
 static size_t nknown;
 
-void sprof_maps_reset(void)
+static void maps_reset(void)
 {
     for (size_t i = 0; i < nknown; i++)
         free(known[i].path);
@@ -125,7 +130,8 @@ static void from_file(const struct mapping *m, struct phdr_query *q)
     close(fd);
 }
 
-static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *m)
+/* Finds m's load bias and build-id, for its MAP record. */
+static void look_up(struct mapping *m)
 {
     struct phdr_query q;
     memset(&q, 0, sizeof(q));
@@ -135,6 +141,13 @@ static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *
         dl_iterate_phdr(phdr_cb, &q);
         if (m->path[0] == '/' && (!q.found || !q.build_id_len)) from_file(m, &q);
     }
+    m->bias = q.found ? q.bias : 0;
+    m->build_id_len = (uint8_t)q.build_id_len;
+    memcpy(m->build_id, q.build_id, q.build_id_len);
+}
+
+static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *m)
+{
     struct sprof_buf b;
     sprof_buf_init(&b);
     sprof_buf_put_uvarint(&b, time);
@@ -142,8 +155,8 @@ static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *
     sprof_buf_put_uvarint(&b, m->end);
     sprof_buf_put_uvarint(&b, m->offset);
     sprof_buf_put_uvarint(&b, m->prot);
-    sprof_buf_put_uvarint(&b, q.found ? q.bias : 0);
-    sprof_buf_put_bytes(&b, q.build_id, q.build_id_len);
+    sprof_buf_put_uvarint(&b, m->bias);
+    sprof_buf_put_bytes(&b, m->build_id, m->build_id_len);
     sprof_buf_put_str(&b, m->path);
     sprof_buf_put_record(out, SPROF_REC_MAP, &b);
     sprof_buf_release(&b);
@@ -313,8 +326,11 @@ static int collect_query(struct mapping **v, size_t *n, size_t *cap)
         r = query(fd, addr, PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA, &q,
                   name, sizeof(name));
         if (r) break;
-        struct mapping m = {q.vma_start, q.vma_end, q.vma_offset, (unsigned)(q.vma_flags & 7),
-                            name};
+        struct mapping m = {.start = q.vma_start,
+                            .end = q.vma_end,
+                            .offset = q.vma_offset,
+                            .prot = (unsigned)(q.vma_flags & 7),
+                            .path = name};
         if (add_mapping(v, n, cap, m)) break;
     }
     close(fd);
@@ -348,14 +364,35 @@ void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
         sprof_buf_release(&b);
     }
     for (size_t k = 0; k < ncur; k++) {
-        int had = 0;
+        const struct mapping *had = NULL;
         for (size_t i = 0; i < nknown && !had; i++)
-            had = same(&known[i], &cur[k]);
-        if (!had) put_map(out, t_new, &cur[k]);
+            if (same(&known[i], &cur[k])) had = &known[i];
+        if (had) {
+            cur[k].bias = had->bias;
+            cur[k].build_id_len = had->build_id_len;
+            memcpy(cur[k].build_id, had->build_id, had->build_id_len);
+        } else {
+            look_up(&cur[k]);
+            put_map(out, t_new, &cur[k]);
+        }
     }
-    sprof_maps_reset();
+    maps_reset();
     known = cur;
     nknown = ncur;
+}
+
+/* A child of fork's new file: the mappings its parent had on record, which
+ * the child has too (fork copies them all), with what was found for them
+ * then. Looking again would read every object's notes in pages of the
+ * parent's that are not yet in the child's page tables: a page fault for
+ * each, 200-300 us before a shell's command's exec (BENCHMARKS.md, session
+ * 28). Whatever changed since the parent's last comparison, the child's next
+ * one finds. Returns how many there were. */
+size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time)
+{
+    for (size_t i = 0; i < nknown; i++)
+        put_map(out, time, &known[i]);
+    return nknown;
 }
 
 /* The lowest and highest address of the mapping that contains addr, from

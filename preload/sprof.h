@@ -379,7 +379,7 @@ int sprof_writer_lock_is_mine(void) SPROF_HIDDEN;
  * appends MAP / UNMAP records to out. */
 struct sprof_buf;
 void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
-void sprof_maps_reset(void) SPROF_HIDDEN;
+size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
 /* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
  * length, or 0. */

@@ -307,11 +307,24 @@ static void stacks_forget(void)
     sprof_buf_release(&W.by_id);
 }
 
-/* A new file: ids from 0. */
-static void stacks_reset(void)
+/* A child of fork's new file: ids from 0, its parent's stacks gone. A
+ * child that is ending (its exec, exit or deadly signal) leaves the
+ * parent's arrays as they are, to go with the image: freeing them, or
+ * clearing the trie's slots, would write to pages it shares with its
+ * parent, a copy and a trap each. One that lives on frees them (and so
+ * does one whose exec failed, having left them once: they stay, unused). */
+static void stacks_leave_parent(int ending)
 {
-    sprof_stack_trie_reset(&W.trie);
-    stacks_forget();
+    if (ending) {
+        W.tab = NULL;
+        W.tabcap = W.ntab = 0;
+        sprof_buf_init(&W.frames);
+        sprof_buf_init(&W.by_id);
+        sprof_stack_trie_init(&W.trie, TRIE_MAX_NODES);
+    } else {
+        sprof_stack_trie_release(&W.trie);
+        stacks_forget();
+    }
     W.id_base = 0;
     sprof_buf_reset(&W.chunk_ids);
 }
@@ -895,20 +908,24 @@ static int nothing_to_write(void)
     return 1;
 }
 
-/* A child of fork starts its own file with stacks and mappings of its
- * own: what its parent left in memory goes, with the parent's descriptor
- * (unless the program took its number meanwhile). Not in the child itself
+/* A child of fork starts its own file with stacks of its own and the
+ * mappings its parent had on record: the parent's stacks go, with its
+ * descriptor (unless the program took its number meanwhile), and its list
+ * of mappings becomes the child's first. Not in the child itself
  * (sprof_writer_after_fork_child): most such children exec at once, and
  * each page freed there (the list's strings, the stack table's arrays)
  * would cost the child a copy of it, a trap each, to no use (BENCHMARKS.md,
  * session 27). Under W.lock, before anything reads them. */
-static void forget_parent(void)
+static void forget_parent(int ending)
 {
     if (!W.inherited) return;
     W.inherited = 0;
     sprof_writer_close_parent_file();
-    stacks_reset();
-    sprof_maps_reset();
+    stacks_leave_parent(ending);
+    /* the first chunk's mappings: the parent's as of its last comparison
+     * (W.last_scan), which the next one starts from; none when the parent
+     * made none, and the child compares at once */
+    if (sprof_maps_restate(&W.chunk, sprof.start_ns)) W.scanned = 1;
 }
 
 void sprof_writer_close_parent_file(void)
@@ -937,7 +954,7 @@ static void catch_up_loader(uint64_t now)
 void sprof_writer_before_unload(void)
 {
     wlock();
-    forget_parent();
+    forget_parent(0);
     catch_up_loader(sprof_now());
     wunlock();
 }
@@ -946,7 +963,7 @@ void sprof_writer_before_unload(void)
 static void step(int force_write, const char *end_reason, int status)
 {
     if (force_write && nothing_to_write()) return;
-    forget_parent();
+    forget_parent(force_write);
     uint64_t now = sprof_now();
     /* here, not in the writer's loop alone: a short process's last write
      * may be the first after its threads fell back */
@@ -1082,7 +1099,7 @@ void sprof_writer_note(int level, const char *fmt, ...)
 void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
 {
     wlock();
-    forget_parent();
+    forget_parent(0);
     /* a first scan dates what it finds from the start */
     sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone);
     W.last_scan = W.last_unmap = t_gone;
