@@ -296,15 +296,18 @@ static size_t stacks_bytes(void)
 }
 
 /* Forgets every stack; the next one gets the next id. Only between chunks
- * (W.chunk_ids empty): the pending chunk's samples name stacks it defines. */
+ * (W.chunk_ids empty): the pending chunk's samples name stacks it defines.
+ * The memory stays for the stacks to come: an interpreter that fills the
+ * table once fills it again, and the pages of arrays freed and grown anew
+ * were each a page fault in the writer (interp at 10 kHz: 500 a time, 1.5
+ * times a second; BENCHMARKS.md, session 28). */
 static void stacks_forget(void)
 {
     W.id_base += (uint32_t)W.ntab;
-    free(W.tab);
-    W.tab = NULL;
-    W.tabcap = W.ntab = 0;
-    sprof_buf_release(&W.frames);
-    sprof_buf_release(&W.by_id);
+    W.ntab = 0;
+    if (W.tab) memset(W.tab, 0, W.tabcap * sizeof(*W.tab));
+    sprof_buf_reset(&W.frames);
+    sprof_buf_reset(&W.by_id);
 }
 
 /* A child of fork's new file: ids from 0, its parent's stacks gone. A
@@ -323,7 +326,11 @@ static void stacks_leave_parent(int ending)
         sprof_stack_trie_init(&W.trie, TRIE_MAX_NODES);
     } else {
         sprof_stack_trie_release(&W.trie);
-        stacks_forget();
+        free(W.tab);
+        W.tab = NULL;
+        W.tabcap = W.ntab = 0;
+        sprof_buf_release(&W.frames);
+        sprof_buf_release(&W.by_id);
     }
     W.id_base = 0;
     sprof_buf_reset(&W.chunk_ids);
