@@ -8,7 +8,7 @@
  *                    is replaced; if exec fails, sampling resumes
  *   dlopen, dlclose  mark the thread as inside the loader (unwind.c); the
  *                    unmapping is recorded with its exact time (new objects
- *                    are noticed by the writer within 100 ms)
+ *                    are noticed by the writer at its next drain)
  *   dl_iterate_phdr  marks the thread as holding the loader's lock (unwind.c)
  *   sigaction, signal, setitimer, pthread_sigmask, sigprocmask
  *                    the program keeps its signals, sprof keeps its own
@@ -323,7 +323,7 @@ EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), voi
 }
 
 /* clone(3) through libc: a new thread (CLONE_THREAD) is registered by its
- * parent the moment clone returns, as the /proc scan would up to 100 ms
+ * parent the moment clone returns, as the /proc scan would up to 250 ms
  * later, so that none of its samples are missed. The optional arguments
  * are passed on as glibc's clone reads them, whether given or not. A raw
  * clone system call is still left to the scan. */

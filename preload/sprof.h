@@ -204,8 +204,8 @@ struct sprof_state {
 
     _Atomic uint64_t itimer_last_cpu;
 
-    /* the writer sleeps on this futex word until it changes (or for
-     * DRAIN_INTERVAL_MS), and stays awake while wake_pending is set */
+    /* the writer sleeps on this futex word until it changes (or for its
+     * drain interval, writer.c), and stays awake while wake_pending is set */
     _Atomic uint32_t wake_word;
     _Atomic int wake_pending;
     _Atomic int clock_warm; /* the vDSO's clock was read (sprof_clock_ns) */

@@ -253,7 +253,8 @@ static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
     return 0;
 }
 
-/* Writer thread, every ~100 ms: registers threads nobody told us about and
+/* Writer thread, every drain (100 ms in the process's first second, 250 ms
+ * after; writer.c): registers threads nobody told us about and
  * ends the external ones that are gone. */
 void sprof_threads_scan(pid_t writer_tid)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The writer: a thread with every signal blocked that drains the per-thread
- * rings every 100 ms (sooner when one is half full), deduplicates stacks,
+ * rings every 100 ms in the process's first second and every 250 ms after
+ * (sooner when one is half full), deduplicates stacks,
  * and appends a zstd chunk to the profile about once a second, so that a
  * process killed outright loses at most about a second of samples. The same
  * drain-and-write step runs in the calling thread for the final flush at exit
@@ -30,7 +31,14 @@
 #include "sprof.h"
 #include "stacks.h"
 
+/* The writer's sleep between drains (sooner when a ring is half full):
+ * 100 ms in the process's first second, when its threads start and name
+ * themselves, 250 ms after. A wake costs the writer what its cold caches
+ * and TLB cost, whatever it then does (330 us a wake here, a process with
+ * one thread at 999 Hz; BENCHMARKS.md, session 28): ten a second were 4.5
+ * ms of CPU a second, four 2.8. */
 #define DRAIN_INTERVAL_MS 100
+#define DRAIN_INTERVAL_LATER_MS 250
 #define RESCAN_MIN_NS 2000000ull
 #define CHUNK_TARGET (1u << 20)
 #define ZSTD_LEVEL 3
@@ -1021,6 +1029,12 @@ static void step(int force_write, const char *end_reason, int status)
     }
 }
 
+static uint64_t drain_interval_ns(uint64_t now)
+{
+    return (now - sprof.start_ns < 1000000000ull ? DRAIN_INTERVAL_MS : DRAIN_INTERVAL_LATER_MS) *
+           1000000ull;
+}
+
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
@@ -1031,7 +1045,7 @@ static void *writer_main(void *arg)
     uint32_t seen = W.wake_seen;
     while (!atomic_load(&W.stop)) {
         /* returns at once if the word changed since it was read */
-        struct timespec ts = {0, DRAIN_INTERVAL_MS * 1000000L};
+        struct timespec ts = {0, (long)drain_interval_ns(sprof_now())};
         syscall(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
         if (W.born_pinned) {
             /* the process lived on: free to run beside the program */
@@ -1058,7 +1072,7 @@ static void *writer_main(void *arg)
          * lock is copied held into a child. */
         wlock();
         if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
-            now - last_threads_scan >= DRAIN_INTERVAL_MS * 1000000ull) {
+            now - last_threads_scan >= drain_interval_ns(now)) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # A thread made by a raw clone(2), not pthread_create, is found and sampled
-# (tests/progs/clone.c): the profiler picks it up within about 100 ms.
+# (tests/progs/clone.c): the profiler picks it up within about 100 ms (the
+# writer's drain interval in the process's first second).
 
 profile p.bin "$BIN/clone" 600 >out.txt 2>err.txt
 grep -qx 'clone: done' out.txt || fail "clone did not finish: $(cat out.txt)"

@@ -2,7 +2,8 @@
 # A thread that exists before sprof's constructor runs (started by the
 # constructor of a library the program links, tests/progs/libearly.c) is
 # found by the /proc scan and sampled: work_early, about 600 ms of CPU in
-# that thread, has most of its samples (the scan runs every 100 ms).
+# that thread, has most of its samples (the scan runs every 100 ms in the
+# process's first second).
 
 profile p.bin "$BIN/earlymain" >out.txt 2>err.txt
 grep -qx 'earlymain: done' out.txt || fail "earlymain did not finish: $(cat out.txt)"
