@@ -322,8 +322,8 @@ static void stacks_forget(void)
  * child that is ending (its exec, exit or deadly signal) leaves the
  * parent's arrays as they are, to go with the image: freeing them, or
  * clearing the trie's slots, would write to pages it shares with its
- * parent, a copy and a trap each. One that lives on frees them (and so
- * does one whose exec failed, having left them once: they stay, unused). */
+ * parent, a copy and a trap each. One that lives on frees them (one whose
+ * exec failed has left them already: they stay, unused). */
 static void stacks_leave_parent(int ending)
 {
     if (ending) {
