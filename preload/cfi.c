@@ -178,9 +178,10 @@ void sprof_cfi_after_fork_child(void)
 /* ---- the loader's list of objects (no allocation in the callbacks) ---- */
 
 struct obj_info {
-    uintptr_t lo, hi, bias, hdr;
-    uint32_t fdes;                /* FDEs the .eh_frame_hdr lists; 0 if not read */
-    uintptr_t ix, ehf_lo, ehf_hi; /* as in struct cfi_obj */
+    uintptr_t lo, hi, bias, hdr, hdr_end;
+    uint32_t fdes;                /* FDEs the .eh_frame_hdr lists, by its size */
+    const ElfW(Phdr) * phdr;      /* as in struct cfi_obj */
+    unsigned phnum;               /* as in struct cfi_obj */
     uintptr_t crt[CFI_CRT_FUNCS]; /* as in struct cfi_obj */
     int text_segments;            /* executable PT_LOAD segments */
     uint8_t build_id[64];
@@ -193,13 +194,15 @@ struct collect {
     size_t n, cap;
 };
 
-/* The readable PT_LOAD segment of info that holds addr: [*lo, *hi). */
-static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+/* The readable PT_LOAD segment of the n program headers at phdr (of an
+ * object loaded with that bias) that holds addr: [*lo, *hi). */
+static int segment_in(const ElfW(Phdr) * phdr, unsigned n, uintptr_t bias, uintptr_t addr,
+                      uintptr_t *lo, uintptr_t *hi)
 {
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    for (unsigned i = 0; i < n; i++) {
+        const ElfW(Phdr) *ph = &phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        uintptr_t a = bias + ph->p_vaddr, b = a + ph->p_memsz;
         if (addr >= a && addr < b) {
             *lo = a;
             *hi = b;
@@ -207,6 +210,11 @@ static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t
         }
     }
     return -1;
+}
+
+static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    return segment_in(info->dlpi_phdr, info->dlpi_phnum, info->dlpi_addr, addr, lo, hi);
 }
 
 /* The functions of o without call frame information (struct cfi_obj's crt)
@@ -244,7 +252,7 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
     o->lo = UINTPTR_MAX;
     o->bias = info->dlpi_addr;
     uintptr_t hdr = 0, dyn = 0;
-    size_t ndyn = 0;
+    size_t ndyn = 0, hdr_size = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_DYNAMIC) {
@@ -257,6 +265,7 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
             o->text_segments++;
         } else if (ph->p_type == PT_GNU_EH_FRAME && ph->p_memsz >= 4) {
             hdr = info->dlpi_addr + ph->p_vaddr;
+            hdr_size = ph->p_memsz;
         } else if (ph->p_type == PT_NOTE && !o->build_id_len && ph->p_memsz < 65536) {
             o->build_id_len = sprof_note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
                                                   ph->p_memsz, o->build_id);
@@ -267,25 +276,13 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
     uintptr_t slo, shi;
     if (hdr && segment_of(info, hdr, &slo, &shi) == 0) {
         o->hdr = hdr;
-        /* version 1, eh_frame_ptr as (pc|data)rel 4 bytes, fde_count udata4:
-         * what every toolchain writes; else the count stays unknown */
-        const uint8_t *h = (const uint8_t *)hdr;
-        if (shi - hdr >= 12 && h[0] == 1 && (h[1] & 0x0f) == 0x0b && h[2] == 0x03)
-            memcpy(&o->fdes, h + 8, 4);
-        /* the index, for lookups in place: entries of datarel sdata4 pairs
-         * (table_enc 0x3b) inside the segment, .eh_frame found by a pcrel
-         * or datarel pointer */
-        int32_t ptr;
-        memcpy(&ptr, h + 4, 4);
-        uintptr_t eh = (h[1] == 0x1b ? hdr + 4 : hdr) + (uintptr_t)(intptr_t)ptr;
-        uintptr_t elo, ehi;
-        if (o->fdes && h[3] == 0x3b && (h[1] == 0x1b || h[1] == 0x3b) &&
-            (shi - hdr - 12) / 8 >= o->fdes && segment_of(info, eh, &elo, &ehi) == 0) {
-            o->ix = hdr + 12;
-            o->ehf_lo = eh;
-            o->ehf_hi = ehi;
-        }
+        o->hdr_end = shi;
+        /* the FDEs its index lists, by the section's size (a 12-byte
+         * header, then 8-byte entries), not read here (index_of) */
+        o->fdes = hdr_size >= 20 ? (uint32_t)((hdr_size - 12) / 8) : 0;
     }
+    o->phdr = info->dlpi_phdr;
+    o->phnum = info->dlpi_phnum;
     const char *name = info->dlpi_name ? info->dlpi_name : "";
     size_t len = strnlen(name, sizeof(o->name) - 1);
     memcpy(o->name, name, len);
@@ -709,11 +706,10 @@ void sprof_cfi_update(void)
         d->one_text = o->text_segments == 1;
         d->bias = o->bias;
         d->eh_frame_hdr = o->hdr;
-        d->ix = o->ix;
-        d->ix_count = o->fdes;
+        d->hdr_end = o->hdr_end;
+        d->phdr = o->phdr;
+        d->phnum = o->phnum;
         memcpy(d->crt, o->crt, sizeof(d->crt));
-        d->ehf_lo = o->ehf_lo;
-        d->ehf_hi = o->ehf_hi;
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
         d->want_after = d->price = want_after(o->fdes);
@@ -740,6 +736,13 @@ void sprof_cfi_update(void)
         memcpy(d->build_id, o->build_id, sizeof(d->build_id));
         d->build_id_len = (unsigned)o->build_id_len;
         if (same) {
+            if (atomic_load_explicit(&same->ix_state, memory_order_acquire) == 2) {
+                d->ix = same->ix;
+                d->ix_count = same->ix_count;
+                d->ehf_lo = same->ehf_lo;
+                d->ehf_hi = same->ehf_hi;
+                atomic_store_explicit(&d->ix_state, 2, memory_order_relaxed);
+            }
             d->cache_tried = same->cache_tried;
             d->paid = same->paid;
             atomic_store(&d->cache_asked, atomic_load(&same->cache_asked));
@@ -1559,18 +1562,68 @@ static struct cfi_table *parse_eh_frame(const struct cfi_obj *o, const uint8_t *
 
 /* ---- lookups in place, from the signal handler (cfi.h) ---- */
 
+/* o's index for lookups in place (struct cfi_obj): the sorted table of
+ * (initial location, FDE) pairs and .eh_frame's segment. */
+struct ix_view {
+    uintptr_t ix, ehf_lo, ehf_hi;
+    uint32_t count;
+};
+
+/* Reads o's index at its first lookup in place, from the signal handler
+ * (only reads of the object's memory, which a sampled address in its code
+ * shows mapped; unloading is checked by the caller). A handler that finds
+ * another thread's reading of it under way reads it too, for itself: the
+ * first to finish stores it. 0: v holds an index; -1: none to look up in
+ * (no header, or not one of the layout read here). */
+static int index_of(const struct cfi_obj *co, struct ix_view *v)
+{
+    struct cfi_obj *o = (struct cfi_obj *)co; /* ix_state and what it guards */
+    if (atomic_load_explicit(&o->ix_state, memory_order_acquire) == 2) {
+        *v = (struct ix_view){o->ix, o->ehf_lo, o->ehf_hi, o->ix_count};
+        return v->ix ? 0 : -1;
+    }
+    memset(v, 0, sizeof(*v));
+    uintptr_t hdr = o->eh_frame_hdr;
+    const uint8_t *h = (const uint8_t *)hdr;
+    /* version 1, eh_frame_ptr as (pc|data)rel 4 bytes, fde_count udata4,
+     * entries of datarel sdata4 pairs (table_enc 0x3b): what every
+     * toolchain writes; .eh_frame found by its pointer */
+    if (hdr && o->hdr_end - hdr >= 12 && h[0] == 1 && (h[1] == 0x1b || h[1] == 0x3b) &&
+        h[2] == 0x03 && h[3] == 0x3b) {
+        uint32_t fdes;
+        int32_t ptr;
+        memcpy(&fdes, h + 8, 4);
+        memcpy(&ptr, h + 4, 4);
+        uintptr_t eh = (h[1] == 0x1b ? hdr + 4 : hdr) + (uintptr_t)(intptr_t)ptr;
+        uintptr_t elo, ehi;
+        if (fdes && (o->hdr_end - hdr - 12) / 8 >= fdes &&
+            segment_in(o->phdr, o->phnum, o->bias, eh, &elo, &ehi) == 0)
+            *v = (struct ix_view){hdr + 12, eh, ehi, fdes};
+    }
+    int unread = 0;
+    if (atomic_compare_exchange_strong(&o->ix_state, &unread, 1)) {
+        o->ix = v->ix;
+        o->ehf_lo = v->ehf_lo;
+        o->ehf_hi = v->ehf_hi;
+        o->ix_count = v->count;
+        atomic_store_explicit(&o->ix_state, 2, memory_order_release);
+    }
+    return v->ix ? 0 : -1;
+}
+
 /* Runs the FDE that covers look into ps (query mode). Returns 0 when ps
  * holds the rule at look (ps->rule, ps->qst), -1 when it cannot tell. */
 static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps, int rules)
 {
-    if (!o->ix || look - o->eh_frame_hdr + 0x80000000ull > 0xffffffffull) return -1;
+    if (!o->eh_frame_hdr || look - o->eh_frame_hdr + 0x80000000ull > 0xffffffffull) return -1;
     atomic_fetch_add(&inplace_readers, 1);
     int r = -1;
-    if (atomic_load(&unloading)) goto out;
+    struct ix_view v;
+    if (atomic_load(&unloading) || index_of(o, &v)) goto out;
     /* the last entry whose initial location is at or before look */
-    const int32_t *ix = (const int32_t *)o->ix;
+    const int32_t *ix = (const int32_t *)v.ix;
     int32_t rel = (int32_t)(intptr_t)(look - o->eh_frame_hdr);
-    uint32_t lo = 0, hi = o->ix_count;
+    uint32_t lo = 0, hi = v.count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (ix[2 * mid] <= rel)
@@ -1586,19 +1639,19 @@ static int query(const struct cfi_obj *o, uintptr_t look, struct parse *ps, int 
         goto out;
     }
     uintptr_t fde = o->eh_frame_hdr + (uintptr_t)(intptr_t)ix[2 * (lo - 1) + 1];
-    if (fde < o->ehf_lo || fde >= o->ehf_hi) goto out;
+    if (fde < v.ehf_lo || fde >= v.ehf_hi) goto out;
     memset(ps, 0, sizeof(*ps));
     ps->obj = o;
-    ps->base = (const uint8_t *)o->ehf_lo;
-    ps->size = o->ehf_hi - o->ehf_lo;
-    ps->runtime = o->ehf_lo;
+    ps->base = (const uint8_t *)v.ehf_lo;
+    ps->size = v.ehf_hi - v.ehf_lo;
+    ps->runtime = v.ehf_lo;
     ps->query = 1;
     ps->query_rules = rules;
     ps->target = (uint32_t)(look - o->bias);
     ps->rule = CFI_NONE;
     size_t body, end;
     int is64;
-    if (entry_at(ps->base, ps->size, fde - o->ehf_lo, &body, &end, &is64) != 0) goto out;
+    if (entry_at(ps->base, ps->size, fde - v.ehf_lo, &body, &end, &is64) != 0) goto out;
     struct cie cie;
     int have_cie = 0;
     parse_fde(ps, body, end, is64, &cie, &have_cie);

@@ -218,9 +218,16 @@ struct cfi_obj {
     _Atomic int cache_asked;                 /* a handler woke the writer for it */
     /* for sprof_cfi_rule_at: the .eh_frame_hdr's sorted table of
      * (initial location, FDE) pairs (ix_count of them; ix 0 when it is not
-     * one the lookup reads), and the bounds of .eh_frame's segment */
+     * one the lookup reads), and the bounds of .eh_frame's segment, read
+     * at the object's first lookup in place (cfi.c, index_of), not when the
+     * set is made: most objects of a process are never sampled, and the
+     * header is a page of its own that nothing else reads (a page fault) */
+    _Atomic int ix_state; /* 0 not read yet, 1 being stored, 2 read: these hold */
     uintptr_t ix, ehf_lo, ehf_hi;
     uint32_t ix_count;
+    const void *phdr;  /* the loader's program headers of the object (ElfW(Phdr)) */
+    unsigned phnum;    /* ... and their count */
+    uintptr_t hdr_end; /* the end of .eh_frame_hdr's segment */
     /* functions without call frame information that unwind.c knows by
      * their instructions (crtcode.c), 0 for none: DT_INIT and DT_FINI
      * (crti.o's _init and _fini), the first entries of DT_INIT_ARRAY and
