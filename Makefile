@@ -87,10 +87,13 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
 
+# -fini names no function: no DT_FINI, whose _fini (crti.o's, empty: the
+# destructors are in .fini_array) sits at the end of the text, a page fault
+# at every process's end for nothing (preload/sprof.h, SPROF_ONCE)
 $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
-		-lpthread -ldl
+		-Wl,-fini=sprof_no_dt_fini -lpthread -ldl
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")

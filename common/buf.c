@@ -16,11 +16,6 @@ void sprof_buf_release(struct sprof_buf *b)
     memset(b, 0, sizeof(*b));
 }
 
-void sprof_buf_reset(struct sprof_buf *b)
-{
-    b->len = 0;
-}
-
 int sprof_buf_reserve(struct sprof_buf *b, size_t extra)
 {
     if (b->oom) return -1;
@@ -180,7 +175,8 @@ int sprof_get_record(struct sprof_cur *c, unsigned *type, struct sprof_cur *body
     return 0;
 }
 
-int sprof_concat(char *buf, size_t n, ...)
+/* cold: run at a preload's start (preload/sprof.h, SPROF_ONCE) */
+__attribute__((cold)) int sprof_concat(char *buf, size_t n, ...)
 {
     va_list ap;
     va_start(ap, n);
@@ -214,7 +210,7 @@ const char *sprof_fmt_u64(char *out, uint64_t v, unsigned base, unsigned width)
     return out;
 }
 
-int sprof_parse_u64(const char *s, unsigned base, uint64_t *out)
+__attribute__((cold)) int sprof_parse_u64(const char *s, unsigned base, uint64_t *out)
 {
     uint64_t v = 0;
     if (!*s) return -1;

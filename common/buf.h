@@ -21,7 +21,12 @@ struct sprof_buf {
 
 void sprof_buf_init(struct sprof_buf *b);
 void sprof_buf_release(struct sprof_buf *b); /* frees; accepts a zeroed buf */
-void sprof_buf_reset(struct sprof_buf *b);   /* len = 0, keeps memory */
+/* len = 0, keeps memory; inline: a child of fork resets its buffers
+ * first thing, and a call would run code on a page of its own */
+static inline void sprof_buf_reset(struct sprof_buf *b)
+{
+    b->len = 0;
+}
 int sprof_buf_reserve(struct sprof_buf *b, size_t extra);
 void sprof_buf_put(struct sprof_buf *b, const void *p, size_t n);
 void sprof_buf_put_u8(struct sprof_buf *b, uint8_t v);

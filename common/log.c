@@ -8,12 +8,13 @@
 static const char *log_prefix = "sprof";
 static int log_quiet;
 
-void sprof_log_set_prefix(const char *prefix)
+/* cold: run at a preload's start (preload/sprof.h, SPROF_ONCE) */
+__attribute__((cold)) void sprof_log_set_prefix(const char *prefix)
 {
     log_prefix = prefix;
 }
 
-void sprof_log_set_quiet(int quiet)
+__attribute__((cold)) void sprof_log_set_quiet(int quiet)
 {
     log_quiet = quiet;
 }

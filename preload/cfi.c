@@ -224,8 +224,8 @@ static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t
  * only inside the object's segments. Their code is not read here: a
  * process that never samples there does not fault it in. No allocation: a
  * dl_iterate_phdr callback runs this. */
-static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t ndyn,
-                          struct obj_info *o)
+SPROF_ONCE static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t ndyn,
+                                     struct obj_info *o)
 {
     uintptr_t slo, shi;
     for (size_t i = 0; i < ndyn && i < 1024; i++) {
@@ -246,7 +246,7 @@ static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t
     }
 }
 
-static int describe(const struct dl_phdr_info *info, struct obj_info *o)
+SPROF_ONCE static int describe(const struct dl_phdr_info *info, struct obj_info *o)
 {
     memset(o, 0, sizeof(*o));
     o->lo = UINTPTR_MAX;
@@ -290,20 +290,20 @@ static int describe(const struct dl_phdr_info *info, struct obj_info *o)
     return 0;
 }
 
-static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
+SPROF_ONCE static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (*(size_t *)arg)++;
     return 0;
 }
 
-static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
+SPROF_ONCE static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct collect *c = arg;
     if (c->n < c->cap && describe(info, &c->out[c->n]) == 0) c->n++;
     return 0;
 }
 
-static int by_lo(const void *a, const void *b)
+SPROF_ONCE static int by_lo(const void *a, const void *b)
 {
     const struct obj_info *x = a, *y = b;
     return x->lo < y->lo ? -1 : x->lo > y->lo;
@@ -676,7 +676,7 @@ static uint32_t want_after(uint32_t fdes)
     return n < 1 ? 1 : n > 100000 ? 100000 : (uint32_t)n;
 }
 
-void sprof_cfi_update(void)
+SPROF_ONCE void sprof_cfi_update(void)
 {
     atomic_store(&sprof_cfi_unknown, 0);
     size_t n = 0;

@@ -110,7 +110,7 @@ static int installed;
  * pthread_create, with one thread: nothing changes a disposition meanwhile,
  * and what the program set before is what the kernel says here. The masks
  * by system call, as a handler may be the caller. */
-void sprof_endings_init(void)
+SPROF_ONCE void sprof_endings_init(void)
 {
     if (installed) return;
     installed = 1;
@@ -144,7 +144,7 @@ void sprof_endings_init(void)
 }
 
 /* After fork: the child has its own writer and its own ending. */
-void sprof_endings_after_fork_child(void)
+SPROF_ONCE void sprof_endings_after_fork_child(void)
 {
     atomic_store(&ending, 0);
 }

@@ -198,7 +198,7 @@ static int join_session(void)
 
 /* ---- lifecycle ---- */
 
-static void stop_timers(void)
+SPROF_ONCE static void stop_timers(void)
 {
     atomic_store(&sprof.running, 0);
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(0);
@@ -230,7 +230,7 @@ static void thread_exit(void *p)
 }
 
 /* Registers the calling thread, arms its timer, and ends it at exit. */
-static void register_self(void)
+SPROF_ONCE static void register_self(void)
 {
     struct sprof_thread *t = sprof_thread_register((pid_t)syscall(SYS_gettid), 0, 1);
     if (t) pthread_setspecific(thread_key, t);
@@ -262,7 +262,7 @@ static struct {
     int sprof_seen, preload_before;
 } late_walk;
 
-static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
+SPROF_ONCE static int late_range(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     (void)arg;
@@ -311,7 +311,7 @@ static int plt_entry(const uint8_t *code)
  * entry the function's address for all, and its calls go on to the first
  * object that defines the function, which dlsym finds from sprof with
  * RTLD_NEXT when no object was preloaded before sprof. */
-static int in_libc(const char *sym)
+SPROF_ONCE static int in_libc(const char *sym)
 {
     uintptr_t a = (uintptr_t)dlsym(RTLD_DEFAULT, sym);
     if (a && !late_walk.preload_before && plt_entry((const uint8_t *)a))
@@ -327,7 +327,7 @@ static int in_libc(const char *sym)
  * libc's (a sanitizer's runtime, jemalloc): its locks are not in libc. Not
  * with SPROF_UNWIND=fp, whose walks end where frame pointers do without
  * saying so, nor =libunwind, which the writer loads before any walk. */
-static void late_setup(void)
+SPROF_ONCE static void late_setup(void)
 {
     if (SPROF_SANITIZED || sprof.cfg.unwinder != UNWIND_DWARF || !&__libc_single_threaded ||
         !sprof_create_thread_ready())
@@ -353,7 +353,7 @@ static int late_ok(int forked)
 
 static pid_t forking_tid; /* the thread in fork(), as the parent knows it */
 
-static void fork_prepare(void)
+SPROF_ONCE static void fork_prepare(void)
 {
     if (!active) return;
     sprof_interpose_before_fork();
@@ -362,14 +362,14 @@ static void fork_prepare(void)
     sprof_unwind_prepare_fork();
 }
 
-static void fork_parent(void)
+SPROF_ONCE static void fork_parent(void)
 {
     if (!active) return;
     sprof_unwind_after_fork();
     sprof_writer_parent_fork();
 }
 
-static void fork_child(void)
+SPROF_ONCE static void fork_child(void)
 {
     if (!active) return;
     /* The vDSO's code is not in the child's page tables (fork copies those
@@ -413,7 +413,7 @@ static void fork_child(void)
  * the file gets everything with an END record, and a signal of ours still
  * pending is discarded (signals.c). A vfork child shares our memory but has
  * no timers: it is left alone. */
-void sprof_before_exec(void)
+SPROF_ONCE void sprof_before_exec(void)
 {
     if (!active || getpid() != sprof.pid) return;
     stop_timers();
@@ -434,7 +434,24 @@ void sprof_after_exec_failed(void)
 
 static void on_exit_handler(int status, void *arg);
 
-static void start(void)
+/* pthread_atfork is a function of libc_nonshared.a, linked into the end of
+ * libsprof.so's text, away from the rest of the start (SPROF_ONCE): what it
+ * calls, libc's __register_atfork, is called here. Not under a sanitizer,
+ * whose runtime may intercept pthread_atfork. */
+#if !SPROF_SANITIZED
+extern void *__dso_handle;
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void), void *);
+#endif
+SPROF_ONCE static void register_atfork(void)
+{
+#if SPROF_SANITIZED
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+#else
+    __register_atfork(fork_prepare, fork_parent, fork_child, __dso_handle);
+#endif
+}
+
+SPROF_ONCE static void start(void)
 {
     if (sprof_signals_init() < 0) return;
     int late = late_ok(0);
@@ -446,7 +463,7 @@ static void start(void)
         return;
     }
     active = 1;
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    register_atfork();
     register_self();
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
 }
@@ -499,7 +516,7 @@ __attribute__((destructor)) static void sprof_fini(void)
     sprof_writer_stop(NULL, 0);
 }
 
-static void on_exit_handler(int status, void *arg)
+SPROF_ONCE static void on_exit_handler(int status, void *arg)
 {
     (void)arg;
     if (!active) return;
@@ -507,7 +524,7 @@ static void on_exit_handler(int status, void *arg)
     active = 0;
 }
 
-void sprof_end(const char *reason, int status)
+SPROF_ONCE void sprof_end(const char *reason, int status)
 {
     if (!active || getpid() != sprof.pid) return;
     stop_timers();

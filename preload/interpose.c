@@ -79,7 +79,7 @@ int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(v
 
 /* Looks up the next pthread_create now: a signal handler may make the
  * writer (writer.c, sprof_writer_late), and must not call dlsym. */
-int sprof_create_thread_ready(void)
+SPROF_ONCE int sprof_create_thread_ready(void)
 {
     return next_pthread_create() != NULL;
 }
@@ -130,7 +130,7 @@ static __typeof__(execvpe) *next_execvpe;
 static __typeof__(fexecve) *next_fexecve;
 #define NEXT(name) ((__typeof__(name) *)next_of((void **)&next_##name, #name))
 
-void sprof_interpose_before_fork(void)
+SPROF_ONCE void sprof_interpose_before_fork(void)
 {
     NEXT(execve);
     NEXT(execv);

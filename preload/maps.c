@@ -44,7 +44,7 @@ static void maps_reset(void)
     nknown = 0;
 }
 
-size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
+SPROF_ONCE size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
 {
     size_t off = 0;
     while (off + sizeof(Elf64_Nhdr) <= n) {

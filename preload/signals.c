@@ -62,7 +62,7 @@ static int free_signal(int avoid)
 
 static void find_mask_functions(void);
 
-int sprof_signals_init(void)
+SPROF_ONCE int sprof_signals_init(void)
 {
     find_mask_functions();
     struct sigaction cur;
@@ -156,7 +156,7 @@ void sprof_program_uses_itimer_prof(void)
  * already queued would kill the new image ("Profiling timer expired").
  * Setting SIG_IGN discards it, and an ignored signal stays ignored across
  * exec; the program had SIG_DFL or SIG_IGN there (else sprof had moved). */
-void sprof_signals_before_exec(void)
+SPROF_ONCE void sprof_signals_before_exec(void)
 {
     if (released) return;
     struct sigaction ign;
@@ -165,7 +165,7 @@ void sprof_signals_before_exec(void)
     sprof_real_sigaction(sprof.cfg.signo, &ign, NULL);
 }
 
-void sprof_signals_after_exec_failed(void)
+SPROF_ONCE void sprof_signals_after_exec_failed(void)
 {
     if (released) return;
     install_on(sprof.cfg.signo);
@@ -191,7 +191,7 @@ static __typeof__(sigprocmask) *real_proc;
 
 /* Looked up early (sprof_signals_init): the program may call these from
  * its signal handlers, where dlsym is no place to be. */
-static void find_mask_functions(void)
+SPROF_ONCE static void find_mask_functions(void)
 {
     if (!real_sigmask)
         real_sigmask = (__typeof__(pthread_sigmask) *)dlsym(RTLD_NEXT, "pthread_sigmask");

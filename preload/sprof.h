@@ -36,6 +36,16 @@
 #include "format.h"
 
 #define SPROF_HIDDEN __attribute__((visibility("hidden")))
+/* Code a process runs once or a few times (its start and end, a fork's
+ * child, an exec, a thread's making and end): the compiler puts it all
+ * together, at the start of the text (.text.unlikely, beside the
+ * constructor's .text.startup), away from the sampling path. Each 64 KiB
+ * window of the text a process first runs code in is a page fault (the
+ * kernel maps the window at once), in every process and in every child of
+ * fork (which gets no page-table entries for the text): a /bin/true under
+ * sprof ran code in two or three of libsprof.so's windows, and now in one
+ * most often (BENCHMARKS.md, session 29). Also optimized for size. */
+#define SPROF_ONCE __attribute__((cold))
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SPROF_SANITIZED 1

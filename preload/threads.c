@@ -76,7 +76,7 @@ struct sprof_thread *sprof_thread_find(pid_t tid)
 /* Under reg_lock once the slot is published: the writer and the exiting
  * thread both read the name. self: t is the calling thread, whose name
  * prctl gives in one system call (three for /proc). */
-void sprof_thread_read_name(struct sprof_thread *t, int self)
+SPROF_ONCE void sprof_thread_read_name(struct sprof_thread *t, int self)
 {
     char buf[32];
     if (self) {
@@ -121,7 +121,7 @@ static int main_stack(uintptr_t *lo, uintptr_t *hi)
 }
 
 /* Bounds of the calling thread's stack, for the frame-pointer unwinder. */
-void sprof_thread_set_stack_bounds(struct sprof_thread *t)
+SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
 {
     pthread_attr_t a;
     void *addr;
@@ -143,7 +143,7 @@ void sprof_thread_set_stack_bounds(struct sprof_thread *t)
 
 /* Creates and publishes a slot for tid and arms its timer. Returns the slot,
  * or NULL (the thread then goes unsampled). */
-struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
+SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     struct sprof_thread *t = sprof_thread_find(tid);
@@ -191,7 +191,7 @@ struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
  * its ring, writes its end and frees the slot. Returns how many threads
  * that registered themselves (the initial one, pthread_create's) are still
  * running. */
-unsigned sprof_thread_end(struct sprof_thread *t)
+SPROF_ONCE unsigned sprof_thread_end(struct sprof_thread *t)
 {
     unsigned own = 0;
     pthread_mutex_lock(&sprof.reg_lock);
@@ -207,7 +207,7 @@ unsigned sprof_thread_end(struct sprof_thread *t)
     return own;
 }
 
-void sprof_threads_disarm_all(void)
+SPROF_ONCE void sprof_threads_disarm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
@@ -288,7 +288,7 @@ void sprof_threads_scan(pid_t writer_tid)
  * Other slots are dropped (their fds and rings belong to the parent's
  * threads); the forking thread's (parent_tid's) slot becomes ours, reset,
  * and re-armed by the caller. */
-void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
+SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
 {
     sprof_mutex_renew(&sprof.reg_lock);
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */

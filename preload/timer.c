@@ -44,7 +44,7 @@ const char *sprof_backend_name(int backend)
  * of them closed, or one that closes them to open /dev/null in their place
  * (a daemon), must find them where it expects them. Returns FD, or a copy
  * of it above 2 (FD then closed), or -1. */
-int sprof_fd_above_stdio(int fd)
+SPROF_ONCE int sprof_fd_above_stdio(int fd)
 {
     if (fd < 0 || fd > 2) return fd;
     int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -54,18 +54,29 @@ int sprof_fd_above_stdio(int fd)
     return moved;
 }
 
-static int perf_open_period(pid_t tid, uint64_t period)
+/* The attributes of every timer but its period, set at the start
+ * (sprof_timer_select). Written data, not a constant: a child of fork has
+ * page-table entries for the library's written pages, not for its
+ * read-only ones (where the compiler put the constant for the first
+ * fields), and arms its timer first thing: a page fault saved a fork. */
+static struct perf_event_attr perf_attr;
+
+SPROF_ONCE static void perf_attr_init(void)
 {
-    struct perf_event_attr a;
-    memset(&a, 0, sizeof(a));
-    a.size = sizeof(a);
-    a.type = PERF_TYPE_SOFTWARE;
-    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    memset(&perf_attr, 0, sizeof(perf_attr));
+    perf_attr.size = sizeof(perf_attr);
+    perf_attr.type = PERF_TYPE_SOFTWARE;
+    perf_attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    perf_attr.disabled = 1;
+    perf_attr.exclude_kernel = 1;
+    perf_attr.exclude_hv = 1;
+    perf_attr.wakeup_events = 1;
+}
+
+SPROF_ONCE static int perf_open_period(pid_t tid, uint64_t period)
+{
+    struct perf_event_attr a = perf_attr;
     a.sample_period = period;
-    a.disabled = 1;
-    a.exclude_kernel = 1;
-    a.exclude_hv = 1;
-    a.wakeup_events = 1;
     return sprof_fd_above_stdio(
         (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
@@ -88,7 +99,7 @@ static int perf_open_period(pid_t tid, uint64_t period)
  * took seconds of CPU time (about 1 start in 100 of /bin/true). */
 #define FIRST_PERIOD_MIN_NS 50000ull
 
-static uint64_t first_period(pid_t tid)
+SPROF_ONCE static uint64_t first_period(pid_t tid)
 {
     uint64_t x = sprof_now() ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
     x ^= x >> 33;
@@ -103,7 +114,7 @@ static uint64_t first_period(pid_t tid)
 static _Atomic int probe_fd = -1; /* taken with an exchange: the writer may arm threads */
 static pid_t probe_tid;             /* set before the writer thread exists */
 
-void sprof_timer_drop_probe(void)
+SPROF_ONCE void sprof_timer_drop_probe(void)
 {
     int fd = atomic_exchange(&probe_fd, -1);
     if (fd >= 0) close(fd);
@@ -222,7 +233,7 @@ void sprof_itimer_set(int on)
     syscall(SYS_setitimer, ITIMER_PROF, &v, NULL); /* not our interposed setitimer */
 }
 
-int sprof_timer_arm(struct sprof_thread *t)
+SPROF_ONCE int sprof_timer_arm(struct sprof_thread *t)
 {
     switch (sprof.backend) {
     case BACKEND_PERF:
@@ -270,7 +281,7 @@ int sprof_timer_lost(struct sprof_thread *t)
  * through the inherited descriptor, must not be disabled (that would stop
  * the parent's): the descriptor is closed, if it is still sprof's. POSIX
  * timers are not inherited. */
-void sprof_timer_drop_inherited(struct sprof_thread *t)
+SPROF_ONCE void sprof_timer_drop_inherited(struct sprof_thread *t)
 {
     if (t->perf_fd >= 0) {
         int fd = t->perf_fd, ours = perf_fd_ours(t);
@@ -297,7 +308,7 @@ int sprof_timer_resignal(struct sprof_thread *t)
     return 0;
 }
 
-void sprof_timer_disarm(struct sprof_thread *t)
+SPROF_ONCE void sprof_timer_disarm(struct sprof_thread *t)
 {
     if (t->perf_fd >= 0) {
         int fd = t->perf_fd, ours = perf_fd_ours(t);
@@ -314,10 +325,11 @@ void sprof_timer_disarm(struct sprof_thread *t)
 /* Tries the backends in order (or the one asked for) on a probe event for
  * the calling thread; a perf event is kept for its arming (the caller
  * drops it with sprof_timer_drop_probe if that does not happen). */
-int sprof_timer_select(void)
+SPROF_ONCE int sprof_timer_select(void)
 {
     int want = sprof.cfg.timer_request;
     pid_t tid = (pid_t)syscall(SYS_gettid);
+    perf_attr_init();
     if (want < 0 || want == BACKEND_PERF) {
         int fd = perf_open_period(tid, first_period(tid));
         if (fd >= 0) {

@@ -118,7 +118,7 @@ void sprof_unwind_step(void)
     if (atomic_load(&uw_wanted) && !atomic_load(&uw_state)) sprof_unwind_load();
 }
 
-void sprof_unwind_init(void)
+SPROF_ONCE void sprof_unwind_init(void)
 {
     /* the dwarf unwinder loads libunwind when a sample first needs it;
      * SPROF_UNWIND=libunwind needs it from the first sample */
@@ -184,7 +184,7 @@ void sprof_unwind_prepare_fork(void)
     }
 }
 
-void sprof_unwind_after_fork(void)
+SPROF_ONCE void sprof_unwind_after_fork(void)
 {
     unwind_unlock();
 }

@@ -886,7 +886,7 @@ static void write_chunk(void)
     if (stacks_bytes() >= STACK_TABLE_MAX) stacks_forget();
 }
 
-static int loader_counters(struct dl_phdr_info *info, size_t size, void *arg)
+SPROF_ONCE static int loader_counters(struct dl_phdr_info *info, size_t size, void *arg)
 {
     unsigned long long *v = arg;
     if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
@@ -913,7 +913,7 @@ static void rescan_maps(uint64_t now)
  * a forced write has nothing to put anywhere, and reads nothing for the
  * records that would go nowhere (the names, clocks and counters: a dozen
  * system calls at the end of each /bin/true of a profiled shell script). */
-static int nothing_to_write(void)
+SPROF_ONCE static int nothing_to_write(void)
 {
     if (sprof.is_top || W.fd >= 0 || W.have_samples) return 0;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
@@ -943,7 +943,7 @@ static void forget_parent(int ending)
     if (sprof_maps_restate(&W.chunk, sprof.start_ns)) W.scanned = 1;
 }
 
-void sprof_writer_close_parent_file(void)
+SPROF_ONCE void sprof_writer_close_parent_file(void)
 {
     if (W.parent_fd >= 0 && is_output(W.parent_fd)) close(W.parent_fd);
     W.parent_fd = -1;
@@ -1142,7 +1142,7 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
  * back the CPUs the program may use (writer_main). Not at a process's
  * start, where the three calls cost more than they save (BENCHMARKS.md,
  * session 18). */
-static int create_writer(pthread_attr_t *attr, int pin)
+SPROF_ONCE static int create_writer(pthread_attr_t *attr, int pin)
 {
     cpu_set_t here;
     int cpu = pin ? sched_getcpu() : -1;
@@ -1165,7 +1165,7 @@ static int create_writer(pthread_attr_t *attr, int pin)
  * takes its own (the handler drops them, handler.c). The mask is set with a
  * system call, as a handler may be the caller (sprof_writer_late). 0 or an
  * errno. */
-static int spawn(int forked, int late)
+SPROF_ONCE static int spawn(int forked, int late)
 {
     sigset_t old;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &W.thread_mask, &old, _NSIG / 8);
@@ -1185,7 +1185,7 @@ static int spawn(int forked, int late)
  * starts the writer thread, or, in a descendant that late_ok allows, leaves
  * it to sprof_writer_late. A descendant reads its maps when samples need
  * them (step). forked: in the child of a fork (create_writer). */
-int sprof_writer_start(int forked, int late_ok)
+SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
 {
     wlock();
     W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
@@ -1235,7 +1235,7 @@ int sprof_writer_start(int forked, int late_ok)
  * handler at a safe point (handler.c), or before the program makes a
  * thread (interpose.c). Once: whoever clears W.late makes it. In signal
  * context a failure stops sampling and is said at the end (late_said). */
-void sprof_writer_late(int from_handler)
+SPROF_ONCE void sprof_writer_late(int from_handler)
 {
     if (!atomic_exchange(&W.late, 0)) return;
     int r = spawn(0, 1);
@@ -1261,11 +1261,13 @@ static void late_said(void)
     if (r) sprof_err("cannot start the writer thread: %s; sampling stopped", strerror(r));
 }
 
-void sprof_writer_flush(const char *end_reason, int status)
+SPROF_ONCE void sprof_writer_flush(const char *end_reason, int status)
 {
     late_said();
     wlock();
-    if (!W.ended) {
+    /* (step's own first test: a process with nothing to write does not
+     * run the writer's code, nor read its CPU clock twice) */
+    if (!W.ended && !nothing_to_write()) {
         W.inline_from = sprof_thread_cpu_now();
         step(1, end_reason, status);
         sprof_writer_add_inline(sprof_thread_cpu_now() - W.inline_from);
@@ -1281,7 +1283,7 @@ void sprof_writer_add_inline(uint64_t ns)
     W.inline_ns += ns;
 }
 
-void sprof_writer_stop(const char *end_reason, int status)
+SPROF_ONCE void sprof_writer_stop(const char *end_reason, int status)
 {
     atomic_store(&W.late, 0);
 #if !SPROF_SANITIZED
@@ -1321,13 +1323,13 @@ void sprof_writer_stop_early(void)
     sprof_writer_stop(NULL, 0);
 }
 
-void sprof_writer_prepare_fork(void)
+SPROF_ONCE void sprof_writer_prepare_fork(void)
 {
     wlock();
     pthread_mutex_lock(&sprof.reg_lock);
 }
 
-void sprof_writer_parent_fork(void)
+SPROF_ONCE void sprof_writer_parent_fork(void)
 {
     pthread_mutex_unlock(&sprof.reg_lock);
     wunlock();
@@ -1335,7 +1337,7 @@ void sprof_writer_parent_fork(void)
 
 /* In the child of fork: the writer thread does not exist here, the file is
  * the parent's. Start over with an empty state of our own. */
-void sprof_writer_after_fork_child(void)
+SPROF_ONCE void sprof_writer_after_fork_child(void)
 {
     sprof_mutex_renew(&W.lock);
     /* the parent's file, stacks and mappings: at the first write
