@@ -38,6 +38,13 @@ struct sprof_zstd_api {
     const char *(*error_name)(size_t code);
 };
 
+/* zstd's level for chunks. Level 5 (greedy matching) against 3 (double
+ * fast): the same profiles rewritten, 1-6% smaller (an interpreter's ever
+ * new stacks 6%: 4.1 -> 3.9 bytes a sample at 10 kHz), for 2 to 2.5 times
+ * the compressor's time, which is a few per cent of the writer's
+ * (BENCHMARKS.md, session 29). */
+#define SPROF_ZSTD_LEVEL 5
+
 /* log2 of the entries of the compressor's hash and chain tables (4 bytes
  * each), at most: zstd's level 3 sizes them by the chunk (a chunk of 16 to
  * 128 KiB gets 2^16 and 2^15 entries, 96 pages to zero and fault in, one of

@@ -41,7 +41,6 @@
 #define DRAIN_INTERVAL_LATER_MS 250
 #define RESCAN_MIN_NS 2000000ull
 #define CHUNK_TARGET (1u << 20)
-#define ZSTD_LEVEL 3
 /* A smaller chunk is written uncompressed, and libzstd is loaded for the
  * first larger one (compress.c): compressing a process's few hundred bytes
  * of mappings and ending saved less than loading the library cost. Once it
@@ -846,7 +845,7 @@ static void write_chunk(void)
     }
     describe();
     if (!W.enc_ready) {
-        sprof_chunk_encoder_init(&W.enc, NULL, ZSTD_LEVEL, COMPRESS_MIN);
+        sprof_chunk_encoder_init(&W.enc, NULL, SPROF_ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
     }
     if (put_stacks()) {

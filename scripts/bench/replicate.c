@@ -23,8 +23,6 @@
 #include "chunk.h"
 #include "format.h"
 
-#define ZSTD_LEVEL 3 /* as preload/writer.c */
-
 static void die(const char *msg)
 {
     fprintf(stderr, "replicate: %s\n", msg);
@@ -179,7 +177,7 @@ int main(int argc, char **argv)
     if (fwrite(raw.data, 1, raw.len, f) != raw.len) die("cannot write the output");
     sprof_buf_reset(&raw);
     struct sprof_chunk_encoder enc;
-    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, ZSTD_LEVEL, 0);
+    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 0);
     uint32_t seq = 0;
     struct sprof_buf tail; /* the records that end the run */
     sprof_buf_init(&tail);

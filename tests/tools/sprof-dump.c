@@ -10,12 +10,13 @@
  * print their samples (dt/weight/stack id), times in nanoseconds and ids
  * decoded.
  * sprof-dump FILE --zstd OUT writes FILE again to OUT with every chunk but
- * the last compressed (zstd level 3), the last one stored: a small profile
- * (whose chunks libsprof stores uncompressed) with both codecs, for tests
- * that damage files.
+ * the last compressed (zstd at SPROF_ZSTD_LEVEL), the last one stored: a
+ * small profile (whose chunks libsprof stores uncompressed) with both
+ * codecs, for tests that damage files.
  * sprof-dump FILE --plain OUT writes FILE again to OUT in the plain
  * encodings (header flags 0: every stack with all its frames, samples by
- * row), its chunks compressed as libsprof does (zstd level 3 from the first of 4 KiB on):
+ * row), its chunks compressed as libsprof does (zstd at SPROF_ZSTD_LEVEL
+ * from the first of 4 KiB on):
  * what a reader of the other forms must agree with, and what they save on
  * the same profile (scripts/bench/bytes.py). sprof-dump FILE --flags N OUT
  * does the same in the encodings of header flags N (decimal), each
@@ -350,7 +351,7 @@ static int rewrite(struct sprof_reader *r, const char *out, uint32_t flags)
     h.flags = flags;
     sprof_file_header_put(&file, &h);
     struct sprof_chunk_encoder enc;
-    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, 3, 4096);
+    sprof_chunk_encoder_init(&enc, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 4096);
     char err[256];
     struct sprof_cur c;
     uint32_t seq = 0;
@@ -444,7 +445,7 @@ static int recode(struct sprof_reader *r, const char *out)
     sprof_buf_init(&chunks[1]);
     sprof_file_header_put(&file, &r->hdr);
     struct sprof_chunk_encoder z, none;
-    sprof_chunk_encoder_init(&z, &sprof_zstd_linked, 3, 0);
+    sprof_chunk_encoder_init(&z, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 0);
     sprof_chunk_encoder_init(&none, NULL, 3, 0);
     char err[256];
     struct sprof_cur c;

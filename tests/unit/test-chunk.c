@@ -261,9 +261,10 @@ static void empty_and_large_payloads(void)
 }
 
 /* The encoder's compressor keeps its hash and chain tables at
- * SPROF_ZSTD_TABLE_LOG: on a 1 MiB chunk, where zstd's level 3 alone takes
- * 2^17 and 2^16 entries (768 KiB), it holds 512 KiB less than a compressor
- * left at the level's sizes, and the chunk still reads back. */
+ * SPROF_ZSTD_TABLE_LOG: on a 1 MiB chunk, where zstd's level (level 3:
+ * 2^17 and 2^16 entries, 768 KiB; level 5 more) sizes them by the chunk,
+ * it holds 512 KiB less than a compressor left at the level's sizes, and
+ * the chunk still reads back. */
 static void compressor_tables_capped(void)
 {
     struct sprof_buf out, big;
@@ -274,14 +275,15 @@ static void compressor_tables_capped(void)
     struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
     sprof_file_header_put(&out, &h);
     struct sprof_chunk_encoder e;
-    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, 3, 0);
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 0);
     char err[256] = "";
     int r = sprof_chunk_encode(&e, 0, big.data, big.len, &out, err, sizeof(err));
     size_t capped = e.cctx ? ZSTD_sizeof_CCtx(e.cctx) : 0;
     ZSTD_CCtx *plain = ZSTD_createCCtx();
     size_t cap = ZSTD_compressBound(big.len);
     void *dst = malloc(cap);
-    size_t n = plain && dst ? ZSTD_compressCCtx(plain, dst, cap, big.data, big.len, 3) : 0;
+    size_t n =
+        plain && dst ? ZSTD_compressCCtx(plain, dst, cap, big.data, big.len, SPROF_ZSTD_LEVEL) : 0;
     size_t full = plain ? ZSTD_sizeof_CCtx(plain) : 0;
     struct sprof_reader rd;
     int ok = r == 0 && sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0;
@@ -296,7 +298,7 @@ static void compressor_tables_capped(void)
     sprof_buf_release(&big);
     CHECKF(r == 0 && !ZSTD_isError(n), "encode failed: %s", err);
     CHECKF(same, "the chunk differs after the round trip");
-    CHECKF(capped && capped + (512u << 10) <= full, "compressor of %zu bytes, level 3 alone %zu",
+    CHECKF(capped && capped + (512u << 10) <= full, "compressor of %zu bytes, the level alone %zu",
            capped, full);
 }
 
