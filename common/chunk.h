@@ -40,7 +40,7 @@ struct sprof_zstd_api {
 
 /* zstd's level for chunks. Level 5 (greedy matching) against 3 (double
  * fast): the same profiles rewritten, 1-6% smaller (an interpreter's ever
- * new stacks 6%: 4.1 -> 3.9 bytes a sample at 10 kHz), for 2 to 2.5 times
+ * new stacks 6%: 3.91 -> 3.69 bytes a sample at 10 kHz, 5 s runs), for 2.5 times
  * the compressor's time, which is a few per cent of the writer's
  * (BENCHMARKS.md, session 29). */
 #define SPROF_ZSTD_LEVEL 5
