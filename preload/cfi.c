@@ -418,7 +418,7 @@ static int cache_load(struct cfi_obj *o)
 {
     char path[4400];
     if (cache_path(o, path, sizeof(path), "cfi")) return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = sprof_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return -1;
     struct stat st;
     struct cache_hdr h;
@@ -500,7 +500,7 @@ static int is_cache_name(const char *n)
 
 static void cache_trim(uint64_t adding)
 {
-    DIR *d = opendir(sprof.cfg.cache_dir);
+    DIR *d = sprof_opendir(sprof.cfg.cache_dir);
     if (!d) return;
     struct entry {
         time_t mtime;
@@ -547,7 +547,7 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     char pid[24];
     sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0), ".tmp",
                  NULL);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = sprof_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (fd < 0) return;
     struct cache_hdr h;
     memset(&h, 0, sizeof(h));
@@ -587,7 +587,7 @@ static uint64_t want_count(const struct cfi_obj *o)
 {
     char path[4400], text[32];
     if (cache_path(o, path, sizeof(path), "want")) return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = sprof_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return 0;
     ssize_t n = read(fd, text, sizeof(text) - 1);
     close(fd);
@@ -648,7 +648,7 @@ void sprof_cfi_at_end(void)
         size_t len = strlen(text);
         sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0),
                      ".tmp", NULL);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = sprof_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
         if (fd < 0) continue;
         int bad = write_all_fd(fd, text, len);
         if (close(fd) || bad || rename(tmp, path)) unlink(tmp);

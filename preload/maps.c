@@ -97,7 +97,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
  * headers from disk. */
 static void from_file(const struct mapping *m, struct phdr_query *q)
 {
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    int fd = sprof_open(m->path, O_RDONLY, 0);
     if (fd < 0) return;
     Elf64_Ehdr eh;
     if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
@@ -164,7 +164,7 @@ static void put_map(struct sprof_buf *out, uint64_t time, const struct mapping *
 
 static char *read_maps(void)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = sprof_open("/proc/self/maps", O_RDONLY, 0);
     if (fd < 0) return NULL;
     struct sprof_buf b;
     sprof_buf_init(&b);
@@ -317,7 +317,7 @@ static int query(int fd, uint64_t addr, uint64_t flags, struct procmap_query *q,
  * to read the text. */
 static int collect_query(struct mapping **v, size_t *n, size_t *cap)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = sprof_open("/proc/self/maps", O_RDONLY, 0);
     if (fd < 0) return -1;
     char name[SPROF_PATH_MAX];
     struct procmap_query q;
@@ -400,7 +400,7 @@ size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time)
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
     if (!no_query) {
-        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+        int fd = sprof_open("/proc/self/maps", O_RDONLY, 0);
         if (fd < 0) return -1;
         struct procmap_query q;
         int r = query(fd, addr, 0, &q, NULL, 0);

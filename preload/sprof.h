@@ -23,6 +23,7 @@
 #ifndef SPROF_PRELOAD_H
 #define SPROF_PRELOAD_H
 
+#include <dirent.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -327,6 +328,8 @@ void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_fd_above_stdio(int fd) SPROF_HIDDEN;
+int sprof_open(const char *path, int flags, unsigned mode) SPROF_HIDDEN;
+DIR *sprof_opendir(const char *path) SPROF_HIDDEN;
 extern _Atomic unsigned sprof_posix_fallbacks SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;

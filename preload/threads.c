@@ -86,7 +86,7 @@ SPROF_ONCE void sprof_thread_read_name(struct sprof_thread *t, int self)
         char path[64], tid[24];
         sprof_concat(path, sizeof(path), "/proc/self/task/",
                      sprof_fmt_u64(tid, (uint64_t)t->tid, 10, 0), "/comm", NULL);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = sprof_open(path, O_RDONLY, 0);
         if (fd < 0) return;
         ssize_t n = read(fd, buf, sizeof(buf) - 1);
         close(fd);
@@ -258,7 +258,7 @@ static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
  * ends the external ones that are gone. */
 void sprof_threads_scan(pid_t writer_tid)
 {
-    DIR *d = opendir("/proc/self/task");
+    DIR *d = sprof_opendir("/proc/self/task");
     if (!d) return;
     pid_t tids[MAX_THREADS];
     size_t n = 0;

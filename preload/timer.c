@@ -7,6 +7,7 @@
  *           to the kernel tick (250 Hz on many kernels)
  *   itimer  setitimer(ITIMER_PROF), one for the process, also tick-limited
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -40,10 +41,14 @@ const char *sprof_backend_name(int backend)
  * not retry break on (tests/progs/eintr.c saw 54 in 3000 rounds). The signal
  * thus arrives as the thread returns to user mode, where it interrupts
  * nothing; the price is that CPU time spent in the kernel is not sampled. */
-/* A descriptor sprof keeps is never 0, 1 or 2: a program started with one
- * of them closed, or one that closes them to open /dev/null in their place
- * (a daemon), must find them where it expects them. Returns FD, or a copy
- * of it above 2 (FD then closed), or -1. */
+/* A descriptor sprof holds, to keep or for a moment, is never 0, 1 or 2: a
+ * program started with one of them closed, or one that closes them to open
+ * /dev/null in their place (a daemon), must find them where it expects
+ * them. Returns FD, or a copy of it above 2 (FD then closed), or -1. The
+ * kernel gives the lowest free number, so a number below 3 is held for one
+ * system call (the copy's) and not for as long as a read takes: a scan of
+ * /proc/self/task held 0 while a program with its standard descriptors
+ * closed opened /dev/null, which became its 3 (tests/e2e/208). */
 SPROF_ONCE int sprof_fd_above_stdio(int fd)
 {
     if (fd < 0 || fd > 2) return fd;
@@ -52,6 +57,26 @@ SPROF_ONCE int sprof_fd_above_stdio(int fd)
     close(fd);
     errno = e;
     return moved;
+}
+
+/* open(2) for every file sprof opens: close-on-exec, above 2. */
+SPROF_ONCE int sprof_open(const char *path, int flags, unsigned mode)
+{
+    return sprof_fd_above_stdio(open(path, flags | O_CLOEXEC, (mode_t)mode));
+}
+
+/* opendir(3), its descriptor above 2. */
+SPROF_ONCE DIR *sprof_opendir(const char *path)
+{
+    int fd = sprof_open(path, O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0) return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return d;
 }
 
 /* The attributes of every timer but its period, set at the start

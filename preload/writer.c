@@ -616,7 +616,7 @@ static void fail(const char *fmt, ...)
 /* Does path hold a profile of this session (an earlier image of this pid)? */
 static int same_session(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = sprof_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return 0;
     uint8_t h[SPROF_FILE_HEADER_SIZE];
     ssize_t n = read(fd, h, sizeof(h));
@@ -627,8 +627,7 @@ static int same_session(const char *path)
 
 static int create_excl(const char *path)
 {
-    return sprof_fd_above_stdio(
-        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+    return sprof_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
 }
 
 /* The top process writes exactly the output path (an older file there is
@@ -726,7 +725,7 @@ static void put_process(struct sprof_buf *out)
     /* argv from /proc/self/cmdline: NUL-separated */
     struct sprof_buf args;
     sprof_buf_init(&args);
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    int fd = sprof_open("/proc/self/cmdline", O_RDONLY, 0);
     if (fd >= 0) {
         for (;;) {
             if (sprof_buf_reserve(&args, 4096)) break;
@@ -795,7 +794,7 @@ static int output_ours(void)
 {
     if (is_output(W.fd)) return 1;
     W.fd = -1; /* the number is not ours: left alone */
-    int fd = sprof_fd_above_stdio(open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+    int fd = sprof_open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0);
     if (fd >= 0 && !is_output(fd)) {
         close(fd);
         fd = -1;
