@@ -46,7 +46,8 @@
  * of mappings and ending saved less than loading the library cost. Once it
  * is loaded, every chunk is compressed (and stored when that does not make
  * it smaller): a second chunk of 3.5 KiB, a second of pure Python, was
- * stored whole where compressed it is 1.3 KiB. */
+ * stored whole where compressed it is 1.3 KiB. A child of fork starts
+ * over: small chunks stored until its first larger one. */
 #define COMPRESS_MIN 4096u
 /* Nodes of the pending chunk's stack trie (common/stacks.h), 16 bytes each:
  * 65,536 hold the new frames of about 4,000 stack definitions a chunk of
@@ -876,6 +877,7 @@ static void write_chunk(void)
         fail("cannot compress a chunk: %s", err);
         return;
     }
+    if (W.enc.z && W.stk.len >= COMPRESS_MIN) W.enc.min_size = 0; /* a child of fork's */
     if (write_all(W.out.data, W.out.len)) return;
     W.seq++;
     sprof_buf_reset(&W.chunk);
@@ -1365,5 +1367,11 @@ SPROF_ONCE void sprof_writer_after_fork_child(void)
     memset(W.dead, 0, sizeof(W.dead));
     memset(W.dead_hist, 0, sizeof(W.dead_hist));
     sprof_buf_reset(&W.chunk);
+    /* small chunks stored until the first larger one, as in a new process:
+     * the compressor's context is the parent's memory, and compressing a
+     * child's one chunk of a few samples wrote to its pages, a copy and a
+     * trap each: 11 of a sampled child's 87 page faults (BENCHMARKS.md,
+     * session 30) for 130 bytes of its file */
+    if (W.enc.z) W.enc.min_size = COMPRESS_MIN;
     sprof_cfi_after_fork_child();
 }

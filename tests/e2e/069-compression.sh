@@ -69,3 +69,28 @@ log "interp 1300 at 300 Hz: chunks (codec, raw size) $(tr '\n' ' ' <tail.codecs)
 grep -q '^1 ' tail.codecs || fail "no chunk of tail.bin is compressed: $(tr '\n' ' ' <tail.codecs)"
 ! awk '$1 == 1 { z = 1 } z && $1 == 0 && $2 >= 1024 { bad = 1 } END { exit !bad }' tail.codecs ||
     fail "a chunk of 1 KiB or more after a compressed one is stored: $(tr '\n' ' ' <tail.codecs)"
+
+# a child of fork starts over, as a new process does: bash, having written
+# compressed chunks for 1.5 s of its loop at 10 kHz, forks a subshell that
+# exits at once (its one small chunk stored: compressing it would write to
+# the pages of the parent's compressor, a copy and a trap each) and one that
+# loops for a second (its chunks of 4 KiB or more compressed)
+# shellcheck disable=SC2016
+SPROF_FREQ=10000 profile sub.bin bash -c 'burn() { local i=0; while [ $i -lt $1 ]; do i=$((i + 1)); done; }
+burn 600000; (exit 0); (burn 400000); burn 1000' 2>err.txt
+expect_stderr_clean err.txt
+codecs sub.bin raw >sub.codecs
+grep -q '^1 ' sub.codecs || fail "bash compressed no chunk before it forked: $(tr '\n' ' ' <sub.codecs)"
+short="" long=""
+for f in sub.bin.*; do
+    n=$(report info "$f" | awk '/^samples/ { print $2 }')
+    log "$f: $n samples, chunks (codec, raw size) $(codecs "$f" raw | tr '\n' ' ')"
+    if [ "$n" -ge 1000 ]; then long=$f; else short=$f; fi
+done
+{ [ -n "$short" ] && [ -n "$long" ]; } || fail "not the two children's files: $(echo sub.bin.*)"
+! codecs "$short" | grep -qv '^0$' || fail "the short child compressed a chunk: $(codecs "$short" raw | tr '\n' ' ')"
+codecs "$long" raw >long-child.codecs
+awk '$2 >= 4096 { big++ } END { exit !big }' long-child.codecs ||
+    fail "no chunk of the long child reaches 4 KiB: $(tr '\n' ' ' <long-child.codecs)"
+! awk '$2 >= 4096 && $1 != 1 { bad = 1 } END { exit !bad }' long-child.codecs ||
+    fail "a chunk of the long child of 4 KiB or more is stored: $(tr '\n' ' ' <long-child.codecs)"
