@@ -182,12 +182,14 @@ struct sprof_thread {
      * RULE_CACHE_SLOTS of them after the ring (a page or two that a thread
      * touches only once it walks through a table) */
     struct sprof_rule_slot *rules;
-    uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet */
+    uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet;
+                         * UINT64_MAX: none, and the cache to be cleared (threads.c) */
 
     /* the writer's (before it is made, the handler's: sprof_ring_populate_late):
      * words of the ring from its start whose pages it faulted in, and the
      * head at its last look (writer.c) */
     uint64_t ring_ready, ring_seen;
+    int wipe_on_fork; /* its ring and rule cache are (threads.c, sprof_threads_before_fork) */
 };
 
 #define MAX_THREADS 4096
@@ -344,6 +346,7 @@ void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
 unsigned sprof_threads_rearm_lost(void) SPROF_HIDDEN;
 void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;

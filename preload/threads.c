@@ -284,6 +284,34 @@ void sprof_threads_scan(pid_t writer_tid)
     }
 }
 
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18 /* Linux 4.14 */
+#endif
+
+/* Before a fork, in the parent, under reg_lock: the rings and rule caches
+ * of its threads are left out of the child (MADV_WIPEONFORK: it gets
+ * zeros there, an empty ring and an empty cache, as after_fork_child would
+ * make them). A fork write-protects every page the child gets a copy of,
+ * and the parent's handler then took a page fault at its first write to
+ * each after every fork: a shell that forks for each command took 2 or 3
+ * in the handler at each (a sample's median time 4-14 us against 0.5 in
+ * the same shell not forking, BENCHMARKS.md, session 30), and the fork
+ * copied the ring's page-table entries. Once a slot: the mark stays on
+ * its pages, in the child's too. The pages shared with the thread's
+ * struct, which the child needs, are left as they are; where the kernel
+ * refuses (before 4.14), nothing changes. */
+SPROF_ONCE void sprof_threads_before_fork(void)
+{
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        struct sprof_thread *t = sprof_space.slots[i];
+        if (!t || t->wipe_on_fork || atomic_load(&t->state) != SLOT_ACTIVE) continue;
+        t->wipe_on_fork = 1;
+        uintptr_t from = ((uintptr_t)t->ring + 4095) & ~(uintptr_t)4095,
+                  to = ((uintptr_t)t + SPROF_SLOT_BYTES) & ~(uintptr_t)4095;
+        if (to > from) (void)madvise((void *)from, to - from, MADV_WIPEONFORK);
+    }
+}
+
 /* In the child of fork: only the calling thread exists, with a new tid.
  * Other slots are dropped (their fds and rings belong to the parent's
  * threads); the forking thread's (parent_tid's) slot becomes ours, reset,
@@ -313,6 +341,11 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             t->announced = 0;
             t->start_ns = sprof_now();
             t->last_cpu_ns = 0;
+            /* a wiped rule cache is not in the page tables: its first walk
+             * reading a slot would map the zero page, its first rule then a
+             * second fault; made stale, it is cleared first, one fault a
+             * page (unwind.c) */
+            if (t->wipe_on_fork) t->rules_gen = UINT64_MAX;
             continue;
         }
         __atomic_store_n(&sprof_space.slots[i], NULL, __ATOMIC_RELEASE);

@@ -1327,6 +1327,7 @@ SPROF_ONCE void sprof_writer_prepare_fork(void)
 {
     wlock();
     pthread_mutex_lock(&sprof.reg_lock);
+    sprof_threads_before_fork();
 }
 
 SPROF_ONCE void sprof_writer_parent_fork(void)
