@@ -331,6 +331,7 @@ int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_fd_above_stdio(int fd) SPROF_HIDDEN;
 int sprof_open(const char *path, int flags, unsigned mode) SPROF_HIDDEN;
+int sprof_stdio_open(void) SPROF_HIDDEN;
 DIR *sprof_opendir(const char *path) SPROF_HIDDEN;
 extern _Atomic unsigned sprof_posix_fallbacks SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;

@@ -59,6 +59,14 @@ SPROF_ONCE int sprof_fd_above_stdio(int fd)
     return moved;
 }
 
+/* Are 0, 1 and 2 all open? */
+SPROF_ONCE int sprof_stdio_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0) return 0;
+    return 1;
+}
+
 /* open(2) for every file sprof opens: close-on-exec, above 2. */
 SPROF_ONCE int sprof_open(const char *path, int flags, unsigned mode)
 {

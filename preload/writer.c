@@ -49,6 +49,7 @@
  * stored whole where compressed it is 1.3 KiB. A child of fork starts
  * over: small chunks stored until its first larger one. */
 #define COMPRESS_MIN 4096u
+#define STDIO_WAIT_NS 2000000000ull
 /* Nodes of the pending chunk's stack trie (common/stacks.h), 16 bytes each:
  * 65,536 hold the new frames of about 4,000 stack definitions a chunk of
  * an interpreter's deep recursion (16 new frames each) */
@@ -108,6 +109,7 @@ static struct {
     struct sprof_chunk_encoder enc;
     int enc_ready;
     int zstd_tried; /* sprof_zstd_load was called (W.enc.z: it worked) */
+    int stdio_wait; /* no scan nor names read: 0, 1 or 2 is closed (writer_main) */
 
     uint32_t *tab; /* open addressing by hash: index + 1 of a stack in by_id, 0 empty */
     size_t tabcap, ntab;
@@ -526,7 +528,8 @@ static void drain_all(int refresh_names, int populate)
         /* every second; at every drain in a thread's first second, when
          * threads name themselves (one registered by its parent may not
          * have done so yet, and may be gone before the next second) */
-        if (state == SLOT_ACTIVE && (refresh_names || now - t->start_ns < 1000000000ull)) {
+        if (state == SLOT_ACTIVE && !W.stdio_wait &&
+            (refresh_names || now - t->start_ns < 1000000000ull)) {
             if (!me) me = (pid_t)syscall(SYS_gettid);
             sprof_thread_read_name(t, t->tid == me);
         }
@@ -1038,7 +1041,7 @@ static uint64_t drain_interval_ns(uint64_t now)
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
-    uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
+    uint64_t last_threads_scan = 0, last_timers_check = sprof_now(), stdio_closed_at = 0;
     int said_timers_lost = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
      * asking for tables) is not slept through */
@@ -1071,7 +1074,20 @@ static void *writer_main(void *arg)
          * is under W.lock, which fork's prepare handler takes: no allocator
          * lock is copied held into a child. */
         wlock();
-        if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
+        /* While the program has 0, 1 or 2 closed (a daemon between its
+         * close and its open of /dev/null), the scan of /proc/self/task and
+         * the reading of threads' names wait, STDIO_WAIT_NS at most: each
+         * opens a file at the lowest free number, moved above 2 at once
+         * (sprof_open), but a writer preempted there holds it longer: case
+         * 208 under ASan on a loaded machine got 1 and 2 where it opened 0
+         * and 1. The timers and the file are made again all the same: the
+         * program's samples and chunks would be lost. */
+        if (sprof_stdio_open())
+            stdio_closed_at = 0;
+        else if (!stdio_closed_at)
+            stdio_closed_at = now;
+        W.stdio_wait = stdio_closed_at && now - stdio_closed_at < STDIO_WAIT_NS;
+        if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER && !W.stdio_wait &&
             now - last_threads_scan >= drain_interval_ns(now)) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
