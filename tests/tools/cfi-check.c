@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cfi.h"
+#include "open-stubs.h"
 #include "sprof.h"
 #include "unwindme.h"
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cfi.c"
+#include "open-stubs.h"
 
 struct sprof_state sprof;
 
