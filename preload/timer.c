@@ -48,7 +48,7 @@ const char *sprof_backend_name(int backend)
  * kernel gives the lowest free number, so a number below 3 is held for one
  * system call (the copy's) and not for as long as a read takes: a scan of
  * /proc/self/task held 0 while a program with its standard descriptors
- * closed opened /dev/null, which became its 3 (tests/e2e/208). */
+ * closed opened /dev/null there, which got another number (tests/e2e/208). */
 SPROF_ONCE int sprof_fd_above_stdio(int fd)
 {
     if (fd < 0 || fd > 2) return fd;
