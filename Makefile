@@ -89,11 +89,20 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 
 # -fini names no function: no DT_FINI, whose _fini (crti.o's, empty: the
 # destructors are in .fini_array) sits at the end of the text, a page fault
-# at every process's end for nothing (preload/sprof.h, SPROF_ONCE)
+# at every process's end for nothing (preload/sprof.h, SPROF_ONCE).
+# -z now: every function libsprof.so calls is bound at its load, and its GOT
+# is read-only after (full RELRO). Bound lazily, a function was bound at its
+# first call in each process: a parent that forks before its writer's first
+# write (a shell) left the write path's functions (realloc, write, read, ...)
+# unbound, and every child of fork that wrote its file bound them again, 7
+# lookups through every object's symbol tables, pages a child of fork has no
+# page-table entries for: 7 page faults a fork (BENCHMARKS.md, session 31).
+# A start binds the 95 functions with no more faults than the 35 it bound
+# lazily (case 216 checks that a child of fork binds none).
 $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
-		-Wl,-fini=sprof_no_dt_fini -lpthread -ldl
+		-Wl,-z,now -Wl,-z,relro -Wl,-fini=sprof_no_dt_fini -lpthread -ldl
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
