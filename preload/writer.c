@@ -1339,9 +1339,21 @@ void sprof_writer_stop_early(void)
     sprof_writer_stop(NULL, 0);
 }
 
+/* Before a fork, in the parent. A parent that has not compared its maps
+ * yet (it does with its first write, up to a second after its start)
+ * does so now, once: each child of fork starts its file with its
+ * parent's record (forget_parent), and a child that found none looked up
+ * every object itself, reading their program headers and notes on pages
+ * its page tables do not have yet: a shell's commands in its first
+ * second, 20 lookups and some 300 us each (BENCHMARKS.md, session 31).
+ * Not in a child that has not started its own record (W.inherited): its
+ * children restate the one it has from its parent. */
 SPROF_ONCE void sprof_writer_prepare_fork(void)
 {
     wlock();
+    if (sprof.cfg.follow && !W.scanned && !W.inherited && !W.failed && !W.ended &&
+        atomic_load(&sprof.running))
+        rescan_maps(sprof_now());
     pthread_mutex_lock(&sprof.reg_lock);
     sprof_threads_before_fork();
 }

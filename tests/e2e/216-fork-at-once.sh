@@ -13,6 +13,10 @@
 #   LD_DEBUG=bindings after the pid of the process that made it; the
 #   child's own lazy bindings of the program's functions that it alone
 #   calls (opendir) show that the child's lines are there to be read.
+# - its file starts with its parent's mappings (MAP records before its
+#   first SAMPLES: the parent compares its maps before its first fork,
+#   writer.c, sprof_writer_prepare_fork), not ones it looked up itself at
+#   its end, after its samples (BENCHMARKS.md, session 31).
 
 # shellcheck disable=SC2016
 LD_DEBUG=bindings profile p.bin sh -c 'exec "$0" 100' "$BIN/fork" >out.txt 2>err.txt ||
@@ -30,3 +34,40 @@ grep -Eq "binding file [^ ]*/fork \[0\] to .*symbol .opendir'" child.txt ||
 if grep -E "binding file [^ ]*libsprof\.so \[" child.txt >bound.txt; then
     fail "the child bound $(wc -l <bound.txt) of libsprof.so's functions: $(sed "s/.*symbol //" bound.txt | tr '\n' ' ')"
 fi
+
+# the record types of the child's first chunk (stored: under 4 KiB), MAP
+# records with their paths
+"$PY" - "p.bin.$child" >records.txt <<'PYEOF' || fail "cannot read the records of p.bin.$child"
+import struct, sys
+def uv(d, i):
+    v = s = 0
+    while True:
+        b = d[i]
+        i += 1
+        v |= (b & 0x7F) << s
+        s += 7
+        if b < 0x80:
+            return v, i
+d = open(sys.argv[1], "rb").read()
+magic, codec, stored = struct.unpack_from("<3I", d, 32)
+assert magic == 0x4B435053 and codec == 0, "the first chunk is not a stored one"
+body, i = d[56:56 + stored], 0
+while i < len(body):
+    t, i = uv(body, i)
+    n, i = uv(body, i)
+    rec, i = body[i:i + n], i + n
+    if t != 5:
+        print(t)
+        continue
+    j = 0
+    for _ in range(6):
+        _, j = uv(rec, j)
+    n, j = uv(rec, j)
+    n, j = uv(rec, j + n)
+    print(t, rec[j:j + n].decode(errors="replace"))
+PYEOF
+log "the child's first chunk: $(cut -d' ' -f1 records.txt | tr '\n' ' ')"
+grep -q '/fork$' records.txt || fail "the child's file maps no fork executable: $(tr '\n' ' ' <records.txt)"
+grep -q '/libc\.so' records.txt || fail "the child's file maps no libc: $(tr '\n' ' ' <records.txt)"
+awk '$1 == 8 { exit } $1 == 5 { maps++ } END { exit !maps }' records.txt ||
+    fail "the child's mappings come after its samples (looked up by the child): $(cut -d' ' -f1 records.txt | tr '\n' ' ')"
