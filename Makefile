@@ -19,6 +19,12 @@ else
 BUILD     ?= build-san-$(subst $(comma),-,$(SAN))
 endif
 comma := ,
+# One name for each file whatever form BUILD was given in: a header's
+# dependencies, which gcc writes (-MMD) under the name the object was made
+# with, did not apply to an object made last with BUILD=$PWD/build (case
+# 091 makes install so) when the next make said BUILD=build, and the object
+# stayed stale after a header changed.
+override BUILD := $(abspath $(BUILD))
 
 ifeq ($(V),1)
 Q :=
@@ -79,12 +85,12 @@ $(DEPS_STAMP):
 
 $(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $@")
+	@$(if $(Q),echo "  CC      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -Ipreload -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $@")
+	@$(if $(Q),echo "  CC      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
 
 # -fini names no function: no DT_FINI, whose _fini (crti.o's, empty: the
@@ -100,12 +106,12 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 # A start binds the 95 functions with no more faults than the 35 it bound
 # lazily (case 216 checks that a child of fork binds none).
 $(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ)
-	@$(if $(Q),echo "  LD      $@")
+	@$(if $(Q),echo "  LD      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
 		-Wl,-z,now -Wl,-z,relro -Wl,-fini=sprof_no_dt_fini -lpthread -ldl
 
 $(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
-	@$(if $(Q),echo "  LD      $@")
+	@$(if $(Q),echo "  LD      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm -lpthread
 
 # The bundled example: build, profile it, print the flat report.
@@ -132,11 +138,11 @@ FUZZ_TARGETS := $(FUZZ_DIR)/fuzz-reader $(FUZZ_DIR)/fuzz-records
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  FUZZCC  $@")
+	@$(if $(Q),echo "  FUZZCC  $(@:$(CURDIR)/%=%)")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_TARGETS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_OBJ)
-	@$(if $(Q),echo "  LD      $@")
+	@$(if $(Q),echo "  LD      $(@:$(CURDIR)/%=%)")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -ldw -lelf -lzstd -lz -lstdc++ -lm \
 		-lpthread
 
