@@ -179,8 +179,8 @@ struct sprof_thread {
     uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
 
     /* the handler's own: unwind rules it read from tables lately (unwind.c),
-     * RULE_CACHE_SLOTS of them after the ring (a page or two that a thread
-     * touches only once it walks through a table) */
+     * RULE_CACHE_SLOTS of them on the first page after the ring (one page,
+     * which a thread touches only once it walks through a table) */
     struct sprof_rule_slot *rules;
     uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet;
                          * UINT64_MAX: none, and the cache to be cleared (threads.c) */
@@ -194,10 +194,13 @@ struct sprof_thread {
 
 #define MAX_THREADS 4096
 #define FD_TABLE_SIZE 65536
-/* a slot: the thread's struct, its ring, its rule cache (threads.c) */
+/* a slot: the thread's struct, its ring, its rule cache at the start of a
+ * page (the first slot, in the .bss, starts on no page boundary: room for
+ * up to a page of padding; threads.c) */
 #define SPROF_SLOT_BYTES                                                                           \
-    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
+    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) + 4096 +   \
      RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
+_Static_assert(RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot) <= 4096, "a page of rules");
 
 struct sprof_state {
     struct sprof_config cfg;

@@ -49,7 +49,11 @@ static struct sprof_thread *slot_alloc(void)
     first_slot_taken = 1;
     struct sprof_thread *t = m;
     t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63));
-    t->rules = (struct sprof_rule_slot *)(t->ring + RING_WORDS);
+    /* on a page of their own: a thread's first walks through tables fault
+     * in one page, not the two an unaligned 4 KiB spans; and a child of
+     * fork gets it whole from MADV_WIPEONFORK (below) */
+    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->ring + RING_WORDS) + 4095) &
+                                          ~(uintptr_t)4095);
     t->perf_fd = -1;
     return t;
 }
