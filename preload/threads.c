@@ -52,8 +52,8 @@ static struct sprof_thread *slot_alloc(void)
     /* on a page of their own: a thread's first walks through tables fault
      * in one page, not the two an unaligned 4 KiB spans; and a child of
      * fork gets it whole from MADV_WIPEONFORK (below) */
-    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->ring + RING_WORDS) + 4095) &
-                                          ~(uintptr_t)4095);
+    t->rules =
+        (struct sprof_rule_slot *)(((uintptr_t)(t->ring + RING_WORDS) + 4095) & ~(uintptr_t)4095);
     t->perf_fd = -1;
     return t;
 }
