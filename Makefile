@@ -25,6 +25,10 @@ comma := ,
 # 091 makes install so) when the next make said BUILD=build, and the object
 # stayed stale after a header changed.
 override BUILD := $(abspath $(BUILD))
+# Objects and programs are remade when this file changes: its flags are
+# theirs, and a build made before BUILD was absolute has its header
+# dependencies under the other names.
+MAKEFILE := $(firstword $(MAKEFILE_LIST))
 
 ifeq ($(V),1)
 Q :=
@@ -83,12 +87,12 @@ $(DEPS_STAMP):
 	$(Q)scripts/install-deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
-$(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/pic/%.o: %.c $(MAKEFILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -Ipreload -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/obj/%.o: %.c $(MAKEFILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $(@:$(CURDIR)/%=%)")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ianalyzer -c $< -o $@
@@ -105,14 +109,14 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 # page-table entries for: 7 page faults a fork (BENCHMARKS.md, session 31).
 # A start binds the 95 functions with no more faults than the 35 it bound
 # lazily (case 216 checks that a child of fork binds none).
-$(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ)
+$(LIBSPROF): $(PRELOAD_OBJ) $(COMMON_PIC_OBJ) $(SPACE_OBJ) $(MAKEFILE)
 	@$(if $(Q),echo "  LD      $(@:$(CURDIR)/%=%)")
-	$(Q)$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
+	$(Q)$(CC) -shared -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete \
 		-Wl,-z,now -Wl,-z,relro -Wl,-fini=sprof_no_dt_fini -lpthread -ldl
 
-$(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ)
+$(REPORT): $(ANALYZER_OBJ) $(COMMON_OBJ) $(MAKEFILE)
 	@$(if $(Q),echo "  LD      $(@:$(CURDIR)/%=%)")
-	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm -lpthread
+	$(Q)$(CC) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) -ldw -lelf -lzstd -lz -lstdc++ -lm -lpthread
 
 # The bundled example: build, profile it, print the flat report.
 demo: all
@@ -136,7 +140,7 @@ FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMMON_SRC) fuzz/model.c \
                   $(filter-out analyzer/main.c,$(ANALYZER_SRC)))
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz-reader $(FUZZ_DIR)/fuzz-records
 
-$(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
+$(FUZZ_DIR)/obj/%.o: %.c $(MAKEFILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $(@:$(CURDIR)/%=%)")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
