@@ -460,9 +460,6 @@ static void add_counters(struct sprof_thread *t, uint64_t *c, uint64_t *hist)
         hist[i] += atomic_load(&t->hist[i]);
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
 #define RING_POPULATE_MIN 8    /* samples */
 #define RING_AHEAD_MIN (2048u) /* words: 16 KiB */
 
@@ -476,11 +473,9 @@ static void populate_to(struct sprof_thread *t, uint64_t want)
     /* (once the ring has wrapped, the handler has written all of it) */
     if (want > RING_WORDS) want = RING_WORDS;
     if (want <= t->ring_ready) return;
-    uintptr_t from = (uintptr_t)(t->ring_ready ? (void *)(t->ring + t->ring_ready) : (void *)t) &
-                     ~(uintptr_t)4095,
-              to = ((uintptr_t)(t->ring + want) + 4095) & ~(uintptr_t)4095;
+    const char *from = t->ring_ready ? (const char *)(t->ring + t->ring_ready) : (const char *)t;
     t->ring_ready = want;
-    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+    (void)sprof_populate(from, (size_t)((const char *)(t->ring + want) - from), 1);
 }
 
 /* A thread that keeps being sampled writes its whole ring sooner or later,
