@@ -451,6 +451,42 @@ static uint32_t crt_rule(const struct cfi_obj *o, uintptr_t look, int exact)
     return room ? sprof_crt_code_rule(code, room, look - f, exact) : CFI_NONE;
 }
 
+/* Does a call instruction end at ra, in o's code? The forms compilers emit:
+ * call rel32 (E8, a PLT stub's call too), call *disp32(%rip) (FF 15), and
+ * call through a register (FF D0+r), through memory at a register (FF
+ * 10+r) or at a register plus disp8 or disp32 (FF 50+r, FF 90+r); a REX
+ * prefix before FF does not move it. Not the forms with a SIB byte. */
+static int after_call(const struct cfi_obj *o, uintptr_t ra)
+{
+    uint8_t b[7]; /* b[i] at ra - 7 + i */
+    if (ra - o->lo < sizeof(b) || sprof_cfi_copy_code(o, ra - sizeof(b), b, sizeof(b)) < 0)
+        return 0;
+    unsigned r1 = b[2] & 7, r2 = b[6] & 7, r3 = b[5] & 7;
+    return b[2] == 0xe8 || (b[1] == 0xff && (b[2] == 0x15 || ((b[2] & 0xf8) == 0x90 && r1 != 4))) ||
+           (b[5] == 0xff &&
+            ((b[6] & 0xf8) == 0xd0 || ((b[6] & 0xf8) == 0x10 && r2 != 4 && r2 != 5))) ||
+           (b[4] == 0xff && (b[5] & 0xf8) == 0x50 && r3 != 4);
+}
+
+/* The interrupted instruction in an object's code that no FDE covers:
+ * hand-written assembly (GMP's mpn functions, under a compiler's constant
+ * folding) is most often a leaf that never moves rsp, its return address
+ * at rsp. Taken when it is one: a known object's code right after a call
+ * instruction (a value the leaf pushed is rarely that). Else the sample
+ * goes to libunwind, which can do no better than guess from rbp (for
+ * cc1's samples in libgmp: loaded, 1.1-1.7 ms, for one-frame stacks it
+ * called complete; BENCHMARKS.md, session 32). */
+static enum step step_leaf(struct walk *w)
+{
+    if (!readable(w, w->sp)) return STEP_FALLBACK;
+    uintptr_t ra = stack_word(w->sp);
+    const struct cfi_obj *o = find_obj(w->set, ra - 1);
+    if (!o || !after_call(o, ra)) return STEP_FALLBACK;
+    w->pc = ra;
+    w->sp = w->floor = w->sp + sizeof(uintptr_t);
+    return STEP_OK;
+}
+
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
  * interrupted instruction (else a return address, looked up at pc - 1). */
 static enum step step_tables(struct walk *w, int exact)
@@ -502,7 +538,7 @@ have_rule:;
          * outermost frame as the x86-64 psABI marks it (the dynamic
          * loader's _dl_start_user calling the constructors has no FDE) */
         if (!exact && w->fp == 0) return STEP_END;
-        return exact ? STEP_FALLBACK : step_sigframe(w, w->pc);
+        return exact ? step_leaf(w) : step_sigframe(w, w->pc);
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
         break;

@@ -212,6 +212,7 @@ build_progs() {
         build noquery $CC -O2 -fPIC -shared "$SRC/tests/progs/noquery.c" -o "$BIN/noquery.so" -ldl
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
             -o "$BIN/hostile-code"
+        build asmleaf $CC $PROG_CFLAGS "$SRC/tests/progs/asmleaf.c" -o "$BIN/asmleaf"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
         build interp $CC $PROG_CFLAGS "$SRC/tests/progs/interp.c" -o "$BIN/interp"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: MIT
+# A leaf of hand-written assembly without call frame information (as GMP's
+# mpn functions, which a compiler's cc1 calls), interrupted anywhere in it:
+# its return address is at rsp, which the dwarf unwinder takes when it is a
+# return address (right after a call instruction in a known object's code)
+# and walks on from there with the tables (preload/unwind.c, step_leaf).
+# tests/progs/asmleaf.c calls its leaf_sum by a direct call and through a
+# pointer: the samples in leaf_sum must reach main through either caller,
+# and none of them go to libunwind (which cannot walk them: its guess from
+# rbp gave one-frame stacks, and loading it cost cc1 1.1-1.7 ms).
+
+SPROF_FREQ=2000 profile p.bin "$BIN/asmleaf" 1500 >out.txt 2>err.txt ||
+    fail "asmleaf failed: $(head -c 500 err.txt)"
+grep -qx 'asmleaf: done' out.txt || fail "asmleaf printed no end line"
+expect_stderr_clean err.txt
+report info p.bin >info.txt
+grep -E '^(samples|fallbacks)' info.txt
+read -r nfall ntaken <<<"$(awk '$1 == "fallbacks" { print $2, $4; exit }' info.txt)"
+[ -n "${ntaken:-}" ] || fail "info has no fallbacks line: $(cat info.txt)"
+[ "$nfall" -eq 0 ] || fail "$nfall of $ntaken samples were walked by libunwind"
+grep -q 'libunwind\.so' info.txt && fail "libunwind was loaded: $(grep 'libunwind\.so' info.txt)"
+
+flat_rows rows p.bin
+leaf=$(self_of rows leaf_sum)
+all=$(sum_self rows)
+log "leaf_sum: $leaf of $all samples"
+[ "$(percent "$leaf" "$all")" -ge 50 ] || fail "leaf_sum has $leaf of $all samples, want half"
+report folded p.bin >folded.txt
+# each caller's share, and every stack whose leaf is leaf_sum through main
+direct=$(awk '$1 ~ /(^|;)main;direct_caller;leaf_sum$/ { s += $2 } END { print s + 0 }' folded.txt)
+indirect=$(awk '$1 ~ /(^|;)main;indirect_caller;leaf_sum$/ { s += $2 } END { print s + 0 }' folded.txt)
+log "main;direct_caller;leaf_sum $direct, main;indirect_caller;leaf_sum $indirect"
+[ "$((direct + indirect))" -eq "$leaf" ] ||
+    fail "$((leaf - direct - indirect)) of leaf_sum's $leaf samples do not reach main through a caller: $(grep -v ';main;\(in\)*direct_caller;leaf_sum ' folded.txt | grep 'leaf_sum ' | head -3)"
+[ "$(percent "$direct" "$leaf")" -ge 20 ] && [ "$(percent "$indirect" "$leaf")" -ge 20 ] ||
+    fail "callers' shares of leaf_sum: direct $direct, indirect $indirect of $leaf"
