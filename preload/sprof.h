@@ -311,12 +311,13 @@ static inline uint64_t sprof_thread_cpu_now(void)
 #endif
 
 /* Faults in the pages that [p, p + n) touches, in one system call, where
- * each first touch would be a trap: on the PVM VM of BENCHMARKS.md (session
- * 32) 1 MiB of fresh memory costs 3.4-3.9 ms touched a page at a time, and
- * 0.2 ms by the call, then 1.3-1.6 ms at the first touches (its shadow page
- * tables make each entry again, without a trap the kernel sees); a file's
- * 1.9 MiB mapping 1,000-1,450 us against 75 + 540. 0, or -1 and errno
- * (EINVAL: a kernel before 5.14). */
+ * each first touch would be a trap. On the PVM VM of BENCHMARKS.md
+ * (session 32), whose shadow page tables make each entry again at its
+ * page's first touch without a trap the kernel sees, that touch still
+ * costs: 1 MiB of fresh memory 3.4-3.9 ms touched a page at a time, 0.2 ms
+ * by the call and 1.3-1.6 ms at the touches after it; a file's 1.9 MiB
+ * mapping 1,000-1,450 us read a page at a time, 50-350 us by the call.
+ * 0, or -1 and errno (EINVAL: a kernel before 5.14). */
 static inline int sprof_populate(const void *p, size_t n, int write)
 {
     uintptr_t from = (uintptr_t)p & ~(uintptr_t)4095,
