@@ -153,6 +153,7 @@ struct sprof_thread {
     int announced;  /* the writer wrote its THREAD record */
     char name[16];
     char announced_name[16];
+    uint64_t name_ns; /* when the writer last read name (writer.c, drain_all) */
     uint64_t start_ns, end_ns;
     uint64_t cpu_ns; /* CPU time used, read when it ended (0: unknown) */
 

@@ -520,13 +520,18 @@ static void drain_all(int refresh_names, int populate)
         if (!t) continue;
         int state = atomic_load(&t->state);
         pthread_mutex_lock(&sprof.reg_lock); /* an exiting thread reads its name under it */
-        /* every second; at every drain in a thread's first second, when
-         * threads name themselves (one registered by its parent may not
-         * have done so yet, and may be gone before the next second) */
+        /* every second; every DRAIN_INTERVAL_MS in a thread's first second,
+         * when threads name themselves (one registered by its parent may
+         * not have done so yet, and may be gone before the next second),
+         * not at each drain the handlers ask for: a compiler's cc1 at 10
+         * kHz, its ring half full every 36 ms, read its name 11 to 21 times
+         * (an open, a read and a close of /proc each) */
         if (state == SLOT_ACTIVE && !W.stdio_wait &&
-            (refresh_names || now - t->start_ns < 1000000000ull)) {
+            (refresh_names || (now - t->start_ns < 1000000000ull &&
+                               now - t->name_ns >= DRAIN_INTERVAL_MS * 1000000ull))) {
             if (!me) me = (pid_t)syscall(SYS_gettid);
             sprof_thread_read_name(t, t->tid == me);
+            t->name_ns = now;
         }
         if (!t->announced || strcmp(t->name, t->announced_name) != 0) put_thread(t);
         pthread_mutex_unlock(&sprof.reg_lock);
