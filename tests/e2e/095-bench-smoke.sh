@@ -5,7 +5,8 @@
 # its idle threads), and
 # scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
 # its row for each workload and build, scripts/bench/children.py its row for
-# each build, and scripts/bench/maps-scan.c its line.
+# each build, scripts/bench/maps-scan.c its line, scripts/bench/selfcost.py its
+# rows, and scripts/bench/populate.c its figures.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -108,3 +109,29 @@ ${CC:-cc} -O2 "$SRC/scripts/bench/maps-scan.c" -o maps-scan -ldl || fail "maps-s
 cat maps.txt
 grep -qE '^maps-scan: [0-9]+ mappings(, [0-9]+ executable)?: text [0-9.]+ us, query ([0-9.]+ us|refused)' \
     maps.txt || fail "maps-scan printed no figures: $(head -c 300 maps.txt)"
+
+# scripts/bench/selfcost.py: one round of a profiled program that works long
+# enough to be sampled, a row for each build and one for the program
+rc=0
+"$PY" "$SRC/scripts/bench/selfcost.py" --build "$BUILD" --against "$BUILD" --runs 1 --per 1 -- \
+    "$BUILD/bench/cpu-bound" 100 >selfcost.txt 2>selfcost.err || rc=$?
+cat selfcost.txt
+[ "$rc" -eq 0 ] || fail "selfcost.py exited with status $rc: $(tail -n 5 selfcost.err)"
+for b in sprof against; do
+    grep -qE "^$b +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+$" selfcost.txt ||
+        fail "no row for $b in selfcost.py's table"
+done
+grep -qE "^cpu-bound +[0-9]+ +[0-9]+$" selfcost.txt || fail "no row for cpu-bound in selfcost.py's table"
+
+# scripts/bench/populate.c: built as its header says, its two lines of figures
+# (where the kernel has MADV_POPULATE_READ and _WRITE, Linux 5.14)
+${CC:-cc} -O2 "$SRC/scripts/bench/populate.c" -o populate || fail "populate.c does not build"
+if ./populate 2 >populate.txt 2>&1; then
+    cat populate.txt
+    for re in '^anonymous +touched [0-9]+ +populated [0-9]+ then touched [0-9]+$' \
+        '^file +read [0-9]+ +populated [0-9]+ then read [0-9]+$'; do
+        grep -qE "$re" populate.txt || fail "populate printed no figures: $(head -c 300 populate.txt)"
+    done
+else
+    grep -q 'Linux 5.14' populate.txt || fail "populate failed: $(head -c 300 populate.txt)"
+fi
