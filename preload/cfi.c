@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -711,6 +712,7 @@ SPROF_ONCE void sprof_cfi_update(void)
         d->lo = o->lo;
         d->hi = o->hi;
         d->one_text = o->text_segments == 1;
+        d->loader = o->bias && o->bias == getauxval(AT_BASE);
         d->bias = o->bias;
         d->eh_frame_hdr = o->hdr;
         d->hdr_end = o->hdr_end;

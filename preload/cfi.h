@@ -209,6 +209,7 @@ enum cfi_state {
 struct cfi_obj {
     uintptr_t lo, hi;                        /* its executable segments: [lo, hi) */
     int one_text;                            /* one executable segment: [lo, hi) mapped */
+    int loader;                              /* the dynamic loader (AT_BASE) */
     uintptr_t bias;                          /* load bias: row pcs are offsets from it */
     _Atomic(const struct cfi_table *) table; /* NULL until built */
     _Atomic int state;                       /* enum cfi_state */

@@ -487,6 +487,14 @@ static enum step step_leaf(struct walk *w)
     return STEP_OK;
 }
 
+/* Is look in the dynamic loader? (a cached rule leaves w->obj unset) */
+static int in_loader(struct walk *w, uintptr_t look)
+{
+    const struct cfi_obj *o = w->obj;
+    if (!o || look < o->lo || look >= o->hi) o = find_obj(w->set, look);
+    return o && o->loader;
+}
+
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
  * interrupted instruction (else a return address, looked up at pc - 1). */
 static enum step step_tables(struct walk *w, int exact)
@@ -535,9 +543,12 @@ have_rule:;
         return STEP_END;
     case CFI_NONE:
         /* a caller without call frame information whose rbp is 0: the
-         * outermost frame as the x86-64 psABI marks it (the dynamic
-         * loader's _dl_start_user calling the constructors has no FDE) */
-        if (!exact && w->fp == 0) return STEP_END;
+         * outermost frame as the x86-64 psABI marks it, in the dynamic
+         * loader (its _dl_start_user calling the constructors has no FDE);
+         * elsewhere rbp is most often a register like any other, and 0
+         * says nothing (cc1's samples in GMP's __gmpn_divrem_1 ended so,
+         * as if complete): the walk stops there, broken */
+        if (!exact && w->fp == 0) return in_loader(w, look) ? STEP_END : STEP_BROKEN;
         return exact ? step_leaf(w) : step_sigframe(w, w->pc);
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
@@ -687,7 +698,10 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
             fr.rbp_off = cfi_rbp_off(crt);
             k = 0;
         }
-        if (k == 1 && n > 1 && fp == 0) break; /* the psABI's outermost frame */
+        if (k == 1 && n > 1 && fp == 0) { /* the psABI's outermost frame (step_tables) */
+            if (!o->loader) f |= SPROF_STACK_BROKEN;
+            break;
+        }
         if (k != 0) {
             n = WALK_FALLBACK;
             break;

@@ -4,12 +4,18 @@
  * mpn functions are (a compiler's cc1 calls them): leaf_sum, a loop that
  * never moves rsp, called by a direct call from direct_caller and through a
  * pointer (an indirect call) from indirect_caller, in turns for MS ms of
- * CPU. Usage: asmleaf [MS] (default 2000); prints "asmleaf: done".
+ * CPU. Usage: asmleaf [MS [mid]] (default 2000); prints "asmleaf: done".
  * Expected profile: most samples in leaf_sum, under direct_caller and
  * indirect_caller, under main; none walked by libunwind.
+ * With "mid", leaf_sum is called only through nocfi_mid, assembly without
+ * call frame information either that calls it with rbp 0 (as the x86-64
+ * psABI marks the outermost frame, and as any code without frame pointers
+ * may hold it): its samples cannot be walked past nocfi_mid, and must say
+ * so (broken), not end there as if complete.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* rdi: iterations (> 0); returns their sum. No .cfi directives. */
@@ -22,8 +28,18 @@ __asm__(".text\n"
         "    dec %rdi\n"
         "    jnz 1b\n"
         "    ret\n"
-        ".size leaf_sum, .-leaf_sum\n");
+        ".size leaf_sum, .-leaf_sum\n"
+        ".globl nocfi_mid\n"
+        ".type nocfi_mid,@function\n"
+        "nocfi_mid:\n"
+        "    push %rbp\n"
+        "    xor %ebp, %ebp\n"
+        "    call leaf_sum\n"
+        "    pop %rbp\n"
+        "    ret\n"
+        ".size nocfi_mid, .-nocfi_mid\n");
 long leaf_sum(long n);
+long nocfi_mid(long n);
 
 static long (*volatile leaf_ptr)(long) = leaf_sum;
 
@@ -37,6 +53,11 @@ __attribute__((noinline)) long indirect_caller(long n)
     return leaf_ptr(n) + 1;
 }
 
+__attribute__((noinline)) long mid_caller(long n)
+{
+    return nocfi_mid(n) + 1;
+}
+
 static double cpu_ms(void)
 {
     struct timespec t;
@@ -47,10 +68,15 @@ static double cpu_ms(void)
 int main(int argc, char **argv)
 {
     double end = cpu_ms() + (argc > 1 ? atof(argv[1]) : 2000);
+    int mid = argc > 2 && strcmp(argv[2], "mid") == 0;
     volatile long sink = 0;
     while (cpu_ms() < end) {
-        sink += direct_caller(200000);
-        sink += indirect_caller(200000);
+        if (mid) {
+            sink += mid_caller(2000000);
+        } else {
+            sink += direct_caller(200000);
+            sink += indirect_caller(200000);
+        }
     }
     printf("asmleaf: done\n");
     return 0;
