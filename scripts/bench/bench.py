@@ -363,6 +363,44 @@ def analyze_perf(rundir, stacks):
     return r
 
 
+# ------------------------------------------- builds and their own figures
+
+def builds_with_report(build, against, who):
+    """[("sprof", BUILD)] and, with against, ("against", AGAINST): absolute
+    paths, each holding libsprof.so and sprof-report (each build's files are
+    read by its own sprof-report: the format may differ); else exits."""
+    builds = [("sprof", os.path.abspath(build))]
+    if against:
+        builds.append(("against", os.path.abspath(against)))
+    for _, d in builds:
+        for f in ("libsprof.so", "sprof-report"):
+            if not os.path.exists(os.path.join(d, f)):
+                sys.exit("%s: %s does not exist (make first)" % (who, os.path.join(d, f)))
+    return builds
+
+
+INFO_UNITS_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def report_info(report, path, who):
+    """What `sprof-report info` of one file says of the process and of
+    sprof's own costs: {"executable": its name, "samples": n, "handler": the
+    handler's mean us, "writer": the writer's CPU us}, None where absent."""
+    r = subprocess.run([report, "info", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if r.returncode != 0:
+        sys.exit("%s: sprof-report info %s: %s" % (who, path, r.stderr.strip()[-300:]))
+    got = {}
+    m = re.search(r"^executable\s+(\S+)", r.stdout, re.M)
+    got["executable"] = os.path.basename(m.group(1)) if m else None
+    m = re.search(r"^samples\s+([0-9]+)", r.stdout, re.M)
+    got["samples"] = int(m.group(1)) if m else None
+    for key in ("writer", "handler"):
+        m = re.search(r"^%s\s+([0-9.]+) (ns|us|ms|s)\b" % key, r.stdout, re.M)
+        got[key] = float(m.group(1)) * INFO_UNITS_US[m.group(2)] if m else None
+    return got
+
+
 # ---------------------------------------------------------------- workloads
 
 

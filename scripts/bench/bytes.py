@@ -36,6 +36,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (builds_with_report)
 
 
 def build(bdir, cc):
@@ -117,14 +119,7 @@ def main():
     ap.add_argument("--forms", type=int, nargs="*", default=[0, 3], metavar="FLAGS",
                     help="the same file in the encodings of these header flags (0 3)")
     a = ap.parse_args()
-    # each build's files are read by its own sprof-report: the format may differ
-    builds = [("sprof", os.path.abspath(a.build))]
-    if a.against:
-        builds.append(("against", os.path.abspath(a.against)))
-    for _, d in builds:
-        for f in ("libsprof.so", "sprof-report"):
-            if not os.path.exists(os.path.join(d, f)):
-                sys.exit(f"bytes.py: {os.path.join(d, f)} does not exist (run make)")
+    builds = bench.builds_with_report(a.build, a.against, "bytes.py")
     progs = build(os.path.abspath(os.path.join(a.build, "bench")), os.environ.get("CC", "cc"))
     wl = workloads(progs, a.seconds, a.python)
     forms = "".join(f" flags {f} |" for f in a.forms)

@@ -20,27 +20,13 @@ programs by absolute path.
 """
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 
-UNITS = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
-
-
-def info_figures(report, path):
-    """(writer us, handler mean us) of one file, None where it has none."""
-    r = subprocess.run([report, "info", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if r.returncode != 0:
-        sys.exit("children.py: sprof-report info %s: %s" % (path, r.stderr.strip()[-300:]))
-    got = {}
-    for key in ("writer", "handler"):
-        m = re.search(r"^%s\s+([0-9.]+) (ns|us|ms|s)\b" % key, r.stdout, re.M)
-        got[key] = float(m.group(1)) * UNITS[m.group(2)] if m else None
-    return got["writer"], got["handler"]
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (builds_with_report, report_info)
 
 def one_run(build, argv, freq, workdir):
     out = os.path.join(workdir, "p.bin")
@@ -53,7 +39,8 @@ def one_run(build, argv, freq, workdir):
     figures = []
     for name in sorted(os.listdir(workdir)):
         if name.startswith("p.bin."):
-            figures.append(info_figures(report, os.path.join(workdir, name)))
+            got = bench.report_info(report, os.path.join(workdir, name), "children.py")
+            figures.append((got["writer"], got["handler"]))
         os.unlink(os.path.join(workdir, name))
     return figures
 
@@ -72,13 +59,7 @@ def main():
     ap.add_argument("command", nargs="*", help="the command (after --)")
     a = ap.parse_args()
     argv = a.command or ["bash", "-c", "for i in $(seq 300); do /bin/true; done"]
-    builds = [("sprof", os.path.abspath(a.build))]
-    if a.against:
-        builds.append(("against", os.path.abspath(a.against)))
-    for _, b in builds:
-        for f in ("libsprof.so", "sprof-report"):
-            if not os.path.exists(os.path.join(b, f)):
-                sys.exit("children.py: no %s in %s (make all)" % (f, b))
+    builds = bench.builds_with_report(a.build, a.against, "children.py")
     got = {name: [] for name, _ in builds}
     with tempfile.TemporaryDirectory(prefix="sprof-children.") as work:
         for i in range(a.runs):

@@ -25,7 +25,6 @@ sum and the sum a sample; then that sum for each program of the command
 import argparse
 import collections
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -34,37 +33,14 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import bench  # noqa: E402  (the make tree's generator)
+import bench  # noqa: E402  (the make tree, builds_with_report, report_info)
 
-UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
-
-
-def to_us(value, unit):
-    if unit not in UNIT_US:
-        sys.exit("selfcost.py: unknown unit %r in sprof-report info" % unit)
-    return float(value) * UNIT_US[unit]
-
-
-def info_of(report, path):
+def program_costs(report, path):
     """(program, samples, handler us, writer us) of one profile file."""
-    r = subprocess.run([report, "info", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if r.returncode != 0:
-        sys.exit("selfcost.py: sprof-report info %s: %s" % (path, r.stderr.strip()[-300:]))
-    prog, samples, mean, writer = "?", 0, 0.0, 0.0
-    for line in r.stdout.splitlines():
-        f = line.split()
-        if len(f) < 2:
-            continue
-        if f[0] == "executable":
-            prog = os.path.basename(f[1])
-        elif f[0] == "samples":
-            samples = int(f[1])
-        elif f[0] == "handler" and len(f) >= 3:
-            mean = to_us(f[1], f[2])
-        elif f[0] == "writer" and len(f) >= 3 and re.match(r"^[0-9.]+$", f[1]):
-            writer = to_us(f[1], f[2])
-    return prog, samples, samples * mean, writer
+    got = bench.report_info(report, path, "selfcost.py")
+    samples = got["samples"] or 0
+    return (got["executable"] or "?", samples, samples * (got["handler"] or 0.0),
+            got["writer"] or 0.0)
 
 
 def main():
@@ -78,13 +54,7 @@ def main():
                     "`make bench`'s make tree)")
     a = ap.parse_args()
 
-    builds = [("sprof", os.path.abspath(a.build))]
-    if a.against:
-        builds.append(("against", os.path.abspath(a.against)))
-    for _, d in builds:
-        for f in ("libsprof.so", "sprof-report"):
-            if not os.path.exists(os.path.join(d, f)):
-                sys.exit("selfcost.py: %s does not exist (make first)" % os.path.join(d, f))
+    builds = bench.builds_with_report(a.build, a.against, "selfcost.py")
 
     tmp = tempfile.mkdtemp(prefix="sprof-selfcost.")
     try:
@@ -108,7 +78,7 @@ def main():
                     files = [os.path.join(out, x) for x in sorted(os.listdir(out))]
                     if not files:
                         sys.exit("selfcost.py: %s wrote no profile" % " ".join(argv))
-                    runs[name].append([info_of(os.path.join(d, "sprof-report"), f)
+                    runs[name].append([program_costs(os.path.join(d, "sprof-report"), f)
                                        for f in files])
                     shutil.rmtree(out)
 
