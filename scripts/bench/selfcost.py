@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench  # noqa: E402  (the make tree, builds_with_report, report_info)
 
+
 def program_costs(report, path):
     """(program, samples, handler us, writer us) of one profile file."""
     got = bench.report_info(report, path, "selfcost.py")
