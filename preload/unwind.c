@@ -753,6 +753,26 @@ out:
     return n;
 }
 
+/* Did libunwind end its walk, as complete, where the tables would have? It
+ * ends at an outermost frame's CFI, and where it guesses from rbp, at an
+ * rbp of 0 in code without any: that is the end only in the dynamic
+ * loader, as step_tables takes it. A known object's code that no FDE
+ * covers (a sample inside a CFI-less function of GMP's after its push,
+ * under cc1) is not. */
+static int libunwind_end_known(const uint64_t *ring, uint64_t pos, unsigned n)
+{
+    uintptr_t pc = (uintptr_t)ring[(pos + n - 1) & RING_MASK], look = n == 1 ? pc : pc - 1;
+    unsigned slot;
+    const struct cfi_set *set = sprof_cfi_enter(&slot);
+    if (!set) return 1;
+    const struct cfi_obj *o = find_obj(set, look);
+    struct cfi_frame fr;
+    int guess =
+        o && !o->loader && look - o->bias <= UINT32_MAX && sprof_cfi_frame_at(o, look, &fr) == 1;
+    sprof_cfi_leave(slot);
+    return !guess;
+}
+
 unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos, unsigned max,
                       unsigned *flags, uint64_t deadline)
 {
@@ -768,7 +788,11 @@ unsigned sprof_unwind(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t
         n = walk_full(t, uc, ring, pos, max, flags, deadline);
         if (n != WALK_FALLBACK) return n;
         atomic_fetch_add_explicit(&t->unwind_fallback, 1, memory_order_relaxed);
-        return unwind_libunwind(uc, ring, pos, max, flags, deadline, partial);
+        n = unwind_libunwind(uc, ring, pos, max, flags, deadline, partial);
+        if (!(*flags & (SPROF_STACK_BROKEN | SPROF_STACK_TRUNCATED)) &&
+            !libunwind_end_known(ring, pos, n))
+            *flags |= SPROF_STACK_BROKEN;
+        return n;
     }
     }
 }

@@ -8,10 +8,11 @@
  * Expected profile: most samples in leaf_sum, under direct_caller and
  * indirect_caller, under main; none walked by libunwind.
  * With "mid", leaf_sum is called only through nocfi_mid, assembly without
- * call frame information either that calls it with rbp 0 (as the x86-64
- * psABI marks the outermost frame, and as any code without frame pointers
- * may hold it): its samples cannot be walked past nocfi_mid, and must say
- * so (broken), not end there as if complete.
+ * call frame information either that counts down as long with rbp 0 (as
+ * the x86-64 psABI marks the outermost frame, and as any code without
+ * frame pointers may hold it) and then calls it: the samples in either
+ * cannot be walked past nocfi_mid, and must say so (broken), not end there
+ * as if complete.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ __asm__(".text\n"
         "nocfi_mid:\n"
         "    push %rbp\n"
         "    xor %ebp, %ebp\n"
+        "    mov %rdi, %rcx\n"
+        "2:  dec %rcx\n"
+        "    jnz 2b\n"
         "    call leaf_sum\n"
         "    pop %rbp\n"
         "    ret\n"
