@@ -30,18 +30,18 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
         if (si->si_code == SI_TIMER) {
             uintptr_t i = (uintptr_t)si->si_value.sival_ptr - 1;
             if (i >= sprof_slots_end()) return NULL;
-            struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+            struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
             return t && __atomic_load_n(&t->has_posix_timer, __ATOMIC_ACQUIRE) ? t : NULL;
         }
         if (sprof.backend != BACKEND_PERF || (si->si_code != POLL_IN && si->si_code != POLL_HUP))
             return NULL;
-        if (si->si_fd < 0 || si->si_fd >= FD_TABLE_SIZE || !sprof.fd_slot) return NULL;
-        return __atomic_load_n(&sprof.fd_slot[si->si_fd], __ATOMIC_ACQUIRE);
+        if (si->si_fd < 0 || si->si_fd >= FD_TABLE_SIZE) return NULL;
+        return __atomic_load_n(sprof_fd_ref((unsigned)si->si_fd), __ATOMIC_ACQUIRE);
     default: {
         if (si->si_code != SI_KERNEL) return NULL;
         pid_t tid = (pid_t)syscall(SYS_gettid);
         for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-            struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+            struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
             /* (atomic: a slot freed and given to a new thread meanwhile,
              * threads.c, has its tid written) */
             if (t && __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid &&

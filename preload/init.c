@@ -495,7 +495,6 @@ __attribute__((constructor)) static void sprof_init(void)
         sprof_err("cannot set up (%s); not sampling", strerror(e));
         return;
     }
-    sprof.fd_slot = sprof_space.fd_table; /* zero pages until a perf fd is entered: no mmap */
     sprof_internal++;
     sprof_unwind_init();
     sprof_internal--;

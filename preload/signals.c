@@ -113,7 +113,7 @@ static int move_signal(void)
     }
     sprof.cfg.signo = to;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_resignal(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);

@@ -148,7 +148,7 @@ struct sprof_rule_slot {
 struct sprof_thread {
     _Atomic int state;
     pid_t tid;
-    unsigned index; /* in sprof_space.slots */
+    unsigned index; /* in the registry (sprof_slot_ref) */
     int external;   /* found by the /proc scan, not by pthread_create */
     int announced;  /* the writer wrote its THREAD record */
     char name[16];
@@ -217,8 +217,7 @@ struct sprof_state {
     char *out_base; /* absolute output template of the session */
     uint64_t start_ns, start_realtime_ns;
 
-    pthread_mutex_t reg_lock;      /* registry changes; never taken by the handler */
-    struct sprof_thread **fd_slot; /* perf fd -> slot, FD_TABLE_SIZE entries */
+    pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
 
     _Atomic uint64_t itimer_last_cpu;
 
@@ -228,7 +227,7 @@ struct sprof_state {
     _Atomic int wake_pending;
     _Atomic int clock_warm; /* the vDSO's clock was read (sprof_clock_ns) */
 
-    /* sprof_space.slots[i] for i >= nslots has never been used: the loops
+    /* sprof_slot_ref(i) for i >= nslots has never been used: the loops
      * over the registry stop there (a loop over all of it read 32 KiB,
      * eight pages the process faulted in, four times in a /bin/true). Grows
      * under reg_lock, after the slot it covers is published. */
@@ -237,13 +236,23 @@ struct sprof_state {
 
 extern struct sprof_state sprof SPROF_HIDDEN;
 
+/* The registry's first entries and those of the first perf fds, which
+ * every process writes at its start (sprof_slot_ref, sprof_fd_ref), share
+ * a page with the first slot's struct: each array's first entry on a page
+ * of its own cost a /bin/true two page faults more (91 against 88, the
+ * floor's 86), and a child of fork that took a sample two more again. */
+#define SLOTS_NEAR 8u
+#define FDS_NEAR 64u
+
 /* space.c: the large arrays, after every small variable in the .bss. The
  * first thread's slot comes first: its struct shares the small variables'
  * page, and its ring's pages are faulted in as it fills (writer.c). */
 struct sprof_space {
+    struct sprof_thread *slots_near[SLOTS_NEAR];                       /* the registry's first */
+    struct sprof_thread *fds_near[FDS_NEAR];                           /* perf fd -> slot */
     uint8_t first_slot[SPROF_SLOT_BYTES] __attribute__((aligned(64))); /* threads.c */
-    struct sprof_thread *slots[MAX_THREADS];                           /* the registry */
-    struct sprof_thread *fd_table[FD_TABLE_SIZE];                      /* sprof.fd_slot */
+    struct sprof_thread *slots[MAX_THREADS - SLOTS_NEAR];              /* the registry's rest */
+    struct sprof_thread *fd_table[FD_TABLE_SIZE - FDS_NEAR];           /* and the fds' */
     uint64_t drain_frames[SPROF_MAX_DEPTH];                            /* writer.c */
     struct sigaction end_view[NSIG];                                   /* endings.c */
     /* The writer's stack: glibc's default is an mmap of 8 MiB, a guard
@@ -258,6 +267,18 @@ struct sprof_space {
     struct sprof_thread *free_slots[MAX_THREADS]; /* threads.c */
 };
 extern struct sprof_space sprof_space SPROF_HIDDEN;
+
+/* The registry's entry i (< MAX_THREADS) */
+static inline struct sprof_thread **sprof_slot_ref(unsigned i)
+{
+    return i < SLOTS_NEAR ? &sprof_space.slots_near[i] : &sprof_space.slots[i - SLOTS_NEAR];
+}
+
+/* The slot of the thread whose perf event has fd (< FD_TABLE_SIZE) */
+static inline struct sprof_thread **sprof_fd_ref(unsigned fd)
+{
+    return fd < FDS_NEAR ? &sprof_space.fds_near[fd] : &sprof_space.fd_table[fd - FDS_NEAR];
+}
 
 /* Wakes the writer thread: one futex system call, async-signal-safe, and
  * no file descriptor to make at every start (an eventfd was one). */

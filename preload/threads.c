@@ -58,7 +58,7 @@ static struct sprof_thread *slot_alloc(void)
     return t;
 }
 
-/* Once t is out of sprof_space.slots. Under reg_lock (or alone: a fork's
+/* Once t is out of the registry. Under reg_lock (or alone: a fork's
  * child). */
 void sprof_thread_free(struct sprof_thread *t)
 {
@@ -71,7 +71,7 @@ void sprof_thread_free(struct sprof_thread *t)
 struct sprof_thread *sprof_thread_find(pid_t tid)
 {
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (t && t->tid == tid && atomic_load(&t->state) == SLOT_ACTIVE) return t;
     }
     return NULL;
@@ -158,7 +158,7 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
         return t;
     }
     unsigned i, used = sprof_slots_end();
-    for (i = 0; i < used && sprof_space.slots[i]; i++) {
+    for (i = 0; i < used && *sprof_slot_ref(i); i++) {
     }
     if (i == MAX_THREADS || !(t = slot_alloc())) {
         pthread_mutex_unlock(&sprof.reg_lock);
@@ -171,7 +171,7 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
     sprof_thread_read_name(t, self);
     if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
-    __atomic_store_n(&sprof_space.slots[i], t, __ATOMIC_RELEASE);
+    __atomic_store_n(sprof_slot_ref(i), t, __ATOMIC_RELEASE);
     if (i == used) atomic_store_explicit(&sprof.nslots, used + 1, memory_order_release);
     int r = sprof_timer_arm(t);
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -204,7 +204,7 @@ SPROF_ONCE unsigned sprof_thread_end(struct sprof_thread *t)
     t->cpu_ns = sprof_thread_cpu_ns(t->tid);
     atomic_store(&t->state, SLOT_ENDED);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *o = sprof_space.slots[i];
+        struct sprof_thread *o = *sprof_slot_ref(i);
         own += o && !o->external && atomic_load(&o->state) == SLOT_ACTIVE;
     }
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -215,7 +215,7 @@ SPROF_ONCE void sprof_threads_disarm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -231,7 +231,7 @@ unsigned sprof_threads_rearm_lost(void)
     if (sprof.backend != BACKEND_PERF) return 0;
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !sprof_timer_lost(t)) continue;
         lost++;
         if (atomic_load(&sprof.running)) sprof_timer_arm(t);
@@ -244,7 +244,7 @@ void sprof_threads_arm_all(void)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
     }
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -281,7 +281,7 @@ void sprof_threads_scan(pid_t writer_tid)
     }
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         /* slots are published by threads registering themselves */
-        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
             !tid_alive(t->tid, tids, n))
             sprof_thread_end(t);
@@ -307,7 +307,7 @@ void sprof_threads_scan(pid_t writer_tid)
 SPROF_ONCE void sprof_threads_before_fork(void)
 {
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t || t->wipe_on_fork || atomic_load(&t->state) != SLOT_ACTIVE) continue;
         t->wipe_on_fork = 1;
         uintptr_t from = ((uintptr_t)t->ring + 4095) & ~(uintptr_t)4095,
@@ -325,7 +325,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
     sprof_mutex_renew(&sprof.reg_lock);
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = sprof_space.slots[i];
+        struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t) continue;
         sprof_timer_drop_inherited(t);
         if (t->tid == parent_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
@@ -352,7 +352,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             if (t->wipe_on_fork) t->rules_gen = UINT64_MAX;
             continue;
         }
-        __atomic_store_n(&sprof_space.slots[i], NULL, __ATOMIC_RELEASE);
+        __atomic_store_n(sprof_slot_ref(i), NULL, __ATOMIC_RELEASE);
         sprof_thread_free(t);
     }
 }

@@ -198,11 +198,11 @@ static int perf_arm(struct sprof_thread *t)
     t->perf_fd = fd;
     atomic_fetch_add(&perf_fds, 1);
     t->first_period = 1;
-    __atomic_store_n(&sprof.fd_slot[fd], t, __ATOMIC_RELEASE);
+    __atomic_store_n(sprof_fd_ref((unsigned)fd), t, __ATOMIC_RELEASE);
     /* (opened disabled, it has counted nothing: no RESET) */
     if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
         int e = errno;
-        __atomic_store_n(&sprof.fd_slot[fd], NULL, __ATOMIC_RELEASE);
+        __atomic_store_n(sprof_fd_ref((unsigned)fd), NULL, __ATOMIC_RELEASE);
         close(fd);
         t->perf_fd = -1;
         atomic_fetch_sub(&perf_fds, 1);
@@ -295,8 +295,8 @@ static int perf_fd_ours(const struct sprof_thread *t)
 static void perf_forget(struct sprof_thread *t)
 {
     struct sprof_thread *mine = t;
-    __atomic_compare_exchange_n(&sprof.fd_slot[t->perf_fd], &mine, NULL, 0, __ATOMIC_RELEASE,
-                                __ATOMIC_RELAXED);
+    __atomic_compare_exchange_n(sprof_fd_ref((unsigned)t->perf_fd), &mine, NULL, 0,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
     t->perf_fd = -1;
     atomic_fetch_sub(&perf_fds, 1);
 }

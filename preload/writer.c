@@ -516,7 +516,7 @@ static void drain_all(int refresh_names, int populate)
     uint64_t now = sprof_now();
     pid_t me = 0; /* asked when a name is to be read */
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
         pthread_mutex_lock(&sprof.reg_lock); /* an exiting thread reads its name under it */
@@ -551,7 +551,7 @@ static void drain_all(int refresh_names, int populate)
             add_counters(t, W.dead, W.dead_hist);
             /* (a handler may be reading it: the itimer scan) */
             pthread_mutex_lock(&sprof.reg_lock);
-            __atomic_store_n(&sprof_space.slots[i], NULL, __ATOMIC_RELEASE);
+            __atomic_store_n(sprof_slot_ref(i), NULL, __ATOMIC_RELEASE);
             sprof_thread_free(t);
             pthread_mutex_unlock(&sprof.reg_lock);
             W.threads_seen++;
@@ -566,7 +566,7 @@ static void put_counters(uint64_t now)
     memcpy(hist, W.dead_hist, sizeof(hist));
     uint64_t threads = W.threads_seen;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (!t) continue;
         add_counters(t, c, hist);
         threads++;
@@ -920,7 +920,7 @@ SPROF_ONCE static int nothing_to_write(void)
 {
     if (sprof.is_top || W.fd >= 0 || W.have_samples) return 0;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+        struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (t && atomic_load(&t->head) != atomic_load(&t->tail)) return 0;
     }
     return 1;
@@ -1015,7 +1015,7 @@ static void step(int force_write, const char *end_reason, int status)
         if (end_reason) {
             /* the threads still running end with the process (or image) */
             for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-                struct sprof_thread *t = __atomic_load_n(&sprof_space.slots[i], __ATOMIC_ACQUIRE);
+                struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
                 if (!t || atomic_load(&t->state) != SLOT_ACTIVE || !t->announced) continue;
                 t->end_ns = now;
                 t->cpu_ns = sprof_thread_cpu_ns(t->tid);

@@ -41,3 +41,22 @@ for i in 1 2 3 4; do
         fail "folded --per-thread puts work_main under sp-worker-$i"
     fi
 done
+
+# the same with descriptors 3 to 99 taken: the threads' perf events get
+# descriptors past the first 64, whose slots sprof keeps apart from the
+# others' (sprof.h, sprof_fd_ref), and each thread is still sampled as much
+(
+    for i in $(seq 3 99); do
+        [ -e "/proc/self/fd/$i" ] || eval "exec $i</dev/null"
+    done
+    profile h.bin "$BIN/threads" 300 >hout.txt 2>herr.txt
+)
+expect_stderr_clean herr.txt
+flat_rows hrows h.bin
+total=$(sum_self hrows)
+for f in work_t1 work_t2 work_t3 work_t4 work_main; do
+    pct=$(percent "$(self_of hrows "$f")" "$total")
+    log "descriptors past 64: $f has $pct% of $total samples"
+    [ "$pct" -ge 12 ] && [ "$pct" -le 28 ] ||
+        fail "with descriptors past 64, $f has $pct% of the samples, want about 20% (12..28)"
+done
