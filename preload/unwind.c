@@ -761,6 +761,7 @@ out:
  * under cc1) is not. */
 static int libunwind_end_known(const uint64_t *ring, uint64_t pos, unsigned n)
 {
+    if (!n) return 1;
     uintptr_t pc = (uintptr_t)ring[(pos + n - 1) & RING_MASK], look = n == 1 ? pc : pc - 1;
     unsigned slot;
     const struct cfi_set *set = sprof_cfi_enter(&slot);
