@@ -18,8 +18,15 @@
  * Each worker measures its own CPU time over its work (thread CPU clock);
  * main also reads the early threads' CPU clocks when main starts, which is
  * after every constructor: CPU the early threads spent before then could
- * not be sampled. Printed on stdout, one line a thread:
- *     cpu NAME WORK_NS BEFORE_MAIN_NS
+ * not be sampled. The work is done in slices of 0.2 ms, each timed by the
+ * same clock: a slice that took over 1 ms more than the quickest one is a
+ * stall, and its excess is counted apart. On a virtual machine whose host
+ * takes the CPU away (steal time the guest does not report), the guest
+ * counts the time away as CPU time of the thread that was running, while
+ * no timer of the guest fires in it: a thread's CPU clock then runs ahead
+ * of any sampler's count (and of perf's), and STALL_NS says by how much.
+ * Printed on stdout, one line a thread:
+ *     cpu NAME WORK_NS BEFORE_MAIN_NS STALL_NS
  * then "early: SIGPROF handled at preinit 0, in main 1" when the early
  * threads were started before the profiler's constructor installed its
  * handler (asked of the kernel: sprof hides it from sigaction), and
@@ -65,9 +72,9 @@ static void wait_gate(void)
 }
 
 #define WORK(fn, k)                                                                                \
-    __attribute__((noinline, noclone)) void fn(void)                                              \
+    __attribute__((noinline, noclone)) void fn(long n)                                             \
     {                                                                                              \
-        BURN(iters, k);                                                                            \
+        BURN(n, k);                                                                                \
     }
 WORK(work_early_1, 0x1b873593cc9e2d51ull)
 WORK(work_early_2, 0x85ebca6bc2b2ae35ull)
@@ -78,12 +85,13 @@ WORK(work_pthr_2, 0x9e3779b97f4a7c15ull)
 
 struct worker {
     const char *name;
-    void (*work)(void);
+    void (*work)(long);
     int gated;
     pthread_t th;      /* early and pthread workers */
     char *stack;       /* clone workers */
     volatile int done; /* clone workers: set when the work is over */
     uint64_t cpu_ns;   /* CPU time of the work */
+    uint64_t stall_ns; /* of which slices' time beyond the quickest's, in stalls */
     uint64_t before_main_ns;
 };
 
@@ -95,12 +103,26 @@ static struct worker workers[6] = {
     {.name = "tk-pthr-2", .work = work_pthr_2, .gated = 1},
 };
 
+#define STALL_NS 1000000ull
+
+/* The work in slices of 0.2 ms; a slice that took over STALL_NS more than
+ * the quickest so far adds its excess to stall_ns. */
 static void run_worker(struct worker *w)
 {
     if (w->gated) wait_gate();
-    uint64_t t0 = thread_cpu_ns();
-    w->work();
-    w->cpu_ns = thread_cpu_ns() - t0;
+    long slice = burn_iters(0.2);
+    if (slice < 1) slice = 1;
+    uint64_t t0 = thread_cpu_ns(), prev = t0, least = UINT64_MAX;
+    for (long done = 0; done < iters; done += slice) {
+        long n = iters - done < slice ? iters - done : slice;
+        w->work(n);
+        uint64_t now = thread_cpu_ns(), d = now - prev;
+        prev = now;
+        if (n < slice) break;
+        if (d < least) least = d;
+        if (d > least + STALL_NS) w->stall_ns += d - least;
+    }
+    w->cpu_ns = prev - t0;
 }
 
 static void *pthread_worker(void *arg)
@@ -200,8 +222,9 @@ int main(int argc, char **argv)
     }
     usleep(20000); /* let the clone threads finish exiting */
     for (int i = 0; i < 6; i++)
-        printf("cpu %s %llu %llu\n", workers[i].name, (unsigned long long)workers[i].cpu_ns,
-               (unsigned long long)workers[i].before_main_ns);
+        printf("cpu %s %llu %llu %llu\n", workers[i].name, (unsigned long long)workers[i].cpu_ns,
+               (unsigned long long)workers[i].before_main_ns,
+               (unsigned long long)workers[i].stall_ns);
     /* the early threads started before sprof did (if it runs at all) */
     printf("early: SIGPROF handled at preinit %d, in main %d\n", sprof_ready_at_preinit,
            sigprof_handled());
