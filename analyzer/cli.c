@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "util.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -56,6 +57,7 @@ struct sp_profile *cli_load(const char *cmd, int n, char **files)
         cli_usage_error(cmd, "no profile file given");
         return NULL;
     }
+    mem_use_huge_pages();
     struct sp_profile *p = sp_profile_new();
     /* every report but info symbolizes the profile */
     p->prefetch = strcmp(cmd, "info") != 0;

@@ -19,6 +19,9 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* xrealloc of n elements of size bytes, checking the multiplication */
 void *xreallocarray(void *p, size_t n, size_t size);
+/* Before reading profiles: the memory allocated from then on on
+ * transparent huge pages where the system allows (util.c says how). */
+void mem_use_huge_pages(void);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new allocation the caller owns */
