@@ -12,10 +12,14 @@
 # compares the same way. Run with the default timer and with the POSIX one,
 # whose timers for threads sprof did not start are armed differently.
 # Stalls (threadkinds.c: slices of the work that took a millisecond or more
-# longer than the others, the host of a virtual machine taking the CPU
+# longer than the quickest, the host of a virtual machine taking the CPU
 # away, which the guest counts as the thread's CPU time but fires no timer
-# in) are left out of the measured CPU, and shown; that they are not
-# sprof's handler is checked: its p99 is under a millisecond.
+# in) are left out of the measured CPU, and shown with the handler's times.
+# A handler that took a millisecond would be left out with them: the
+# handler's time is measured by the benchmarks, and case 202 checks that a
+# slow walk does not starve the program. (Its p99 is no check here: it is
+# wall time, and with seven threads on two CPUs a handler preempted by the
+# scheduler took a millisecond for over 1% of the samples once.)
 # Every thread works from the moment it starts: sprof registers a thread
 # made with libc's clone() as soon as clone returns in its parent.
 # timeout: 120
@@ -27,14 +31,7 @@ check_run() { # DIR
     grep -qx 'early: SIGPROF handled at preinit 0, in main 1' "$d/out.txt" ||
         fail "$d: the early threads did not start before sprof did: $(grep early: "$d/out.txt")"
     report info "$d/p.bin" >"$d/info.txt"
-    # the handler's p99 (info: "p99 14.3-16.4 us") under a millisecond
-    local p99
-    p99=$(sed -n 's/^handler .* p99 //p' "$d/info.txt")
-    log "$d: handler p99 $p99"
-    case $p99 in
-    *" ns" | *" us") ;;
-    *) fail "$d: the handler's p99 is ${p99:-not in info}, want under 1 ms: $(grep '^handler' "$d/info.txt")" ;;
-    esac
+    grep '^handler' "$d/info.txt" || true
     report flat --by thread "$d/p.bin" >"$d/bythread.txt"
     cat "$d/bythread.txt"
     report json --no-tree "$d/p.bin" >"$d/p.json"
