@@ -29,14 +29,14 @@ static void oom(size_t n)
  * 6,300 in one of a few thousand; on a virtual machine, where a fault
  * costs 10 us or more, half the report's time (BENCHMARKS.md). Transparent
  * huge pages in "madvise" mode (Debian's default) give memory the program
- * advised one fault per 2 MiB. glibc advises its heap only under its glibc.malloc.hugetlb tunable,
- * which a program cannot set for itself; so here every allocation comes
- * from the heap of the main arena (no block gets a mapping of its own, no
- * thread an arena of its own), the heap grows 256 MiB at a time (address
- * space, not memory) and is not given back before exit, and each growth
- * is advised as the allocation functions below see it. Not where the
- * address space or the data segment is limited, where a growth of 256 MiB
- * could fail. */
+ * advised one fault per 2 MiB. glibc advises its heap only under its
+ * glibc.malloc.hugetlb tunable, which a program cannot set for itself; so
+ * here every allocation comes from the heap of the main arena (no block
+ * gets a mapping of its own, no thread an arena of its own), the heap
+ * grows 256 MiB at a time (address space, not memory) and is not given
+ * back before exit, and each growth is advised as the allocation functions
+ * below see it. Not where the address space or the data segment is
+ * limited, where a growth of 256 MiB could fail. */
 #ifdef __GLIBC__
 static int huge;
 static uintptr_t heap_lo, heap_advised;
