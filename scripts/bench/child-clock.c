@@ -21,7 +21,7 @@
  * read of each, a second read, a write (a copy-on-write fault each), and
  * prints the mean of each touch of a page:
  *
- *   anon page     4.3   0.0  14.6
+ *   anon page     5.0   0.0  17.7
  *
  * fork copies the page-table entries of anonymous memory, so the first
  * read takes no fault the guest counts; on a virtual machine with shadow
