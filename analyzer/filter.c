@@ -259,9 +259,9 @@ static uint32_t add_stack(struct rewrite *w, const uint32_t *fr, uint32_t n, uin
         sprof_err("too many distinct stacks");
         exit(2);
     }
-    GROW(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
+    GROW_BIG(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
     memcpy(p->stack_frames + p->nstack_frames, fr, n * sizeof(*fr));
-    GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
+    GROW_BIG(p->stacks, p->stacks_cap, p->nstacks + 1);
     p->stacks[p->nstacks] = (struct sp_stack){(uint32_t)p->nstack_frames, n, flags};
     p->nstack_frames += n;
     idset_insert(&w->ix, h, (uint32_t)p->nstacks);

@@ -29,15 +29,15 @@ void sp_profile_free(struct sp_profile *p)
     free(p->threads);
     free(p->maps);
     free(p->modules);
-    free(p->raw);
-    free(p->frames);
-    free(p->samples);
+    FREE_BIG(p->raw, p->raw_cap);
+    FREE_BIG(p->frames, p->frames_cap);
+    FREE_BIG(p->samples, p->samples_cap);
     u64map_release(&p->thread_ix);
     idset_release(&p->module_ix);
     free(p->funcs);
     free(p->sframes);
-    free(p->stacks);
-    free(p->stack_frames);
+    FREE_BIG(p->stacks, p->stacks_cap);
+    FREE_BIG(p->stack_frames, p->stack_frames_cap);
     strtab_release(&p->strs);
     arena_release(&p->arena);
     free(p);
@@ -509,7 +509,7 @@ static int next_stack_id(struct rd *r, uint64_t d, uint64_t *id)
  * + off is always a valid pointer. */
 static uint64_t *stack_room(struct sp_profile *p, uint64_t n)
 {
-    GROW(p->frames, p->frames_cap, p->nframes + n + 1);
+    GROW_BIG(p->frames, p->frames_cap, p->nframes + n + 1);
     return p->frames + p->nframes;
 }
 
@@ -529,7 +529,7 @@ static void stack_commit(struct rd *r, uint64_t id, uint64_t flags, uint64_t n, 
     r->pend[p->nraw - r->pend0] =
         (struct pending){id, (uint32_t)(sprof_stack_hash(f, n + shared, flags) >> 32)};
     stack_id_put(r, id, (uint32_t)p->nraw);
-    GROW(p->raw, p->raw_cap, p->nraw + 1);
+    GROW_BIG(p->raw, p->raw_cap, p->nraw + 1);
     struct sp_rawstack *s = &p->raw[p->nraw++];
     s->proc = r->proc;
     s->nframes = (uint32_t)(n + shared);
@@ -675,7 +675,7 @@ static int rec_samples(struct rd *r, struct sprof_cur *c)
     struct sp_profile *p = r->p;
     uint32_t th = thread_get(p, r->proc, tid);
     if (!count) return 0; /* p->samples may still be NULL */
-    GROW(p->samples, p->samples_cap, p->nsamples + count);
+    GROW_BIG(p->samples, p->samples_cap, p->nsamples + count);
     struct sp_sample *s = p->samples + p->nsamples;
     uint64_t weight = 0, tmin = t, tmax = t, next = 0;
     int steps = !!(r->flags & SPROF_FLAG_SAMPLE_ID_STEPS);

@@ -322,9 +322,9 @@ static uint32_t stack_intern(struct sp_symbolizer *s, const uint32_t *f, size_t 
         sprof_err("too many distinct stacks");
         exit(2);
     }
-    GROW(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
+    GROW_BIG(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
     memcpy(p->stack_frames + p->nstack_frames, f, n * sizeof(*f));
-    GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
+    GROW_BIG(p->stacks, p->stacks_cap, p->nstacks + 1);
     p->stacks[p->nstacks] = (struct sp_stack){(uint32_t)p->nstack_frames, (uint32_t)n, flags};
     p->nstack_frames += n;
     idset_insert(&s->stack_ix, h, (uint32_t)p->nstacks);

@@ -136,6 +136,63 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
     *cap = c;
 }
 
+/* ---- arrays that grow large ----
+ * A profile's frames, stacks and samples: 100 MiB and more for a million
+ * samples. Once past BIG_BYTES an array has a mapping of its own, advised
+ * for huge pages (mem_use_huge_pages: one fault per 2 MiB), and grows by
+ * mremap, which moves its page tables where growing it in the heap would
+ * copy it and leave the old block behind (info of a million samples: 188
+ * MiB of RSS with the three arrays in the heap, BENCHMARKS.md). Whether a
+ * block is mapped follows from its size alone, whatever the heap does. */
+enum { BIG_BYTES = 2 << 20 };
+
+/* Whole huge pages: the kernel puts a mapping of whole ones at an address
+ * a huge page can back, a mapping of 3 MiB anywhere. */
+static size_t big_len(size_t cap, size_t size)
+{
+    size_t n = cap * size;
+    return n < BIG_BYTES ? n : (n + BIG_BYTES - 1) & ~(size_t)(BIG_BYTES - 1);
+}
+
+void grow_big(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / size) oom(SIZE_MAX);
+        c *= 2;
+    }
+    size_t was = big_len(*cap, size), len = big_len(c, size);
+    if (len < BIG_BYTES) {
+        *p = xreallocarray(*p, c, size);
+        *cap = c;
+        return;
+    }
+    void *q;
+    if (was >= BIG_BYTES) {
+        q = mremap(*p, was, len, MREMAP_MAYMOVE);
+    } else {
+        q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (q != MAP_FAILED) {
+            madvise(q, len, MADV_HUGEPAGE);
+            if (*cap) memcpy(q, *p, *cap * size);
+            free(*p);
+        }
+    }
+    if (q == MAP_FAILED) oom(len);
+    *p = q;
+    *cap = c;
+}
+
+void free_big(void *p, size_t cap, size_t size)
+{
+    size_t len = big_len(cap, size);
+    if (len < BIG_BYTES)
+        free(p);
+    else
+        munmap(p, len);
+}
+
 size_t utf8_seq_len(const void *str, size_t n)
 {
     const unsigned char *s = str;

@@ -32,6 +32,13 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void grow_array(void **p, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* GROW for arrays that may reach megabytes, freed with FREE_BIG and its
+ * capacity, never with free or realloc (util.c says why). */
+void grow_big(void **p, size_t *cap, size_t need, size_t size);
+void free_big(void *p, size_t cap, size_t size);
+#define GROW_BIG(arr, cap, need) grow_big((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+#define FREE_BIG(arr, cap) free_big((arr), (cap), sizeof(*(arr)))
+
 /* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when the
  * bytes there are not one (stray continuation byte, overlong form,
  * surrogate, beyond U+10FFFF, cut short). s holds at least one byte; n is

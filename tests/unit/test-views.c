@@ -50,9 +50,9 @@ static const char *const fnames[] = {"main", "a", "b", "inl", "c", "rec"};
 
 static uint32_t model_stack(struct sp_profile *p, const uint32_t *fr, uint32_t n)
 {
-    GROW(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
+    GROW_BIG(p->stack_frames, p->stack_frames_cap, p->nstack_frames + n);
     memcpy(p->stack_frames + p->nstack_frames, fr, n * sizeof(*fr));
-    GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
+    GROW_BIG(p->stacks, p->stacks_cap, p->nstacks + 1);
     p->stacks[p->nstacks] = (struct sp_stack){(uint32_t)p->nstack_frames, n, 0};
     p->nstack_frames += n;
     return (uint32_t)p->nstacks++;
@@ -88,7 +88,7 @@ static struct sp_profile *model(void)
     model_stack(p, s3, 2);
     static const uint32_t pattern[10] = {0, 1, 0, 0, 1, 2, 0, 1, 0, 3};
     for (uint32_t i = 0; i < 10; i++) {
-        GROW(p->samples, p->samples_cap, p->nsamples + 1);
+        GROW_BIG(p->samples, p->samples_cap, p->nsamples + 1);
         p->samples[p->nsamples++] = (struct sp_sample){
             pattern[i] == 1, SP_NONE, 1000000000u + (i + 1) * 1000000u, 1000000u, pattern[i], 0};
     }
