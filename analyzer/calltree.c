@@ -49,7 +49,7 @@ static uint32_t node_get(struct calltree *t, uint32_t parent, uint32_t func, uin
     size_t slot;
     uint32_t id = node_find(t, parent, func, inlined, &slot);
     if (id != SP_NONE) return id;
-    GROW(t->nodes, t->cap, t->nnodes + 1);
+    GROW_BIG(t->nodes, t->cap, t->nnodes + 1);
     struct ct_node *n = &t->nodes[t->nnodes];
     memset(n, 0, sizeof(*n));
     n->func = func;
@@ -92,7 +92,7 @@ void calltree_build(struct calltree *t, const struct sp_profile *p, int inverted
 {
     memset(t, 0, sizeof(*t));
     t->inverted = inverted;
-    GROW(t->nodes, t->cap, 1);
+    GROW_BIG(t->nodes, t->cap, 1);
     memset(&t->nodes[0], 0, sizeof(t->nodes[0]));
     t->nodes[0].func = SP_NONE;
     t->nodes[0].parent = SP_NONE;
@@ -172,7 +172,7 @@ uint32_t calltree_child(const struct calltree *t, uint32_t node, uint32_t func, 
 void calltree_release(struct calltree *t)
 {
     if (!t) return;
-    free(t->nodes);
+    FREE_BIG(t->nodes, t->cap);
     free(t->kids);
     free(t->ix);
     memset(t, 0, sizeof(*t));

@@ -109,7 +109,7 @@ static void add_line(struct folded *f, size_t off, uint64_t value)
         fprintf(stderr, "sprof-report: too many stacks\n");
         exit(2);
     }
-    GROW(f->lines, f->cap, f->nlines + 1);
+    GROW_BIG(f->lines, f->cap, f->nlines + 1);
     f->lines[f->nlines] = (struct line){(uint32_t)off, (uint32_t)n, value};
     idset_insert(&f->ix, h, (uint32_t)f->nlines);
     f->nlines++;
@@ -322,7 +322,7 @@ static int run(int argc, char **argv)
         const struct sp_thread *t = &p->threads[gs[g].thread];
         const struct sp_process *pr = &p->procs[t->proc];
         const struct sp_stack *st = &p->stacks[gs[g].sym];
-        GROW(f.seq, f.seq_cap, f.nseq + st->n + 2);
+        GROW_BIG(f.seq, f.seq_cap, f.nseq + st->n + 2);
         if (f.per_process)
             f.seq[f.nseq++] = prefix_token(&f, pr->comm[0] ? pr->comm : "pid", pr->pid);
         if (f.per_thread) f.seq[f.nseq++] = prefix_token(&f, sp_thread_name(t), t->tid);
@@ -338,8 +338,8 @@ static int run(int argc, char **argv)
     free(gs);
     free(by_sym);
     u64map_release(&groups);
-    free(f.lines);
-    free(f.seq);
+    FREE_BIG(f.lines, f.cap);
+    FREE_BIG(f.seq, f.seq_cap);
     free(f.toks);
     free(f.func_tok);
     u64map_release(&f.tok_ix);
