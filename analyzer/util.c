@@ -144,7 +144,20 @@ void grow_array(void **p, size_t *cap, size_t need, size_t size)
  * copy it and leave the old block behind (info of a million samples: 188
  * MiB of RSS with the three arrays in the heap, BENCHMARKS.md). Whether a
  * block is mapped follows from its size alone, whatever the heap does. */
-enum { BIG_BYTES = 2 << 20 };
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+#ifdef ASAN_BUILD
+/* every array in the heap, where AddressSanitizer checks what lies past
+ * its end */
+#define BIG_BYTES SIZE_MAX
+#else
+#define BIG_BYTES ((size_t)2 << 20)
+#endif
 
 /* Whole huge pages: the kernel puts a mapping of whole ones at an address
  * a huge page can back, a mapping of 3 MiB anywhere. */
