@@ -198,13 +198,14 @@ void sp_hex(const uint8_t *b, size_t n, char *out)
  * last step: by build-id with libdwfl's own function, then by the debug
  * link in the places libdwfl's default path names (the module's directory,
  * its .debug subdirectory, /usr/lib/debug followed by the directory), a
- * file taken only when its build-id is the module's. The rest (modules
- * without a build-id, a dwz file's lookup, a relative path) goes to the
- * standard search, which asks no server for them. */
+ * file taken only when its build-id is the module's; a module that is no
+ * file ([vdso]) by build-id only. The rest (modules without a build-id, a
+ * dwz file's lookup) goes to the standard search, which asks no server
+ * for them. */
 
 /* fd of path when it is an ELF file with the build-id bid (n bytes) and not
- * the module's own file (main), else -1. */
-static int debug_file_open(const char *path, const struct stat *main, const unsigned char *bid,
+ * the module's own file (own), else -1. */
+static int debug_file_open(const char *path, const struct stat *own, const unsigned char *bid,
                            int n)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -213,7 +214,7 @@ static int debug_file_open(const char *path, const struct stat *main, const unsi
     Elf *elf = NULL;
     const void *id;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (st.st_dev == main->st_dev && st.st_ino == main->st_ino) ||
+        (st.st_dev == own->st_dev && st.st_ino == own->st_ino) ||
         !(elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) || dwelf_elf_gnu_build_id(elf, &id) != n ||
         memcmp(id, bid, (size_t)n) != 0) {
         if (elf) elf_end(elf);
@@ -233,14 +234,14 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
     GElf_Addr vaddr;
     int n = dwfl_module_build_id(mod, &bid, &vaddr);
     struct stat mst;
-    if ((urls && *urls) || n <= 0 || !file_name || file_name[0] != '/' ||
-        (debuglink_file && (debuglink_crc == 0 || strchr(debuglink_file, '/'))) ||
-        stat(file_name, &mst) != 0)
+    if ((urls && *urls) || n <= 0 ||
+        (debuglink_file && (debuglink_crc == 0 || strchr(debuglink_file, '/'))))
         return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
                                             debuglink_crc, debuginfo_file_name);
     int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
                                           debuglink_crc, debuginfo_file_name);
-    if (fd >= 0) return fd;
+    /* a module not from a file ([vdso]) has only its build-id to go by */
+    if (fd >= 0 || !file_name || file_name[0] != '/' || stat(file_name, &mst) != 0) return fd;
     const char *slash = strrchr(file_name, '/'), *base_name = slash + 1;
     int dirlen = (int)(slash - file_name);
     char made[NAME_MAX + 1];
