@@ -6,7 +6,8 @@
 # code is hidden_hot_function, with its source file and line, where the debug
 # file lies beside the binary or in the .debug directory beside it; it is
 # stripme+0xOFFSET where there is none, or where the file under that name is
-# another build's (its build-id is not the binary's).
+# another build's (its build-id is not the binary's); the same with
+# DEBUGINFOD_URLS set, where libdwfl's own search runs.
 
 command -v objcopy >/dev/null 2>&1 || skip "no objcopy (binutils)"
 objcopy --only-keep-debug "$BIN/stripme.full" prog.debug
@@ -50,11 +51,15 @@ unnamed() {
 }
 
 named beside
+DEBUGINFOD_URLS=http://127.0.0.1:9 DEBUGINFOD_TIMEOUT=5 named beside-server
 mkdir .debug
 mv prog.debug .debug/
 named dot-debug
 rm .debug/prog.debug
 unnamed none
+# with a debuginfod server named (none listens there), libdwfl's own search,
+# which asks it after the places above and is refused: the same reports
+DEBUGINFOD_URLS=http://127.0.0.1:9 DEBUGINFOD_TIMEOUT=5 unnamed none-server
 # another build's debug file under the name the link gives
 objcopy --only-keep-debug "$BIN/split" prog.debug
 unnamed another-build
