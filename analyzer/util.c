@@ -124,14 +124,22 @@ char *xasprintf(const char *fmt, ...)
     return s;
 }
 
+/* The capacity, doubled from cap (16 at first), that holds need elements
+ * of size bytes. */
+static size_t doubled(size_t cap, size_t need, size_t size)
+{
+    size_t c = cap ? cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / size) oom(SIZE_MAX);
+        c *= 2;
+    }
+    return c;
+}
+
 void grow_array(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap) return;
-    size_t c = *cap ? *cap : 16;
-    while (c < need) {
-        if (c > SIZE_MAX / 2) oom(SIZE_MAX);
-        c *= 2;
-    }
+    size_t c = doubled(*cap, need, size);
     *p = xreallocarray(*p, c, size);
     *cap = c;
 }
@@ -170,11 +178,7 @@ static size_t big_len(size_t cap, size_t size)
 void grow_big(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap) return;
-    size_t c = *cap ? *cap : 16;
-    while (c < need) {
-        if (c > SIZE_MAX / 2 / size) oom(SIZE_MAX);
-        c *= 2;
-    }
+    size_t c = doubled(*cap, need, size);
     size_t was = big_len(*cap, size), len = big_len(c, size);
     if (len < BIG_BYTES) {
         *p = xreallocarray(*p, c, size);
