@@ -5,9 +5,9 @@
 # stripped of everything and given a .gnu_debuglink to that file: the hot
 # code is hidden_hot_function, with its source file and line, where the debug
 # file lies beside the binary or in the .debug directory beside it; it is
-# stripme+0xOFFSET where there is none, or where the file under that name is
-# another build's (its build-id is not the binary's); the same with
-# DEBUGINFOD_URLS set, where libdwfl's own search runs.
+# prog+0xOFFSET (the stripped copy is prog) where there is none, or where the
+# file under that name is another build's (its build-id is not the binary's);
+# the same with DEBUGINFOD_URLS set, where libdwfl's own search runs.
 
 command -v objcopy >/dev/null 2>&1 || skip "no objcopy (binutils)"
 objcopy --only-keep-debug "$BIN/stripme.full" prog.debug
