@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef __GLIBC__
 #include <malloc.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #endif
@@ -31,8 +31,9 @@ static void oom(size_t n)
  * huge pages in "madvise" mode (Debian's default) give memory the program
  * advised one fault per 2 MiB. glibc advises its heap only under its
  * glibc.malloc.hugetlb tunable, which a program cannot set for itself; so
- * here every allocation comes from the heap of the main arena (no block
- * gets a mapping of its own, no thread an arena of its own), the heap
+ * here every allocation of the C library's comes from the heap of the
+ * main arena (no block gets a mapping of its own, no thread an arena of
+ * its own; the largest arrays have mappings of ours, grow_big), the heap
  * grows 256 MiB at a time (address space, not memory) and is not given
  * back before exit, and each growth is advised as the allocation functions
  * below see it. Not where the address space or the data segment is
