@@ -8,5 +8,8 @@
 
 /* Continues crc over n bytes; start with crc = 0. */
 uint32_t sprof_crc32c(uint32_t crc, const void *p, size_t n);
+/* The same without the CPU's instruction (what sprof_crc32c does where the
+ * CPU has none), for the tests. */
+uint32_t sprof_crc32c_table(uint32_t crc, const void *p, size_t n);
 
 #endif
