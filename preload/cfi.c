@@ -47,7 +47,6 @@ _Atomic int sprof_cfi_unknown;
 /* An .eh_frame bigger than this is not copied: its table would not fit
  * (tables come out at 1 to 2 times the size of .eh_frame). */
 #define EH_FRAME_MAX (2 * CFI_MAX_BYTES)
-#define NAME_MAX_LEN 256
 #define STATE_STACK 16
 
 /* DWARF pointer encodings (DW_EH_PE_*) */
@@ -117,9 +116,8 @@ static void free_set(struct cfi_set *s)
             else
                 free((void *)t);
         }
-        free(o->name);
     }
-    free(s);
+    if (!sprof_start_owns(s)) free(s);
 }
 
 static void free_list(struct retired *r)
@@ -178,21 +176,10 @@ void sprof_cfi_after_fork_child(void)
 
 /* ---- the loader's list of objects (no allocation in the callbacks) ---- */
 
-struct obj_info {
-    uintptr_t lo, hi, bias, hdr, hdr_end;
-    uint32_t fdes;                /* FDEs the .eh_frame_hdr lists, by its size */
-    const ElfW(Phdr) * phdr;      /* as in struct cfi_obj */
-    unsigned phnum;               /* as in struct cfi_obj */
-    uintptr_t crt[CFI_CRT_FUNCS]; /* as in struct cfi_obj */
-    int text_segments;            /* executable PT_LOAD segments */
-    uint8_t build_id[64];
-    size_t build_id_len;
-    char name[NAME_MAX_LEN];
-};
-
 struct collect {
-    struct obj_info *out;
-    size_t n, cap;
+    struct cfi_set *set; /* described into set->obj */
+    size_t cap;          /* room in it */
+    uintptr_t loader;    /* the dynamic loader's base (AT_BASE) */
 };
 
 /* The readable PT_LOAD segment of the n program headers at phdr (of an
@@ -226,7 +213,7 @@ static int segment_of(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t
  * process that never samples there does not fault it in. No allocation: a
  * dl_iterate_phdr callback runs this. */
 SPROF_ONCE static void crt_functions(const struct dl_phdr_info *info, uintptr_t dyn, size_t ndyn,
-                                     struct obj_info *o)
+                                     struct cfi_obj *o)
 {
     uintptr_t slo, shi;
     for (size_t i = 0; i < ndyn && i < 1024; i++) {
@@ -247,13 +234,28 @@ SPROF_ONCE static void crt_functions(const struct dl_phdr_info *info, uintptr_t 
     }
 }
 
-SPROF_ONCE static int describe(const struct dl_phdr_info *info, struct obj_info *o)
+static uint32_t want_after(uint32_t fdes);
+
+/* FNV-1a of an object's name as the loader has it */
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* o from the loader's view of an object; the set's own fields (state,
+ * cached, what the object's entry in the previous set hands on) are
+ * sprof_cfi_update's. */
+SPROF_ONCE static int describe(const struct dl_phdr_info *info, uintptr_t loader, struct cfi_obj *o)
 {
     memset(o, 0, sizeof(*o));
     o->lo = UINTPTR_MAX;
     o->bias = info->dlpi_addr;
     uintptr_t hdr = 0, dyn = 0;
     size_t ndyn = 0, hdr_size = 0;
+    int text_segments = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_DYNAMIC) {
@@ -263,31 +265,32 @@ SPROF_ONCE static int describe(const struct dl_phdr_info *info, struct obj_info 
             uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
             if (a < o->lo) o->lo = a;
             if (b > o->hi) o->hi = b;
-            o->text_segments++;
+            text_segments++;
         } else if (ph->p_type == PT_GNU_EH_FRAME && ph->p_memsz >= 4) {
             hdr = info->dlpi_addr + ph->p_vaddr;
             hdr_size = ph->p_memsz;
         } else if (ph->p_type == PT_NOTE && !o->build_id_len && ph->p_memsz < 65536) {
-            o->build_id_len = sprof_note_build_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-                                                  ph->p_memsz, o->build_id);
+            o->build_id_len = (unsigned)sprof_note_build_id(
+                (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz, o->build_id);
         }
     }
     if (o->lo >= o->hi) return -1; /* no code */
+    o->one_text = text_segments == 1;
+    o->loader = o->bias && o->bias == loader;
     if (dyn) crt_functions(info, dyn, ndyn, o);
     uintptr_t slo, shi;
+    uint32_t fdes = 0;
     if (hdr && segment_of(info, hdr, &slo, &shi) == 0) {
-        o->hdr = hdr;
+        o->eh_frame_hdr = hdr;
         o->hdr_end = shi;
         /* the FDEs its index lists, by the section's size (a 12-byte
          * header, then 8-byte entries), not read here (index_of) */
-        o->fdes = hdr_size >= 20 ? (uint32_t)((hdr_size - 12) / 8) : 0;
+        fdes = hdr_size >= 20 ? (uint32_t)((hdr_size - 12) / 8) : 0;
     }
+    o->want_after = o->price = want_after(fdes);
     o->phdr = info->dlpi_phdr;
     o->phnum = info->dlpi_phnum;
-    const char *name = info->dlpi_name ? info->dlpi_name : "";
-    size_t len = strnlen(name, sizeof(o->name) - 1);
-    memcpy(o->name, name, len);
-    o->name[len] = 0;
+    o->name_hash = name_hash(info->dlpi_name ? info->dlpi_name : "");
     return 0;
 }
 
@@ -300,24 +303,25 @@ SPROF_ONCE static int count_cb(struct dl_phdr_info *info, size_t size, void *arg
 SPROF_ONCE static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct collect *c = arg;
-    if (c->n < c->cap && describe(info, &c->out[c->n]) == 0) c->n++;
+    struct cfi_set *s = c->set;
+    if (s->nobj < c->cap && describe(info, c->loader, &s->obj[s->nobj]) == 0) s->nobj++;
     return 0;
 }
 
 SPROF_ONCE static int by_lo(const void *a, const void *b)
 {
-    const struct obj_info *x = a, *y = b;
+    const struct cfi_obj *x = a, *y = b;
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /* The same object, loaded at the same place: its table still holds. */
-static const struct cfi_obj *find_same(const struct cfi_set *s, const struct obj_info *o)
+static const struct cfi_obj *find_same(const struct cfi_set *s, const struct cfi_obj *o)
 {
     if (!s) return NULL;
     for (size_t i = 0; i < s->nobj; i++) {
         const struct cfi_obj *p = &s->obj[i];
-        if (p->lo == o->lo && p->hi == o->hi && p->bias == o->bias && p->eh_frame_hdr == o->hdr &&
-            strcmp(p->name, o->name) == 0)
+        if (p->lo == o->lo && p->hi == o->hi && p->bias == o->bias &&
+            p->eh_frame_hdr == o->eh_frame_hdr && p->name_hash == o->name_hash)
             return p;
     }
     return NULL;
@@ -684,50 +688,45 @@ static uint32_t want_after(uint32_t fdes)
     return n < 1 ? 1 : n > 100000 ? 100000 : (uint32_t)n;
 }
 
+/* The set of the objects loaded now, described into its entries by the
+ * loader's callbacks, sorted, and handed what the previous set knew of the
+ * same objects. A process's first set takes the start's arena where it
+ * fits (sprof.h): it is made before the program's first malloc. */
 SPROF_ONCE void sprof_cfi_update(void)
 {
     atomic_store(&sprof_cfi_unknown, 0);
     size_t n = 0;
     dl_iterate_phdr(count_cb, &n);
-    struct collect c = {NULL, 0, n + 16}; /* room for a few loaded meanwhile */
-    c.out = malloc(c.cap * sizeof(*c.out));
-    if (!c.out) return;
-    dl_iterate_phdr(collect_cb, &c);
-    qsort(c.out, c.n, sizeof(*c.out), by_lo);
-
-    struct cfi_set *s = calloc(1, sizeof(*s) + c.n * sizeof(s->obj[0]));
-    if (!s) {
-        free(c.out);
-        return;
+    /* room for a few loaded between the two walks (an object left out for
+     * want of room is code no object of the set holds: the handler that
+     * meets it asks for the next set) */
+    struct collect c = {NULL, n + 2, getauxval(AT_BASE)};
+    c.set = sprof_start_alloc(sizeof(*c.set) + c.cap * sizeof(c.set->obj[0]));
+    if (!c.set) {
+        c.cap = n + 16;
+        c.set = calloc(1, sizeof(*c.set) + c.cap * sizeof(c.set->obj[0]));
+        if (!c.set) return;
     }
+    struct cfi_set *s = c.set;
+    dl_iterate_phdr(collect_cb, &c);
+    qsort(s->obj, s->nobj, sizeof(s->obj[0]), by_lo);
+
     static uint64_t sets_made;
     s->gen = ++sets_made;
     struct cfi_set *old = (struct cfi_set *)atomic_load(&sprof_cfi_current);
-    for (size_t i = 0; i < c.n; i++) {
-        const struct obj_info *o = &c.out[i];
-        if (s->nobj && o->lo < s->obj[s->nobj - 1].hi) continue; /* overlaps: keep the first */
-        struct cfi_obj *d = &s->obj[s->nobj];
-        d->name = strdup(o->name);
-        if (!d->name) continue;
-        d->lo = o->lo;
-        d->hi = o->hi;
-        d->one_text = o->text_segments == 1;
-        d->loader = o->bias && o->bias == getauxval(AT_BASE);
-        d->bias = o->bias;
-        d->eh_frame_hdr = o->hdr;
-        d->hdr_end = o->hdr_end;
-        d->phdr = o->phdr;
-        d->phnum = o->phnum;
-        memcpy(d->crt, o->crt, sizeof(d->crt));
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nobj; i++) {
+        if (kept && s->obj[i].lo < s->obj[kept - 1].hi) continue; /* overlaps: keep the first */
+        struct cfi_obj *d = &s->obj[kept++];
+        if (d != &s->obj[i]) memcpy(d, &s->obj[i], sizeof(*d));
         /* a table that goes to the cache serves every later process too:
          * worth building sooner */
-        d->want_after = d->price = want_after(o->fdes);
-        if (o->build_id_len && (cache_state < 0 ? sprof.cfg.cache_dir != NULL : cache_state)) {
+        if (d->build_id_len && (cache_state < 0 ? sprof.cfg.cache_dir != NULL : cache_state)) {
             d->want_after = (d->want_after + 7) / 8;
             d->cached = 1;
         }
-        int state = o->hdr ? CFI_PENDING : CFI_FAILED;
-        struct cfi_obj *same = (struct cfi_obj *)find_same(old, o);
+        int state = d->eh_frame_hdr ? CFI_PENDING : CFI_FAILED;
+        struct cfi_obj *same = (struct cfi_obj *)find_same(old, d);
         if (same) {
             const struct cfi_table *t = atomic_load(&same->table);
             state = atomic_load(&same->state);
@@ -741,10 +740,6 @@ SPROF_ONCE void sprof_cfi_update(void)
             } else if (state == CFI_READY) {
                 state = CFI_PENDING;
             }
-        }
-        memcpy(d->build_id, o->build_id, sizeof(d->build_id));
-        d->build_id_len = (unsigned)o->build_id_len;
-        if (same) {
             if (atomic_load_explicit(&same->ix_state, memory_order_acquire) == 2) {
                 d->ix = same->ix;
                 d->ix_count = same->ix_count;
@@ -757,9 +752,8 @@ SPROF_ONCE void sprof_cfi_update(void)
             atomic_store(&d->cache_asked, atomic_load(&same->cache_asked));
         }
         atomic_store(&d->state, state);
-        s->nobj++;
     }
-    free(c.out);
+    s->nobj = kept;
     struct cfi_set *prev = (struct cfi_set *)atomic_exchange(&sprof_cfi_current, s);
     retire(prev);
     reclaim();

@@ -238,7 +238,7 @@ struct cfi_obj {
     uintptr_t crt[CFI_CRT_FUNCS];
     /* the writer's own */
     uintptr_t eh_frame_hdr; /* runtime address of .eh_frame_hdr, 0 if none */
-    char *name;
+    uint64_t name_hash;     /* of its name: with lo, hi, bias, the same object in the next set */
     int owns_table;       /* the table is freed with this set (not handed on) */
     void *map;            /* the table is in this mapping of a cache file... */
     size_t map_size;      /* ... of this size (else it was malloc'd) */

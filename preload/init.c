@@ -112,7 +112,7 @@ static void read_config(struct sprof_config *c)
     } else if ((s = getenv("HOME")) && *s == '/' && strlen(s) < 4000) {
         sprof_concat(dir, sizeof(dir), s, "/.cache/sprof", NULL);
     }
-    c->cache_dir = dir[0] ? strdup(dir) : NULL; /* out of memory: no cache */
+    c->cache_dir = dir[0] ? sprof_start_strdup(dir) : NULL; /* out of memory: no cache */
 
     parse_uint("SPROF_FREQ", 1, 20000, 999, &c->freq);
     parse_uint("SPROF_DEPTH", 1, SPROF_MAX_DEPTH, 256, &c->max_depth);
@@ -171,7 +171,7 @@ static int join_session(void)
         uint64_t v;
         if (!sprof_parse_u64(hex, 16, &v) && strlen(s + 17) < sizeof(base)) {
             sprof.session = v;
-            sprof.out_base = strdup(s + 17);
+            sprof.out_base = sprof_start_strdup(s + 17);
             return 1;
         }
     }
@@ -187,7 +187,7 @@ static int join_session(void)
         base[a] = '/';
         memcpy(base + a + 1, sprof.cfg.output, b + 1);
     }
-    sprof.out_base = strdup(base);
+    sprof.out_base = sprof_start_strdup(base);
     sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
     char val[sizeof(base) + 32];
     char hex[24];

@@ -101,8 +101,9 @@ enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
 enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
 
 /* Paths are at most this long, terminator included. The configuration
- * keeps them on the heap, not in sprof_state: a 4 KiB array of which a few
- * bytes are written costs every process a page fault (BENCHMARKS.md). */
+ * keeps them in the start's arena or on the heap (sprof_start_strdup), not
+ * in sprof_state: a 4 KiB array of which a few bytes are written costs
+ * every process a page fault (BENCHMARKS.md). */
 #define SPROF_PATH_MAX 4096
 /* the writer appends a chunk at least this often (writer.c) */
 #define SPROF_WRITE_INTERVAL_NS 1000000000ull
@@ -250,7 +251,8 @@ extern struct sprof_state sprof SPROF_HIDDEN;
 struct sprof_space {
     struct sprof_thread *slots_near[SLOTS_NEAR];                       /* the registry's first */
     struct sprof_thread *fds_near[FDS_NEAR];                           /* perf fd -> slot */
-    uint8_t first_slot[SPROF_SLOT_BYTES] __attribute__((aligned(64))); /* threads.c */
+    /* threads.c: and the start's arena between its struct and its ring */
+    uint8_t first_slot[SPROF_SLOT_BYTES + 4096] __attribute__((aligned(64)));
     struct sprof_thread *slots[MAX_THREADS - SLOTS_NEAR];              /* the registry's rest */
     struct sprof_thread *fd_table[FD_TABLE_SIZE - FDS_NEAR];           /* and the fds' */
     uint64_t drain_frames[SPROF_MAX_DEPTH];                            /* writer.c */
@@ -267,6 +269,20 @@ struct sprof_space {
     struct sprof_thread *free_slots[MAX_THREADS]; /* threads.c */
 };
 extern struct sprof_space sprof_space SPROF_HIDDEN;
+
+/* The start's arena (threads.c): what a process image keeps from its
+ * start, before its first thread's slot is taken (the output template,
+ * the cache directory, the first set of objects of cfi.c), in the rest of
+ * the page of the first slot's struct, which every process writes at its
+ * start; the ring follows what it used. Zeroed memory, never freed; NULL
+ * when it has no room left or the slot was taken, and the caller uses the
+ * heap. A program that never calls malloc (a /bin/true) then never sets
+ * up its heap for sprof: two system calls, the heap's first page and
+ * malloc's code and data, some 60 us a start on a VM (BENCHMARKS.md). */
+void *sprof_start_alloc(size_t n) SPROF_HIDDEN;
+int sprof_start_owns(const void *p) SPROF_HIDDEN;
+/* s in the start's arena, else strdup(s); NULL when out of memory */
+char *sprof_start_strdup(const char *s) SPROF_HIDDEN;
 
 /* The registry's entry i (< MAX_THREADS) */
 static inline struct sprof_thread **sprof_slot_ref(unsigned i)

@@ -36,19 +36,65 @@ static int first_slot_taken;
  * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents. */
 static unsigned nfree; /* in sprof_space.free_slots */
 
+/* The start's arena (sprof.h): from the end of the first slot's struct to
+ * the end of its page. start_used: bytes handed out, ARENA_CLOSED once the
+ * slot is taken (its ring then begins past them). */
+#define ARENA_CLOSED SIZE_MAX
+static _Atomic size_t start_used;
+
+static char *arena_base(void)
+{
+    return (char *)sprof_space.first_slot + ((sizeof(struct sprof_thread) + 63) & ~(size_t)63);
+}
+
+static size_t arena_room(void)
+{
+    uintptr_t b = (uintptr_t)arena_base();
+    return (size_t)(((b + 4095) & ~(uintptr_t)4095) - b);
+}
+
+void *sprof_start_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    size_t used = atomic_load(&start_used);
+    do {
+        if (used == ARENA_CLOSED || n > arena_room() - used) return NULL;
+    } while (!atomic_compare_exchange_weak(&start_used, &used, used + n));
+    return arena_base() + used;
+}
+
+int sprof_start_owns(const void *p)
+{
+    const char *b = arena_base();
+    return (const char *)p >= b && (const char *)p < b + arena_room();
+}
+
+char *sprof_start_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sprof_start_alloc(n);
+    if (!d) return strdup(s);
+    memcpy(d, s, n);
+    return d;
+}
+
 static struct sprof_thread *slot_alloc(void)
 {
     void *m = sprof_space.first_slot;
+    size_t skip = 0; /* the start's arena, before the first slot's ring */
     if (nfree) {
         m = sprof_space.free_slots[--nfree];
     } else if (first_slot_taken) {
         m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                  0);
         if (m == MAP_FAILED) return NULL;
+    } else {
+        skip = atomic_exchange(&start_used, ARENA_CLOSED);
+        skip = skip == ARENA_CLOSED ? 0 : (skip + 63) & ~(size_t)63;
     }
     first_slot_taken = 1;
     struct sprof_thread *t = m;
-    t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63));
+    t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63) + skip);
     /* on a page of their own: a thread's first walks through tables fault
      * in one page, not the two an unaligned 4 KiB spans; and a child of
      * fork gets it whole from MADV_WIPEONFORK (below) */
@@ -310,8 +356,10 @@ SPROF_ONCE void sprof_threads_before_fork(void)
         struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t || t->wipe_on_fork || atomic_load(&t->state) != SLOT_ACTIVE) continue;
         t->wipe_on_fork = 1;
+        /* to the end of the rule cache's page (the first slot's ring and
+         * cache follow the start's arena) */
         uintptr_t from = ((uintptr_t)t->ring + 4095) & ~(uintptr_t)4095,
-                  to = ((uintptr_t)t + SPROF_SLOT_BYTES) & ~(uintptr_t)4095;
+                  to = (uintptr_t)t->rules + 4096;
         if (to > from) (void)madvise((void *)from, to - from, MADV_WIPEONFORK);
     }
 }

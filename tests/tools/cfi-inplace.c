@@ -40,7 +40,10 @@ int main(int argc, char **argv)
     int bad = 0;
     for (size_t i = 0; s && i < s->nobj; i++) {
         struct cfi_obj *o = &s->obj[i];
-        const char *name = o->name[0] ? o->name : "(main program)";
+        Dl_info di;
+        const char *name = dladdr((void *)o->lo, &di) && di.dli_fname && di.dli_fname[0]
+                               ? di.dli_fname
+                               : "(main program)";
         if (!o->eh_frame_hdr || build(o)) {
             printf("%s: no table\n", name);
             continue;
