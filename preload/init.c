@@ -100,19 +100,21 @@ static void read_config(struct sprof_config *c)
         c->output = "profile.bin";
     }
 
-    /* unset: $XDG_CACHE_HOME/sprof or ~/.cache/sprof; "off": none */
-    char dir[SPROF_PATH_MAX] = "";
+    /* unset: $XDG_CACHE_HOME/sprof or ~/.cache/sprof; "off": none. No
+     * buffer on the stack: a page of it zeroed cost every start a page of
+     * stack it had not touched. */
+    const char *dir = NULL, *sub = "";
     if ((s = getenv("SPROF_CACHE_DIR"))) {
-        if (*s == '/' && strlen(s) < sizeof(dir) - 200)
-            sprof_concat(dir, sizeof(dir), s, NULL);
+        if (*s == '/' && strlen(s) < SPROF_PATH_MAX - 200)
+            dir = s;
         else if (strcmp(s, "off"))
             bad_value("SPROF_CACHE_DIR", s, "off (an absolute directory, or off)");
     } else if ((s = getenv("XDG_CACHE_HOME")) && *s == '/' && strlen(s) < 4000) {
-        sprof_concat(dir, sizeof(dir), s, "/sprof", NULL);
+        dir = s, sub = "/sprof";
     } else if ((s = getenv("HOME")) && *s == '/' && strlen(s) < 4000) {
-        sprof_concat(dir, sizeof(dir), s, "/.cache/sprof", NULL);
+        dir = s, sub = "/.cache/sprof";
     }
-    c->cache_dir = dir[0] ? sprof_start_strdup(dir) : NULL; /* out of memory: no cache */
+    c->cache_dir = dir ? sprof_start_join(dir, sub) : NULL; /* out of memory: no cache */
 
     parse_uint("SPROF_FREQ", 1, 20000, 999, &c->freq);
     parse_uint("SPROF_DEPTH", 1, SPROF_MAX_DEPTH, 256, &c->max_depth);
@@ -157,25 +159,13 @@ static void read_config(struct sprof_config *c)
     }
 }
 
-/* SPROF_SESSION ("<16 hex digits>:<absolute output template>") is set by the
- * top process for its descendants; it is internal. Returns 1 when this
- * process is a descendant. sprof.out_base is NULL when out of memory. */
-static int join_session(void)
+/* The top's session: its output template as an absolute path, so that
+ * children that chdir write beside, and SPROF_SESSION for them. A function
+ * of its own: a descendant's start does not take its 8 KiB of buffers on
+ * the stack, pages it had not touched. */
+__attribute__((noinline)) SPROF_ONCE static void start_session(void)
 {
     char base[SPROF_PATH_MAX];
-    const char *s = getenv("SPROF_SESSION");
-    if (s && strlen(s) > 17 && s[16] == ':' && s[17] == '/') {
-        char hex[17];
-        memcpy(hex, s, 16);
-        hex[16] = 0;
-        uint64_t v;
-        if (!sprof_parse_u64(hex, 16, &v) && strlen(s + 17) < sizeof(base)) {
-            sprof.session = v;
-            sprof.out_base = sprof_start_strdup(s + 17);
-            return 1;
-        }
-    }
-    /* the top: an absolute path, so that children that chdir write beside */
     if (sprof.cfg.output[0] == '/') {
         sprof_concat(base, sizeof(base), sprof.cfg.output, NULL);
     } else {
@@ -187,12 +177,32 @@ static int join_session(void)
         base[a] = '/';
         memcpy(base + a + 1, sprof.cfg.output, b + 1);
     }
-    sprof.out_base = sprof_start_strdup(base);
+    sprof.out_base = sprof_start_join(base, "");
     sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
     char val[sizeof(base) + 32];
     char hex[24];
     sprof_concat(val, sizeof(val), sprof_fmt_u64(hex, sprof.session, 16, 16), ":", base, NULL);
     setenv("SPROF_SESSION", val, 1);
+}
+
+/* SPROF_SESSION ("<16 hex digits>:<absolute output template>") is set by the
+ * top process for its descendants; it is internal. Returns 1 when this
+ * process is a descendant. sprof.out_base is NULL when out of memory. */
+static int join_session(void)
+{
+    const char *s = getenv("SPROF_SESSION");
+    if (s && strlen(s) > 17 && s[16] == ':' && s[17] == '/') {
+        char hex[17];
+        memcpy(hex, s, 16);
+        hex[16] = 0;
+        uint64_t v;
+        if (!sprof_parse_u64(hex, 16, &v) && strlen(s + 17) < SPROF_PATH_MAX) {
+            sprof.session = v;
+            sprof.out_base = sprof_start_join(s + 17, "");
+            return 1;
+        }
+    }
+    start_session();
     return 0;
 }
 

@@ -101,7 +101,7 @@ enum sprof_backend { BACKEND_PERF, BACKEND_POSIX, BACKEND_ITIMER };
 enum sprof_unwinder { UNWIND_DWARF, UNWIND_FP, UNWIND_LIBUNWIND };
 
 /* Paths are at most this long, terminator included. The configuration
- * keeps them in the start's arena or on the heap (sprof_start_strdup), not
+ * keeps them in the start's arena or on the heap (sprof_start_join), not
  * in sprof_state: a 4 KiB array of which a few bytes are written costs
  * every process a page fault (BENCHMARKS.md). */
 #define SPROF_PATH_MAX 4096
@@ -281,8 +281,9 @@ extern struct sprof_space sprof_space SPROF_HIDDEN;
  * malloc's code and data, some 60 us a start on a VM (BENCHMARKS.md). */
 void *sprof_start_alloc(size_t n) SPROF_HIDDEN;
 int sprof_start_owns(const void *p) SPROF_HIDDEN;
-/* s in the start's arena, else strdup(s); NULL when out of memory */
-char *sprof_start_strdup(const char *s) SPROF_HIDDEN;
+/* a followed by b, in the start's arena, else on the heap; NULL when out
+ * of memory */
+char *sprof_start_join(const char *a, const char *b) SPROF_HIDDEN;
 
 /* The registry's entry i (< MAX_THREADS) */
 static inline struct sprof_thread **sprof_slot_ref(unsigned i)

@@ -69,12 +69,13 @@ int sprof_start_owns(const void *p)
     return (const char *)p >= b && (const char *)p < b + arena_room();
 }
 
-char *sprof_start_strdup(const char *s)
+char *sprof_start_join(const char *a, const char *b)
 {
-    size_t n = strlen(s) + 1;
-    char *d = sprof_start_alloc(n);
-    if (!d) return strdup(s);
-    memcpy(d, s, n);
+    size_t na = strlen(a), nb = strlen(b);
+    char *d = sprof_start_alloc(na + nb + 1);
+    if (!d && !(d = malloc(na + nb + 1))) return NULL;
+    memcpy(d, a, na);
+    memcpy(d + na, b, nb + 1);
     return d;
 }
 
