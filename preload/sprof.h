@@ -277,8 +277,11 @@ extern struct sprof_space sprof_space SPROF_HIDDEN;
  * start; the ring follows what it used. Zeroed memory, never freed; NULL
  * when it has no room left or the slot was taken, and the caller uses the
  * heap. A program that never calls malloc (a /bin/true) then never sets
- * up its heap for sprof: two system calls, the heap's first page and
- * malloc's code and data, some 60 us a start on a VM (BENCHMARKS.md). */
+ * up its heap for sprof (two system calls, the heap's first pages,
+ * malloc's code and data): its start costs 90 us less on a VM, 40% of
+ * what it cost over the floor's (BENCHMARKS.md, session 36). It has to be
+ * memory the start touches anyway: a .bss array of its own cost a program
+ * that mallocs its pages. */
 void *sprof_start_alloc(size_t n) SPROF_HIDDEN;
 int sprof_start_owns(const void *p) SPROF_HIDDEN;
 /* a followed by b, in the start's arena, else on the heap; NULL when out
