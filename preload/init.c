@@ -101,8 +101,8 @@ static void read_config(struct sprof_config *c)
     }
 
     /* unset: $XDG_CACHE_HOME/sprof or ~/.cache/sprof; "off": none. No
-     * buffer on the stack: a page of it zeroed cost every start a page of
-     * stack it had not touched. */
+     * buffer on the stack: the 4 KiB one this took was zeroed at every
+     * start for a path of a few dozen bytes. */
     const char *dir = NULL, *sub = "";
     if ((s = getenv("SPROF_CACHE_DIR"))) {
         if (*s == '/' && strlen(s) < SPROF_PATH_MAX - 200)

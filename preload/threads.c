@@ -53,7 +53,7 @@ static size_t arena_room(void)
     return (size_t)(((b + 4095) & ~(uintptr_t)4095) - b);
 }
 
-void *sprof_start_alloc(size_t n)
+SPROF_ONCE void *sprof_start_alloc(size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     size_t used = atomic_load(&start_used);
@@ -69,7 +69,7 @@ int sprof_start_owns(const void *p)
     return (const char *)p >= b && (const char *)p < b + arena_room();
 }
 
-char *sprof_start_join(const char *a, const char *b)
+SPROF_ONCE char *sprof_start_join(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
     char *d = sprof_start_alloc(na + nb + 1);
