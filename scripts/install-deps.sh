@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages sprof needs to build and test, when missing.
-# Usage: scripts/install-deps.sh [--check] [--tests]
+# Usage: scripts/install-deps.sh [--check] [--tests] [--bench]
 #   --check  only report what is missing, exit 1 if anything is
+#   --bench  also what make bench compares sprof with: gperftools' CPU
+#            profiler (libgoogle-perftools4) and perf (linux-perf)
 #   --tests  also the packages only the test suite uses: g++ (a C++ test
 #            program), chromium (the flamegraph's browser test),
 #            golang-go (go tool pprof reads the pprof export back),
@@ -10,12 +12,13 @@
 #            the benchmarks' smoke test runs scripts/bench/faults.py)
 set -eu
 
-check=0 tests=0
+check=0 tests=0 bench=0
 for arg in "$@"; do
     case $arg in
     --check) check=1 ;;
     --tests) tests=1 ;;
-    *) echo "usage: $0 [--check] [--tests]" >&2; exit 2 ;;
+    --bench) bench=1 ;;
+    *) echo "usage: $0 [--check] [--tests] [--bench]" >&2; exit 2 ;;
     esac
 done
 
@@ -43,6 +46,11 @@ if [ "$tests" -eq 1 ]; then
     elif ! ls "$(clang -print-resource-dir)"/lib/*/libclang_rt.fuzzer*.a >/dev/null 2>&1; then
         missing libclang-rt-dev
     fi
+fi
+
+if [ "$bench" -eq 1 ]; then
+    /sbin/ldconfig -p 2>/dev/null | grep -q 'libprofiler\.so\.0 ' || missing libgoogle-perftools4
+    case $need_pkgs in *linux-perf*) ;; *) command -v perf >/dev/null 2>&1 || missing linux-perf ;; esac
 fi
 
 if [ -z "$need_pkgs" ]; then
