@@ -208,18 +208,26 @@ static int join_session(void)
 
 /* ---- lifecycle ---- */
 
-SPROF_ONCE static void stop_timers(void)
+/* Sampling stops. Where the process or its image ends (ending: exit,
+ * _exit, exec), the kernel ends the timers itself: exit closes a perf
+ * event's descriptor and exec too (O_CLOEXEC), both delete POSIX CPU
+ * timers. Until then the handler drops what comes (sprof.running), and
+ * exec's own with sprof's signal ignored (signals.c). That is three system
+ * calls a thread fewer (the event's id, its disabling, its close) at the
+ * end of every process and before every exec. Only setitimer's timer
+ * outlives an exec: it is always stopped. */
+SPROF_ONCE static void stop_timers(int ending)
 {
     atomic_store(&sprof.running, 0);
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(0);
-    sprof_threads_disarm_all();
+    if (!ending) sprof_threads_disarm_all();
 }
 
 void sprof_disable(const char *why)
 {
     static int said;
     if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED)) sprof_err("%s; sampling stopped", why);
-    stop_timers();
+    stop_timers(0);
 }
 
 /* pthread key destructor: the thread is exiting. Its name is read one last
@@ -239,23 +247,24 @@ static void thread_exit(void *p)
     if (sprof_thread_end(p) == 0 && getpid() == sprof.pid) sprof_writer_stop_early();
 }
 
-/* Registers the calling thread, arms its timer, and ends it at exit. */
-SPROF_ONCE static void register_self(void)
+/* Registers the calling thread, tid, arms its timer, and ends it at exit.
+ * when: as sprof_thread_register's. */
+SPROF_ONCE static void register_self(pid_t tid, uint64_t when)
 {
-    struct sprof_thread *t = sprof_thread_register((pid_t)syscall(SYS_gettid), 0, 1);
+    struct sprof_thread *t = sprof_thread_register(tid, 0, 1, when);
     if (t) pthread_setspecific(thread_key, t);
 }
 
 void sprof_thread_started(void)
 {
-    if (active && atomic_load(&sprof.running)) register_self();
+    if (active && atomic_load(&sprof.running)) register_self((pid_t)syscall(SYS_gettid), 0);
 }
 
 /* A thread made by clone(CLONE_THREAD), from its parent (interpose.c). */
 void sprof_thread_adopt(pid_t tid)
 {
     if (active && atomic_load(&sprof.running) && getpid() == sprof.pid)
-        sprof_thread_register(tid, 1, 0);
+        sprof_thread_register(tid, 1, 0, 0);
 }
 
 /* ---- the writer made late (sprof.h, sprof_late) ---- */
@@ -386,22 +395,25 @@ SPROF_ONCE static void fork_child(void)
      * of anonymous memory, not the vDSO's): the clock by system call until
      * the child's first sample, as in a new process (sprof_clock_ns) */
     atomic_store_explicit(&sprof.clock_warm, 0, memory_order_relaxed);
+    /* the child's one thread, whose id is the child's pid; its start, the
+     * child's, read once for all that dates it */
     pid_t self = (pid_t)syscall(SYS_gettid);
+    uint64_t now = sprof_now();
     sprof_unwind_after_fork();
     sprof_writer_after_fork_child();
     sprof_endings_after_fork_child();
-    sprof_threads_after_fork_child(forking_tid, self);
+    sprof_threads_after_fork_child(forking_tid, self, now);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
         sprof_writer_close_parent_file();
         active = 0;
         atomic_store(&sprof.running, 0);
         return;
     }
-    sprof.pid = getpid();
-    sprof.ppid = getppid();
+    sprof.ppid = sprof.pid; /* fork's caller, even if it has ended since */
+    sprof.pid = self;
     sprof.is_top = 0;
-    sprof.start_ns = sprof_now();
-    sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
+    sprof.start_ns = now;
+    sprof.start_realtime_ns = 0; /* the parent's: put_process reads it */
     atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
     /* the parent's handlers, when it had them (endings.c) */
@@ -419,14 +431,16 @@ SPROF_ONCE static void fork_child(void)
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
 }
 
-/* Before exec: nothing of ours may survive into the new image. Timers stop,
- * the file gets everything with an END record, and a signal of ours still
- * pending is discarded (signals.c). A vfork child shares our memory but has
- * no timers: it is left alone. */
+/* Before exec: nothing of ours may survive into the new image. Sampling
+ * stops (exec itself ends the timers), the file gets everything with an END
+ * record, and sprof's signal is ignored, which discards one still pending
+ * and those the timers send until exec ends them (signals.c). A vfork child
+ * shares our memory but has no timers: it is left alone. Should exec fail,
+ * sampling goes on with the same timers. */
 SPROF_ONCE void sprof_before_exec(void)
 {
     if (!active || getpid() != sprof.pid) return;
-    stop_timers();
+    stop_timers(1);
     sprof_writer_flush("exec", 0);
     sprof_signals_before_exec();
 }
@@ -436,8 +450,7 @@ void sprof_after_exec_failed(void)
     if (!active || getpid() != sprof.pid) return;
     int e = errno;
     sprof_signals_after_exec_failed();
-    atomic_store(&sprof.running, 1);
-    sprof_threads_arm_all();
+    atomic_store(&sprof.running, 1); /* with the timers it had (stop_timers) */
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
     errno = e;
 }
@@ -461,7 +474,7 @@ SPROF_ONCE static void register_atfork(void)
 #endif
 }
 
-SPROF_ONCE static void start(void)
+SPROF_ONCE static void start(pid_t tid)
 {
     if (sprof_signals_init() < 0) return;
     int late = late_ok(0);
@@ -474,7 +487,7 @@ SPROF_ONCE static void start(void)
     }
     active = 1;
     register_atfork();
-    register_self();
+    register_self(tid, sprof.start_ns);
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
 }
 
@@ -496,7 +509,6 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof.pid = getpid();
     sprof.ppid = getppid();
     sprof.start_ns = sprof_now();
-    sprof.start_realtime_ns = sprof_clock_ns(CLOCK_REALTIME);
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
     sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
 
@@ -508,9 +520,10 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof_internal++;
     sprof_unwind_init();
     sprof_internal--;
-    if (sprof_timer_select() < 0) return;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (sprof_timer_select(tid) < 0) return;
     late_setup();
-    start();
+    start(tid);
     sprof_timer_drop_probe(); /* when start() failed before arming */
 }
 
@@ -521,7 +534,7 @@ __attribute__((constructor)) static void sprof_init(void)
 __attribute__((destructor)) static void sprof_fini(void)
 {
     if (!active) return;
-    stop_timers();
+    stop_timers(1);
     sprof_writer_stop(NULL, 0);
 }
 
@@ -536,7 +549,7 @@ SPROF_ONCE static void on_exit_handler(int status, void *arg)
 SPROF_ONCE void sprof_end(const char *reason, int status)
 {
     if (!active || getpid() != sprof.pid) return;
-    stop_timers();
+    stop_timers(1);
     sprof_writer_stop(reason, status & 0xff);
     active = 0;
 }

@@ -395,6 +395,18 @@ size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time)
     return nknown;
 }
 
+/* Does every one of the n addresses lie in a mapping on record? */
+int sprof_maps_on_record(const uint64_t *addr, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < nknown && !(addr[i] >= known[k].start && addr[i] < known[k].end))
+            k++;
+        if (k == nknown) return 0;
+    }
+    return 1;
+}
+
 /* The lowest and highest address of the mapping that contains addr, from
  * /proc/self/maps: a thread's stack, for threads we did not create. */
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)

@@ -216,7 +216,8 @@ struct sprof_state {
     int is_top; /* writes exactly SPROF_OUTPUT */
     uint64_t session;
     char *out_base; /* absolute output template of the session */
-    uint64_t start_ns, start_realtime_ns;
+    uint64_t start_ns;
+    uint64_t start_realtime_ns; /* 0 until put_process (writer.c) needs it */
 
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
 
@@ -390,7 +391,7 @@ extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initi
 extern __thread int sprof_internal SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
 
 /* timer.c */
-int sprof_timer_select(void) SPROF_HIDDEN;      /* picks the backend, 0 or -1 */
+int sprof_timer_select(pid_t tid) SPROF_HIDDEN; /* picks the backend, 0 or -1 */
 void sprof_timer_drop_probe(void) SPROF_HIDDEN; /* closes the probe if still unused */
 int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
 /* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
@@ -407,7 +408,8 @@ const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;
 
 /* threads.c */
-struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self) SPROF_HIDDEN;
+struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self,
+                                           uint64_t when) SPROF_HIDDEN;
 unsigned sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
 uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN;           /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
@@ -417,9 +419,8 @@ unsigned sprof_threads_rearm_lost(void) SPROF_HIDDEN;
 void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
-void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid) SPROF_HIDDEN;
+void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
-void sprof_threads_arm_all(void) SPROF_HIDDEN;
 
 /* compress.c: libzstd for chunk.h's encoder, or NULL when it cannot be
  * loaded */
@@ -466,6 +467,7 @@ int sprof_writer_lock_is_mine(void) SPROF_HIDDEN;
 struct sprof_buf;
 void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
 size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time) SPROF_HIDDEN;
+int sprof_maps_on_record(const uint64_t *addr, size_t n) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
 /* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
  * length, or 0. */

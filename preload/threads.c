@@ -178,7 +178,7 @@ SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
     void *addr;
     size_t size;
     uintptr_t lo, hi;
-    if (t->tid == getpid() && main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
+    if (t->tid == sprof.pid && main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
         (uintptr_t)&a < hi) {
         atomic_store(&t->stack_lo, lo);
         atomic_store(&t->stack_hi, hi);
@@ -192,9 +192,11 @@ SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
     pthread_attr_destroy(&a);
 }
 
-/* Creates and publishes a slot for tid and arms its timer. Returns the slot,
- * or NULL (the thread then goes unsampled). */
-SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self)
+/* Creates and publishes a slot for tid and arms its timer. when: the
+ * thread's start, if the caller knows it (0: now). Returns the slot, or
+ * NULL (the thread then goes unsampled). */
+SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self,
+                                                      uint64_t when)
 {
     pthread_mutex_lock(&sprof.reg_lock);
     struct sprof_thread *t = sprof_thread_find(tid);
@@ -214,8 +216,12 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
     __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED); /* the itimer scan reads it */
     t->index = i;
     t->external = external;
-    t->start_ns = sprof_now();
-    sprof_thread_read_name(t, self);
+    t->start_ns = when ? when : sprof_now();
+    /* a thread that registers itself has its name read by the writer's
+     * first drain, which announces it, or by its end (init.c, thread_exit):
+     * most processes of a build or a script take no sample, and never need
+     * it */
+    if (!self) sprof_thread_read_name(t, 0);
     if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
     __atomic_store_n(sprof_slot_ref(i), t, __ATOMIC_RELEASE);
@@ -287,16 +293,6 @@ unsigned sprof_threads_rearm_lost(void)
     return lost;
 }
 
-void sprof_threads_arm_all(void)
-{
-    pthread_mutex_lock(&sprof.reg_lock);
-    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *t = *sprof_slot_ref(i);
-        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
-    }
-    pthread_mutex_unlock(&sprof.reg_lock);
-}
-
 static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -324,7 +320,7 @@ void sprof_threads_scan(pid_t writer_tid)
         pthread_mutex_lock(&sprof.reg_lock);
         int known = sprof_thread_find(tids[i]) != NULL;
         pthread_mutex_unlock(&sprof.reg_lock);
-        if (!known) sprof_thread_register(tids[i], 1, 0);
+        if (!known) sprof_thread_register(tids[i], 1, 0, 0);
     }
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         /* slots are published by threads registering themselves */
@@ -369,7 +365,7 @@ SPROF_ONCE void sprof_threads_before_fork(void)
  * Other slots are dropped (their fds and rings belong to the parent's
  * threads); the forking thread's (parent_tid's) slot becomes ours, reset,
  * and re-armed by the caller. */
-SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
+SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now)
 {
     sprof_mutex_renew(&sprof.reg_lock);
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */
@@ -392,7 +388,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid)
             for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++)
                 atomic_store(&t->hist[k], 0);
             t->announced = 0;
-            t->start_ns = sprof_now();
+            t->start_ns = now;
             t->last_cpu_ns = 0;
             /* a wiped rule cache is not in the page tables: its first walk
              * reading a slot would map the zero page, its first rule then a

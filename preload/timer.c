@@ -132,9 +132,12 @@ SPROF_ONCE static int perf_open_period(pid_t tid, uint64_t period)
  * took seconds of CPU time (about 1 start in 100 of /bin/true). */
 #define FIRST_PERIOD_MIN_NS 50000ull
 
-SPROF_ONCE static uint64_t first_period(pid_t tid)
+/* From the thread's id and a time: its start's, which sprof has read
+ * already (a process's, a thread's registration): no clock read of its
+ * own. */
+SPROF_ONCE static uint64_t first_period(pid_t tid, uint64_t when)
 {
-    uint64_t x = sprof_now() ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
+    uint64_t x = when ^ ((uint64_t)tid * 0x9e3779b97f4a7c15ull);
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
     x ^= x >> 33;
@@ -177,7 +180,7 @@ static int perf_budget_left(void)
 static int perf_arm(struct sprof_thread *t)
 {
     int fd = t->tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
-    if (fd < 0) fd = perf_open_period(t->tid, first_period(t->tid));
+    if (fd < 0) fd = perf_open_period(t->tid, first_period(t->tid, t->start_ns));
     if (fd < 0) return -errno;
     if (fd >= FD_TABLE_SIZE) {
         close(fd);
@@ -356,15 +359,14 @@ SPROF_ONCE void sprof_timer_disarm(struct sprof_thread *t)
 }
 
 /* Tries the backends in order (or the one asked for) on a probe event for
- * the calling thread; a perf event is kept for its arming (the caller
+ * the calling thread, tid; a perf event is kept for its arming (the caller
  * drops it with sprof_timer_drop_probe if that does not happen). */
-SPROF_ONCE int sprof_timer_select(void)
+SPROF_ONCE int sprof_timer_select(pid_t tid)
 {
     int want = sprof.cfg.timer_request;
-    pid_t tid = (pid_t)syscall(SYS_gettid);
     perf_attr_init();
     if (want < 0 || want == BACKEND_PERF) {
-        int fd = perf_open_period(tid, first_period(tid));
+        int fd = perf_open_period(tid, first_period(tid, sprof.start_ns));
         if (fd >= 0) {
             probe_tid = tid;
             atomic_store(&probe_fd, fd);

@@ -40,6 +40,7 @@
 #define DRAIN_INTERVAL_MS 100
 #define DRAIN_INTERVAL_LATER_MS 250
 #define RESCAN_MIN_NS 2000000ull
+#define NEW_STACKS_CHECKED 64u
 #define CHUNK_TARGET (1u << 20)
 /* A smaller chunk is written uncompressed, and libzstd is loaded for the
  * first larger one (compress.c): compressing a process's few hundred bytes
@@ -99,6 +100,7 @@ static struct {
     int scanned;                         /* the maps were compared at least once */
     int unscanned;                       /* samples were drained since (see step) */
     int described;                       /* the PROCESS record is out (write_chunk) */
+    uint32_t scan_id;                    /* the next stack's id at the last comparison */
     int have_samples;                    /* the pending chunk holds samples */
     uint64_t total_samples_written;
 
@@ -720,6 +722,12 @@ static void put_process(struct sprof_buf *out)
     sprof_buf_reset(b);
     sprof_buf_put_uvarint(b, (uint64_t)sprof.pid);
     sprof_buf_put_uvarint(b, (uint64_t)sprof.ppid);
+    if (!sprof.start_realtime_ns) {
+        /* the start by the wall clock, read when first needed: most
+         * descendants never write (one system call fewer at their start) */
+        uint64_t mono = sprof_now(), real = sprof_clock_ns(CLOCK_REALTIME);
+        sprof.start_realtime_ns = real - (mono - sprof.start_ns);
+    }
     sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
     sprof_buf_put_uvarint(b, sprof.start_ns);
     char exe[4096];
@@ -910,6 +918,22 @@ static void rescan_maps(uint64_t now)
     W.last_scan = now;
     W.scanned = 1;
     W.unscanned = 0;
+    W.scan_id = W.id_base + (uint32_t)W.ntab;
+}
+
+/* Does every frame of the stacks interned since the last comparison of the
+ * maps (W.scan_id on) lie in a mapping on record? Asked of a few stacks
+ * only (NEW_STACKS_CHECKED): past that, or with stacks forgotten since,
+ * the maps are compared. */
+static int new_stacks_on_record(void)
+{
+    uint32_t end = W.id_base + (uint32_t)W.ntab;
+    if (W.scan_id < W.id_base || end - W.scan_id > NEW_STACKS_CHECKED) return 0;
+    for (uint32_t id = W.scan_id; id < end; id++) {
+        const struct stack_entry *e = stack_at(id - W.id_base);
+        if (!sprof_maps_on_record((const uint64_t *)(W.frames.data + e->off), e->n)) return 0;
+    }
+    return 1;
 }
 
 /* A descendant writes a file once it has samples (write_chunk): until then
@@ -943,7 +967,10 @@ static void forget_parent(int ending)
     /* the first chunk's mappings: the parent's as of its last comparison
      * (W.last_scan), which the next one starts from; none when the parent
      * made none, and the child compares at once */
-    if (sprof_maps_restate(&W.chunk, sprof.start_ns)) W.scanned = 1;
+    if (sprof_maps_restate(&W.chunk, sprof.start_ns)) {
+        W.scanned = 1;
+        W.scan_id = W.id_base + (uint32_t)W.ntab;
+    }
 }
 
 SPROF_ONCE void sprof_writer_close_parent_file(void)
@@ -1004,12 +1031,16 @@ static void step(int force_write, const char *end_reason, int status)
         W.chunk.len >= CHUNK_TARGET || (stacks_bytes() >= STACK_TABLE_MAX && !W.failed)) {
         /* The maps are compared for samples: the first time with the first
          * chunk that holds any, so that a process killed later has its
-         * objects on file; then every second, and at a forced write unless
+         * objects on file; then every second; and at a forced write, unless
          * it was done just now (the on_exit handler's write follows the
-         * destructor's by microseconds). Each scan reads all of
-         * /proc/self/maps, 20-30 us for a small process here. */
-        if (W.unscanned && (!W.scanned || now - W.last_scan >= SPROF_WRITE_INTERVAL_NS ||
-                            (force_write && now - W.last_scan >= RESCAN_MIN_NS)))
+         * destructor's by microseconds) or the few stacks since all lie in
+         * mappings on record (a child of fork that took a sample or two
+         * before its exec, in its parent's code, on the parent's list).
+         * Each scan reads all of /proc/self/maps, 20-30 us for a small
+         * process here, and an open, a close and a query a mapping. */
+        if (W.unscanned &&
+            (!W.scanned || now - W.last_scan >= SPROF_WRITE_INTERVAL_NS ||
+             (force_write && now - W.last_scan >= RESCAN_MIN_NS && !new_stacks_on_record())))
             rescan_maps(now);
         put_counters(now);
         if (end_reason) {
@@ -1142,6 +1173,7 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
     W.last_scan = W.last_unmap = t_gone;
     W.scanned = 1;
     W.unscanned = 0;
+    W.scan_id = W.id_base + (uint32_t)W.ntab;
     if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     wunlock();
 }
@@ -1205,7 +1237,7 @@ SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
 {
     wlock();
     W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
-    W.last_write = sprof_now();
+    W.last_write = sprof.start_ns;
     W.last_unmap = 0;
     unsigned long long c[2] = {0, 0};
     dl_iterate_phdr(loader_counters, c);
@@ -1346,14 +1378,19 @@ void sprof_writer_stop_early(void)
  * every object itself, reading their program headers and notes on pages
  * its page tables do not have yet: a shell's commands in its first
  * second, 20 lookups and some 300 us each (BENCHMARKS.md, session 31).
- * Not in a child that has not started its own record (W.inherited): its
- * children restate the one it has from its parent. */
+ * Objects loaded since the writer's last step (sprof's own libzstd and
+ * libunwind among them) are caught up with here too: a child that finds
+ * the loader's counters changed compares the maps itself. Not in a child
+ * that has not started its own record (W.inherited): its children restate
+ * the one it has from its parent. */
 SPROF_ONCE void sprof_writer_prepare_fork(void)
 {
     wlock();
-    if (sprof.cfg.follow && !W.scanned && !W.inherited && !W.failed && !W.ended &&
-        atomic_load(&sprof.running))
-        rescan_maps(sprof_now());
+    if (sprof.cfg.follow && !W.inherited && !W.failed && !W.ended && atomic_load(&sprof.running)) {
+        uint64_t now = sprof_now();
+        catch_up_loader(now);
+        if (!W.scanned) rescan_maps(now);
+    }
     pthread_mutex_lock(&sprof.reg_lock);
     sprof_threads_before_fork();
 }

@@ -181,7 +181,9 @@ build_progs() {
         build late-nopie $CC $PROG_CFLAGS -pthread -fno-pie -no-pie -DTAKE_FREE \
             "$SRC/tests/progs/late.c" -o "$BIN/late-nopie"
         build forkexec $CC $PROG_CFLAGS "$SRC/tests/progs/forkexec.c" -o "$BIN/forkexec"
+        build execfail $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/execfail.c" -o "$BIN/execfail"
         build forkmaps $CC $PROG_CFLAGS "$SRC/tests/progs/forkmaps.c" -o "$BIN/forkmaps" -ldl
+        build forkjit $CC $PROG_CFLAGS "$SRC/tests/progs/forkjit.c" -o "$BIN/forkjit"
         build target $CC $PROG_CFLAGS "$SRC/tests/progs/target.c" -o "$BIN/target"
         build regress $CC $PROG_CFLAGS -fno-inline "$SRC/tests/progs/regress.c" -o "$BIN/regress"
         build spawn $CC $PROG_CFLAGS "$SRC/tests/progs/spawn.c" -o "$BIN/spawn"
