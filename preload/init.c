@@ -208,26 +208,25 @@ static int join_session(void)
 
 /* ---- lifecycle ---- */
 
-/* Sampling stops. Where the process or its image ends (ending: exit,
- * _exit, exec), the kernel ends the timers itself: exit closes a perf
- * event's descriptor and exec too (O_CLOEXEC), both delete POSIX CPU
- * timers. Until then the handler drops what comes (sprof.running), and
- * exec's own with sprof's signal ignored (signals.c). That is three system
- * calls a thread fewer (the event's id, its disabling, its close) at the
- * end of every process and before every exec. Only setitimer's timer
- * outlives an exec: it is always stopped. */
-SPROF_ONCE static void stop_timers(int ending)
+/* Sampling stops, and the timers with it, at once, even where the process
+ * or its image ends (exit, _exit, exec) and the kernel would end them
+ * itself: left running through the last write and the exec (a few hundred
+ * microseconds in a shell's child that took a sample), they would deliver
+ * signals the handler drops, each an interrupt and a signal frame (20-30
+ * us on a virtual machine, 1-2 on bare metal) where their disarming costs
+ * three system calls a thread (BENCHMARKS.md, session 37). */
+SPROF_ONCE static void stop_timers(void)
 {
     atomic_store(&sprof.running, 0);
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(0);
-    if (!ending) sprof_threads_disarm_all();
+    sprof_threads_disarm_all();
 }
 
 void sprof_disable(const char *why)
 {
     static int said;
     if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED)) sprof_err("%s; sampling stopped", why);
-    stop_timers(0);
+    stop_timers();
 }
 
 /* pthread key destructor: the thread is exiting. Its name is read one last
@@ -431,16 +430,14 @@ SPROF_ONCE static void fork_child(void)
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
 }
 
-/* Before exec: nothing of ours may survive into the new image. Sampling
- * stops (exec itself ends the timers), the file gets everything with an END
- * record, and sprof's signal is ignored, which discards one still pending
- * and those the timers send until exec ends them (signals.c). A vfork child
- * shares our memory but has no timers: it is left alone. Should exec fail,
- * sampling goes on with the same timers. */
+/* Before exec: nothing of ours may survive into the new image. Timers stop,
+ * the file gets everything with an END record, and a signal of ours still
+ * pending is discarded (signals.c). A vfork child shares our memory but has
+ * no timers: it is left alone. */
 SPROF_ONCE void sprof_before_exec(void)
 {
     if (!active || getpid() != sprof.pid) return;
-    stop_timers(1);
+    stop_timers();
     sprof_writer_flush("exec", 0);
     sprof_signals_before_exec();
 }
@@ -450,7 +447,8 @@ void sprof_after_exec_failed(void)
     if (!active || getpid() != sprof.pid) return;
     int e = errno;
     sprof_signals_after_exec_failed();
-    atomic_store(&sprof.running, 1); /* with the timers it had (stop_timers) */
+    atomic_store(&sprof.running, 1);
+    sprof_threads_arm_all();
     if (sprof.backend == BACKEND_ITIMER) sprof_itimer_set(1);
     errno = e;
 }
@@ -534,7 +532,7 @@ __attribute__((constructor)) static void sprof_init(void)
 __attribute__((destructor)) static void sprof_fini(void)
 {
     if (!active) return;
-    stop_timers(1);
+    stop_timers();
     sprof_writer_stop(NULL, 0);
 }
 
@@ -549,7 +547,7 @@ SPROF_ONCE static void on_exit_handler(int status, void *arg)
 SPROF_ONCE void sprof_end(const char *reason, int status)
 {
     if (!active || getpid() != sprof.pid) return;
-    stop_timers(1);
+    stop_timers();
     sprof_writer_stop(reason, status & 0xff);
     active = 0;
 }

@@ -421,6 +421,7 @@ void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
+void sprof_threads_arm_all(void) SPROF_HIDDEN;
 
 /* compress.c: libzstd for chunk.h's encoder, or NULL when it cannot be
  * loaded */

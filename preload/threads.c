@@ -293,6 +293,16 @@ unsigned sprof_threads_rearm_lost(void)
     return lost;
 }
 
+void sprof_threads_arm_all(void)
+{
+    pthread_mutex_lock(&sprof.reg_lock);
+    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        struct sprof_thread *t = *sprof_slot_ref(i);
+        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_arm(t);
+    }
+    pthread_mutex_unlock(&sprof.reg_lock);
+}
+
 static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -2,16 +2,16 @@
 # exec calls that fail (tests/progs/execfail.c: no such file, a directory,
 # not found in PATH, not executable) between two stretches of the main
 # thread's CPU work, while a second thread works the whole time. Before an
-# exec sprof stops sampling and ignores its signal (the new image must not
+# exec sprof stops its timers and ignores its signal (the new image must not
 # be killed by one still pending); when the exec fails, sampling goes on
-# with the timers it had, neither lost nor doubled:
+# with every thread's timer armed again, none lost nor doubled:
 #   - the program runs normally: every call failed, it exits 0, nothing on
 #     stderr, the profile ends with its exit
 #   - the work after the failed calls is sampled at the rate of the work
 #     before them: each function's sampled CPU time against the time the
 #     thread's clock measured, within 0.6 to 1.6 of the other's ratio (a
 #     timer lost would give 0, one armed twice about 2)
-#   - the second thread (whose timer was left as it was), at the main
+#   - the second thread (whose timer was stopped too), at the main
 #     thread's rate too (not with setitimer: its one timer's samples go to
 #     whichever thread runs, weighed by the process's clock)
 # With the default timer, the POSIX one and setitimer.

@@ -79,7 +79,6 @@ int main(int argc, char **argv)
     execfail_after(burn_iters(ms));
     double after = thread_ms() - t0;
     pthread_join(th, NULL);
-    printf("before %.1f\nexec %d failed\nafter %.1f\nside %.1f\n", before, failed, after,
-           side_ms);
+    printf("before %.1f\nexec %d failed\nafter %.1f\nside %.1f\n", before, failed, after, side_ms);
     return 0;
 }
