@@ -100,6 +100,7 @@ static struct {
     int scanned;                         /* the maps were compared at least once */
     int unscanned;                       /* samples were drained since (see step) */
     int described;                       /* the PROCESS record is out (write_chunk) */
+    char *exe;                           /* /proc/self/exe, once read (put_process) */
     uint32_t scan_id;                    /* the next stack's id at the last comparison */
     int have_samples;                    /* the pending chunk holds samples */
     uint64_t total_samples_written;
@@ -730,10 +731,16 @@ static void put_process(struct sprof_buf *out)
     }
     sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
     sprof_buf_put_uvarint(b, sprof.start_ns);
+    /* the executable, read once: a child of fork's is its parent's (fork
+     * copies it; only exec changes it), and its one write at its exec
+     * reads no /proc for it */
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = 0;
-    sprof_buf_put_str(b, exe);
+    if (!W.exe) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = 0;
+        W.exe = strdup(exe); /* (NULL: read again the next time) */
+    }
+    sprof_buf_put_str(b, W.exe ? W.exe : exe);
     /* argv from /proc/self/cmdline: NUL-separated */
     struct sprof_buf args;
     sprof_buf_init(&args);
@@ -828,6 +835,7 @@ static void write_chunk(void)
 {
     if (W.failed || W.chunk.len == 0) return;
     if (W.fd >= 0 && !output_ours()) return;
+    int fresh = W.fd < 0; /* the file's header goes out with the chunk, in one write */
     if (W.fd < 0) {
         if (!sprof.is_top && !W.have_samples) return; /* descendants: only with samples */
         char path[4300];
@@ -852,7 +860,6 @@ static void write_chunk(void)
                                       (uint32_t)sprof.pid};
         sprof_buf_reset(&W.out);
         sprof_file_header_put(&W.out, &h);
-        if (write_all(W.out.data, W.out.len)) return;
     }
     describe();
     if (!W.enc_ready) {
@@ -883,7 +890,7 @@ static void write_chunk(void)
         return;
     }
     char err[256];
-    sprof_buf_reset(&W.out);
+    if (!fresh) sprof_buf_reset(&W.out);
     if (sprof_chunk_encode(&W.enc, W.seq, W.stk.data, W.stk.len, &W.out, err, sizeof(err))) {
         fail("cannot compress a chunk: %s", err);
         return;
