@@ -914,6 +914,14 @@ SPROF_ONCE static int loader_counters(struct dl_phdr_info *info, size_t size, vo
     return 1;
 }
 
+/* The mappings on record are this process's now: the stacks interned
+ * from here on are the ones new_stacks_on_record looks at. */
+static void maps_on_record(void)
+{
+    W.scanned = 1;
+    W.scan_id = W.id_base + (uint32_t)W.ntab;
+}
+
 /* Compares the maps with what was reported. New mappings are dated from
  * the previous comparison (they appeared after it), so that samples taken
  * in a library dlopen'ed since then resolve to it; but never before the
@@ -923,9 +931,8 @@ static void rescan_maps(uint64_t now)
     uint64_t t_new = W.last_scan > W.last_unmap ? W.last_scan : W.last_unmap;
     sprof_maps_scan(&W.chunk, t_new, now);
     W.last_scan = now;
-    W.scanned = 1;
     W.unscanned = 0;
-    W.scan_id = W.id_base + (uint32_t)W.ntab;
+    maps_on_record();
 }
 
 /* Does every frame of the stacks interned since the last comparison of the
@@ -974,10 +981,7 @@ static void forget_parent(int ending)
     /* the first chunk's mappings: the parent's as of its last comparison
      * (W.last_scan), which the next one starts from; none when the parent
      * made none, and the child compares at once */
-    if (sprof_maps_restate(&W.chunk, sprof.start_ns)) {
-        W.scanned = 1;
-        W.scan_id = W.id_base + (uint32_t)W.ntab;
-    }
+    if (sprof_maps_restate(&W.chunk, sprof.start_ns)) maps_on_record();
 }
 
 SPROF_ONCE void sprof_writer_close_parent_file(void)
@@ -1178,9 +1182,8 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
     /* a first scan dates what it finds from the start */
     sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone);
     W.last_scan = W.last_unmap = t_gone;
-    W.scanned = 1;
     W.unscanned = 0;
-    W.scan_id = W.id_base + (uint32_t)W.ntab;
+    maps_on_record();
     if (sprof.cfg.unwinder == UNWIND_DWARF) sprof_cfi_update();
     wunlock();
 }
