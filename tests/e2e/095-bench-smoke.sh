@@ -56,16 +56,17 @@ for m in plain floor sprof against; do
 done
 
 # scripts/bench/bytes.py: a short steady run of two workloads, a row for
-# each build with its figures
+# each build with its figures (--information: the stacks' estimates too)
 rc=0
 "$PY" "$SRC/scripts/bench/bytes.py" --build "$BUILD" --against "$BUILD" --seconds 0.3 \
-    --workload cpu interp --freq 999 >bytes.txt 2>bytes.err || rc=$?
+    --workload cpu interp --freq 999 --information >bytes.txt 2>bytes.err || rc=$?
 cat bytes.txt
 [ "$rc" -eq 0 ] || fail "bytes.py exited with status $rc: $(tail -n 5 bytes.err)"
 for w in cpu interp; do
     for b in sprof against; do
-        # samples, bytes, bytes a sample, the same file in flags 0 and 3, stacks, writer
-        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
+        # samples, bytes, bytes a sample, the same file in flags 0 and 3, xz and
+        # order-1, stacks, writer
+        grep -qE "^\| $w \| 999 Hz \| $b \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9,]+ \| [0-9.]+ ms" bytes.txt ||
             fail "no row for $w under $b in bytes.py's table"
     done
 done
