@@ -229,21 +229,17 @@ void sprof_disable(const char *why)
     stop_timers();
 }
 
-/* pthread key destructor: the thread is exiting. Its name is read one last
- * time, for threads that rename themselves and end within a second. */
+/* pthread key destructor: the thread is exiting. */
 static void thread_exit(void *p)
 {
     if (!p) return;
-    pthread_mutex_lock(&sprof.reg_lock); /* the writer reads names under it */
-    sprof_thread_read_name(p, 1);
-    pthread_mutex_unlock(&sprof.reg_lock);
     /* glibc ends the process when the last of the threads it counts ends
      * (pthread_exit or a return), and it counts the writer: the initial
      * thread gone by pthread_exit, the process would outlive its last
      * thread of the program's own, with nothing left but the writer. So
      * the writer goes first, by glibc's own way out, and this thread's end
      * then calls exit(0) as it would have without sprof. */
-    if (sprof_thread_end(p) == 0 && getpid() == sprof.pid) sprof_writer_stop_early();
+    if (sprof_thread_end(p, 1) == 0 && getpid() == sprof.pid) sprof_writer_stop_early();
 }
 
 /* Registers the calling thread, tid, arms its timer, and ends it at exit.

@@ -146,14 +146,16 @@ struct sprof_rule_slot {
     uint32_t rule;
 };
 
+#define SPROF_NAME_MAX 16 /* a thread's name and its NUL, as the kernel keeps it */
+
 struct sprof_thread {
     _Atomic int state;
     pid_t tid;
     unsigned index; /* in the registry (sprof_slot_ref) */
     int external;   /* found by the /proc scan, not by pthread_create */
     int announced;  /* the writer wrote its THREAD record */
-    char name[16];
-    char announced_name[16];
+    char name[SPROF_NAME_MAX];
+    char announced_name[SPROF_NAME_MAX];
     uint64_t name_ns; /* when the writer last read name (writer.c, drain_all) */
     uint64_t start_ns, end_ns;
     uint64_t cpu_ns; /* CPU time used, read when it ended (0: unknown) */
@@ -268,6 +270,10 @@ struct sprof_space {
      * leaves room for a sanitizer build's bigger frames. */
     uint8_t writer_stack[1u << 20] __attribute__((aligned(64)));
     struct sprof_thread *free_slots[MAX_THREADS]; /* threads.c */
+    /* the tids of the registry's entries but the first (the initial
+     * thread's, most often), side by side: sprof_thread_find reads them,
+     * not a page of each slot, a TLB miss each (threads.c) */
+    pid_t slot_tids[MAX_THREADS];
 };
 extern struct sprof_space sprof_space SPROF_HIDDEN;
 
@@ -396,7 +402,14 @@ void sprof_timer_drop_probe(void) SPROF_HIDDEN; /* closes the probe if still unu
 int sprof_timer_arm(struct sprof_thread *t) SPROF_HIDDEN;
 /* Re-targets an armed timer at sprof.cfg.signo after the signal moved. */
 int sprof_timer_resignal(struct sprof_thread *t) SPROF_HIDDEN;
-void sprof_timer_disarm(struct sprof_thread *t) SPROF_HIDDEN;
+void sprof_timer_disarm(struct sprof_thread *t, int ending) SPROF_HIDDEN;
+struct sprof_timer_pre {
+    int fd;      /* a perf event opened for the thread, or -1 */
+    uint64_t id; /* its PERF_EVENT_IOC_ID */
+};
+int sprof_timer_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pre) SPROF_HIDDEN;
+int sprof_timer_arm_with(struct sprof_thread *t, struct sprof_timer_pre *pre) SPROF_HIDDEN;
+void sprof_timer_pre_drop(struct sprof_timer_pre *pre) SPROF_HIDDEN;
 int sprof_timer_lost(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_fd_above_stdio(int fd) SPROF_HIDDEN;
@@ -410,13 +423,18 @@ void sprof_itimer_set(int on) SPROF_HIDDEN;
 /* threads.c */
 struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self,
                                            uint64_t when) SPROF_HIDDEN;
-unsigned sprof_thread_end(struct sprof_thread *t) SPROF_HIDDEN;
+unsigned sprof_thread_end(struct sprof_thread *t, int self) SPROF_HIDDEN;
 uint64_t sprof_thread_cpu_ns(pid_t tid) SPROF_HIDDEN;           /* any thread of ours */
 struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_lock */
+void sprof_thread_publish(unsigned i, struct sprof_thread *t) SPROF_HIDDEN; /* under reg_lock */
+int sprof_thread_keep(struct sprof_thread *t) SPROF_HIDDEN;                 /* under reg_lock */
+void sprof_thread_release(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
 unsigned sprof_threads_rearm_lost(void) SPROF_HIDDEN;
 void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
+int sprof_thread_name_of(pid_t tid, int self, char name[SPROF_NAME_MAX]) SPROF_HIDDEN;
+void sprof_thread_set_name(struct sprof_thread *t, const char *name) SPROF_HIDDEN;
 void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now) SPROF_HIDDEN;

@@ -36,6 +36,30 @@ static int first_slot_taken;
  * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents. */
 static unsigned nfree; /* in sprof_space.free_slots */
 
+/* Threads that registered themselves (not external) and have not ended
+ * (under reg_lock). */
+static unsigned own_running;
+
+/* Slots freed keep their pages (no MADV_DONTNEED) while those they keep
+ * add up to HOT_BYTES: a program that starts threads one after another, a
+ * pool that makes one a task, takes them again without faulting their
+ * struct, ring and rule cache in again, and the writer frees them without
+ * an madvise, whose TLB shootdown interrupts every CPU that runs a thread
+ * of the process (`scripts/bench/threads.py`, 2,000 threads of 0.2 ms, 8 at
+ * a time: 46 us of CPU a thread over the floor's against 90, the writer's
+ * CPU 7 ms against 44; BENCHMARKS.md, session 38). A slot
+ * keeps what its thread touched: its struct's page, its rule cache's and
+ * the ring as far as the handlers wrote it or the writer faulted it in (a
+ * short thread's few pages, a busy one's 128 KiB). A slot taken from here
+ * is zeroed but for what describes its pages: its rule cache stays good
+ * for the set of objects it was filled from (unwind.c checks rules_gen),
+ * and the mark for fork (wipe_on_fork) stays on them. */
+#define HOT_BYTES (4u << 20)
+#define HOT_MAX 1024u
+static struct sprof_thread *hot[HOT_MAX];
+static size_t hot_kept[HOT_MAX], hot_bytes;
+static unsigned nhot;
+
 /* The start's arena (sprof.h): from the end of the first slot's struct to
  * the end of its page. start_used: bytes handed out, ARENA_CLOSED once the
  * slot is taken (its ring then begins past them). */
@@ -83,7 +107,16 @@ static struct sprof_thread *slot_alloc(void)
 {
     void *m = sprof_space.first_slot;
     size_t skip = 0; /* the start's arena, before the first slot's ring */
-    if (nfree) {
+    if (nhot) {
+        struct sprof_thread *t = hot[--nhot];
+        hot_bytes -= hot_kept[nhot];
+        uint64_t gen = t->rules_gen;
+        int wipe = t->wipe_on_fork;
+        memset(t, 0, sizeof(*t));
+        t->rules_gen = gen;
+        t->wipe_on_fork = wipe;
+        m = t;
+    } else if (nfree) {
         m = sprof_space.free_slots[--nfree];
     } else if (first_slot_taken) {
         m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -105,49 +138,97 @@ static struct sprof_thread *slot_alloc(void)
     return t;
 }
 
-/* Once t is out of the registry. Under reg_lock (or alone: a fork's
- * child). */
+/* Sets the registry's entry i (t, or NULL) and its tid. Under reg_lock (or
+ * alone: a fork's child). */
+void sprof_thread_publish(unsigned i, struct sprof_thread *t)
+{
+    if (i) sprof_space.slot_tids[i] = t ? t->tid : 0;
+    __atomic_store_n(sprof_slot_ref(i), t, __ATOMIC_RELEASE);
+}
+
+/* Once t is out of the registry, under reg_lock: keeps it with its pages
+ * (1), or leaves it to sprof_thread_release (0). */
+int sprof_thread_keep(struct sprof_thread *t)
+{
+    if (!t || (void *)t == (void *)sprof_space.first_slot) return 1; /* (never reused) */
+    uint64_t words = atomic_load(&t->head);
+    if (t->ring_ready > words) words = t->ring_ready;
+    size_t kept = 2 * 4096 + (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t);
+    if (nhot == HOT_MAX || hot_bytes + kept > HOT_BYTES) return 0;
+    hot_kept[nhot] = kept;
+    hot[nhot++] = t;
+    hot_bytes += kept;
+    return 1;
+}
+
+/* Without reg_lock: gives t's pages back (an madvise, which interrupts the
+ * other CPUs that run the process's threads, not made with the lock held)
+ * and puts it among the free slots. */
+void sprof_thread_release(struct sprof_thread *t)
+{
+    if (madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) != 0) return;
+    pthread_mutex_lock(&sprof.reg_lock);
+    if (nfree < MAX_THREADS) sprof_space.free_slots[nfree++] = t;
+    pthread_mutex_unlock(&sprof.reg_lock);
+}
+
+/* Once t is out of the registry, in a fork's child (alone). */
 void sprof_thread_free(struct sprof_thread *t)
 {
-    if (!t || (void *)t == (void *)sprof_space.first_slot) return;
-    if (nfree < MAX_THREADS && madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) == 0)
-        sprof_space.free_slots[nfree++] = t;
+    if (!sprof_thread_keep(t)) sprof_thread_release(t);
 }
 
 /* Under reg_lock. */
 struct sprof_thread *sprof_thread_find(pid_t tid)
 {
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
+        if (i && sprof_space.slot_tids[i] != tid) continue;
         struct sprof_thread *t = *sprof_slot_ref(i);
         if (t && t->tid == tid && atomic_load(&t->state) == SLOT_ACTIVE) return t;
     }
     return NULL;
 }
 
-/* Under reg_lock once the slot is published: the writer and the exiting
- * thread both read the name. self: t is the calling thread, whose name
- * prctl gives in one system call (three for /proc). */
-SPROF_ONCE void sprof_thread_read_name(struct sprof_thread *t, int self)
+/* The name of thread tid into name (NUL-terminated): 0, or -1 when it
+ * cannot be read. self: tid is the calling thread, whose name prctl gives
+ * in one system call (three for /proc). Takes no lock: the caller sets it
+ * (sprof_thread_set_name) under reg_lock. */
+SPROF_ONCE int sprof_thread_name_of(pid_t tid, int self, char name[SPROF_NAME_MAX])
 {
     char buf[32];
     if (self) {
         memset(buf, 0, sizeof(buf));
-        if (prctl(PR_GET_NAME, buf) != 0) return;
+        if (prctl(PR_GET_NAME, buf) != 0) return -1;
     } else {
-        char path[64], tid[24];
+        char path[64], num[24];
         sprof_concat(path, sizeof(path), "/proc/self/task/",
-                     sprof_fmt_u64(tid, (uint64_t)t->tid, 10, 0), "/comm", NULL);
+                     sprof_fmt_u64(num, (uint64_t)tid, 10, 0), "/comm", NULL);
         int fd = sprof_open(path, O_RDONLY, 0);
-        if (fd < 0) return;
+        if (fd < 0) return -1;
         ssize_t n = read(fd, buf, sizeof(buf) - 1);
         close(fd);
-        if (n <= 0) return;
+        if (n <= 0) return -1;
         buf[n] = 0;
         buf[strcspn(buf, "\n")] = 0;
     }
-    size_t len = strnlen(buf, sizeof(t->name) - 1);
-    memcpy(t->name, buf, len);
-    t->name[len] = 0;
+    size_t len = strnlen(buf, SPROF_NAME_MAX - 1);
+    memcpy(name, buf, len);
+    name[len] = 0;
+    return 0;
+}
+
+/* Under reg_lock once the slot is published: the writer and the exiting
+ * thread both set the name. */
+void sprof_thread_set_name(struct sprof_thread *t, const char *name)
+{
+    memcpy(t->name, name, strlen(name) + 1);
+}
+
+/* Reads and sets t's name (under reg_lock once the slot is published). */
+SPROF_ONCE void sprof_thread_read_name(struct sprof_thread *t, int self)
+{
+    char name[SPROF_NAME_MAX];
+    if (sprof_thread_name_of(t->tid, self, name) == 0) sprof_thread_set_name(t, name);
 }
 
 /* where _start found argc, the initial thread's highest frame (ld.so) */
@@ -171,25 +252,30 @@ static int main_stack(uintptr_t *lo, uintptr_t *hi)
     return 0;
 }
 
-/* Bounds of the calling thread's stack, for the frame-pointer unwinder. */
-SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
+/* Bounds of the calling thread's stack (thread tid), for the unwinders: 0,
+ * or -1 when unknown. */
+static int stack_bounds(pid_t tid, uintptr_t *lo, uintptr_t *hi)
 {
     pthread_attr_t a;
     void *addr;
     size_t size;
-    uintptr_t lo, hi;
-    if (t->tid == sprof.pid && main_stack(&lo, &hi) == 0 && (uintptr_t)&a >= lo &&
-        (uintptr_t)&a < hi) {
-        atomic_store(&t->stack_lo, lo);
-        atomic_store(&t->stack_hi, hi);
-        return;
-    }
-    if (pthread_getattr_np(pthread_self(), &a) != 0) return;
-    if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-        atomic_store(&t->stack_lo, (uintptr_t)addr);
-        atomic_store(&t->stack_hi, (uintptr_t)addr + size);
-    }
+    if (tid == sprof.pid && main_stack(lo, hi) == 0 && (uintptr_t)&a >= *lo && (uintptr_t)&a < *hi)
+        return 0;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return -1;
+    int r = pthread_attr_getstack(&a, &addr, &size);
     pthread_attr_destroy(&a);
+    if (r != 0) return -1;
+    *lo = (uintptr_t)addr;
+    *hi = (uintptr_t)addr + size;
+    return 0;
+}
+
+SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
+{
+    uintptr_t lo, hi;
+    if (stack_bounds(t->tid, &lo, &hi) != 0) return;
+    atomic_store(&t->stack_lo, lo);
+    atomic_store(&t->stack_hi, hi);
 }
 
 /* Creates and publishes a slot for tid and arms its timer. when: the
@@ -198,12 +284,22 @@ SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
 SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, int self,
                                                       uint64_t when)
 {
+    /* what needs no lock first (sprof_timer_prepare) */
+    uint64_t start_ns = when ? when : sprof_now();
+    uintptr_t lo = 0, hi = 0;
+    if (self && stack_bounds(tid, &lo, &hi) != 0) lo = hi = 0;
+    struct sprof_timer_pre pre;
+    int r = sprof_timer_prepare(tid, start_ns, &pre);
     pthread_mutex_lock(&sprof.reg_lock);
     struct sprof_thread *t = sprof_thread_find(tid);
     if (t) {
         /* found by the /proc scan first: the thread knows its own stack */
-        if (self && !atomic_load(&t->stack_hi)) sprof_thread_set_stack_bounds(t);
+        if (self && hi && !atomic_load(&t->stack_hi)) {
+            atomic_store(&t->stack_lo, lo);
+            atomic_store(&t->stack_hi, hi);
+        }
         pthread_mutex_unlock(&sprof.reg_lock);
+        sprof_timer_pre_drop(&pre);
         return t;
     }
     unsigned i, used = sprof_slots_end();
@@ -211,23 +307,28 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
     }
     if (i == MAX_THREADS || !(t = slot_alloc())) {
         pthread_mutex_unlock(&sprof.reg_lock);
+        sprof_timer_pre_drop(&pre);
         return NULL;
     }
     __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED); /* the itimer scan reads it */
     t->index = i;
     t->external = external;
-    t->start_ns = when ? when : sprof_now();
+    t->start_ns = start_ns;
+    atomic_store(&t->stack_lo, lo);
+    atomic_store(&t->stack_hi, hi);
     /* a thread that registers itself has its name read by the writer's
      * first drain, which announces it, or by its end (init.c, thread_exit):
      * most processes of a build or a script take no sample, and never need
      * it */
     if (!self) sprof_thread_read_name(t, 0);
-    if (self) sprof_thread_set_stack_bounds(t);
     atomic_store(&t->state, SLOT_ACTIVE);
-    __atomic_store_n(sprof_slot_ref(i), t, __ATOMIC_RELEASE);
+    own_running += !external;
+    sprof_thread_publish(i, t);
     if (i == used) atomic_store_explicit(&sprof.nslots, used + 1, memory_order_release);
-    int r = sprof_timer_arm(t);
+    /* (stopped meanwhile: sprof_threads_disarm_all came first) */
+    if (r == 0 && atomic_load(&sprof.running)) r = sprof_timer_arm_with(t, &pre);
     pthread_mutex_unlock(&sprof.reg_lock);
+    sprof_timer_pre_drop(&pre);
     if (r < 0 && r != -ESRCH) {
         static int said;
         if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
@@ -245,21 +346,26 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
 }
 
 /* The thread is gone or going: no more samples from it. The writer drains
- * its ring, writes its end and frees the slot. Returns how many threads
+ * its ring, writes its end and frees the slot. self: t is the calling
+ * thread, which ends (its name is read one last time, for threads that
+ * rename themselves and end within a second). Returns how many threads
  * that registered themselves (the initial one, pthread_create's) are still
- * running. */
-SPROF_ONCE unsigned sprof_thread_end(struct sprof_thread *t)
+ * running. What needs no lock is done before it is taken: a program that
+ * starts and ends threads by the thousand has them wait on one another
+ * there (tests/progs/shortthreads.c: 1.5 futex calls a thread, against
+ * 0.2 under the floor, before session 38; 0.6 since). */
+SPROF_ONCE unsigned sprof_thread_end(struct sprof_thread *t, int self)
 {
-    unsigned own = 0;
+    char name[SPROF_NAME_MAX];
+    int named = self && sprof_thread_name_of(t->tid, 1, name) == 0;
+    uint64_t end_ns = sprof_now(), cpu_ns = sprof_thread_cpu_ns(t->tid);
     pthread_mutex_lock(&sprof.reg_lock);
-    sprof_timer_disarm(t);
-    t->end_ns = sprof_now();
-    t->cpu_ns = sprof_thread_cpu_ns(t->tid);
-    atomic_store(&t->state, SLOT_ENDED);
-    for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
-        struct sprof_thread *o = *sprof_slot_ref(i);
-        own += o && !o->external && atomic_load(&o->state) == SLOT_ACTIVE;
-    }
+    if (named) sprof_thread_set_name(t, name);
+    sprof_timer_disarm(t, self);
+    t->end_ns = end_ns;
+    t->cpu_ns = cpu_ns;
+    if (atomic_exchange(&t->state, SLOT_ENDED) == SLOT_ACTIVE && !t->external) own_running--;
+    unsigned own = own_running;
     pthread_mutex_unlock(&sprof.reg_lock);
     return own;
 }
@@ -269,7 +375,7 @@ SPROF_ONCE void sprof_threads_disarm_all(void)
     pthread_mutex_lock(&sprof.reg_lock);
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = *sprof_slot_ref(i);
-        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t);
+        if (t && atomic_load(&t->state) == SLOT_ACTIVE) sprof_timer_disarm(t, 0);
     }
     pthread_mutex_unlock(&sprof.reg_lock);
 }
@@ -337,7 +443,7 @@ void sprof_threads_scan(pid_t writer_tid)
         struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (t && t->external && atomic_load(&t->state) == SLOT_ACTIVE &&
             !tid_alive(t->tid, tids, n))
-            sprof_thread_end(t);
+            sprof_thread_end(t, 0);
     }
 }
 
@@ -379,12 +485,14 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
 {
     sprof_mutex_renew(&sprof.reg_lock);
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */
+    own_running = 0;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
         struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t) continue;
         sprof_timer_drop_inherited(t);
         if (t->tid == parent_tid && atomic_load(&t->state) == SLOT_ACTIVE) {
             t->tid = self_tid;
+            sprof_thread_publish(i, t);
             atomic_store(&t->head, 0);
             atomic_store(&t->tail, 0);
             t->ring_ready = t->ring_seen = 0; /* its pages are the parent's until written */
@@ -405,9 +513,10 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
              * second fault; made stale, it is cleared first, one fault a
              * page (unwind.c) */
             if (t->wipe_on_fork) t->rules_gen = UINT64_MAX;
+            own_running += !t->external;
             continue;
         }
-        __atomic_store_n(sprof_slot_ref(i), NULL, __ATOMIC_RELEASE);
+        sprof_thread_publish(i, NULL);
         sprof_thread_free(t);
     }
 }

@@ -177,28 +177,35 @@ static int perf_budget_left(void)
     return held < rl.rlim_cur / 8;
 }
 
-static int perf_arm(struct sprof_thread *t)
+/* Thread tid's perf event, opened disabled and set to signal it, into pre:
+ * what takes system calls but no lock (sprof_timer_prepare). */
+static int perf_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pre)
 {
-    int fd = t->tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
-    if (fd < 0) fd = perf_open_period(t->tid, first_period(t->tid, t->start_ns));
+    int fd = tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
+    if (fd < 0) fd = perf_open_period(tid, first_period(tid, start_ns));
     if (fd < 0) return -errno;
     if (fd >= FD_TABLE_SIZE) {
         close(fd);
         return -EMFILE;
     }
-    struct f_owner_ex owner = {F_OWNER_TID, t->tid};
+    struct f_owner_ex owner = {F_OWNER_TID, tid};
     if (fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 ||
-        fcntl(fd, F_SETOWN_EX, &owner) < 0) {
+        fcntl(fd, F_SETOWN_EX, &owner) < 0 || ioctl(fd, PERF_EVENT_IOC_ID, &pre->id) < 0) {
         int e = errno;
         close(fd);
         return -e;
     }
-    if (ioctl(fd, PERF_EVENT_IOC_ID, &t->perf_id) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    pre->fd = fd;
+    return 0;
+}
+
+/* Gives t the event of pre and enables it. */
+static int perf_attach(struct sprof_thread *t, struct sprof_timer_pre *pre)
+{
+    int fd = pre->fd;
+    pre->fd = -1;
     t->perf_fd = fd;
+    t->perf_id = pre->id;
     atomic_fetch_add(&perf_fds, 1);
     t->first_period = 1;
     __atomic_store_n(sprof_fd_ref((unsigned)fd), t, __ATOMIC_RELEASE);
@@ -212,6 +219,13 @@ static int perf_arm(struct sprof_thread *t)
         return -e;
     }
     return 0;
+}
+
+static int perf_arm(struct sprof_thread *t)
+{
+    struct sprof_timer_pre pre;
+    int r = perf_prepare(t->tid, t->start_ns, &pre);
+    return r ? r : perf_attach(t, &pre);
 }
 
 /* The CPU clock of any thread of this process, as clock_getcpuclockid and
@@ -267,6 +281,33 @@ void sprof_itimer_set(int on)
         v.it_value = v.it_interval;
     }
     syscall(SYS_setitimer, ITIMER_PROF, &v, NULL); /* not our interposed setitimer */
+}
+
+/* A new thread's timer in two steps, so that the registry's lock is held
+ * for one system call, not six: a program that starts threads by the
+ * thousand had them wait there for one another (tests/progs/shortthreads.c,
+ * BENCHMARKS.md, session 38). Before the thread's slot is taken, without
+ * the lock: its perf event opened and set up, where the perf backend has
+ * room for one (pre->fd; -1 otherwise, for sprof_timer_arm_with to arm
+ * under the lock as sprof_timer_arm does). Returns 0 or -errno. */
+int sprof_timer_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pre)
+{
+    pre->fd = -1;
+    if (sprof.backend != BACKEND_PERF || !perf_budget_left()) return 0;
+    return perf_prepare(tid, start_ns, pre);
+}
+
+/* Under reg_lock: arms t with what sprof_timer_prepare made. */
+int sprof_timer_arm_with(struct sprof_thread *t, struct sprof_timer_pre *pre)
+{
+    return pre->fd >= 0 ? perf_attach(t, pre) : sprof_timer_arm(t);
+}
+
+/* A prepared timer that no slot took. */
+void sprof_timer_pre_drop(struct sprof_timer_pre *pre)
+{
+    if (pre->fd >= 0) close(pre->fd);
+    pre->fd = -1;
 }
 
 SPROF_ONCE int sprof_timer_arm(struct sprof_thread *t)
@@ -344,11 +385,15 @@ int sprof_timer_resignal(struct sprof_thread *t)
     return 0;
 }
 
-SPROF_ONCE void sprof_timer_disarm(struct sprof_thread *t)
+SPROF_ONCE void sprof_timer_disarm(struct sprof_thread *t, int ending)
 {
     if (t->perf_fd >= 0) {
         int fd = t->perf_fd, ours = perf_fd_ours(t);
-        if (ours) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+        /* the close ends the event, but for a copy of the descriptor (a
+         * child of vfork before its exec, a dup of the program's) that would
+         * keep it counting and signalling the thread; one that ends takes
+         * no signal once gone */
+        if (ours && !ending) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
         perf_forget(t); /* out of the table before the number can be reused */
         if (ours) close(fd);
     }

@@ -522,20 +522,24 @@ static void drain_all(int refresh_names, int populate)
         struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
-        pthread_mutex_lock(&sprof.reg_lock); /* an exiting thread reads its name under it */
         /* every second; every DRAIN_INTERVAL_MS in a thread's first second,
          * when threads name themselves (one registered by its parent may
          * not have done so yet, and may be gone before the next second),
          * not at each drain the handlers ask for: a compiler's cc1 at 10
          * kHz, its ring half full every 36 ms, read its name 11 to 21 times
-         * (an open, a read and a close of /proc each) */
+         * (an open, a read and a close of /proc each); read without the
+         * lock, set under it (an exiting thread sets its name) */
+        char name[SPROF_NAME_MAX];
+        int named = 0;
         if (state == SLOT_ACTIVE && !W.stdio_wait &&
             (refresh_names || (now - t->start_ns < 1000000000ull &&
                                now - t->name_ns >= DRAIN_INTERVAL_MS * 1000000ull))) {
             if (!me) me = (pid_t)syscall(SYS_gettid);
-            sprof_thread_read_name(t, t->tid == me);
+            named = sprof_thread_name_of(t->tid, t->tid == me, name) == 0;
             t->name_ns = now;
         }
+        pthread_mutex_lock(&sprof.reg_lock);
+        if (named && atomic_load(&t->state) == SLOT_ACTIVE) sprof_thread_set_name(t, name);
         if (!t->announced || strcmp(t->name, t->announced_name) != 0) put_thread(t);
         pthread_mutex_unlock(&sprof.reg_lock);
         if (sprof.cfg.unwinder != UNWIND_LIBUNWIND && !atomic_load(&t->stack_lo) &&
@@ -554,9 +558,10 @@ static void drain_all(int refresh_names, int populate)
             add_counters(t, W.dead, W.dead_hist);
             /* (a handler may be reading it: the itimer scan) */
             pthread_mutex_lock(&sprof.reg_lock);
-            __atomic_store_n(sprof_slot_ref(i), NULL, __ATOMIC_RELEASE);
-            sprof_thread_free(t);
+            sprof_thread_publish(i, NULL);
+            int kept = sprof_thread_keep(t);
             pthread_mutex_unlock(&sprof.reg_lock);
+            if (!kept) sprof_thread_release(t);
             W.threads_seen++;
         }
     }

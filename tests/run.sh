@@ -223,6 +223,8 @@ build_progs() {
             -o "$BIN/fdlimit"
         build shortthreads $CC $PROG_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/shortthreads.c" -o "$BIN/shortthreads"
+        build reuse $CC $PROG_CFLAGS -fno-inline -pthread "$SRC/tests/progs/reuse.c" \
+            -o "$BIN/reuse"
         build libearly $CC $PROG_CFLAGS -fPIC -shared -pthread "$SRC/tests/progs/libearly.c" \
             -o "$BIN/libearly.so"
         build earlymain $CC $PROG_CFLAGS "$SRC/tests/progs/earlymain.c" -o "$BIN/earlymain" \

@@ -83,6 +83,8 @@ SPROF_UNWIND=fp tsan_run threads-fp 0 "$BIN/threads" 200
 tsan_run short 0 "$BIN/shortthreads" 1000
 threads=$(awk '$1 == "threads" { print $2; exit }' short/info.txt)
 [ "${threads:-0}" -ge 1000 ] || fail "short: info lists $threads threads, want 1001"
+# each thread's slot freed, then taken again by the next (threads.c, hot slots)
+tsan_run reuse 0 "$BIN/reuse" 4
 tsan_run early 0 "$BIN/earlymain"
 tsan_run eintr 0 "$BIN/eintr" 1000
 tsan_run ownsig 0 "$BIN/ownsig"
