@@ -515,9 +515,10 @@ def make_workloads(a, progs, tmp):
     w["interp"] = Workload("interp", f"interp -n {cal[0]} {cal[1]}: a tree-walking evaluator "
                            "(tests/progs/interp.c): new 35-frame stacks without end",
                            [progs["interp"], "-n"] + cal)
-    w["threads"] = Workload("threads", f"cpu-bound {it} 28 8: 8 CPU-bound threads on "
-                            f"{os.cpu_count()} CPUs, 30-frame stacks", [cpu, it, "28", "8"],
-                            threads=9)
+    nt = a.threads
+    w["threads"] = Workload("threads", f"cpu-bound {it} 28 {nt}: {nt} CPU-bound threads on "
+                            f"{os.cpu_count()} CPUs, 30-frame stacks", [cpu, it, "28", str(nt)],
+                            threads=nt + 1)
     w["deep"] = Workload("deep", f"cpu-bound {it} 198: 200-frame stacks, no frame pointers",
                          [cpu, it, "198"])
     n = max(10, int(300 * s))
@@ -921,7 +922,11 @@ def main():
                     help="another sprof build directory, run as the mode 'against' in the same "
                          "interleaved series: two versions compared on one noisy machine")
     ap.add_argument("--python", help="interpreter for the python workload (default: this one)")
+    ap.add_argument("--threads", type=int, default=8, metavar="N",
+                    help="threads of the threads workload (8)")
     a = ap.parse_args()
+    if a.threads < 1:
+        ap.error("--threads: at least 1")
     a.build = os.path.abspath(a.build)
     if a.against:
         a.against = os.path.abspath(a.against)

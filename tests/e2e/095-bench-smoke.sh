@@ -3,7 +3,8 @@
 # round of the CPU-bound workload at 999 Hz in every mode (--against: the same
 # build again) prints its table, the mode floor-thread its row (and floor.c
 # its idle threads), and
-# scripts/bench/starts.py prints its row for each mode, and scripts/bench/bytes.py
+# scripts/bench/starts.py and scripts/bench/threads.py print their row for each
+# mode, scripts/bench/bytes.py
 # its row for each workload and build, scripts/bench/children.py its row for
 # each build, scripts/bench/maps-scan.c its line, scripts/bench/selfcost.py its
 # rows, and scripts/bench/populate.c its figures.
@@ -53,6 +54,16 @@ cat starts.txt
 for m in plain floor sprof against; do
     grep -qE "^$m +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+  [0-9]+ over" starts.txt || fail "no row for $m in starts.py's table"
     grep -qE "^$m +[0-9.]+ +[0-9.]+ +[-+][0-9.]+$" starts.txt || fail "no CPU row for $m in starts.py's output"
+done
+
+# scripts/bench/threads.py: one round of 50 threads, a row for each mode
+rc=0
+"$PY" "$SRC/scripts/bench/threads.py" --build "$BUILD" --against "$BUILD" --runs 1 --threads 50 \
+    >threads.txt 2>threads.err || rc=$?
+cat threads.txt
+[ "$rc" -eq 0 ] || fail "threads.py exited with status $rc: $(tail -n 5 threads.err)"
+for m in plain floor sprof against; do
+    grep -qE "^$m +[0-9.]+ " threads.txt || fail "no row for $m in threads.py's table"
 done
 
 # scripts/bench/bytes.py: a short steady run of two workloads, a row for
