@@ -163,36 +163,44 @@ SPROF_ONCE void sprof_timer_drop_probe(void)
  * threads past that are sampled with POSIX CPU timers, which take no
  * descriptor (their samples weigh the CPU time since the thread's previous
  * one, as with the posix backend). The limit is read when the budget might
- * be near: the program may raise it. */
+ * be near: the program may raise it. A descriptor is counted from before
+ * it is opened (perf_budget_take) to its close: threads that make their
+ * timers at once, each before taking the registry's lock, never hold more
+ * than the budget together. */
 #define PERF_FDS_FREE 16
 static _Atomic unsigned perf_fds;
 _Atomic unsigned sprof_posix_fallbacks; /* threads on POSIX timers past the budget */
 
-static int perf_budget_left(void)
+/* One descriptor of the budget, if one is left: 1 (the caller opens it, or
+ * gives it back), else 0. */
+static int perf_budget_take(void)
 {
     unsigned held = atomic_load(&perf_fds);
-    if (held < PERF_FDS_FREE) return 1;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1;
-    return held < rl.rlim_cur / 8;
+    do {
+        struct rlimit rl;
+        if (held >= PERF_FDS_FREE && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+            rl.rlim_cur != RLIM_INFINITY && held >= rl.rlim_cur / 8)
+            return 0;
+    } while (!atomic_compare_exchange_weak(&perf_fds, &held, held + 1));
+    return 1;
 }
 
 /* Thread tid's perf event, opened disabled and set to signal it, into pre:
- * what takes system calls but no lock (sprof_timer_prepare). */
+ * what takes system calls but no lock (sprof_timer_prepare). Its
+ * descriptor of the budget taken; given back when it fails. */
 static int perf_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pre)
 {
     int fd = tid == probe_tid ? atomic_exchange(&probe_fd, -1) : -1;
     if (fd < 0) fd = perf_open_period(tid, first_period(tid, start_ns));
-    if (fd < 0) return -errno;
-    if (fd >= FD_TABLE_SIZE) {
-        close(fd);
-        return -EMFILE;
-    }
+    int e = fd < 0 ? errno : fd >= FD_TABLE_SIZE ? EMFILE : 0;
     struct f_owner_ex owner = {F_OWNER_TID, tid};
-    if (fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 ||
-        fcntl(fd, F_SETOWN_EX, &owner) < 0 || ioctl(fd, PERF_EVENT_IOC_ID, &pre->id) < 0) {
-        int e = errno;
-        close(fd);
+    if (!e &&
+        (fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 ||
+         fcntl(fd, F_SETOWN_EX, &owner) < 0 || ioctl(fd, PERF_EVENT_IOC_ID, &pre->id) < 0))
+        e = errno;
+    if (e) {
+        if (fd >= 0) close(fd);
+        atomic_fetch_sub(&perf_fds, 1);
         return -e;
     }
     pre->fd = fd;
@@ -206,7 +214,6 @@ static int perf_attach(struct sprof_thread *t, struct sprof_timer_pre *pre)
     pre->fd = -1;
     t->perf_fd = fd;
     t->perf_id = pre->id;
-    atomic_fetch_add(&perf_fds, 1);
     t->first_period = 1;
     __atomic_store_n(sprof_fd_ref((unsigned)fd), t, __ATOMIC_RELEASE);
     /* (opened disabled, it has counted nothing: no RESET) */
@@ -293,7 +300,7 @@ void sprof_itimer_set(int on)
 int sprof_timer_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pre)
 {
     pre->fd = -1;
-    if (sprof.backend != BACKEND_PERF || !perf_budget_left()) return 0;
+    if (sprof.backend != BACKEND_PERF || !perf_budget_take()) return 0;
     return perf_prepare(tid, start_ns, pre);
 }
 
@@ -306,15 +313,17 @@ int sprof_timer_arm_with(struct sprof_thread *t, struct sprof_timer_pre *pre)
 /* A prepared timer that no slot took. */
 void sprof_timer_pre_drop(struct sprof_timer_pre *pre)
 {
-    if (pre->fd >= 0) close(pre->fd);
+    if (pre->fd < 0) return;
+    close(pre->fd);
     pre->fd = -1;
+    atomic_fetch_sub(&perf_fds, 1);
 }
 
 SPROF_ONCE int sprof_timer_arm(struct sprof_thread *t)
 {
     switch (sprof.backend) {
     case BACKEND_PERF:
-        if (perf_budget_left()) return perf_arm(t);
+        if (perf_budget_take()) return perf_arm(t);
         atomic_fetch_add(&sprof_posix_fallbacks, 1);
         return posix_arm(t);
     case BACKEND_POSIX: return posix_arm(t);
