@@ -429,13 +429,10 @@ struct sprof_thread *sprof_thread_find(pid_t tid) SPROF_HIDDEN; /* under reg_loc
 void sprof_thread_publish(unsigned i, struct sprof_thread *t) SPROF_HIDDEN; /* under reg_lock */
 int sprof_thread_keep(struct sprof_thread *t) SPROF_HIDDEN;                 /* under reg_lock */
 void sprof_thread_release(struct sprof_thread *t) SPROF_HIDDEN;
-void sprof_thread_free(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_scan(pid_t writer_tid) SPROF_HIDDEN;
 unsigned sprof_threads_rearm_lost(void) SPROF_HIDDEN;
-void sprof_thread_read_name(struct sprof_thread *t, int self) SPROF_HIDDEN;
 int sprof_thread_name_of(pid_t tid, int self, char name[SPROF_NAME_MAX]) SPROF_HIDDEN;
 void sprof_thread_set_name(struct sprof_thread *t, const char *name) SPROF_HIDDEN;
-void sprof_thread_set_stack_bounds(struct sprof_thread *t) SPROF_HIDDEN;
 void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;

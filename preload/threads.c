@@ -33,7 +33,8 @@ static int first_slot_taken;
  * loaded its address just before the writer freed it (the itimer backend's
  * handler reads every slot's tid; a thread's late signal, after its end, its
  * own slot), and reads memory that still exists. Its pages go back to the
- * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents. */
+ * kernel (MADV_DONTNEED): it reads as zeros, a fresh mapping's contents;
+ * but for the slots kept with their pages (hot, below). */
 static unsigned nfree; /* in sprof_space.free_slots */
 
 /* Threads that registered themselves (not external) and have not ended
@@ -173,7 +174,7 @@ void sprof_thread_release(struct sprof_thread *t)
 }
 
 /* Once t is out of the registry, in a fork's child (alone). */
-void sprof_thread_free(struct sprof_thread *t)
+static void thread_free(struct sprof_thread *t)
 {
     if (!sprof_thread_keep(t)) sprof_thread_release(t);
 }
@@ -225,7 +226,7 @@ void sprof_thread_set_name(struct sprof_thread *t, const char *name)
 }
 
 /* Reads and sets t's name (under reg_lock once the slot is published). */
-SPROF_ONCE void sprof_thread_read_name(struct sprof_thread *t, int self)
+SPROF_ONCE static void read_name(struct sprof_thread *t, int self)
 {
     char name[SPROF_NAME_MAX];
     if (sprof_thread_name_of(t->tid, self, name) == 0) sprof_thread_set_name(t, name);
@@ -270,14 +271,6 @@ static int stack_bounds(pid_t tid, uintptr_t *lo, uintptr_t *hi)
     return 0;
 }
 
-SPROF_ONCE void sprof_thread_set_stack_bounds(struct sprof_thread *t)
-{
-    uintptr_t lo, hi;
-    if (stack_bounds(t->tid, &lo, &hi) != 0) return;
-    atomic_store(&t->stack_lo, lo);
-    atomic_store(&t->stack_hi, hi);
-}
-
 /* Creates and publishes a slot for tid and arms its timer. when: the
  * thread's start, if the caller knows it (0: now). Returns the slot, or
  * NULL (the thread then goes unsampled). */
@@ -320,7 +313,7 @@ SPROF_ONCE struct sprof_thread *sprof_thread_register(pid_t tid, int external, i
      * first drain, which announces it, or by its end (init.c, thread_exit):
      * most processes of a build or a script take no sample, and never need
      * it */
-    if (!self) sprof_thread_read_name(t, 0);
+    if (!self) read_name(t, 0);
     atomic_store(&t->state, SLOT_ACTIVE);
     own_running += !external;
     sprof_thread_publish(i, t);
@@ -517,6 +510,6 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
             continue;
         }
         sprof_thread_publish(i, NULL);
-        sprof_thread_free(t);
+        thread_free(t);
     }
 }
