@@ -55,23 +55,18 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
 
 static uint64_t sample_weight(struct sprof_thread *t)
 {
-    uint64_t now, prev;
-    switch (__atomic_load_n(&t->has_posix_timer, __ATOMIC_RELAXED) ? BACKEND_POSIX
-                                                                   : sprof.backend) {
-    case BACKEND_POSIX:
-        /* The kernel tick limits CPU timers, so a sample stands for the CPU
-         * time since the previous one, not for the requested period. */
-        now = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-        prev = t->last_cpu_ns;
-        t->last_cpu_ns = now;
-        return prev && now > prev ? now - prev : sprof.period_ns;
-    case BACKEND_ITIMER:
-        now = sprof_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-        prev = atomic_exchange(&sprof.itimer_last_cpu, now);
-        return prev && now > prev ? now - prev : sprof.period_ns;
-    default:
+    if (!__atomic_load_n(&t->has_posix_timer, __ATOMIC_RELAXED) && sprof.backend != BACKEND_ITIMER)
         return sprof.period_ns;
-    }
+    /* The kernel tick limits CPU timers, so a sample stands for its
+     * thread's CPU time since the previous one, not for the requested
+     * period. So too with setitimer, though its one timer runs on the
+     * process's clock: the thread that catches its signal weighs its own
+     * time, not that of the others that ran meanwhile (their functions,
+     * not its own, ran it), which their samples weigh. (Relaxed atomics:
+     * sprof_timer_arm sets the baseline from another thread.) */
+    uint64_t now = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t prev = __atomic_exchange_n(&t->last_cpu_ns, now, __ATOMIC_RELAXED);
+    return prev && now > prev ? now - prev : sprof.period_ns;
 }
 
 /* The walk's budget protects the program from a handler that keeps eating
@@ -223,12 +218,8 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
     uc = &uc_copy;
 #endif
     struct sprof_thread *t = slot_for(si);
-    if (!t && sprof.backend == BACKEND_ITIMER && si->si_code == SI_KERNEL) {
-        /* the writer's CPU time (writer.c), or a thread not registered
-         * yet: its period is dropped, not added to the next sample */
-        atomic_store(&sprof.itimer_last_cpu, sprof_clock_ns(CLOCK_PROCESS_CPUTIME_ID));
-        goto out;
-    }
+    /* (with setitimer, !t: the writer's CPU time, writer.c, or a thread
+     * not registered yet; dropped, no other thread's sample weighs it) */
     if (!t || !atomic_load_explicit(&sprof.running, memory_order_relaxed) ||
         atomic_load_explicit(&t->state, memory_order_acquire) != SLOT_ACTIVE)
         goto out;

@@ -409,7 +409,6 @@ SPROF_ONCE static void fork_child(void)
     sprof.is_top = 0;
     sprof.start_ns = now;
     sprof.start_realtime_ns = 0; /* the parent's: put_process reads it */
-    atomic_store(&sprof.itimer_last_cpu, 0);
     atomic_store(&sprof.wake_pending, 0);
     /* the parent's handlers, when it had them (endings.c) */
     int late = late_ok(1);

@@ -181,7 +181,7 @@ struct sprof_thread {
     _Atomic uint64_t unwind_fallback; /* dwarf: samples libunwind walked */
     _Atomic uint64_t unwind_inplace;  /* dwarf: frames looked up in place */
     _Atomic uint32_t hist[SPROF_HIST_BUCKETS];
-    uint64_t last_cpu_ns; /* posix backend: CPU clock at the previous sample */
+    uint64_t last_cpu_ns; /* posix, itimer: the thread's CPU clock at its previous sample */
 
     /* the handler's own: unwind rules it read from tables lately (unwind.c),
      * RULE_CACHE_SLOTS of them on the first page after the ring (one page,
@@ -222,8 +222,6 @@ struct sprof_state {
     uint64_t start_realtime_ns; /* 0 until put_process (writer.c) needs it */
 
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
-
-    _Atomic uint64_t itimer_last_cpu;
 
     /* the writer sleeps on this futex word until it changes (or for its
      * drain interval, writer.c), and stays awake while wake_pending is set */

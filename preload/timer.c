@@ -327,7 +327,11 @@ SPROF_ONCE int sprof_timer_arm(struct sprof_thread *t)
         atomic_fetch_add(&sprof_posix_fallbacks, 1);
         return posix_arm(t);
     case BACKEND_POSIX: return posix_arm(t);
-    default: return 0; /* one process-wide timer, see sprof_itimer_set */
+    default:
+        /* one process-wide timer, see sprof_itimer_set, armed after this;
+         * the thread's first sample weighs its CPU time since now */
+        __atomic_store_n(&t->last_cpu_ns, sprof_thread_cpu_ns(t->tid), __ATOMIC_RELAXED);
+        return 0;
     }
 }
 
