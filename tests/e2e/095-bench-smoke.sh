@@ -4,7 +4,7 @@
 # build again) prints its table, the mode floor-thread its row (and floor.c
 # its idle threads), and
 # scripts/bench/starts.py and scripts/bench/threads.py print their row for each
-# mode, scripts/bench/bytes.py
+# mode, scripts/bench/accuracy.py its rows for each mode, scripts/bench/bytes.py
 # its row for each workload and build, scripts/bench/children.py its row for
 # each build, scripts/bench/maps-scan.c its line, scripts/bench/selfcost.py its
 # rows, and scripts/bench/populate.c its figures.
@@ -64,6 +64,20 @@ cat threads.txt
 [ "$rc" -eq 0 ] || fail "threads.py exited with status $rc: $(tail -n 5 threads.err)"
 for m in plain floor sprof against; do
     grep -qE "^$m +[0-9.]+ " threads.txt || fail "no row for $m in threads.py's table"
+done
+
+# scripts/bench/accuracy.py: one round of a tenth of the work, a row for each
+# of sprof's timers asked for and another build's, with its error, its
+# sampling noise, its worst function and its samples, and a row of ratios
+rc=0
+"$PY" "$SRC/scripts/bench/accuracy.py" --build "$BUILD" --against "$BUILD" --runs 1 --scale 10 \
+    --timers perf itimer >accuracy.txt 2>accuracy.err || rc=$?
+cat accuracy.txt
+[ "$rc" -eq 0 ] || fail "accuracy.py exited with status $rc: $(tail -n 5 accuracy.err)"
+for m in sprof-perf sprof-itimer against-perf against-itimer; do
+    grep -qE "^$m +[0-9.]+ \([0-9.]+\.\.[0-9.]+\) +[0-9.]+ \(.*\) +[0-9]+$" accuracy.txt ||
+        fail "no row for $m in accuracy.py's table"
+    grep -qE "^$m( +[0-9]+\.[0-9]{2}){7}$" accuracy.txt || fail "no ratios for $m in accuracy.py's output"
 done
 
 # scripts/bench/bytes.py: a short steady run of two workloads, a row for
