@@ -35,8 +35,10 @@ done
 # are whole (one of them may be the program's first instruction, before
 # main, or two its parsing of the arguments, shallow walks that reach main
 # from atof; a machine fast enough to walk them all within the budget cuts
-# none). At least one whole walk goes through the recursion: without the
-# first walks' budget every one of those is cut.
+# none). At least two whole walks go through the recursion: without the
+# first walks' budget every one of those is cut. (The budget is wall time:
+# on a busy machine one of the four may be preempted for longer and cut;
+# with two CPU burners beside it, 3 or 4 of 4 were whole.)
 SPROF_UNWIND=libunwind profile p-cold.bin "$BIN/deep" 300 200 >out.txt 2>err.txt ||
     fail "deep failed with SPROF_UNWIND=libunwind"
 grep -qx 'deep: 201 frames' out.txt || fail "deep did not finish: $(cat out.txt)"
@@ -49,7 +51,7 @@ deep=$(awk '$1 ~ /;main;recurse;/ { n += $NF } END { print n + 0 }' folded-cold.
 log "SPROF_UNWIND=libunwind, 200 frames: $n samples, $truncated truncated, $whole reach main," \
     "$deep of them through the recursion"
 [ "${n:-0}" -ge 50 ] || fail "only $n samples of 300 ms"
-if [ $((n - truncated)) -lt 4 ] || [ "$whole" -lt 3 ] || [ "$deep" -lt 1 ]; then
+if [ $((n - truncated)) -lt 2 ] || [ "$deep" -lt 2 ]; then
     fail "$truncated of $n samples truncated, $whole reach main ($deep through the recursion):" \
         "a thread's first walks were cut"
 fi
