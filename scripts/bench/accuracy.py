@@ -62,10 +62,14 @@ def sprof_leaves(report, rundir):
     """({leaf function: CPU ns}, samples) of the run's profiles."""
     files = sorted(f for f in os.listdir(rundir) if f.startswith("p.bin"))
     w, n = collections.Counter(), 0
+    if not files:
+        return w, n  # (a timer that could not be had: the row says "-")
     for weight in ("time", "samples"):
-        out = subprocess.run([report, "folded", "--weight", weight] + files, cwd=rundir,
-                             capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
+        r = subprocess.run([report, "folded", "--weight", weight] + files, cwd=rundir,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("accuracy.py: %s folded failed: %s" % (report, r.stderr.strip()[:300]))
+        for line in r.stdout.splitlines():
             stack, _, v = line.rpartition(" ")
             if weight == "time":
                 w[stack.rsplit(";", 1)[-1]] += int(v)
