@@ -61,9 +61,9 @@ static uint64_t sample_weight(struct sprof_thread *t)
      * thread's CPU time since the previous one, not for the requested
      * period. So too with setitimer, though its one timer runs on the
      * process's clock: the thread that catches its signal weighs its own
-     * time, not that of the others that ran meanwhile (their functions,
-     * not its own, ran it), which their samples weigh. (Relaxed atomics:
-     * sprof_timer_arm sets the baseline from another thread.) */
+     * time only, not the time other threads spent meanwhile in their own
+     * functions, which their samples weigh. (Relaxed atomics: the timer's
+     * arming sets the baseline, from another thread after a failed exec.) */
     uint64_t now = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t prev = __atomic_exchange_n(&t->last_cpu_ns, now, __ATOMIC_RELAXED);
     return prev && now > prev ? now - prev : sprof.period_ns;

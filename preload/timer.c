@@ -262,7 +262,7 @@ static int posix_arm(struct sprof_thread *t)
     t->posix_timer = id;
     /* the first sample weighs the CPU time since now, not a period: the
      * timer fires at the kernel's ticks, often several periods apart */
-    t->last_cpu_ns = sprof_thread_cpu_ns(t->tid);
+    __atomic_store_n(&t->last_cpu_ns, sprof_thread_cpu_ns(t->tid), __ATOMIC_RELAXED);
     __atomic_store_n(&t->has_posix_timer, 1, __ATOMIC_RELEASE); /* before its first signal */
     struct itimerspec its;
     its.it_interval.tv_sec = (time_t)(sprof.period_ns / 1000000000ull);
