@@ -415,10 +415,18 @@ static void drain(struct sprof_thread *t)
         }
         uint64_t ts = t->ring[(tail + 1) & RING_MASK], w = t->ring[(tail + 2) & RING_MASK];
         ts -= ts % res;
-        for (unsigned i = 0; i < n; i++)
-            frames[i] = t->ring[(tail + RING_HDR_WORDS + i) & RING_MASK];
+        /* the frames where they lie (the handler writes past head only),
+         * copied out only where they wrap around the ring's end */
+        uint64_t at = (tail + RING_HDR_WORDS) & RING_MASK;
+        const uint64_t *f = t->ring + at;
+        if (at + n > RING_WORDS) {
+            uint64_t first = RING_WORDS - at;
+            memcpy(frames, f, first * sizeof(*frames));
+            memcpy(frames + first, t->ring, (n - first) * sizeof(*frames));
+            f = frames;
+        }
         tail += RING_HDR_WORDS + n;
-        uint32_t id = stack_intern(frames, n, flags);
+        uint32_t id = stack_intern(f, n, flags);
         if (id == UINT32_MAX) continue;
         if (count == 0) prev = base = ts;
         sprof_buf_put_uvarint(&W.entries, ts >= prev ? (ts - prev) / res : 0);

@@ -92,6 +92,23 @@ deep=$(awk '{ k = split($1, f, ";"); n = 0; for (i = 1; i <= k; i++) n += f[i] =
 total=$(awk '{ c += $NF } END { print c + 0 }' folded.txt)
 log "$deep of $total samples in leaf_work under 15 eval frames"
 [ "$((deep * 10))" -ge "$((total * 9))" ] || fail "only $deep of $total samples reach leaf_work through 15 eval frames: $(head -n 3 folded.txt)"
+# and every call in them one the program makes: the run's 5,000 stacks of
+# 35-40 frames go round the thread's ring (16,384 words) a dozen times, and
+# the stack that crosses its end each time is read in two parts
+# (preload/writer.c, drain): a part out of place or out of order makes a
+# call the program never makes (checked: with the parts swapped, leaf_work
+# called _start)
+awk '{ k = split($1, f, ";")
+       for (i = 1; i < k; i++) {
+           a = f[i]; b = f[i + 1]; ok = 1
+           if (a == "leaf_work" || b == "_start") ok = 0
+           if (b == "eval" && a != "run" && a !~ /^op_(add|mul|pick)$/) ok = 0
+           if ((b ~ /^op_(add|mul|pick)$/ || b == "leaf_work") && a != "eval") ok = 0
+           if (a ~ /^op_(add|mul|pick)$/ && b != "eval") ok = 0
+           if ((b == "run" && a != "main") || (b == "main" && a !~ /^__libc_start/)) ok = 0
+           if (!ok) print a "->" b, $NF
+       } }' folded.txt >bad-calls.txt
+[ ! -s bad-calls.txt ] || fail "calls interp never makes, in its folded stacks: $(head -n 5 bad-calls.txt | tr '\n' ' ')"
 
 # a profile that an earlier libsprof wrote (header flags 3: STACK records,
 # sample ids as themselves; fuzz/corpus/reader/kept-flags3-target, 79
