@@ -112,7 +112,9 @@ static struct {
     struct sprof_chunk_encoder enc;
     int enc_ready;
     int zstd_tried; /* sprof_zstd_load was called (W.enc.z: it worked) */
-    int stdio_wait; /* no scan nor names read: 0, 1 or 2 is closed (writer_main) */
+    int stdio_wait; /* no scan nor names read: 0, 1 or 2 is closed (stdio_wait) */
+    int stdio_ask;  /* the writer's wake has not looked yet (stdio_wait) */
+    uint64_t stdio_closed_at; /* when it first saw one closed, 0 */
 
     uint32_t *tab; /* open addressing by hash: index + 1 of a stack in by_id, 0 empty */
     size_t tabcap, ntab;
@@ -520,6 +522,31 @@ void sprof_ring_populate_late(struct sprof_thread *t)
     populate_to(t, head + 2 * RING_AHEAD_MIN);
 }
 
+/* While the program has 0, 1 or 2 closed (a daemon between its close and
+ * its open of /dev/null), the scan of /proc/self/task and the reading of
+ * threads' names wait, STDIO_WAIT_NS at most: each opens a file at the
+ * lowest free number, moved above 2 at once (sprof_open), but a writer
+ * preempted there holds it longer: case 208 under ASan on a loaded machine
+ * got 1 and 2 where it opened 0 and 1. The timers and the file are made
+ * again all the same: the program's samples and chunks would be lost.
+ * Looked at (three system calls) once a writer's wake, and only when a scan
+ * or a name is due: with 200-frame stacks at 10 kHz the handlers wake the
+ * writer every 4 ms, and the look was a tenth of its CPU (BENCHMARKS.md,
+ * session 40). Elsewhere (a forced write in a program's thread) the last
+ * answer holds. */
+static int stdio_wait(void)
+{
+    if (!W.stdio_ask) return W.stdio_wait;
+    W.stdio_ask = 0;
+    uint64_t now = sprof_now();
+    if (sprof_stdio_open())
+        W.stdio_closed_at = 0;
+    else if (!W.stdio_closed_at)
+        W.stdio_closed_at = now;
+    W.stdio_wait = W.stdio_closed_at && now - W.stdio_closed_at < STDIO_WAIT_NS;
+    return W.stdio_wait;
+}
+
 /* Drains every ring; announces, renames and retires threads; populates
  * (not when the process ends) the rings of threads that are sampled. */
 static void drain_all(int refresh_names, int populate)
@@ -539,9 +566,10 @@ static void drain_all(int refresh_names, int populate)
          * lock, set under it (an exiting thread sets its name) */
         char name[SPROF_NAME_MAX];
         int named = 0;
-        if (state == SLOT_ACTIVE && !W.stdio_wait &&
+        if (state == SLOT_ACTIVE &&
             (refresh_names || (now - t->start_ns < 1000000000ull &&
-                               now - t->name_ns >= DRAIN_INTERVAL_MS * 1000000ull))) {
+                               now - t->name_ns >= DRAIN_INTERVAL_MS * 1000000ull)) &&
+            !stdio_wait()) {
             if (!me) me = (pid_t)syscall(SYS_gettid);
             named = sprof_thread_name_of(t->tid, t->tid == me, name) == 0;
             t->name_ns = now;
@@ -1096,7 +1124,7 @@ static uint64_t drain_interval_ns(uint64_t now)
 static void *writer_main(void *arg)
 {
     atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
-    uint64_t last_threads_scan = 0, last_timers_check = sprof_now(), stdio_closed_at = 0;
+    uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
     int said_timers_lost = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
      * asking for tables) is not slept through */
@@ -1129,21 +1157,9 @@ static void *writer_main(void *arg)
          * is under W.lock, which fork's prepare handler takes: no allocator
          * lock is copied held into a child. */
         wlock();
-        /* While the program has 0, 1 or 2 closed (a daemon between its
-         * close and its open of /dev/null), the scan of /proc/self/task and
-         * the reading of threads' names wait, STDIO_WAIT_NS at most: each
-         * opens a file at the lowest free number, moved above 2 at once
-         * (sprof_open), but a writer preempted there holds it longer: case
-         * 208 under ASan on a loaded machine got 1 and 2 where it opened 0
-         * and 1. The timers and the file are made again all the same: the
-         * program's samples and chunks would be lost. */
-        if (sprof_stdio_open())
-            stdio_closed_at = 0;
-        else if (!stdio_closed_at)
-            stdio_closed_at = now;
-        W.stdio_wait = stdio_closed_at && now - stdio_closed_at < STDIO_WAIT_NS;
-        if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER && !W.stdio_wait &&
-            now - last_threads_scan >= drain_interval_ns(now)) {
+        W.stdio_ask = 1;
+        if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
+            now - last_threads_scan >= drain_interval_ns(now) && !stdio_wait()) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }
@@ -1157,6 +1173,7 @@ static void *writer_main(void *arg)
             last_timers_check = now;
         }
         step(0, NULL, 0);
+        W.stdio_ask = 0;
         wunlock();
     }
     wlock();
