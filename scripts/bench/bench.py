@@ -47,6 +47,13 @@ Per workload, rate and mode it prints:
               the run: for perf, usually perf itself)
   handler     sprof's self-measured handler time (sprof-report info): mean,
               and the histogram bucket of the median, µs
+  own CPU     sprof's self-measured CPU (sprof-report info, every file of
+              the run): its handlers' time and its writer's CPU, median, in
+              points of plain's CPU time as "- floor" is; in parentheses the
+              writer's part. What of "- floor" it does not account for is
+              what sprof costs beyond its own code's time (the kernel's work
+              for its timers and files, its threads' starts and ends, the
+              caches it takes from the program)
 
 Benchmarks print figures; nothing here passes or fails. Missing tools
 (perf, libprofiler.so, addr2line, python3, make) skip their mode, column or
@@ -187,7 +194,7 @@ def analyze_sprof(report, rundir, stacks):
         return r
     txt = subprocess.run([report, "info"] + files, capture_output=True, text=True).stdout
     samples, best, handler = 0, -1, None
-    handler_sum = handler_n = 0
+    handler_sum = handler_n = writer_us = 0
     lost = truncated = 0
     modules = {}
     for block in re.split(r"^== ", txt, flags=re.M):
@@ -205,10 +212,14 @@ def analyze_sprof(report, rundir, stacks):
         if h:
             handler_sum += n * float(h.group(1)) * UNIT_US[h.group(2)]
             handler_n += n
+        w = re.search(r"^writer\s+([\d.]+) (ns|us|µs|ms|s) CPU", block, re.M)
+        if w:
+            writer_us += float(w.group(1)) * UNIT_US[w.group(2)]
         for m in re.finditer(r"^\s+\d[\d,]*\s+(/\S+)", block, re.M):
             modules[os.path.basename(m.group(1))] = m.group(1)
     r.update(samples=samples, lost=lost, truncated=truncated, handler=handler,
-             handler_mean=handler_sum / handler_n if handler_n else None)
+             handler_mean=handler_sum / handler_n if handler_n else None,
+             own_us=(handler_sum, writer_us))
     if stacks:
         out = subprocess.run([report, "folded"] + files, capture_output=True, text=True).stdout
         total = complete = 0
@@ -700,6 +711,8 @@ def summarize(recs, plain_by_round):
     hs = [r["handler"] for r in ok if r.get("handler")]
     s["handler"] = (med([h[0] for h in hs]), med([h[1] for h in hs])) if hs else None
     s["handler_mean"] = med([r["handler_mean"] for r in ok if r.get("handler_mean")])
+    owns = [r["own_us"] for r in ok if r.get("own_us")]
+    s["own"] = (med([sum(o) / 1e6 for o in owns]), med([o[1] / 1e6 for o in owns])) if owns else None
     samples = sum(r.get("samples", 0) for r in ok)
     s["lost"] = sum(r.get("lost", 0) for r in ok)
     s["truncated_share"] = (sum(r.get("truncated", 0) for r in ok) / samples) if samples else None
@@ -759,6 +772,8 @@ def cells(s, plain, floor, hz, wl):
         c["rss"] = "-"
     h = s.get("handler")
     c["handler"] = f"{s['handler_mean']:.2f} ({fmt_us(h[0])}-{fmt_us(h[1])})" if h else ""
+    o, p = s.get("own"), med(plain["cpu"]) if plain and plain.get("cpu") else None
+    c["own"] = f"+{100 * o[0] / p:.1f} ({100 * o[1] / p:.1f})" if o and p else ""
     return c
 
 
@@ -767,7 +782,7 @@ COLS = [("mode", "mode", 12), ("cpu", "CPU s", 7), ("cpu_ovh", "CPU ovh", 8),
         ("xfloor", "x floor", 7), ("paired", "- floor (pts)", 16),
         ("rate", "samples per timed s", 18), ("bps", "B/sample", 9),
         ("complete", "complete", 8), ("rss", "RSS MiB", 7),
-        ("handler", "handler us: mean (median)", 25)]
+        ("handler", "handler us: mean (median)", 25), ("own", "own pts (writer)", 16)]
 
 
 def print_text(wl, res, a, modes, out):
@@ -855,7 +870,7 @@ def targets(wl, res, hz, plain, out):
 def print_markdown(workloads, results, a, modes, out):
     hdr = ["rate", "mode", "CPU overhead", "wall overhead", "x floor", "- floor (paired)",
            "samples per timed s", "bytes/sample", "complete stacks", "RSS",
-           "handler mean (median)"]
+           "handler mean (median)", "own CPU, points (writer)"]
     for name in a.workload:
         wl = workloads[name]
         res = results.get(name, {})
@@ -879,11 +894,11 @@ def print_markdown(workloads, results, a, modes, out):
                 s = res.get((m, hz), {})
                 rate = f"{hz / 1000:g} kHz" if hz >= 10000 else f"{hz:,} Hz"
                 if s.get("skip"):
-                    print(f"| {rate} | {m} | skipped: {s['skip']} |" + " |" * 8, file=out)
+                    print(f"| {rate} | {m} | skipped: {s['skip']} |" + " |" * 9, file=out)
                     continue
                 c = cells(s, plain, floor, hz, wl)
                 if c is None:
-                    print(f"| {rate} | {m} | failed |" + " |" * 8, file=out)
+                    print(f"| {rate} | {m} | failed |" + " |" * 9, file=out)
                     continue
                 row = [rate, m if m != "sprof" else "**sprof**",
                        f"{c['cpu_ovh']} ({c['cpu_rng']})" if c["cpu_rng"] else c["cpu_ovh"],
@@ -891,7 +906,7 @@ def print_markdown(workloads, results, a, modes, out):
                        c["xfloor"], c["paired"] if m != "floor" else "-", c["rate"], c["bps"],
                        c["complete"],
                        f"{c['rss']} MiB" if c["rss"] != "-" else "-",
-                       f"{c['handler']} µs" if c["handler"] else ""]
+                       f"{c['handler']} µs" if c["handler"] else "", c["own"]]
                 print("| " + " | ".join(row) + " |", file=out)
 
 
