@@ -27,6 +27,9 @@ done
 grep -qE '^   sprof +[0-9.]+ +[-+][0-9.]+%' out.txt || fail "no figures for sprof"
 grep -q 'sprof against the targets' out.txt || fail "no targets"
 grep -q '^| 999 Hz | \*\*sprof\*\* |' out.txt || fail "no Markdown row for sprof"
+# sprof's own CPU (handlers and writer, from its files), in points: a figure
+grep -qE '^\| 999 Hz \| \*\*sprof\*\* \|.* \| \+[0-9]+\.[0-9] \([0-9]+\.[0-9]\) \|$' out.txt ||
+    fail "no own CPU for sprof: $(grep '^| 999 Hz | \*\*sprof' out.txt)"
 
 # the mode floor-thread (only when named): a row, and floor.c's FLOOR_THREAD=1
 # makes an idle thread in every process, a forked child's too, and none
