@@ -148,6 +148,39 @@ static void late_work(struct sprof_thread *t, const struct recorded *r, uint64_t
     if (due) sprof_writer_late(1);
 }
 
+/* How many of the outermost frames of the n just stored at ring[pos, pos +
+ * n) are those of the thread's last entry (sprof.h): the entry keeps the
+ * others only. The stacks of a program that stays in one part of its work
+ * (a deep recursion, a compiler's pass, an interpreter's loop) differ in
+ * their few innermost frames; their whole stacks filled the ring in 40
+ * samples of 200 frames, each read again by the writer on another CPU
+ * (BENCHMARKS.md, session 42). From a thread's RING_SHARE_FROM-th sample
+ * on: before, the shared frames' page is not touched (a child of fork
+ * that samples once before its exec). *keep: this entry's frames are the
+ * ones the next may share (RING_KEEP). */
+static unsigned share(struct sprof_thread *t, uint64_t pos, unsigned n, int *keep)
+{
+    *keep = 0;
+    if (atomic_load_explicit(&t->samples, memory_order_relaxed) < RING_SHARE_FROM) {
+        t->share_h = 0;
+        return 0;
+    }
+    *keep = 1;
+    unsigned s = 0, m = n < t->share_h ? n : t->share_h;
+    if (atomic_load_explicit(&t->resync, memory_order_relaxed)) {
+        atomic_store_explicit(&t->resync, 0, memory_order_relaxed);
+        m = 0;
+    }
+    const uint64_t *r = t->ring;
+    while (s < m && r[(pos + n - 1 - s) & RING_MASK] == t->outer[s].h)
+        s++;
+    unsigned top = n < RING_SHARE_MAX ? n : RING_SHARE_MAX;
+    for (unsigned i = s; i < top; i++)
+        t->outer[i].h = r[(pos + n - 1 - i) & RING_MASK];
+    t->share_h = top;
+    return s;
+}
+
 /* Records a sample (into *r); returns 1 when its point may be one to do a
  * late writer's work at (late_work). */
 static int record(struct sprof_thread *t, void *uc, uint64_t t0, struct recorded *r)
@@ -171,14 +204,17 @@ static int record(struct sprof_thread *t, void *uc, uint64_t t0, struct recorded
     unsigned n = sprof_unwind(t, uc, t->ring, head + RING_HDR_WORDS, max, &flags, t0 + budget);
     if (flags & SPROF_STACK_TRUNCATED)
         atomic_fetch_add_explicit(&t->truncated, 1, memory_order_relaxed);
-    t->ring[head & RING_MASK] = RING_ENTRY_MAGIC << 48 | (uint64_t)flags << 32 | n;
+    int keep;
+    unsigned shared = share(t, head + RING_HDR_WORDS, n, &keep), k = n - shared;
+    t->ring[head & RING_MASK] = RING_ENTRY_MAGIC << 48 | (uint64_t)flags << 32 |
+                                (keep ? RING_KEEP : 0) | (uint64_t)shared << 16 | k;
     t->ring[(head + 1) & RING_MASK] = t0;
     t->ring[(head + 2) & RING_MASK] = sample_weight(t);
-    atomic_store_explicit(&t->head, head + RING_HDR_WORDS + n, memory_order_release);
+    atomic_store_explicit(&t->head, head + RING_HDR_WORDS + k, memory_order_release);
     atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
 
     /* Wake the writer early when the ring is half full. */
-    uint64_t used = head + RING_HDR_WORDS + n - tail;
+    uint64_t used = head + RING_HDR_WORDS + k - tail;
     if (RING_WORDS - used < RING_WORDS / 2) sprof_wake_writer();
     r->pos = head + RING_HDR_WORDS;
     r->used = used;

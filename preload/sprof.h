@@ -121,15 +121,23 @@ struct sprof_config {
 };
 
 /* Ring entry layout, in 64-bit words:
- *   [0] magic 0x5350 << 48 | flags << 32 | nframes
+ *   [0] magic 0x5350 << 48 | flags << 32 | keep << 31 | shared << 16 | nframes
  *   [1] timestamp (CLOCK_MONOTONIC ns)
  *   [2] weight (ns of CPU time)
- *   [3..3+nframes) frames
+ *   [3..3+nframes) the stack's innermost frames
+ * and its outermost `shared` frames are those of the thread's previous
+ * entry, which had keep set (at most RING_SHARE_MAX of them; handler.c,
+ * share): a sample of a program whose outer frames stay put is a few
+ * words, not its whole stack. An entry without keep shares nor keeps
+ * anything (a thread's first samples).
  * The handler is the only producer, the writer the only consumer. */
 #define RING_WORDS (16u * 1024u) /* 128 KiB per thread; a power of two */
 #define RING_MASK (RING_WORDS - 1u)
 #define RING_ENTRY_MAGIC 0x5350ull
 #define RING_HDR_WORDS 3u
+#define RING_SHARE_MAX 256u
+#define RING_SHARE_FROM 16u /* a thread's samples before its entries share frames */
+#define RING_KEEP (1ull << 31)
 
 enum slot_state { SLOT_FREE = 0, SLOT_ACTIVE = 1, SLOT_ENDED = 2 };
 
@@ -147,6 +155,10 @@ struct sprof_rule_slot {
 };
 
 #define SPROF_NAME_MAX 16 /* a thread's name and its NUL, as the kernel keeps it */
+
+struct sprof_share {
+    uint64_t h, w;
+};
 
 struct sprof_thread {
     _Atomic int state;
@@ -195,6 +207,25 @@ struct sprof_thread {
      * head at its last look (writer.c) */
     uint64_t ring_ready, ring_seen;
     int wipe_on_fork; /* its ring and rule cache are (threads.c, sprof_threads_before_fork) */
+
+    /* A ring entry's shared frames (above): each side's copy of the
+     * outermost frames of the thread's last stack kept, the handler's of
+     * the last it put in the ring (outer[i].h), the writer's of the last
+     * it took out (outer[i].w), outermost first: outer[i] is frame n - 1 -
+     * i of an n-frame stack. RING_SHARE_MAX pairs after the ring
+     * (threads.c, slot_alloc), the two copies side by side: a short
+     * stack's frames are a few lines of one page. Not before the ring,
+     * whose first words then moved to a page of their own, a fault more
+     * for a process that samples a few times, each child of a shell's
+     * fork; nor in the struct, whose size sets where the start's arena
+     * begins (BENCHMARKS.md, session 42). */
+    struct sprof_share *outer;
+    unsigned share_h;         /* the handler's: outer[0, share_h).h hold frames */
+    unsigned share_w, prev_n; /* the writer's: outer[0, share_w).w; its last stack's depth */
+    unsigned prev_flags;      /* and flags */
+    uint32_t prev_id;         /* and id, when prev_id_ok */
+    int prev_id_ok;
+    _Atomic int resync; /* the writer lost an entry: the next is to share nothing */
 };
 
 #define MAX_THREADS 4096
@@ -203,7 +234,8 @@ struct sprof_thread {
  * page (the first slot, in the .bss, starts on no page boundary: room for
  * up to a page of padding; threads.c) */
 #define SPROF_SLOT_BYTES                                                                           \
-    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) + 4096 +   \
+    (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
+     RING_SHARE_MAX * sizeof(struct sprof_share) + 4096 +                                          \
      RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
 _Static_assert(RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot) <= 4096, "a page of rules");
 

@@ -130,11 +130,12 @@ static struct sprof_thread *slot_alloc(void)
     first_slot_taken = 1;
     struct sprof_thread *t = m;
     t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63) + skip);
+    t->outer = (struct sprof_share *)(t->ring + RING_WORDS);
     /* on a page of their own: a thread's first walks through tables fault
      * in one page, not the two an unaligned 4 KiB spans; and a child of
      * fork gets it whole from MADV_WIPEONFORK (below) */
-    t->rules =
-        (struct sprof_rule_slot *)(((uintptr_t)(t->ring + RING_WORDS) + 4095) & ~(uintptr_t)4095);
+    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->outer + RING_SHARE_MAX) + 4095) &
+                                          ~(uintptr_t)4095);
     t->perf_fd = -1;
     return t;
 }
@@ -154,7 +155,8 @@ int sprof_thread_keep(struct sprof_thread *t)
     if (!t || (void *)t == (void *)sprof_space.first_slot) return 1; /* (never reused) */
     uint64_t words = atomic_load(&t->head);
     if (t->ring_ready > words) words = t->ring_ready;
-    size_t kept = 2 * 4096 + (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t);
+    size_t kept = 2 * 4096 + RING_SHARE_MAX * sizeof(*t->outer) +
+                  (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t);
     if (nhot == HOT_MAX || hot_bytes + kept > HOT_BYTES) return 0;
     hot_kept[nhot] = kept;
     hot[nhot++] = t;
@@ -462,8 +464,9 @@ SPROF_ONCE void sprof_threads_before_fork(void)
         struct sprof_thread *t = *sprof_slot_ref(i);
         if (!t || t->wipe_on_fork || atomic_load(&t->state) != SLOT_ACTIVE) continue;
         t->wipe_on_fork = 1;
-        /* to the end of the rule cache's page (the first slot's ring and
-         * cache follow the start's arena) */
+        /* to the end of the rule cache's page, the shared frames'
+         * included (the first slot's ring and cache follow the start's
+         * arena) */
         uintptr_t from = ((uintptr_t)t->ring + 4095) & ~(uintptr_t)4095,
                   to = (uintptr_t)t->rules + 4096;
         if (to > from) (void)madvise((void *)from, to - from, MADV_WIPEONFORK);
@@ -489,6 +492,10 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
             atomic_store(&t->head, 0);
             atomic_store(&t->tail, 0);
             t->ring_ready = t->ring_seen = 0; /* its pages are the parent's until written */
+            /* the entries that the shared frames were those of are gone */
+            t->share_h = t->share_w = t->prev_n = 0;
+            t->prev_id_ok = 0;
+            atomic_store(&t->resync, 0);
             atomic_store(&t->samples, 0);
             atomic_store(&t->lost, 0);
             atomic_store(&t->truncated, 0);

@@ -397,6 +397,56 @@ static uint64_t sample_time_res(void)
     return q < 1000 ? 1000 : q > 100000 ? 100000 : q;
 }
 
+/* An entry of t's ring is lost (it cannot be read): the writer no longer
+ * knows the frames the next may share, and asks the handler for one that
+ * shares none (handler.c, share). */
+static void lost_entry(struct sprof_thread *t)
+{
+    t->share_w = t->prev_n = 0;
+    t->prev_id_ok = 0;
+    atomic_store_explicit(&t->resync, 1, memory_order_relaxed);
+}
+
+/* The id of the stack of an entry of t's ring: its k innermost frames at f,
+ * its outermost `shared` those of t's previous entry (sprof.h), put
+ * together in frames, which f may be. UINT32_MAX: none (out of memory, or
+ * an entry lost before it: the sample is counted lost). */
+static uint32_t entry_stack(struct sprof_thread *t, const uint64_t *f, unsigned k, unsigned shared,
+                            int keep, unsigned flags, uint64_t *frames)
+{
+    unsigned n = k + shared;
+    if (shared > t->share_w) {
+        /* the frames it shares were in an entry lost: taken, then lost */
+        atomic_fetch_sub_explicit(&t->samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->lost, 1, memory_order_relaxed);
+        lost_entry(t);
+        return UINT32_MAX;
+    }
+    if (shared && !k && n == t->prev_n && flags == t->prev_flags && t->prev_id_ok &&
+        t->prev_id >= W.id_base && t->prev_id - W.id_base < W.ntab) {
+        /* the same stack again: no frame to read, nor to look up */
+        struct stack_entry *e = stack_at(t->prev_id - W.id_base);
+        if (e->chunk != W.seq + 1) use_stack(e);
+        return t->prev_id;
+    }
+    if (shared) {
+        if (f != frames) memcpy(frames, f, k * sizeof(*frames));
+        for (unsigned i = 0; i < shared; i++)
+            frames[n - 1 - i] = t->outer[i].w;
+        f = frames;
+    }
+    unsigned top = !keep ? 0 : n < RING_SHARE_MAX ? n : RING_SHARE_MAX;
+    for (unsigned i = shared; i < top; i++)
+        t->outer[i].w = f[n - 1 - i];
+    t->share_w = top;
+    t->prev_n = n;
+    t->prev_flags = flags;
+    uint32_t id = stack_intern(f, n, flags);
+    t->prev_id = id;
+    t->prev_id_ok = id != UINT32_MAX;
+    return id;
+}
+
 static void drain(struct sprof_thread *t)
 {
     uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
@@ -409,10 +459,12 @@ static void drain(struct sprof_thread *t)
     sprof_buf_reset(&W.ids);
     while (tail < head) {
         uint64_t hdr = t->ring[tail & RING_MASK];
-        unsigned n = (unsigned)(hdr & 0xffffffffu), flags = (unsigned)(hdr >> 32) & 0xffffu;
-        if (hdr >> 48 != RING_ENTRY_MAGIC || n > SPROF_MAX_DEPTH ||
-            tail + RING_HDR_WORDS + n > head) {
+        unsigned k = (unsigned)(hdr & 0xffffu), shared = (unsigned)(hdr >> 16) & 0x7fffu,
+                 flags = (unsigned)(hdr >> 32) & 0xffffu;
+        if (hdr >> 48 != RING_ENTRY_MAGIC || k + shared > SPROF_MAX_DEPTH ||
+            shared > RING_SHARE_MAX || tail + RING_HDR_WORDS + k > head) {
             tail = head; /* cannot happen unless memory was overwritten: drop */
+            lost_entry(t);
             break;
         }
         uint64_t ts = t->ring[(tail + 1) & RING_MASK], w = t->ring[(tail + 2) & RING_MASK];
@@ -421,14 +473,14 @@ static void drain(struct sprof_thread *t)
          * copied out only where they wrap around the ring's end */
         uint64_t at = (tail + RING_HDR_WORDS) & RING_MASK;
         const uint64_t *f = t->ring + at;
-        if (at + n > RING_WORDS) {
+        if (at + k > RING_WORDS) {
             uint64_t first = RING_WORDS - at;
             memcpy(frames, f, first * sizeof(*frames));
-            memcpy(frames + first, t->ring, (n - first) * sizeof(*frames));
+            memcpy(frames + first, t->ring, (k - first) * sizeof(*frames));
             f = frames;
         }
-        tail += RING_HDR_WORDS + n;
-        uint32_t id = stack_intern(f, n, flags);
+        tail += RING_HDR_WORDS + k;
+        uint32_t id = entry_stack(t, f, k, shared, (hdr & RING_KEEP) != 0, flags, frames);
         if (id == UINT32_MAX) continue;
         if (count == 0) prev = base = ts;
         sprof_buf_put_uvarint(&W.entries, ts >= prev ? (ts - prev) / res : 0);

@@ -175,6 +175,7 @@ build_progs() {
         build threadkinds $CC $PROG_CFLAGS $SAN_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
+        build shapes $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/shapes.c" -o "$BIN/shapes"
         build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
         # ... and as a program built without -fPIE that takes free's address,
         # as cc1 does (its PLT entry is then free's address for dlsym)
