@@ -172,11 +172,11 @@ static unsigned share(struct sprof_thread *t, uint64_t pos, unsigned n, int *kee
         m = 0;
     }
     const uint64_t *r = t->ring;
-    while (s < m && r[(pos + n - 1 - s) & RING_MASK] == t->outer[s].h)
+    while (s < m && r[(pos + n - 1 - s) & RING_MASK] == t->outer->h[s])
         s++;
     unsigned top = n < RING_SHARE_MAX ? n : RING_SHARE_MAX;
     for (unsigned i = s; i < top; i++)
-        t->outer[i].h = r[(pos + n - 1 - i) & RING_MASK];
+        t->outer->h[i] = r[(pos + n - 1 - i) & RING_MASK];
     t->share_h = top;
     return s;
 }

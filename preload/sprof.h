@@ -157,7 +157,7 @@ struct sprof_rule_slot {
 #define SPROF_NAME_MAX 16 /* a thread's name and its NUL, as the kernel keeps it */
 
 struct sprof_share {
-    uint64_t h, w;
+    uint64_t h[RING_SHARE_MAX], w[RING_SHARE_MAX];
 };
 
 struct sprof_thread {
@@ -196,8 +196,9 @@ struct sprof_thread {
     uint64_t last_cpu_ns; /* posix, itimer: the thread's CPU clock at its previous sample */
 
     /* the handler's own: unwind rules it read from tables lately (unwind.c),
-     * RULE_CACHE_SLOTS of them on the first page after the ring (one page,
-     * which a thread touches only once it walks through a table) */
+     * RULE_CACHE_SLOTS of them on the first page after the ring and the
+     * shared frames (one page, which a thread touches only once it walks
+     * through a table) */
     struct sprof_rule_slot *rules;
     uint64_t rules_gen; /* the set of objects (cfi.h) they were read from; 0: none yet;
                          * UINT64_MAX: none, and the cache to be cleared (threads.c) */
@@ -210,18 +211,18 @@ struct sprof_thread {
 
     /* A ring entry's shared frames (above): each side's copy of the
      * outermost frames of the thread's last stack kept, the handler's of
-     * the last it put in the ring (outer[i].h), the writer's of the last
-     * it took out (outer[i].w), outermost first: outer[i] is frame n - 1 -
-     * i of an n-frame stack. RING_SHARE_MAX pairs after the ring
-     * (threads.c, slot_alloc), the two copies side by side: a short
-     * stack's frames are a few lines of one page. Not before the ring,
-     * whose first words then moved to a page of their own, a fault more
+     * the last it put in the ring (outer->h), the writer's of the last it
+     * took out (outer->w), outermost first: h[i] is frame n - 1 - i of an
+     * n-frame stack. After the ring (threads.c, slot_alloc): before it,
+     * the ring's first words moved to a page of their own, a fault more
      * for a process that samples a few times, each child of a shell's
-     * fork; nor in the struct, whose size sets where the start's arena
-     * begins (BENCHMARKS.md, session 42). */
+     * fork; in the struct, its size moved the start's arena to a page of
+     * its own. The two copies apart: side by side, the writer's stores
+     * took the lines the handler reads next (a forking shell's samples,
+     * 1.6 us more each). BENCHMARKS.md, session 42. */
     struct sprof_share *outer;
-    unsigned share_h;         /* the handler's: outer[0, share_h).h hold frames */
-    unsigned share_w, prev_n; /* the writer's: outer[0, share_w).w; its last stack's depth */
+    unsigned share_h;         /* the handler's: outer->h[0, share_h) hold frames */
+    unsigned share_w, prev_n; /* the writer's: outer->w[0, share_w); its last stack's depth */
     unsigned prev_flags;      /* and flags */
     uint32_t prev_id;         /* and id, when prev_id_ok */
     int prev_id_ok;
@@ -235,8 +236,7 @@ struct sprof_thread {
  * up to a page of padding; threads.c) */
 #define SPROF_SLOT_BYTES                                                                           \
     (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
-     RING_SHARE_MAX * sizeof(struct sprof_share) + 4096 +                                          \
-     RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
+     sizeof(struct sprof_share) + 4096 + RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
 _Static_assert(RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot) <= 4096, "a page of rules");
 
 struct sprof_state {

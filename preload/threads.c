@@ -134,8 +134,7 @@ static struct sprof_thread *slot_alloc(void)
     /* on a page of their own: a thread's first walks through tables fault
      * in one page, not the two an unaligned 4 KiB spans; and a child of
      * fork gets it whole from MADV_WIPEONFORK (below) */
-    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->outer + RING_SHARE_MAX) + 4095) &
-                                          ~(uintptr_t)4095);
+    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->outer + 1) + 4095) & ~(uintptr_t)4095);
     t->perf_fd = -1;
     return t;
 }
@@ -155,7 +154,7 @@ int sprof_thread_keep(struct sprof_thread *t)
     if (!t || (void *)t == (void *)sprof_space.first_slot) return 1; /* (never reused) */
     uint64_t words = atomic_load(&t->head);
     if (t->ring_ready > words) words = t->ring_ready;
-    size_t kept = 2 * 4096 + RING_SHARE_MAX * sizeof(*t->outer) +
+    size_t kept = 2 * 4096 + sizeof(*t->outer) +
                   (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t);
     if (nhot == HOT_MAX || hot_bytes + kept > HOT_BYTES) return 0;
     hot_kept[nhot] = kept;

@@ -432,12 +432,12 @@ static uint32_t entry_stack(struct sprof_thread *t, const uint64_t *f, unsigned 
     if (shared) {
         if (f != frames) memcpy(frames, f, k * sizeof(*frames));
         for (unsigned i = 0; i < shared; i++)
-            frames[n - 1 - i] = t->outer[i].w;
+            frames[n - 1 - i] = t->outer->w[i];
         f = frames;
     }
     unsigned top = !keep ? 0 : n < RING_SHARE_MAX ? n : RING_SHARE_MAX;
     for (unsigned i = shared; i < top; i++)
-        t->outer[i].w = f[n - 1 - i];
+        t->outer->w[i] = f[n - 1 - i];
     t->share_w = top;
     t->prev_n = n;
     t->prev_flags = flags;
