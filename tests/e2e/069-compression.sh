@@ -72,12 +72,14 @@ grep -q '^1 ' tail.codecs || fail "no chunk of tail.bin is compressed: $(tr '\n'
 
 # a child of fork starts over, as a new process does: bash, having written
 # compressed chunks for 1.5 s of its loop at 10 kHz, forks a subshell that
-# exits at once (its one small chunk stored: compressing it would write to
-# the pages of the parent's compressor, a copy and a trap each) and one that
-# loops for a second (its chunks of 4 KiB or more compressed)
+# loops for a millisecond or so and exits (its one small chunk stored:
+# compressing it would write to the pages of the parent's compressor, a copy
+# and a trap each; a subshell that exits at once may end before its first
+# sample, and a child without samples writes no file) and one that loops for
+# a second (its chunks of 4 KiB or more compressed)
 # shellcheck disable=SC2016
 SPROF_FREQ=10000 profile sub.bin bash -c 'burn() { local i=0; while [ $i -lt $1 ]; do i=$((i + 1)); done; }
-burn 600000; (exit 0); (burn 400000); burn 1000' 2>err.txt
+burn 600000; (burn 300); (burn 400000); burn 1000' 2>err.txt
 expect_stderr_clean err.txt
 codecs sub.bin raw >sub.codecs
 grep -q '^1 ' sub.codecs || fail "bash compressed no chunk before it forked: $(tr '\n' ' ' <sub.codecs)"
