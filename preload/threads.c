@@ -410,8 +410,8 @@ static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
     return 0;
 }
 
-/* Writer thread, every drain (100 ms in the process's first second, 250 ms
- * after; writer.c): registers threads nobody told us about and
+/* Writer thread, every drain (100 ms after its start, then every 250 ms;
+ * writer.c): registers threads nobody told us about and
  * ends the external ones that are gone. */
 void sprof_threads_scan(pid_t writer_tid)
 {
@@ -505,6 +505,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
             for (unsigned k = 0; k < SPROF_HIST_BUCKETS; k++)
                 atomic_store(&t->hist[k], 0);
             t->announced = 0;
+            t->name_ns = 0; /* read when announced in the child's file */
             t->start_ns = now;
             t->last_cpu_ns = 0;
             /* a wiped rule cache is not in the page tables: its first walk

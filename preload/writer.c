@@ -32,13 +32,19 @@
 #include "stacks.h"
 
 /* The writer's sleep between drains (sooner when a ring is half full):
- * 100 ms in the process's first second, when its threads start and name
- * themselves, 250 ms after. A wake costs the writer what its cold caches
- * and TLB cost, whatever it then does (330 us a wake here, a process with
- * one thread at 999 Hz; BENCHMARKS.md, session 28): ten a second were 4.5
- * ms of CPU a second, four 2.8. */
-#define DRAIN_INTERVAL_MS 100
-#define DRAIN_INTERVAL_LATER_MS 250
+ * 100 ms before its first wake, which finds the threads made before the
+ * constructor and gives a child of fork's writer back its CPUs, 250 ms
+ * after. A wake costs the writer what its cold caches and TLB cost,
+ * whatever it then does (330 us a wake here, a process with one thread at
+ * 999 Hz; BENCHMARKS.md, session 28): ten a second were 4.5 ms of CPU a
+ * second, four 2.8; the process's first second at 100 ms was a third of
+ * the writer's CPU in a run of 1.7 s (session 43). */
+#define FIRST_DRAIN_MS 100
+#define DRAIN_INTERVAL_MS 250
+/* A thread found by the scan (external) has its name read at every drain
+ * of its first second, at most every EXTERNAL_NAME_MS: it may be gone
+ * before the next second, and nothing reads its name at its end. */
+#define EXTERNAL_NAME_MS 100
 #define RESCAN_MIN_NS 2000000ull
 #define NEW_STACKS_CHECKED 64u
 #define CHUNK_TARGET (1u << 20)
@@ -145,6 +151,7 @@ static struct {
     int said_fallbacks;           /* the note of threads on POSIX timers is out */
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
     int born_pinned;              /* the writer began on its parent's CPU (sprof_writer_start) */
+    int woken;                    /* the writer thread woke at least once (writer_main) */
     cpu_set_t cpus;               /* ... and runs where the program may once it wakes */
 
     /* a descendant's writer made late (sprof_writer_late) */
@@ -609,18 +616,20 @@ static void drain_all(int refresh_names, int populate)
         struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
         if (!t) continue;
         int state = atomic_load(&t->state);
-        /* every second; every DRAIN_INTERVAL_MS in a thread's first second,
-         * when threads name themselves (one registered by its parent may
-         * not have done so yet, and may be gone before the next second),
-         * not at each drain the handlers ask for: a compiler's cc1 at 10
-         * kHz, its ring half full every 36 ms, read its name 11 to 21 times
-         * (an open, a read and a close of /proc each); read without the
-         * lock, set under it (an exiting thread sets its name) */
+        /* at the drain that announces the thread, then every second (the
+         * latest name wins, and a thread that registered itself reads its
+         * own at its end); an external thread's also every
+         * EXTERNAL_NAME_MS in its first second. Not at each drain the
+         * handlers ask for: a compiler's cc1 at 10 kHz, its ring half full
+         * every 36 ms, read its name 11 to 21 times (an open, a read and a
+         * close of /proc each). Read without the lock, set under it (an
+         * exiting thread sets its name). */
         char name[SPROF_NAME_MAX];
         int named = 0;
         if (state == SLOT_ACTIVE &&
-            (refresh_names || (now - t->start_ns < 1000000000ull &&
-                               now - t->name_ns >= DRAIN_INTERVAL_MS * 1000000ull)) &&
+            (refresh_names || !t->name_ns ||
+             (t->external && now - t->start_ns < 1000000000ull &&
+              now - t->name_ns >= EXTERNAL_NAME_MS * 1000000ull)) &&
             !stdio_wait()) {
             if (!me) me = (pid_t)syscall(SYS_gettid);
             named = sprof_thread_name_of(t->tid, t->tid == me, name) == 0;
@@ -1167,10 +1176,9 @@ static void step(int force_write, const char *end_reason, int status)
     }
 }
 
-static uint64_t drain_interval_ns(uint64_t now)
+static uint64_t drain_interval_ns(void)
 {
-    return (now - sprof.start_ns < 1000000000ull ? DRAIN_INTERVAL_MS : DRAIN_INTERVAL_LATER_MS) *
-           1000000ull;
+    return (W.woken ? DRAIN_INTERVAL_MS : FIRST_DRAIN_MS) * 1000000ull;
 }
 
 static void *writer_main(void *arg)
@@ -1183,7 +1191,7 @@ static void *writer_main(void *arg)
     uint32_t seen = W.wake_seen;
     while (!atomic_load(&W.stop)) {
         /* returns at once if the word changed since it was read */
-        struct timespec ts = {0, (long)drain_interval_ns(sprof_now())};
+        struct timespec ts = {0, (long)drain_interval_ns()};
         syscall(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
         if (W.born_pinned) {
             /* the process lived on: free to run beside the program */
@@ -1192,6 +1200,7 @@ static void *writer_main(void *arg)
         }
         seen = atomic_load(&sprof.wake_word);
         atomic_store(&sprof.wake_pending, 0);
+        W.woken = 1;
         int sig = atomic_load(&W.end_request);
         if (sig) {
             /* a signal is ending the process: the last chunk, then nothing */
@@ -1211,7 +1220,7 @@ static void *writer_main(void *arg)
         wlock();
         W.stdio_ask = 1;
         if (atomic_load(&sprof.running) && sprof.backend != BACKEND_ITIMER &&
-            now - last_threads_scan >= drain_interval_ns(now) && !stdio_wait()) {
+            now - last_threads_scan >= drain_interval_ns() && !stdio_wait()) {
             sprof_threads_scan(atomic_load(&W.tid));
             last_threads_scan = now;
         }
@@ -1515,6 +1524,7 @@ SPROF_ONCE void sprof_writer_after_fork_child(void)
     atomic_store(&W.end_request, 0);
     atomic_store(&W.end_done, 0);
     W.ended = 0;
+    W.woken = 0;
     W.scanned = 0;
     W.unscanned = 0;
     W.described = 0;

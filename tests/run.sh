@@ -176,6 +176,7 @@ build_progs() {
             "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build shapes $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/shapes.c" -o "$BIN/shapes"
+        build renames $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/renames.c" -o "$BIN/renames"
         build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
         # ... and as a program built without -fPIE that takes free's address,
         # as cc1 does (its PLT entry is then free's address for dlsym)
