@@ -160,6 +160,28 @@ struct sprof_share {
     uint64_t h[RING_SHARE_MAX], w[RING_SHARE_MAX];
 };
 
+/* The handler's record of the thread's last walk through the unwind tables
+ * (unwind.c, walk_tables): for each of its outermost frames, up to
+ * MEMO_MAX, the registers the walk had there and the stack words its step
+ * to the caller read. A walk that comes to a frame with the pc, sp and rbp
+ * of one of them checks that those words still hold what they held (the
+ * steps above it then go as they went) and takes its outer frames from
+ * here: a deep program's samples walk their few new frames, not the 200
+ * under them. */
+#define MEMO_MAX 256u
+struct sprof_memo_frame {
+    uint64_t pc, sp, fp;
+    /* where the step to the caller read rbp and the CFA (0: nowhere); it
+     * read the return address at the caller's sp - 8 */
+    uint64_t rbp_at, cfa_at;
+};
+
+struct sprof_memo {
+    struct sprof_memo_frame f[MEMO_MAX];    /* outermost first, as sprof_share's */
+    struct sprof_memo_frame walk[MEMO_MAX]; /* the walk under way's, modulo MEMO_MAX */
+};
+_Static_assert((MEMO_MAX & (MEMO_MAX - 1)) == 0, "a power of two");
+
 struct sprof_thread {
     _Atomic int state;
     pid_t tid;
@@ -227,6 +249,15 @@ struct sprof_thread {
     uint32_t prev_id;         /* and id, when prev_id_ok */
     int prev_id_ok;
     _Atomic int resync; /* the writer lost an entry: the next is to share nothing */
+
+    /* The last walk's outer frames (above), after the shared frames, from
+     * a thread's RING_SHARE_FROM-th sample on. memo->f[0, memo_n) hold
+     * frames; memo_end_at: where its last step read a return address of 0
+     * (0: it ended without); memo_gen, memo_hi: the set of objects and the
+     * stack's top it walked with. */
+    struct sprof_memo *memo;
+    unsigned memo_n;
+    uint64_t memo_end_at, memo_gen, memo_hi;
 };
 
 #define MAX_THREADS 4096
@@ -236,7 +267,8 @@ struct sprof_thread {
  * up to a page of padding; threads.c) */
 #define SPROF_SLOT_BYTES                                                                           \
     (((sizeof(struct sprof_thread) + 63) & ~(size_t)63) + RING_WORDS * sizeof(uint64_t) +          \
-     sizeof(struct sprof_share) + 4096 + RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
+     sizeof(struct sprof_share) + sizeof(struct sprof_memo) + 4096 +                               \
+     RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot))
 _Static_assert(RULE_CACHE_SLOTS * sizeof(struct sprof_rule_slot) <= 4096, "a page of rules");
 
 struct sprof_state {

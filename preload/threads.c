@@ -131,10 +131,11 @@ static struct sprof_thread *slot_alloc(void)
     struct sprof_thread *t = m;
     t->ring = (uint64_t *)((char *)m + ((sizeof(*t) + 63) & ~(size_t)63) + skip);
     t->outer = (struct sprof_share *)(t->ring + RING_WORDS);
+    t->memo = (struct sprof_memo *)(t->outer + 1);
     /* on a page of their own: a thread's first walks through tables fault
      * in one page, not the two an unaligned 4 KiB spans; and a child of
      * fork gets it whole from MADV_WIPEONFORK (below) */
-    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->outer + 1) + 4095) & ~(uintptr_t)4095);
+    t->rules = (struct sprof_rule_slot *)(((uintptr_t)(t->memo + 1) + 4095) & ~(uintptr_t)4095);
     t->perf_fd = -1;
     return t;
 }
@@ -155,7 +156,8 @@ int sprof_thread_keep(struct sprof_thread *t)
     uint64_t words = atomic_load(&t->head);
     if (t->ring_ready > words) words = t->ring_ready;
     size_t kept = 2 * 4096 + sizeof(*t->outer) +
-                  (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t);
+                  (size_t)(words < RING_WORDS ? words : RING_WORDS) * sizeof(uint64_t) +
+                  (atomic_load(&t->samples) >= RING_SHARE_FROM ? sizeof(*t->memo) : 0);
     if (nhot == HOT_MAX || hot_bytes + kept > HOT_BYTES) return 0;
     hot_kept[nhot] = kept;
     hot[nhot++] = t;
@@ -494,6 +496,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
             /* the entries that the shared frames were those of are gone */
             t->share_h = t->share_w = t->prev_n = 0;
             t->prev_id_ok = 0;
+            t->memo_n = 0;
             atomic_store(&t->resync, 0);
             atomic_store(&t->samples, 0);
             atomic_store(&t->lost, 0);

@@ -365,6 +365,13 @@ struct walk {
     uintptr_t pc, sp, fp;
     uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
                           * and the red zone below the interrupted sp */
+    /* the last step's: did it go by the tables' rule alone (not by code:
+     * a signal frame, a leaf without rules), so that the same registers
+     * and the same words read give the same caller? and the words it read
+     * (0: none) for rbp, the CFA and the return address (walk_tables'
+     * record of the walk, sprof.h's struct sprof_memo) */
+    int plain;
+    uintptr_t rbp_at, cfa_at, ra_at;
 };
 
 /* x86_64: the 128 bytes below rsp belong to the interrupted function (the
@@ -501,6 +508,8 @@ static enum step step_tables(struct walk *w, int exact)
 {
     exact |= w->interrupted;
     w->interrupted = 0;
+    w->plain = 0;
+    w->rbp_at = w->cfa_at = w->ra_at = 0;
     uintptr_t look = exact ? w->pc : w->pc - 1;
     struct sprof_rule_slot *cached =
         &w->rules[(look * 0x9e3779b97f4a7c15ull) >> (64 - RULE_CACHE_BITS)];
@@ -540,6 +549,7 @@ have_rule:;
     uintptr_t cfa;
     switch (cfi_kind(rule)) {
     case CFI_OUTER:
+        w->plain = 1;
         return STEP_END;
     case CFI_NONE:
         /* a caller without call frame information whose rbp is 0: the
@@ -548,7 +558,11 @@ have_rule:;
          * elsewhere rbp is most often a register like any other, and 0
          * says nothing (cc1's samples in GMP's __gmpn_divrem_1 ended so,
          * as if complete): the walk stops there, broken */
-        if (!exact && w->fp == 0) return in_loader(w, look) ? STEP_END : STEP_BROKEN;
+        if (!exact && w->fp == 0) {
+            if (!in_loader(w, look)) return STEP_BROKEN;
+            w->plain = 1;
+            return STEP_END;
+        }
         return exact ? step_leaf(w) : step_sigframe(w, w->pc);
     case CFI_RSP:
         cfa = w->sp + (uintptr_t)off;
@@ -558,7 +572,8 @@ have_rule:;
         break;
     case CFI_DEREF:
         if (!readable(w, w->fp + (uintptr_t)off)) return STEP_BROKEN;
-        cfa = stack_word(w->fp + (uintptr_t)off);
+        w->cfa_at = w->fp + (uintptr_t)off;
+        cfa = stack_word(w->cfa_at);
         break;
     case CFI_PLT:
         cfa = w->sp + (uintptr_t)off + ((w->pc & 15) >= cfi_plt_threshold(rule) ? 8 : 0);
@@ -577,11 +592,58 @@ have_rule:;
         uintptr_t at = base + (uintptr_t)cfi_rbp_off(rule);
         if (!readable(w, at)) return STEP_BROKEN;
         fp = stack_word(at);
+        w->rbp_at = at;
     }
-    w->pc = stack_word(cfa - sizeof(uintptr_t));
+    w->plain = 1;
+    w->ra_at = cfa - sizeof(uintptr_t);
+    w->pc = stack_word(w->ra_at);
     w->sp = w->floor = cfa;
     w->fp = fp;
     return w->pc ? STEP_OK : STEP_END;
+}
+
+/* The frames of the thread's last walk (sprof.h, struct sprof_memo) from
+ * its frame f[s], whose pc, sp and rbp the walk has now, outward, into
+ * ring[pos, pos + s + 1): s + 1, if every word the last walk's steps read
+ * from there on holds what it held, else 0. A step's caller is the rule at
+ * its pc (the same set of objects) applied to its registers and to the
+ * words it reads: the same registers and words, the same caller. */
+static unsigned memo_take(const struct sprof_thread *t, unsigned s, uint64_t *ring, uint64_t pos)
+{
+    const struct sprof_memo_frame *f = t->memo->f;
+    for (unsigned i = s; i > 0; i--) {
+        const struct sprof_memo_frame *a = &f[i], *b = &f[i - 1];
+        if (stack_word(b->sp - sizeof(uintptr_t)) != b->pc ||
+            (a->rbp_at && stack_word(a->rbp_at) != b->fp) ||
+            (a->cfa_at && stack_word(a->cfa_at) != b->sp))
+            return 0;
+    }
+    /* the last step: the return address of 0 where it read one */
+    uintptr_t end = t->memo_end_at;
+    if (end && (stack_word(end) != 0 ||
+                (f[0].cfa_at && stack_word(f[0].cfa_at) != end + sizeof(uintptr_t))))
+        return 0;
+    for (unsigned i = 0; i <= s; i++)
+        ring[(pos + i) & RING_MASK] = f[s - i].pc;
+    return s + 1;
+}
+
+/* After a walk of n frames that ended at the outermost one: its record for
+ * the next (sprof.h). Its frames past bad may be matched (each step from
+ * there on went by the rules alone, and none is an interrupted
+ * instruction's); at its frame k it took memo->f[s] on (memo_take), or k
+ * is n (none): the frames it walked past bad go after f[s], or from f[0]. */
+static void memo_keep(struct sprof_thread *t, unsigned n, unsigned bad, unsigned k, unsigned s,
+                      uintptr_t end_at, uint64_t gen, uintptr_t hi)
+{
+    struct sprof_memo *m = t->memo;
+    unsigned off = k == n ? n - 1 : s + k; /* f[off - i] is frame i */
+    if (k == n) t->memo_end_at = end_at;
+    for (unsigned i = k - 1; i > bad && off - i < MEMO_MAX; i--)
+        m->f[off - i] = m->walk[i & (MEMO_MAX - 1)];
+    t->memo_n = off - bad < MEMO_MAX ? off - bad : MEMO_MAX;
+    t->memo_gen = gen;
+    t->memo_hi = hi;
 }
 
 /* The walk over the tables of cfi.h; WALK_FALLBACK when libunwind must do
@@ -623,10 +685,45 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
         t->rules_gen = w.set->gen;
     }
     w.rules = t->rules;
+    /* the last walk's frames that this one may meet (memo_take): from a
+     * thread's RING_SHARE_FROM-th sample on (before, its pages are not
+     * touched), those it walked with the same objects and stack */
+    struct sprof_memo *memo =
+        atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM ? t->memo : NULL;
+    unsigned p = memo && t->memo_gen == w.set->gen && t->memo_hi == w.hi ? t->memo_n : 0;
+    unsigned bad = 0; /* frames up to bad may not be met */
     for (;;) {
+        if (p && n > bad) {
+            /* memo->f[p - 1] is the last walk's lowest frame not below sp */
+            while (p && memo->f[p - 1].sp < w.sp)
+                p--;
+            const struct sprof_memo_frame *m = p ? &memo->f[p - 1] : NULL;
+            if (m && m->sp == w.sp && m->pc == w.pc && m->fp == w.fp) {
+                unsigned got = p <= max - n ? memo_take(t, p - 1, ring, pos + n) : 0;
+                if (got) {
+                    memo_keep(t, n + got, bad, n, p - 1, 0, w.set->gen, w.hi);
+                    n += got;
+                    break;
+                }
+                p = 0; /* the stack changed under it: walk on */
+            }
+        }
+        uintptr_t pc = w.pc, sp = w.sp, fp = w.fp;
         ring[(pos + n++) & RING_MASK] = w.pc;
         enum step s = step_tables(&w, n == 1);
-        if (s == STEP_END) break;
+        if (memo) {
+            struct sprof_memo_frame *r = &memo->walk[(n - 1) & (MEMO_MAX - 1)];
+            r->pc = pc;
+            r->sp = sp;
+            r->fp = fp;
+            r->rbp_at = w.rbp_at;
+            r->cfa_at = w.cfa_at;
+        }
+        if (!w.plain) bad = n; /* nor the caller, maybe an interrupted instruction */
+        if (s == STEP_END) {
+            if (memo && w.plain) memo_keep(t, n, bad, n, 0, w.ra_at, w.set->gen, w.hi);
+            break;
+        }
         if (s == STEP_BROKEN) {
             f |= SPROF_STACK_BROKEN;
             break;

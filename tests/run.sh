@@ -177,6 +177,11 @@ build_progs() {
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build shapes $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/shapes.c" -o "$BIN/shapes"
         build renames $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/renames.c" -o "$BIN/renames"
+        # with frame pointers: rbp, an input of each step, is then the same
+        # in `through` whichever path called it (without, it holds what
+        # common's loop keeps there)
+        build twopaths $CC $PROG_CFLAGS -fno-omit-frame-pointer "$SRC/tests/progs/twopaths.c" \
+            -o "$BIN/twopaths"
         build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
         # ... and as a program built without -fPIE that takes free's address,
         # as cc1 does (its PLT entry is then free's address for dlsym)
