@@ -257,6 +257,7 @@ struct sprof_thread {
      * stack's top it walked with. */
     struct sprof_memo *memo;
     unsigned memo_n;
+    unsigned memo_rest; /* walks to go without it (unwind.c, MEMO_REST) */
     uint64_t memo_end_at, memo_gen, memo_hi;
 };
 

@@ -496,7 +496,7 @@ SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid,
             /* the entries that the shared frames were those of are gone */
             t->share_h = t->share_w = t->prev_n = 0;
             t->prev_id_ok = 0;
-            t->memo_n = 0;
+            t->memo_n = t->memo_rest = 0;
             atomic_store(&t->resync, 0);
             atomic_store(&t->samples, 0);
             atomic_store(&t->lost, 0);

@@ -602,31 +602,34 @@ have_rule:;
     return w->pc ? STEP_OK : STEP_END;
 }
 
-/* The frames of the thread's last walk (sprof.h, struct sprof_memo) from
- * its frame f[s], whose pc, sp and rbp the walk has now, outward, into
- * ring[pos, pos + s + 1): s + 1, if every word the last walk's steps read
- * from there on holds what it held, else 0. A step's caller is the rule at
- * its pc (the same set of objects) applied to its registers and to the
- * words it reads: the same registers and words, the same caller. */
-static unsigned memo_take(const struct sprof_thread *t, unsigned s, uint64_t *ring, uint64_t pos)
+/* How many frames of the thread's last walk (sprof.h, struct sprof_memo),
+ * from its frame f[s], whose pc, sp and rbp the walk has now, outward, are
+ * this walk's too, up to room of them: f[s] and each caller whose step read
+ * the words it read then, which still hold what they held (a step's caller
+ * is the rule at its pc, from the same set of objects, applied to its
+ * registers and to the words it reads: the same registers and words, the
+ * same caller). *whole: all of them, and the last walk's end. */
+static unsigned memo_check(const struct sprof_thread *t, unsigned s, unsigned room, int *whole)
 {
     const struct sprof_memo_frame *f = t->memo->f;
-    for (unsigned i = s; i > 0; i--) {
+    unsigned i = s, lim = s + 1 > room ? s + 1 - room : 0;
+    for (; i > lim; i--) {
         const struct sprof_memo_frame *a = &f[i], *b = &f[i - 1];
         if (stack_word(b->sp - sizeof(uintptr_t)) != b->pc ||
             (a->rbp_at && stack_word(a->rbp_at) != b->fp) ||
             (a->cfa_at && stack_word(a->cfa_at) != b->sp))
-            return 0;
+            break;
     }
     /* the last step: the return address of 0 where it read one */
     uintptr_t end = t->memo_end_at;
-    if (end && (stack_word(end) != 0 ||
-                (f[0].cfa_at && stack_word(f[0].cfa_at) != end + sizeof(uintptr_t))))
-        return 0;
-    for (unsigned i = 0; i <= s; i++)
-        ring[(pos + i) & RING_MASK] = f[s - i].pc;
-    return s + 1;
+    *whole =
+        i == 0 && (!end || (stack_word(end) == 0 &&
+                            (!f[0].cfa_at || stack_word(f[0].cfa_at) == end + sizeof(uintptr_t))));
+    return s - i + 1;
 }
+
+/* Walks without the record after one that took too few frames from it. */
+#define MEMO_REST 32u
 
 /* After a walk of n frames that ended at the outermost one: its record for
  * the next (sprof.h). Its frames past bad may be matched (each step from
@@ -644,6 +647,98 @@ static void memo_keep(struct sprof_thread *t, unsigned n, unsigned bad, unsigned
     t->memo_n = off - bad < MEMO_MAX ? off - bad : MEMO_MAX;
     t->memo_gen = gen;
     t->memo_hi = hi;
+}
+
+/* After the step s from frame n - 1: 0 for the walk to go on, else 1, its
+ * flags in *f, and *n WALK_FALLBACK when libunwind must walk the sample
+ * (*partial: the frames this walk put in the ring). */
+static inline int walk_over(enum step s, unsigned *n, unsigned max, unsigned *f, uint64_t deadline,
+                            unsigned *partial)
+{
+    switch (s) {
+    case STEP_END:
+        return 1;
+    case STEP_BROKEN:
+        *f |= SPROF_STACK_BROKEN;
+        return 1;
+    case STEP_FALLBACK:
+        if (*n == max) {
+            *f |= SPROF_STACK_TRUNCATED; /* deeper than max: not worth a rewalk */
+        } else {
+            *partial = *n;
+            *n = WALK_FALLBACK;
+        }
+        return 1;
+    default:
+        if (*n == max || (*n % BUDGET_EVERY == 0 && over_budget(deadline))) {
+            *f |= SPROF_STACK_TRUNCATED;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/* walk_tables' walk with the thread's record of its last walk (sprof.h):
+ * each frame is looked for among the recorded ones, and where one matches
+ * and memo_check finds its words unchanged, the frames above it are taken
+ * from there. Kept out of walk_tables' own loop, whose code it slowed by
+ * half (an evaluator's samples, which use it little: MEMO_REST). Returns
+ * the frames, or WALK_FALLBACK. */
+static __attribute__((noinline)) unsigned walk_memo(struct sprof_thread *t, struct walk *w,
+                                                    uint64_t *ring, uint64_t pos, unsigned max,
+                                                    unsigned *f, uint64_t deadline,
+                                                    unsigned *partial)
+{
+    struct sprof_memo *memo = t->memo;
+    unsigned p = t->memo_gen == w->set->gen && t->memo_hi == w->hi ? t->memo_n : 0;
+    unsigned n = 0, bad = 0, taken = 0; /* frames up to bad may not be met */
+    for (;;) {
+        if (p && n > bad) {
+            /* memo->f[p - 1] is the last walk's lowest frame not below sp */
+            while (p && memo->f[p - 1].sp < w->sp)
+                p--;
+            const struct sprof_memo_frame *m = p ? &memo->f[p - 1] : NULL;
+            if (m && m->sp == w->sp && m->pc == w->pc && m->fp == w->fp) {
+                int whole;
+                unsigned s = p - 1, got = memo_check(t, s, max - n, &whole);
+                for (unsigned i = 0; i < got - !whole; i++)
+                    ring[(pos + n + i) & RING_MASK] = memo->f[s - i].pc;
+                taken += got - !whole;
+                if (whole) {
+                    memo_keep(t, n + got, bad, n, s, 0, w->set->gen, w->hi);
+                    n += got;
+                    break;
+                }
+                /* the stack changed above f[s - got + 1]: the frames up
+                 * to it are taken (and recorded as walked), its step is
+                 * walked, and the frames further out may be met again */
+                for (unsigned i = 0; i < got - 1; i++)
+                    memo->walk[(n + i) & (MEMO_MAX - 1)] = memo->f[s - i];
+                n += got - 1;
+                m = &memo->f[s - got + 1];
+                w->pc = m->pc;
+                w->sp = w->floor = m->sp;
+                w->fp = m->fp;
+                p = s - got + 1;
+            }
+        }
+        struct sprof_memo_frame *r = &memo->walk[n & (MEMO_MAX - 1)];
+        r->pc = w->pc;
+        r->sp = w->sp;
+        r->fp = w->fp;
+        ring[(pos + n++) & RING_MASK] = w->pc;
+        enum step s = step_tables(w, n == 1);
+        r->rbp_at = w->rbp_at;
+        r->cfa_at = w->cfa_at;
+        if (!w->plain) bad = n; /* nor the caller, maybe an interrupted instruction */
+        if (s == STEP_END && w->plain) memo_keep(t, n, bad, n, 0, w->ra_at, w->set->gen, w->hi);
+        if (walk_over(s, &n, max, f, deadline, partial)) break;
+    }
+    /* the record pays where the frames it saves outnumber those it keeps:
+     * a program whose walks take few (an evaluator, each sample's inner
+     * frames new) does without it for MEMO_REST walks, then tries again */
+    if (n != WALK_FALLBACK && taken < 2 * (n - taken)) t->memo_rest = MEMO_REST;
+    return n;
 }
 
 /* The walk over the tables of cfi.h; WALK_FALLBACK when libunwind must do
@@ -685,62 +780,16 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
         t->rules_gen = w.set->gen;
     }
     w.rules = t->rules;
-    /* the last walk's frames that this one may meet (memo_take): from a
-     * thread's RING_SHARE_FROM-th sample on (before, its pages are not
-     * touched), those it walked with the same objects and stack */
-    struct sprof_memo *memo =
-        atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM ? t->memo : NULL;
-    unsigned p = memo && t->memo_gen == w.set->gen && t->memo_hi == w.hi ? t->memo_n : 0;
-    unsigned bad = 0; /* frames up to bad may not be met */
+    /* the last walk's record (sprof.h, struct sprof_memo), from a thread's
+     * RING_SHARE_FROM-th sample on (before, its pages are not touched) */
+    if (atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM &&
+        !(t->memo_rest && t->memo_rest--)) {
+        n = walk_memo(t, &w, ring, pos, max, &f, deadline, partial);
+        goto out;
+    }
     for (;;) {
-        if (p && n > bad) {
-            /* memo->f[p - 1] is the last walk's lowest frame not below sp */
-            while (p && memo->f[p - 1].sp < w.sp)
-                p--;
-            const struct sprof_memo_frame *m = p ? &memo->f[p - 1] : NULL;
-            if (m && m->sp == w.sp && m->pc == w.pc && m->fp == w.fp) {
-                unsigned got = p <= max - n ? memo_take(t, p - 1, ring, pos + n) : 0;
-                if (got) {
-                    memo_keep(t, n + got, bad, n, p - 1, 0, w.set->gen, w.hi);
-                    n += got;
-                    break;
-                }
-                p = 0; /* the stack changed under it: walk on */
-            }
-        }
-        uintptr_t pc = w.pc, sp = w.sp, fp = w.fp;
         ring[(pos + n++) & RING_MASK] = w.pc;
-        enum step s = step_tables(&w, n == 1);
-        if (memo) {
-            struct sprof_memo_frame *r = &memo->walk[(n - 1) & (MEMO_MAX - 1)];
-            r->pc = pc;
-            r->sp = sp;
-            r->fp = fp;
-            r->rbp_at = w.rbp_at;
-            r->cfa_at = w.cfa_at;
-        }
-        if (!w.plain) bad = n; /* nor the caller, maybe an interrupted instruction */
-        if (s == STEP_END) {
-            if (memo && w.plain) memo_keep(t, n, bad, n, 0, w.ra_at, w.set->gen, w.hi);
-            break;
-        }
-        if (s == STEP_BROKEN) {
-            f |= SPROF_STACK_BROKEN;
-            break;
-        }
-        if (s == STEP_FALLBACK) {
-            if (n == max) {
-                f |= SPROF_STACK_TRUNCATED; /* deeper than max: not worth a rewalk */
-            } else {
-                *partial = n;
-                n = WALK_FALLBACK;
-            }
-            break;
-        }
-        if (n == max || (n % BUDGET_EVERY == 0 && over_budget(deadline))) {
-            f |= SPROF_STACK_TRUNCATED;
-            break;
-        }
+        if (walk_over(step_tables(&w, n == 1), &n, max, &f, deadline, partial)) break;
     }
 out:
     sprof_cfi_leave(slot);
