@@ -504,7 +504,7 @@ static int in_loader(struct walk *w, uintptr_t look)
 
 /* One frame up: the caller's pc, sp (the CFA) and rbp. exact: pc is the
  * interrupted instruction (else a return address, looked up at pc - 1). */
-static enum step step_tables(struct walk *w, int exact)
+static inline __attribute__((always_inline)) enum step step_tables(struct walk *w, int exact)
 {
     exact |= w->interrupted;
     w->interrupted = 0;
@@ -629,7 +629,7 @@ static unsigned memo_check(const struct sprof_thread *t, unsigned s, unsigned ro
 }
 
 /* Walks without the record after one that took too few frames from it. */
-#define MEMO_REST 32u
+#define MEMO_REST 128u
 
 /* After a walk of n frames that ended at the outermost one: its record for
  * the next (sprof.h). Its frames past bad may be matched (each step from
