@@ -161,7 +161,7 @@ struct sprof_share {
 };
 
 /* The handler's record of the thread's last walk through the unwind tables
- * (unwind.c, walk_tables): for each of its outermost frames, up to
+ * (unwind.c, walk_memo): for each of its outermost frames, up to
  * MEMO_MAX, the registers the walk had there and the stack words its step
  * to the caller read. A walk that comes to a frame with the pc, sp and rbp
  * of one of them checks that those words still hold what they held (the

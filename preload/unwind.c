@@ -634,7 +634,7 @@ static unsigned memo_check(const struct sprof_thread *t, unsigned s, unsigned ro
 /* After a walk of n frames that ended at the outermost one: its record for
  * the next (sprof.h). Its frames past bad may be matched (each step from
  * there on went by the rules alone, and none is an interrupted
- * instruction's); at its frame k it took memo->f[s] on (memo_take), or k
+ * instruction's); at its frame k it took memo->f[s] on (memo_check), or k
  * is n (none): the frames it walked past bad go after f[s], or from f[0]. */
 static void memo_keep(struct sprof_thread *t, unsigned n, unsigned bad, unsigned k, unsigned s,
                       uintptr_t end_at, uint64_t gen, uintptr_t hi)
@@ -782,10 +782,13 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     w.rules = t->rules;
     /* the last walk's record (sprof.h, struct sprof_memo), from a thread's
      * RING_SHARE_FROM-th sample on (before, its pages are not touched) */
-    if (atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM &&
-        !(t->memo_rest && t->memo_rest--)) {
-        n = walk_memo(t, &w, ring, pos, max, &f, deadline, partial);
-        goto out;
+    if (atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM) {
+        if (t->memo_rest) {
+            t->memo_rest--;
+        } else {
+            n = walk_memo(t, &w, ring, pos, max, &f, deadline, partial);
+            goto out;
+        }
     }
     for (;;) {
         ring[(pos + n++) & RING_MASK] = w.pc;
