@@ -287,6 +287,13 @@ struct sprof_state {
     uint64_t start_realtime_ns; /* 0 until put_process (writer.c) needs it */
 
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
+    /* set by the thread inside libunwind (unwind.c, unwind_lock). Here, on
+     * the page of reg_lock and the writer's lock, not among unwind.c's own
+     * variables: fork takes all three in its parent and releases them after
+     * (init.c, fork_prepare), and each page a parent writes after its fork
+     * is a copy-on-write fault while the child lives, 3.4 us on a KVM VM
+     * (BENCHMARKS.md, session 44) */
+    _Atomic int unwinding;
 
     /* the writer sleeps on this futex word until it changes (or for its
      * drain interval, writer.c), and stays awake while wake_pending is set */

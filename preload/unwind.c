@@ -143,11 +143,11 @@ static int over_budget(uint64_t deadline)
  * thread interrupted inside dlopen holds the loader's lock, which glibc
  * takes before it announces the change in r_debug: its handler would wait
  * for libunwind's lock, held by another handler waiting for the loader's
- * lock. With this flag only one handler is ever inside libunwind, so its
- * lock is never contended by another handler; a handler that cannot have
- * the flag within a few microseconds records the interrupted instruction
- * only, and the handler that holds it always finishes. */
-static _Atomic int unwinding;
+ * lock. With this flag (sprof.unwinding) only one handler is ever inside
+ * libunwind, so its lock is never contended by another handler; a handler
+ * that cannot have the flag within a few microseconds records the
+ * interrupted instruction only, and the handler that holds it always
+ * finishes. */
 #define UNWIND_WAIT_NS 20000
 
 static int unwind_lock(void)
@@ -155,8 +155,8 @@ static int unwind_lock(void)
     uint64_t give_up = 0;
     for (;;) {
         int expected = 0;
-        if (atomic_compare_exchange_weak_explicit(&unwinding, &expected, 1, memory_order_acquire,
-                                                  memory_order_relaxed))
+        if (atomic_compare_exchange_weak_explicit(&sprof.unwinding, &expected, 1,
+                                                  memory_order_acquire, memory_order_relaxed))
             return 1;
         uint64_t now = sprof_now();
         if (!give_up)
@@ -169,7 +169,7 @@ static int unwind_lock(void)
 
 static void unwind_unlock(void)
 {
-    atomic_store_explicit(&unwinding, 0, memory_order_release);
+    atomic_store_explicit(&sprof.unwinding, 0, memory_order_release);
 }
 
 /* fork: no thread may be inside libunwind (its lock would be copied held
@@ -178,7 +178,7 @@ void sprof_unwind_prepare_fork(void)
 {
     for (int i = 0; i < 100000; i++) {
         int expected = 0;
-        if (atomic_compare_exchange_weak(&unwinding, &expected, 1)) return;
+        if (atomic_compare_exchange_weak(&sprof.unwinding, &expected, 1)) return;
         struct timespec ts = {0, 1000};
         nanosleep(&ts, NULL);
     }
@@ -336,7 +336,7 @@ static void want_table(const struct cfi_obj *o, int fallback)
      * will likely keep only what the tables walked: the table is wanted
      * now, whatever it costs */
     unsigned add =
-        fallback && (loader_busy() || atomic_load_explicit(&unwinding, memory_order_relaxed))
+        fallback && (loader_busy() || atomic_load_explicit(&sprof.unwinding, memory_order_relaxed))
             ? w->want_after
             : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);

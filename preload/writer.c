@@ -103,6 +103,7 @@ static struct {
     uint64_t last_scan;                  /* when the maps were last compared */
     uint64_t last_unmap;                 /* when dlclose last removed something */
     unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
+    int fork_counted; /* read by this fork's prepare: its child has them as they are */
     int scanned;                         /* the maps were compared at least once */
     int unscanned;                       /* samples were drained since (see step) */
     int described;                       /* the PROCESS record is out (write_chunk) */
@@ -1340,12 +1341,20 @@ SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
     W.last_scan = sprof.start_ns; /* the first scan dates what it finds from here */
     W.last_write = sprof.start_ns;
     W.last_unmap = 0;
-    unsigned long long c[2] = {0, 0};
-    dl_iterate_phdr(loader_counters, c);
     /* A child of fork has its parent's set of objects, right unless one
      * came or went since the parent's writer last looked: describing them
      * again would read each one's headers, a page fault each in a child
-     * (five a fork of bash). */
+     * (five a fork of bash). Its parent read the loader's counters just
+     * before the fork (sprof_writer_prepare_fork): not again here, where
+     * dl_iterate_phdr's lock is a write to a page of the loader's that the
+     * child would copy (a fault in every child, BENCHMARKS.md, session 44).
+     * An object loaded meanwhile by another of the parent's threads is
+     * found as the child's own loads are: the child's next step compares
+     * the counters again (catch_up_loader), and a handler that meets code
+     * outside the set asks for that step (unwind.c, sprof_cfi_unknown). */
+    unsigned long long c[2] = {W.dl_adds, W.dl_subs};
+    if (!forked || !W.fork_counted) dl_iterate_phdr(loader_counters, c);
+    W.fork_counted = 0;
     int same =
         forked && c[0] == W.dl_adds && c[1] == W.dl_subs && atomic_load(&sprof_cfi_current) != NULL;
     W.dl_adds = c[0];
@@ -1490,6 +1499,7 @@ SPROF_ONCE void sprof_writer_prepare_fork(void)
     if (sprof.cfg.follow && !W.inherited && !W.failed && !W.ended && atomic_load(&sprof.running)) {
         uint64_t now = sprof_now();
         catch_up_loader(now);
+        W.fork_counted = 1;
         if (!W.scanned) rescan_maps(now);
     }
     pthread_mutex_lock(&sprof.reg_lock);
@@ -1498,6 +1508,7 @@ SPROF_ONCE void sprof_writer_prepare_fork(void)
 
 SPROF_ONCE void sprof_writer_parent_fork(void)
 {
+    W.fork_counted = 0;
     pthread_mutex_unlock(&sprof.reg_lock);
     wunlock();
 }
