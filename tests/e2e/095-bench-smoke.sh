@@ -7,7 +7,7 @@
 # mode, scripts/bench/accuracy.py its rows for each mode, scripts/bench/bytes.py
 # its row for each workload and build, scripts/bench/children.py its row for
 # each build, scripts/bench/maps-scan.c its line, scripts/bench/selfcost.py its
-# rows, and scripts/bench/populate.c its figures.
+# rows, scripts/bench/populate.c and scripts/bench/forks.c their figures.
 # Only that the script works is checked, never a figure: benchmarks are not
 # pass/fail. A mode whose tool is missing (perf, gperftools) says "skipped".
 # timeout: 180
@@ -164,3 +164,17 @@ if ./populate 2 >populate.txt 2>&1; then
 else
     grep -q 'Linux 5.14' populate.txt || fail "populate failed: $(head -c 300 populate.txt)"
 fi
+
+# scripts/bench/forks.c: built as its header says, its line of figures, for
+# children that exit, exec, and write pages of their parent's; a bad
+# argument is a usage error, not a run
+${CC:-cc} -O2 "$SRC/scripts/bench/forks.c" -o forks || fail "forks.c does not build"
+re='^forks: [0-9]+ children \([^)]*\), us: fork\(\) [0-9.]+ \(p90 [0-9.]+\), child [0-9.]+ \(p90 [0-9.]+\)$'
+for args in "20" "-e /bin/true 5" "-w 4 -W 4 10"; do
+    # shellcheck disable=SC2086
+    ./forks $args >forks.txt 2>&1 || fail "forks $args exited with $?: $(head -c 300 forks.txt)"
+    cat forks.txt
+    grep -qE "$re" forks.txt || fail "forks $args printed no figures: $(head -c 300 forks.txt)"
+done
+./forks -w 999 3 >forks.txt 2>&1 && fail "forks -w 999 ran: $(cat forks.txt)"
+grep -q '^usage: forks' forks.txt || fail "forks -w 999 printed no usage: $(cat forks.txt)"
