@@ -291,7 +291,7 @@ struct sprof_state {
      * the page of reg_lock and the writer's lock, not among unwind.c's own
      * variables: fork takes all three in its parent and releases them after
      * (init.c, fork_prepare), and each page a parent writes after its fork
-     * is a copy-on-write fault while the child lives, 3.4 us on a KVM VM
+     * is a copy-on-write fault while the child lives, 2-3.4 us on a KVM VM
      * (BENCHMARKS.md, session 44) */
     _Atomic int unwinding;
 
