@@ -287,13 +287,6 @@ struct sprof_state {
     uint64_t start_realtime_ns; /* 0 until put_process (writer.c) needs it */
 
     pthread_mutex_t reg_lock; /* registry changes; never taken by the handler */
-    /* set by the thread inside libunwind (unwind.c, unwind_lock). Here, on
-     * the page of reg_lock and the writer's lock, not among unwind.c's own
-     * variables: fork takes all three in its parent and releases them after
-     * (init.c, fork_prepare), and each page a parent writes after its fork
-     * is a copy-on-write fault while the child lives, 2-3.4 us on a KVM VM
-     * (BENCHMARKS.md, session 44) */
-    _Atomic int unwinding;
 
     /* the writer sleeps on this futex word until it changes (or for its
      * drain interval, writer.c), and stays awake while wake_pending is set */
@@ -306,6 +299,16 @@ struct sprof_state {
      * eight pages the process faulted in, four times in a /bin/true). Grows
      * under reg_lock, after the slot it covers is published. */
     _Atomic unsigned nslots;
+
+    /* set by the thread inside libunwind (unwind.c, unwind_lock). Here, on
+     * the page of reg_lock and the writer's lock, not among unwind.c's own
+     * variables: fork takes all three in its parent and releases them after
+     * (init.c, fork_prepare), and each page a parent writes after its fork
+     * is a copy-on-write fault while the child lives, 2-3.4 us on a KVM VM
+     * (BENCHMARKS.md, session 44). On a cache line of its own: with
+     * SPROF_UNWIND=libunwind every walk writes it twice, where the line
+     * before holds clock_warm, which every handler reads. */
+    _Atomic int unwinding __attribute__((aligned(64)));
 };
 
 extern struct sprof_state sprof SPROF_HIDDEN;

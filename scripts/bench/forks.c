@@ -27,14 +27,13 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_PAGES 256
 
-static volatile char pages[(MAX_PAGES + 1) * 4096] __attribute__((aligned(4096)));
+static volatile char pages[MAX_PAGES * 4096] __attribute__((aligned(4096)));
 
 static double now_us(void)
 {
