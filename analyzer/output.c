@@ -149,7 +149,8 @@ char *fmt_duration(char *buf, size_t n, double ns)
     if (ns >= 1e9)
         snprintf(buf, n, "%.3f s", ns / 1e9);
     else if (ns >= 1e6)
-        snprintf(buf, n, "%.1f ms", ns / 1e6);
+        /* two decimals under 10 ms: a writer's 2.31 ms, not 2.3 */
+        snprintf(buf, n, "%.*f ms", ns >= 1e7 ? 1 : 2, ns / 1e6);
     else if (ns >= 1e3)
         snprintf(buf, n, "%.1f us", ns / 1e3);
     else

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -412,21 +413,64 @@ static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
     return 0;
 }
 
+/* The scan's descriptor of /proc/self/task, kept from one scan to the
+ * next (writer thread only): opening the directory again at each scan
+ * walked procfs's path and made its dentries anew, 25-35 us of a scan's
+ * 50-100 in a writer woken every 250 ms, and opendir's buffer came from
+ * the heap (BENCHMARKS.md, session 45). task_dev and task_ino tell that the
+ * number is still that directory: a program may close descriptors it did
+ * not open (close_range, closefrom) and get the number again for a file of
+ * its own, which sprof then neither reads, rewinds nor closes. In a child
+ * of fork the directory is its parent's (task_stale): it is closed at the
+ * child's first scan, or by its exec or exit if it makes none. */
+static int task_fd = -1, task_stale;
+static dev_t task_dev;
+static ino_t task_ino;
+
+static int task_dir_ours(void)
+{
+    struct stat st;
+    return fstat(task_fd, &st) == 0 && st.st_dev == task_dev && st.st_ino == task_ino;
+}
+
+static int task_dir(void)
+{
+    if (task_fd >= 0 && !task_dir_ours()) task_fd = -1; /* the number is not ours */
+    if (task_fd >= 0 && task_stale) close(task_fd), task_fd = -1;
+    task_stale = 0;
+    if (task_fd >= 0) return lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
+    struct stat st;
+    int fd = sprof_open("/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st)) {
+        close(fd);
+        return -1;
+    }
+    task_dev = st.st_dev;
+    task_ino = st.st_ino;
+    return task_fd = fd;
+}
+
 /* Writer thread, every drain (100 ms after its start, then every 250 ms;
  * writer.c): registers threads nobody told us about and
  * ends the external ones that are gone. */
 void sprof_threads_scan(pid_t writer_tid)
 {
-    DIR *d = sprof_opendir("/proc/self/task");
-    if (!d) return;
+    int fd = task_dir();
+    if (fd < 0) return;
     pid_t tids[MAX_THREADS];
     size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_THREADS) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        tids[n++] = (pid_t)atoi(e->d_name);
+    char buf[2048] __attribute__((aligned(8)));
+    long got;
+    while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+        for (long at = 0; at < got;) {
+            const struct dirent64 *e = (const struct dirent64 *)(const void *)(buf + at);
+            at += e->d_reclen;
+            if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && n < MAX_THREADS)
+                tids[n++] = (pid_t)atoi(e->d_name);
+        }
     }
-    closedir(d);
+    if (got < 0) return; /* a list cut short would end threads that run */
     for (size_t i = 0; i < n; i++) {
         if (tids[i] == writer_tid) continue;
         pthread_mutex_lock(&sprof.reg_lock);
@@ -481,6 +525,7 @@ SPROF_ONCE void sprof_threads_before_fork(void)
 SPROF_ONCE void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now)
 {
     sprof_mutex_renew(&sprof.reg_lock);
+    task_stale = task_fd >= 0;
     atomic_store(&sprof_posix_fallbacks, 0); /* the parent's threads' */
     own_running = 0;
     for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {

@@ -7,9 +7,12 @@
 # child leaves its parent's file, stacks and mappings as they are until its
 # first write (writer.c, forget_parent), and by then holds no descriptor of
 # that file. With SPROF_FOLLOW=0 only the parent is profiled, and the child
-# holds no descriptor of the parent's file either.
+# holds no descriptor of the parent's file either. The parent works 400 ms
+# before it forks, so that its writer has scanned its threads (keeping
+# /proc/self/task open, threads.c): the child's scans find its own threads
+# only, never its parent's.
 
-profile p.bin "$BIN/fork" 1200 >out.txt 2>err.txt
+profile p.bin "$BIN/fork" 1200 400 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 child=$(sed -n 's/^child \([0-9]*\)$/\1/p' out.txt)
 [ -n "$child" ] || fail "fork printed no child pid: $(cat out.txt)"
@@ -27,6 +30,15 @@ expect_not_in_flat parent child_work
 flat_rows child "p.bin.$child"
 expect_in_flat child child_work 50
 expect_not_in_flat child parent_work
+
+# each file's threads are its own process's: the child's one thread, the parent's
+parent=$(report info p.bin | sed -n 's/^process *\([0-9]*\).*/\1/p')
+for f in p.bin "p.bin.$child"; do
+    want=$parent
+    [ "$f" = p.bin ] || want=$child
+    tids=$(report info "$f" | sed -n '/^ *TID /,/^modules/p' | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' ')
+    [ "$tids" = "$want " ] || fail "$f lists threads '$tids', where its process is $want alone"
+done
 
 flat_rows both p.bin p.bin.*
 expect_in_flat both parent_work "$(self_of parent parent_work)"

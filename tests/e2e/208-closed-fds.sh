@@ -2,7 +2,9 @@
 # A program that closes descriptors it did not open and then uses their
 # numbers for its own (tests/progs/closefds.c), as daemons and children about
 # to exec do, is not harmed and is still sampled. Before, sprof went on
-# using the numbers: the profile's chunks went into the program's b.txt,
+# using the numbers: the profile's chunks went into the program's b.txt
+# (and a scan of its threads would rewind whichever file got the number of
+# its kept /proc/self/task),
 # and before an exec sprof closed the pipe the child had put at fd 3 for the
 # new image (which then failed to write to it), and a child forked right
 # after the close lost the program's files at those numbers. And sprof's
@@ -14,15 +16,15 @@ expected() {
     echo "$1 child"
     for i in $(seq 0 14); do echo "$1 $i"; done
 }
-expected a >a.want
-expected b >b.want
+for f in a b c d e f g h; do expected $f >$f.want; done
 
 # a daemon: every descriptor closed, two files opened on sprof's numbers
 profile p.bin "$BIN/closefds" daemon >out.txt 2>err.txt || fail "closefds daemon failed: $(cat out.txt err.txt)"
 cat out.txt
 expect_stderr_clean err.txt
-cmp -s a.txt a.want || fail "a.txt is not what the program wrote: $(head -c 300 a.txt | od -c | head -5)"
-cmp -s b.txt b.want || fail "b.txt is not what the program wrote ($(wc -c <b.txt) bytes): $(head -c 300 b.txt | od -c | head -5)"
+for f in a b c d e f g h; do
+    cmp -s $f.txt $f.want || fail "$f.txt is not what the program wrote ($(wc -c <$f.txt) bytes): $(head -c 300 $f.txt | od -c | head -5)"
+done
 report info p.bin >info.txt
 grep -E '^(config|samples|ended)' info.txt
 grep -Eq '^ended +exit, status 0' info.txt || fail "the END record is not exit 0: $(grep '^ended' info.txt)"

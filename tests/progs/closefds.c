@@ -5,11 +5,11 @@
  *
  *   closefds daemon   burns about 200 ms in work_before_close, closes every
  *                     descriptor from 3 up (close_range, or one by one),
- *                     opens a.txt and b.txt (the lowest numbers: those sprof
- *                     had), forks a child that writes "a child" and
- *                     "b child" to them through the descriptors it
+ *                     opens a.txt to h.txt (the lowest numbers: those sprof
+ *                     had), forks a child that writes "a child" to
+ *                     "h child" to them through the descriptors it
  *                     inherits, then 15 times burns about 100 ms in
- *                     work_after_close and writes "a N" and "b N".
+ *                     work_after_close and writes "a N" to "h N".
  *                     The files are closed only by the end of the process.
  *   closefds exec     forks; the child closes every descriptor from 3 up,
  *                     puts the write end of a pipe at 3 (dup2), and execs
@@ -59,30 +59,41 @@ static int daemon_mode(void)
 {
     work_before_close();
     close_range_from(3, ~0u);
-    int a = open("a.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int b = open("b.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (a < 0 || b < 0) {
-        perror("closefds: open");
-        return 1;
+    /* eight files: the numbers of every descriptor sprof may hold (its
+     * timer's, its profile's, its scan's of /proc/self/task) */
+    enum { NFILES = 8 };
+    int fd[NFILES];
+    for (int k = 0; k < NFILES; k++) {
+        char name[8] = {(char)('a' + k), '.', 't', 'x', 't', 0};
+        if ((fd[k] = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+            perror("closefds: open");
+            return 1;
+        }
     }
-    printf("closefds: a.txt is fd %d, b.txt fd %d\n", a, b);
+    printf("closefds: a.txt is fd %d, b.txt fd %d, h.txt fd %d\n", fd[0], fd[1], fd[NFILES - 1]);
     fflush(stdout);
     /* a worker forked at once writes through the descriptors it inherits */
     pid_t pid = fork();
     if (pid < 0) return 1;
-    if (pid == 0) _exit(write(a, "a child\n", 8) == 8 && write(b, "b child\n", 8) == 8 ? 0 : 1);
+    if (pid == 0) {
+        for (int k = 0; k < NFILES; k++) {
+            char line[] = {(char)('a' + k), ' ', 'c', 'h', 'i', 'l', 'd', '\n'};
+            if (write(fd[k], line, sizeof(line)) != (ssize_t)sizeof(line)) _exit(1);
+        }
+        _exit(0);
+    }
     int st = 0;
     if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "closefds: the forked child could not write to a.txt and b.txt\n");
+        fprintf(stderr, "closefds: the forked child could not write to a.txt to h.txt\n");
         return 1;
     }
     for (int i = 0; i < 15; i++) {
         work_after_close();
-        char line[32];
-        int n = snprintf(line, sizeof(line), "a %d\n", i);
-        if (write(a, line, (size_t)n) != n) return 1;
-        n = snprintf(line, sizeof(line), "b %d\n", i);
-        if (write(b, line, (size_t)n) != n) return 1;
+        for (int k = 0; k < NFILES; k++) {
+            char line[32];
+            int n = snprintf(line, sizeof(line), "%c %d\n", 'a' + k, i);
+            if (write(fd[k], line, (size_t)n) != n) return 1;
+        }
     }
     return 0;
 }

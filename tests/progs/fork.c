@@ -11,7 +11,9 @@
  * descriptors lead to its parent's profile ($SPROF_OUTPUT, as the parent
  * names it): a profiler's child that has written must hold none.
  *
- * Usage: fork [MS]   (MS: CPU milliseconds in each process, default 400)
+ * Usage: fork [MS [FIRST]]   (MS: CPU milliseconds in each process, default
+ * 400; FIRST: CPU milliseconds the parent works in parent_work before it
+ * forks, default 0, when a profiler's writer may have scanned its threads)
  * Expected profiles: SPROF_OUTPUT holds parent_work only, SPROF_OUTPUT.PID
  * child_work only.
  */
@@ -105,6 +107,12 @@ static void print_parent_file(void)
 int main(int argc, char **argv)
 {
     iters = burn_iters(argc > 1 ? atof(argv[1]) : 400);
+    if (argc > 2) {
+        long all = iters;
+        iters = burn_iters(atof(argv[2]));
+        parent_work();
+        iters = all;
+    }
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
