@@ -691,7 +691,9 @@ static __attribute__((noinline)) unsigned walk_memo(struct sprof_thread *t, stru
 {
     struct sprof_memo *memo = t->memo;
     unsigned p = t->memo_gen == w->set->gen && t->memo_hi == w->hi ? t->memo_n : 0;
-    unsigned n = 0, bad = 0, taken = 0; /* frames up to bad may not be met */
+    /* frames up to bad may not be met; had: a record to take from; kept:
+     * this walk left one */
+    unsigned n = 0, bad = 0, taken = 0, had = p, kept = 0;
     for (;;) {
         if (p && n > bad) {
             /* memo->f[p - 1] is the last walk's lowest frame not below sp */
@@ -706,6 +708,7 @@ static __attribute__((noinline)) unsigned walk_memo(struct sprof_thread *t, stru
                 taken += got - !whole;
                 if (whole) {
                     memo_keep(t, n + got, bad, n, s, 0, w->set->gen, w->hi);
+                    kept = 1;
                     n += got;
                     break;
                 }
@@ -731,13 +734,22 @@ static __attribute__((noinline)) unsigned walk_memo(struct sprof_thread *t, stru
         r->rbp_at = w->rbp_at;
         r->cfa_at = w->cfa_at;
         if (!w->plain) bad = n; /* nor the caller, maybe an interrupted instruction */
-        if (s == STEP_END && w->plain) memo_keep(t, n, bad, n, 0, w->ra_at, w->set->gen, w->hi);
+        if (s == STEP_END && w->plain) {
+            memo_keep(t, n, bad, n, 0, w->ra_at, w->set->gen, w->hi);
+            kept = 1;
+        }
         if (walk_over(s, &n, max, f, deadline, partial)) break;
     }
     /* the record pays where the frames it saves outnumber those it keeps:
      * a program whose walks take few (an evaluator, each sample's inner
-     * frames new) does without it for MEMO_REST walks, then tries again */
-    if (n != WALK_FALLBACK && taken < 2 * (n - taken)) t->memo_rest = MEMO_REST;
+     * frames new) does without it for MEMO_REST walks, then tries again.
+     * A walk that had no record to take from says nothing of its worth:
+     * the next walk tries the one it left (a thread's first walk with the
+     * record, or the first after a new set of objects, had rested the
+     * record for MEMO_REST walks, those of a 200-frame program's first
+     * eighth of a second at 999 Hz: BENCHMARKS.md, session 45); one that
+     * left none either (a walk that ends broken) rests it. */
+    if (n != WALK_FALLBACK && (had ? taken < 2 * (n - taken) : !kept)) t->memo_rest = MEMO_REST;
     return n;
 }
 
