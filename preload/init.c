@@ -400,6 +400,7 @@ SPROF_ONCE static void fork_child(void)
     sprof_threads_after_fork_child(forking_tid, self, now);
     if (!sprof.cfg.follow || !atomic_load(&sprof.running)) {
         sprof_writer_close_parent_file();
+        sprof_threads_close_parent_dir();
         active = 0;
         atomic_store(&sprof.running, 0);
         return;

@@ -508,6 +508,9 @@ int sprof_thread_name_of(pid_t tid, int self, char name[SPROF_NAME_MAX]) SPROF_H
 void sprof_thread_set_name(struct sprof_thread *t, const char *name) SPROF_HIDDEN;
 void sprof_threads_before_fork(void) SPROF_HIDDEN; /* under reg_lock */
 void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t now) SPROF_HIDDEN;
+/* In a child of fork that is not profiled: closes the scan's descriptor of
+ * its parent's /proc/self/task (threads.c) */
+void sprof_threads_close_parent_dir(void) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;
 

@@ -422,7 +422,8 @@ static int tid_alive(pid_t tid, const pid_t *tids, size_t n)
  * not open (close_range, closefrom) and get the number again for a file of
  * its own, which sprof then neither reads, rewinds nor closes. In a child
  * of fork the directory is its parent's (task_stale): it is closed at the
- * child's first scan, or by its exec or exit if it makes none. */
+ * child's first scan, or at once in a child that is not profiled, or by
+ * its exec or exit. */
 static int task_fd = -1, task_stale;
 static dev_t task_dev;
 static ino_t task_ino;
@@ -433,11 +434,17 @@ static int task_dir_ours(void)
     return fstat(task_fd, &st) == 0 && st.st_dev == task_dev && st.st_ino == task_ino;
 }
 
+SPROF_ONCE void sprof_threads_close_parent_dir(void)
+{
+    if (task_fd >= 0 && task_stale && task_dir_ours()) close(task_fd);
+    task_fd = -1;
+    task_stale = 0;
+}
+
 static int task_dir(void)
 {
+    if (task_stale) sprof_threads_close_parent_dir();
     if (task_fd >= 0 && !task_dir_ours()) task_fd = -1; /* the number is not ours */
-    if (task_fd >= 0 && task_stale) close(task_fd), task_fd = -1;
-    task_stale = 0;
     if (task_fd >= 0) return lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
     struct stat st;
     int fd = sprof_open("/proc/self/task", O_RDONLY | O_DIRECTORY, 0);

@@ -10,7 +10,8 @@
 # holds no descriptor of the parent's file either. The parent works 400 ms
 # before it forks, so that its writer has scanned its threads (keeping
 # /proc/self/task open, threads.c): the child's scans find its own threads
-# only, never its parent's.
+# only, never its parent's, and a child not profiled keeps no descriptor of
+# its parent's directory.
 
 profile p.bin "$BIN/fork" 1200 400 >out.txt 2>err.txt
 expect_stderr_clean err.txt
@@ -49,11 +50,13 @@ grep -q "$child" info.txt || fail "merged info does not list the child pid $chil
 
 # SPROF_FOLLOW=0: the child is not profiled
 mkdir nofollow && cd nofollow || fail "cannot enter nofollow"
-SPROF_FOLLOW=0 profile p.bin "$BIN/fork" 200 >out.txt 2>err.txt
+SPROF_FOLLOW=0 profile p.bin "$BIN/fork" 200 400 >out.txt 2>err.txt
 expect_stderr_clean err.txt
 [ -s p.bin ] || fail "SPROF_FOLLOW=0: no p.bin"
 [ -z "$(files_of 'p.bin.*')" ] || fail "SPROF_FOLLOW=0 still wrote $(echo p.bin.*)"
 grep -qx "parent file 0" out.txt || fail "SPROF_FOLLOW=0: the child holds its parent's file: $(grep 'parent file' out.txt)"
+grep -qx "parent task 0" out.txt ||
+    fail "SPROF_FOLLOW=0: the child holds its parent's /proc/PID/task: $(grep 'parent task' out.txt)"
 flat_rows rows p.bin
 expect_in_flat rows parent_work
 expect_not_in_flat rows child_work

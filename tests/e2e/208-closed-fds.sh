@@ -2,12 +2,12 @@
 # A program that closes descriptors it did not open and then uses their
 # numbers for its own (tests/progs/closefds.c), as daemons and children about
 # to exec do, is not harmed and is still sampled. Before, sprof went on
-# using the numbers: the profile's chunks went into the program's b.txt
-# (and a scan of its threads would rewind whichever file got the number of
-# its kept /proc/self/task),
+# using the numbers: the profile's chunks went into the program's b.txt,
 # and before an exec sprof closed the pipe the child had put at fd 3 for the
 # new image (which then failed to write to it), and a child forked right
-# after the close lost the program's files at those numbers. And sprof's
+# after the close lost the program's files at those numbers; a scan of the
+# threads that did not check its kept /proc/self/task rewound whichever of
+# the program's eight files took that number. And sprof's
 # descriptors are never 0, 1 or 2.
 # timeout: 90
 
@@ -18,7 +18,7 @@ expected() {
 }
 for f in a b c d e f g h; do expected $f >$f.want; done
 
-# a daemon: every descriptor closed, two files opened on sprof's numbers
+# a daemon: every descriptor closed, eight files opened on sprof's numbers
 profile p.bin "$BIN/closefds" daemon >out.txt 2>err.txt || fail "closefds daemon failed: $(cat out.txt err.txt)"
 cat out.txt
 expect_stderr_clean err.txt

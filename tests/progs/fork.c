@@ -9,7 +9,10 @@
  * thread, made on one CPU in a forked child, must be free again by then),
  * "cpus differ ..." otherwise. Then "parent file N": how many of its
  * descriptors lead to its parent's profile ($SPROF_OUTPUT, as the parent
- * names it): a profiler's child that has written must hold none.
+ * names it): a profiler's child that has written must hold none. Then
+ * "parent task N": how many lead to its parent's /proc/PID/task (a profiler
+ * that keeps its own open must not leave it to a child it does not
+ * profile).
  *
  * Usage: fork [MS [FIRST]]   (MS: CPU milliseconds in each process, default
  * 400; FIRST: CPU milliseconds the parent works in parent_work before it
@@ -104,6 +107,24 @@ static void print_parent_file(void)
     printf("parent file %d\n", n);
 }
 
+static void print_parent_task(void)
+{
+    char want[64], fd[64], got[PATH_MAX];
+    snprintf(want, sizeof(want), "/proc/%d/task", (int)getppid());
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        snprintf(fd, sizeof(fd), "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(fd, got, sizeof(got) - 1);
+        if (k <= 0) continue;
+        got[k] = 0;
+        if (!strcmp(got, want)) n++;
+    }
+    if (d) closedir(d);
+    printf("parent task %d\n", n);
+}
+
 int main(int argc, char **argv)
 {
     iters = burn_iters(argc > 1 ? atof(argv[1]) : 400);
@@ -123,6 +144,7 @@ int main(int argc, char **argv)
         child_work();
         print_thread_cpus();
         print_parent_file();
+        print_parent_task();
         return 0;
     }
     printf("child %d\n", (int)pid);
