@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clone: a thread made with a raw clone(2), not pthread_create, burns CPU
- * in work_raw_clone while main sleeps. The profiler cannot see this thread
- * being created and must find it by itself.
+ * clone: a thread made with clone(2), not pthread_create, burns CPU in
+ * work_raw_clone while main sleeps. With "hidden", the thread is made
+ * through glibc's __clone, which a profiler that interposes clone does not
+ * see (as a runtime's own clone system call): it must find the thread by
+ * itself; main first burns FIRST milliseconds in main_work, so that the
+ * profiler's periodic search for threads has run before the thread exists.
  *
- * Usage: clone [MS]   (MS: CPU milliseconds in the cloned thread, default 600)
+ * Usage: clone [MS [hidden FIRST]]   (MS: CPU milliseconds in the cloned
+ * thread, default 600)
  * Expected profile: work_raw_clone holds most samples.
  */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,6 +27,14 @@ __attribute__((noinline, noclone)) void work_raw_clone(void)
 {
     BURN(iters, 0x7777777777777777ull);
 }
+
+__attribute__((noinline, noclone)) void main_work(long n)
+{
+    BURN(n, 0x1111111111111111ull);
+}
+
+/* glibc's clone itself, under the name a preloaded clone does not take */
+extern int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 
 /* Runs on its own stack, sharing main's TLS: no libc calls that use it. */
 static int child(void *arg)
@@ -43,7 +56,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
-    if (clone(child, stack + size, flags, NULL) < 0) {
+    int hidden = argc > 3 && !strcmp(argv[2], "hidden");
+    if (hidden) main_work(burn_iters(atof(argv[3])));
+    if ((hidden ? __clone : clone)(child, stack + size, flags, NULL) < 0) {
         perror("clone: clone");
         return 1;
     }
