@@ -85,44 +85,40 @@ static void print_thread_cpus(void)
     printf("cpus same %d\n", n);
 }
 
+/* How many of this process's descriptors lead to the path want. */
+static int fds_leading_to(const char *want)
+{
+    char fd[64], got[PATH_MAX];
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        snprintf(fd, sizeof(fd), "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(fd, got, sizeof(got) - 1);
+        if (k <= 0) continue;
+        got[k] = 0;
+        if (!strcmp(got, want)) n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
 static void print_parent_file(void)
 {
     const char *out = getenv("SPROF_OUTPUT");
-    char want[PATH_MAX], fd[64], got[PATH_MAX];
+    char want[PATH_MAX];
     if (!out || !realpath(out, want)) {
         printf("parent file unknown\n");
         return;
     }
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        snprintf(fd, sizeof(fd), "/proc/self/fd/%s", e->d_name);
-        ssize_t k = readlink(fd, got, sizeof(got) - 1);
-        if (k <= 0) continue;
-        got[k] = 0;
-        if (!strcmp(got, want)) n++;
-    }
-    if (d) closedir(d);
-    printf("parent file %d\n", n);
+    printf("parent file %d\n", fds_leading_to(want));
 }
 
 static void print_parent_task(void)
 {
-    char want[64], fd[64], got[PATH_MAX];
+    char want[64];
     snprintf(want, sizeof(want), "/proc/%d/task", (int)getppid());
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        snprintf(fd, sizeof(fd), "/proc/self/fd/%s", e->d_name);
-        ssize_t k = readlink(fd, got, sizeof(got) - 1);
-        if (k <= 0) continue;
-        got[k] = 0;
-        if (!strcmp(got, want)) n++;
-    }
-    if (d) closedir(d);
-    printf("parent task %d\n", n);
+    printf("parent task %d\n", fds_leading_to(want));
 }
 
 int main(int argc, char **argv)
