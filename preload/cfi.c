@@ -112,7 +112,7 @@ static void free_set(struct cfi_set *s)
         if (t && o->owns_table) {
             C.bytes -= table_size(t);
             if (o->map)
-                munmap(o->map, o->map_size);
+                sys_munmap(o->map, o->map_size);
             else
                 free((void *)t);
         }
@@ -370,19 +370,19 @@ static int cache_usable(void)
     state = cache_state = 0;
     if (!sprof.cfg.cache_dir) return 0;
     /* there already, most often: one system call, not one for each level */
-    if (access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return cache_state = 1;
+    if (sys_access(sprof.cfg.cache_dir, W_OK | X_OK) == 0) return cache_state = 1;
     char dir[SPROF_PATH_MAX];
     if (sprof_concat(dir, sizeof(dir), sprof.cfg.cache_dir, NULL)) return 0;
     for (char *q = dir + 1;; q++) {
         if (*q == '/' || !*q) {
             char c = *q;
             *q = 0;
-            if (mkdir(dir, 0700) < 0 && errno != EEXIST) return 0;
+            if (sys_mkdir(dir, 0700) < 0 && errno != EEXIST) return 0;
             *q = c;
             if (!c) break;
         }
     }
-    return cache_state = access(dir, W_OK | X_OK) == 0;
+    return cache_state = sys_access(dir, W_OK | X_OK) == 0;
 }
 
 static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *suffix)
@@ -434,13 +434,13 @@ static int cache_load(struct cfi_obj *o)
     if (fd < 0) return -1;
     struct stat st;
     struct cache_hdr h;
-    if (fstat(fd, &st) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-        close(fd);
+    if (sys_fstat(fd, &st) || sys_pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+        sys_close(fd);
         return -1;
     }
     if (h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_packed) || h.nblocks > h.nrows ||
         h.nrules > CFI_MAX_RULES) {
-        close(fd);
+        sys_close(fd);
         return -1;
     }
     size_t size = CACHE_HDR + cfi_table_bytes(h.nrows, h.nblocks, h.nrules);
@@ -448,21 +448,21 @@ static int cache_load(struct cfi_obj *o)
         h.build_id_len != o->build_id_len || memcmp(h.build_id, o->build_id, o->build_id_len) ||
         h.nrows == 0 || h.nblocks == 0 || h.nrules == 0 || (uint64_t)st.st_size != size ||
         size - CACHE_HDR > CFI_MAX_BYTES - C.bytes) {
-        close(fd);
+        sys_close(fd);
         return -1;
     }
     int populate = size <= POPULATE_MAX - C.populated;
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *m = sys_mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     /* used now: the last to go when the cache is trimmed; renewed at most
      * every CACHE_RENEW_S (an inode written back by each of a build's
      * processes for each table it maps, otherwise) */
     if ((uint64_t)st.st_mtime + CACHE_RENEW_S < sprof_clock_ns(CLOCK_REALTIME) / 1000000000ull)
-        futimens(fd, NULL);
-    close(fd);
+        sys_futimens(fd, NULL);
+    sys_close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
     if (t->nrows != h.nrows || t->nblocks != h.nblocks || t->nrules != h.nrules) {
-        munmap(m, size);
+        sys_munmap(m, size);
         return -1;
     }
     if (populate) {
@@ -510,38 +510,49 @@ static int is_cache_name(const char *n)
            hex + 1 + digits + strlen(rest) == len;
 }
 
+struct trim_entry {
+    time_t mtime;
+    uint64_t size;
+    char name[136];
+};
+
+struct trim {
+    int fd;
+    size_t n;
+    uint64_t total;
+    struct trim_entry *e;
+};
+
+static void trim_add(const char *name, void *arg)
+{
+    struct trim *t = arg;
+    struct stat st;
+    if (t->n >= TRIM_MAX_FILES || !is_cache_name(name) || strlen(name) >= sizeof(t->e->name) ||
+        sys_fstatat(t->fd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+        return;
+    struct trim_entry *e = &t->e[t->n++];
+    e->mtime = st.st_mtime;
+    e->size = (uint64_t)st.st_size;
+    sprof_concat(e->name, sizeof(e->name), name, NULL);
+    t->total += e->size;
+}
+
 static void cache_trim(uint64_t adding)
 {
-    DIR *d = sprof_opendir(sprof.cfg.cache_dir);
-    if (!d) return;
-    struct entry {
-        time_t mtime;
-        uint64_t size;
-        char name[136];
-    } *e = malloc(TRIM_MAX_FILES * sizeof(*e));
-    size_t n = 0;
-    uint64_t total = adding;
-    struct dirent *de;
-    while (e && n < TRIM_MAX_FILES && (de = readdir(d))) {
-        struct stat st;
-        if (!is_cache_name(de->d_name) || strlen(de->d_name) >= sizeof(e->name) ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-            continue;
-        e[n].mtime = st.st_mtime;
-        e[n].size = (uint64_t)st.st_size;
-        sprof_concat(e[n].name, sizeof(e[n].name), de->d_name, NULL);
-        total += e[n++].size;
-    }
-    while (e && total > CACHE_MAX_BYTES && n) {
+    struct trim t = {.total = adding};
+    t.fd = sprof_open(sprof.cfg.cache_dir, O_RDONLY | O_DIRECTORY, 0);
+    if (t.fd < 0) return;
+    if ((t.e = malloc(TRIM_MAX_FILES * sizeof(*t.e)))) sprof_dir_each(t.fd, trim_add, &t);
+    while (t.e && t.total > CACHE_MAX_BYTES && t.n) {
         size_t old = 0;
-        for (size_t i = 1; i < n; i++)
-            if (e[i].mtime < e[old].mtime) old = i;
-        unlinkat(dirfd(d), e[old].name, 0);
-        total -= e[old].size;
-        e[old] = e[--n];
+        for (size_t i = 1; i < t.n; i++)
+            if (t.e[i].mtime < t.e[old].mtime) old = i;
+        sys_unlinkat(t.fd, t.e[old].name, 0);
+        t.total -= t.e[old].size;
+        t.e[old] = t.e[--t.n];
     }
-    free(e);
-    closedir(d);
+    free(t.e);
+    sys_close(t.fd);
 }
 
 /* Keeps o's freshly built table t in the cache, if it can. */
@@ -552,13 +563,13 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     /* a file over RLIMIT_FSIZE would raise SIGXFSZ (the writer thread
      * blocks it, but the program's limit is not ours to hit) */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+    if (sys_getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (uint64_t)rl.rlim_cur < CACHE_HDR + table_size(t))
         return;
     cache_trim(CACHE_HDR + table_size(t));
     char pid[24];
-    sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0), ".tmp",
-                 NULL);
+    sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)sys_getpid(), 10, 0),
+                 ".tmp", NULL);
     int fd = sprof_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (fd < 0) return;
     struct cache_hdr h;
@@ -571,11 +582,11 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     h.nblocks = t->nblocks;
     h.nrules = t->nrules;
     int bad = write_all_fd(fd, &h, sizeof(h)) || write_all_fd(fd, t, table_size(t));
-    if (close(fd) || bad || rename(tmp, path)) {
-        unlink(tmp);
+    if (sys_close(fd) || bad || sys_rename(tmp, path)) {
+        sys_unlink(tmp);
         return;
     }
-    if (cache_path(o, path, sizeof(path), "want") == 0) unlink(path); /* paid for */
+    if (cache_path(o, path, sizeof(path), "want") == 0) sys_unlink(path); /* paid for */
 }
 
 /* ---- lookups in place, counted across processes ----
@@ -601,8 +612,8 @@ static uint64_t want_count(const struct cfi_obj *o)
     if (cache_path(o, path, sizeof(path), "want")) return 0;
     int fd = sprof_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return 0;
-    ssize_t n = read(fd, text, sizeof(text) - 1);
-    close(fd);
+    ssize_t n = sys_read(fd, text, sizeof(text) - 1);
+    sys_close(fd);
     uint64_t v = 0;
     for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9' && v < UINT64_MAX / 20; i++)
         v = v * 10 + (uint64_t)(text[i] - '0');
@@ -652,18 +663,18 @@ void sprof_cfi_at_end(void)
             continue;
         char path[4400], tmp[4500], text[32];
         /* (another process may have built the table since this one looked) */
-        if (cache_path(o, path, sizeof(path), "cfi") || access(path, F_OK) == 0) continue;
+        if (cache_path(o, path, sizeof(path), "cfi") || sys_access(path, F_OK) == 0) continue;
         if (cache_path(o, path, sizeof(path), "want")) continue;
         char num[24], pid[24];
         sprof_concat(text, sizeof(text), sprof_fmt_u64(num, want_count(o) + wanted, 10, 0), "\n",
                      NULL);
         size_t len = strlen(text);
-        sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)getpid(), 10, 0),
+        sprof_concat(tmp, sizeof(tmp), path, ".", sprof_fmt_u64(pid, (uint64_t)sys_getpid(), 10, 0),
                      ".tmp", NULL);
         int fd = sprof_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
         if (fd < 0) continue;
         int bad = write_all_fd(fd, text, len);
-        if (close(fd) || bad || rename(tmp, path)) unlink(tmp);
+        if (sys_close(fd) || bad || sys_rename(tmp, path)) sys_unlink(tmp);
     }
 }
 
@@ -1720,7 +1731,7 @@ void sprof_cfi_unload_begin(void)
      * scheduler's tick: wait up to 100 ms, then go on regardless */
     for (int i = 0; i < 100000 && atomic_load(&inplace_readers); i++) {
         struct timespec ts = {0, 1000};
-        nanosleep(&ts, NULL);
+        sys_nanosleep(&ts, NULL);
     }
 }
 

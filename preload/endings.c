@@ -58,16 +58,16 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
     (void)si;
     (void)uc;
     int saved = errno;
-    pid_t self = (pid_t)syscall(SYS_gettid);
+    pid_t self = (pid_t)sys_callv(SYS_gettid);
     /* Not in a vfork child (it shares our memory but not our file), nor on
      * the writer thread (it would wait for itself). */
-    if ((pid_t)syscall(SYS_getpid) == sprof.pid && self != sprof_writer_tid()) {
+    if ((pid_t)sys_callv(SYS_getpid) == sprof.pid && self != sprof_writer_tid()) {
         int none = 0;
         if (atomic_compare_exchange_strong(&ending, &none, sig)) sprof_writer_request_end(sig);
         uint64_t give_up = sprof_now() + END_WAIT_NS;
         while (!sprof_writer_end_done() && !sprof_writer_lock_is_mine() && sprof_now() < give_up) {
             struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
+            sys_nanosleep(&ts, NULL);
         }
     }
     struct sigaction dfl;
@@ -75,7 +75,7 @@ static void end_handler(int sig, siginfo_t *si, void *uc)
     dfl.sa_handler = SIG_DFL;
     sprof_real_sigaction(sig, &dfl, NULL);
     atomic_store(&ours[sig], 0);
-    syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), self, sig);
+    sys_callv(SYS_tgkill, (pid_t)sys_callv(SYS_getpid), self, sig);
     errno = saved;
 }
 
@@ -115,20 +115,20 @@ SPROF_ONCE void sprof_endings_init(void)
     if (installed) return;
     installed = 1;
     sigset_t block, was_blocked;
-    sigemptyset(&block);
+    sys_sigemptyset(&block);
     for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++)
-        if (end_signals[i] != sprof.cfg.signo) sigaddset(&block, end_signals[i]);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, &was_blocked, _NSIG / 8);
+        if (end_signals[i] != sprof.cfg.signo) sys_sigaddset(&block, end_signals[i]);
+    sys_callv(SYS_rt_sigprocmask, SIG_BLOCK, &block, &was_blocked, _NSIG / 8);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = end_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
+    sys_sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++) {
         int sig = end_signals[i];
         struct sigaction cur;
         memset(&cur, 0, sizeof(cur));
-        if (!sigismember(&block, sig)) continue;
+        if (!sys_sigismember(&block, sig)) continue;
         /* the view is SIG_DFL (zeros) until the kernel says what it was */
         atomic_store(&ours[sig], 1);
         if (sprof_real_sigaction(sig, &sa, &cur) < 0) {
@@ -140,7 +140,7 @@ SPROF_ONCE void sprof_endings_init(void)
             sprof_space.end_view[sig] = cur;
         }
     }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &was_blocked, NULL, _NSIG / 8);
+    sys_callv(SYS_rt_sigprocmask, SIG_SETMASK, &was_blocked, NULL, _NSIG / 8);
 }
 
 /* After fork: the child has its own writer and its own ending. */

@@ -39,7 +39,7 @@ static struct sprof_thread *slot_for(const siginfo_t *si)
         return __atomic_load_n(sprof_fd_ref((unsigned)si->si_fd), __ATOMIC_ACQUIRE);
     default: {
         if (si->si_code != SI_KERNEL) return NULL;
-        pid_t tid = (pid_t)syscall(SYS_gettid);
+        pid_t tid = (pid_t)sys_callv(SYS_gettid);
         for (unsigned i = 0, used = sprof_slots_end(); i < used; i++) {
             struct sprof_thread *t = __atomic_load_n(sprof_slot_ref(i), __ATOMIC_ACQUIRE);
             /* (atomic: a slot freed and given to a new thread meanwhile,
@@ -102,7 +102,7 @@ static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, un
         }
     }
     /* not a child of vfork, which shares this memory */
-    return (pid_t)syscall(SYS_getpid) == sprof.pid;
+    return (pid_t)sys_callv(SYS_getpid) == sprof.pid;
 }
 
 /* Is a descendant's writer thread, left for later, due (sprof.h,
@@ -276,7 +276,7 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
          * (timer.c), set before the walk, which the short period's
          * interrupts would slow down; ioctl is a plain system call */
         uint64_t period = sprof.period_ns;
-        ioctl(t->perf_fd, PERF_EVENT_IOC_PERIOD, &period);
+        sys_ioctl(t->perf_fd, PERF_EVENT_IOC_PERIOD, &period);
         t->first_period = 0;
     }
     struct recorded r = {0, 0, 0, 0};

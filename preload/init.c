@@ -170,7 +170,7 @@ __attribute__((noinline)) SPROF_ONCE static void start_session(void)
         sprof_concat(base, sizeof(base), sprof.cfg.output, NULL);
     } else {
         char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof(cwd))) sprof_concat(cwd, sizeof(cwd), ".", NULL);
+        if (!sys_getcwd(cwd, sizeof(cwd))) sprof_concat(cwd, sizeof(cwd), ".", NULL);
         size_t a = strlen(cwd), b = strlen(sprof.cfg.output);
         if (a + 1 + b >= sizeof(base)) a = 1, cwd[0] = '.';
         memcpy(base, cwd, a);
@@ -178,7 +178,7 @@ __attribute__((noinline)) SPROF_ONCE static void start_session(void)
         memcpy(base + a + 1, sprof.cfg.output, b + 1);
     }
     sprof.out_base = sprof_start_join(base, "");
-    sprof.session = sprof_now() ^ ((uint64_t)getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
+    sprof.session = sprof_now() ^ ((uint64_t)sys_getpid() << 40) ^ sprof_clock_ns(CLOCK_REALTIME);
     char val[sizeof(base) + 32];
     char hex[24];
     sprof_concat(val, sizeof(val), sprof_fmt_u64(hex, sprof.session, 16, 16), ":", base, NULL);
@@ -239,7 +239,7 @@ static void thread_exit(void *p)
      * thread of the program's own, with nothing left but the writer. So
      * the writer goes first, by glibc's own way out, and this thread's end
      * then calls exit(0) as it would have without sprof. */
-    if (sprof_thread_end(p, 1) == 0 && getpid() == sprof.pid) sprof_writer_stop_early();
+    if (sprof_thread_end(p, 1) == 0 && sys_getpid() == sprof.pid) sprof_writer_stop_early();
 }
 
 /* Registers the calling thread, tid, arms its timer, and ends it at exit.
@@ -252,13 +252,13 @@ SPROF_ONCE static void register_self(pid_t tid, uint64_t when)
 
 void sprof_thread_started(void)
 {
-    if (active && atomic_load(&sprof.running)) register_self((pid_t)syscall(SYS_gettid), 0);
+    if (active && atomic_load(&sprof.running)) register_self((pid_t)sys_callv(SYS_gettid), 0);
 }
 
 /* A thread made by clone(CLONE_THREAD), from its parent (interpose.c). */
 void sprof_thread_adopt(pid_t tid)
 {
-    if (active && atomic_load(&sprof.running) && getpid() == sprof.pid)
+    if (active && atomic_load(&sprof.running) && sys_getpid() == sprof.pid)
         sprof_thread_register(tid, 1, 0, 0);
 }
 
@@ -371,7 +371,7 @@ SPROF_ONCE static void fork_prepare(void)
 {
     if (!active) return;
     sprof_interpose_before_fork();
-    forking_tid = (pid_t)syscall(SYS_gettid);
+    forking_tid = (pid_t)sys_callv(SYS_gettid);
     sprof_writer_prepare_fork();
     sprof_unwind_prepare_fork();
 }
@@ -392,7 +392,7 @@ SPROF_ONCE static void fork_child(void)
     atomic_store_explicit(&sprof.clock_warm, 0, memory_order_relaxed);
     /* the child's one thread, whose id is the child's pid; its start, the
      * child's, read once for all that dates it */
-    pid_t self = (pid_t)syscall(SYS_gettid);
+    pid_t self = (pid_t)sys_callv(SYS_gettid);
     uint64_t now = sprof_now();
     sprof_unwind_after_fork();
     sprof_writer_after_fork_child();
@@ -432,7 +432,7 @@ SPROF_ONCE static void fork_child(void)
  * no timers: it is left alone. */
 SPROF_ONCE void sprof_before_exec(void)
 {
-    if (!active || getpid() != sprof.pid) return;
+    if (!active || sys_getpid() != sprof.pid) return;
     stop_timers();
     sprof_writer_flush("exec", 0);
     sprof_signals_before_exec();
@@ -440,7 +440,7 @@ SPROF_ONCE void sprof_before_exec(void)
 
 void sprof_after_exec_failed(void)
 {
-    if (!active || getpid() != sprof.pid) return;
+    if (!active || sys_getpid() != sprof.pid) return;
     int e = errno;
     sprof_signals_after_exec_failed();
     atomic_store(&sprof.running, 1);
@@ -500,8 +500,8 @@ __attribute__((constructor)) static void sprof_init(void)
     }
     if (descendant && !sprof.cfg.follow) return;
     sprof.is_top = !descendant;
-    sprof.pid = getpid();
-    sprof.ppid = getppid();
+    sprof.pid = sys_getpid();
+    sprof.ppid = sys_getppid();
     sprof.start_ns = sprof_now();
     sprof.period_ns = 1000000000ull / sprof.cfg.freq;
     sprof.walk_budget_ns = sprof.period_ns / 5 > 20000 ? sprof.period_ns / 5 : 20000;
@@ -514,7 +514,7 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof_internal++;
     sprof_unwind_init();
     sprof_internal--;
-    pid_t tid = (pid_t)syscall(SYS_gettid);
+    pid_t tid = (pid_t)sys_callv(SYS_gettid);
     if (sprof_timer_select(tid) < 0) return;
     late_setup();
     start(tid);
@@ -542,7 +542,7 @@ SPROF_ONCE static void on_exit_handler(int status, void *arg)
 
 SPROF_ONCE void sprof_end(const char *reason, int status)
 {
-    if (!active || getpid() != sprof.pid) return;
+    if (!active || sys_getpid() != sprof.pid) return;
     stop_timers();
     sprof_writer_stop(reason, status & 0xff);
     active = 0;

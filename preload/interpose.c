@@ -297,8 +297,8 @@ EXPORT sighandler_t signal(int sig, sighandler_t handler)
     memset(&act, 0, sizeof(act));
     act.sa_handler = handler;
     act.sa_flags = SA_RESTART; /* glibc's BSD semantics */
-    sigemptyset(&act.sa_mask);
-    sigaddset(&act.sa_mask, sig);
+    sys_sigemptyset(&act.sa_mask);
+    sys_sigaddset(&act.sa_mask, sig);
     if (sigaction(sig, &act, &old) < 0) return SIG_ERR;
     return old.sa_handler;
 }
@@ -353,12 +353,12 @@ EXPORT void _exit(int status)
 {
     sprof_end("_exit", status);
     for (;;)
-        syscall(SYS_exit_group, status);
+        sys_callv(SYS_exit_group, status);
 }
 
 EXPORT void _Exit(int status)
 {
     sprof_end("_exit", status);
     for (;;)
-        syscall(SYS_exit_group, status);
+        sys_callv(SYS_exit_group, status);
 }

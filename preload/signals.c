@@ -39,7 +39,7 @@ static int install_on(int sig)
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = sprof_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
+    sys_sigemptyset(&sa.sa_mask);
     return sprof_real_sigaction(sig, &sa, NULL);
 }
 
@@ -216,7 +216,7 @@ int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask)
     int sig = sprof.cfg.signo, was = prog_blocks_ours, now = was;
     sigset_t copy;
     if (set && sprof_active() && !released) {
-        int has = sigismember(set, sig) == 1;
+        int has = sys_sigismember(set, sig) == 1;
         if (how == SIG_SETMASK)
             now = has;
         else if (how == SIG_BLOCK && has)
@@ -225,7 +225,7 @@ int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask)
             now = 0;
         if (has && how != SIG_UNBLOCK) {
             copy = *set;
-            sigdelset(&copy, sig);
+            sys_sigdelset(&copy, sig);
             set = &copy;
             int zero = 0;
             atomic_compare_exchange_strong(&blocked_seen, &zero, 1);
@@ -233,7 +233,7 @@ int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask)
     }
     int r = procmask ? real_proc(how, set, old) : sprof_real_sigmask(how, set, old);
     if (r == 0) {
-        if (old && was) sigaddset(old, sig);
+        if (old && was) sys_sigaddset(old, sig);
         prog_blocks_ours = now;
     }
     return r;
@@ -244,10 +244,10 @@ int sprof_sigmask(int how, const sigset_t *set, sigset_t *old, int procmask)
 const struct sigaction *sprof_signals_unmask_action(const struct sigaction *act,
                                                     struct sigaction *copy)
 {
-    if (!act || !sprof_active() || released || sigismember(&act->sa_mask, sprof.cfg.signo) != 1)
+    if (!act || !sprof_active() || released || sys_sigismember(&act->sa_mask, sprof.cfg.signo) != 1)
         return act;
     *copy = *act;
-    sigdelset(&copy->sa_mask, sprof.cfg.signo);
+    sys_sigdelset(&copy->sa_mask, sprof.cfg.signo);
     return copy;
 }
 

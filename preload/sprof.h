@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "sys.h"
 
 #define SPROF_HIDDEN __attribute__((visibility("hidden")))
 /* Code a process runs once or a few times (its start and end, a fork's
@@ -199,7 +200,7 @@ struct sprof_thread {
     uint64_t perf_id;    /* the event's id (PERF_EVENT_IOC_ID): is perf_fd still it? */
     int first_period;    /* perf: the first, random period is running */
     int has_posix_timer; /* the POSIX backend's, or the perf one's past its budget (timer.c) */
-    timer_t posix_timer;
+    int posix_timer;     /* the kernel's id (sys.h) */
 
     /* stack bounds for the frame-pointer and table unwinders; 0 when unknown */
     _Atomic uintptr_t stack_lo, stack_hi;
@@ -385,7 +386,7 @@ static inline struct sprof_thread **sprof_fd_ref(unsigned fd)
 static inline void sprof_wake_writer_now(void)
 {
     atomic_fetch_add_explicit(&sprof.wake_word, 1, memory_order_release);
-    syscall(SYS_futex, &sprof.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    sys_callv(SYS_futex, &sprof.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 /* ... once until the writer has looked (it clears wake_pending) */
 static inline void sprof_wake_writer(void)
@@ -410,7 +411,7 @@ static inline uint64_t sprof_clock_ns(clockid_t c)
     struct timespec ts;
     if (__builtin_expect(atomic_load_explicit(&sprof.clock_warm, memory_order_relaxed), 1)) {
         if (clock_gettime(c, &ts)) return 0;
-    } else if (syscall(SYS_clock_gettime, c, &ts)) {
+    } else if (sys_callv(SYS_clock_gettime, c, &ts)) {
         return 0;
     }
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -445,7 +446,7 @@ static inline int sprof_populate(const void *p, size_t n, int write)
     uintptr_t from = (uintptr_t)p & ~(uintptr_t)4095,
               to = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
     if (to <= from) return 0;
-    return madvise((void *)from, to - from, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+    return sys_madvise((void *)from, to - from, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 
 /* handler.c */
@@ -488,7 +489,7 @@ void sprof_timer_drop_inherited(struct sprof_thread *t) SPROF_HIDDEN;
 int sprof_fd_above_stdio(int fd) SPROF_HIDDEN;
 int sprof_open(const char *path, int flags, unsigned mode) SPROF_HIDDEN;
 int sprof_stdio_open(void) SPROF_HIDDEN;
-DIR *sprof_opendir(const char *path) SPROF_HIDDEN;
+int sprof_dir_each(int fd, void (*fn)(const char *name, void *arg), void *arg) SPROF_HIDDEN;
 extern _Atomic unsigned sprof_posix_fallbacks SPROF_HIDDEN;
 const char *sprof_backend_name(int backend) SPROF_HIDDEN;
 void sprof_itimer_set(int on) SPROF_HIDDEN;

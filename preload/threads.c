@@ -121,8 +121,8 @@ static struct sprof_thread *slot_alloc(void)
     } else if (nfree) {
         m = sprof_space.free_slots[--nfree];
     } else if (first_slot_taken) {
-        m = mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                 0);
+        m = sys_mmap(NULL, SPROF_SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
         if (m == MAP_FAILED) return NULL;
     } else {
         skip = atomic_exchange(&start_used, ARENA_CLOSED);
@@ -171,7 +171,7 @@ int sprof_thread_keep(struct sprof_thread *t)
  * and puts it among the free slots. */
 void sprof_thread_release(struct sprof_thread *t)
 {
-    if (madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) != 0) return;
+    if (sys_madvise(t, SPROF_SLOT_BYTES, MADV_DONTNEED) != 0) return;
     pthread_mutex_lock(&sprof.reg_lock);
     if (nfree < MAX_THREADS) sprof_space.free_slots[nfree++] = t;
     pthread_mutex_unlock(&sprof.reg_lock);
@@ -203,15 +203,15 @@ SPROF_ONCE int sprof_thread_name_of(pid_t tid, int self, char name[SPROF_NAME_MA
     char buf[32];
     if (self) {
         memset(buf, 0, sizeof(buf));
-        if (prctl(PR_GET_NAME, buf) != 0) return -1;
+        if (sys_prctl(PR_GET_NAME, buf) != 0) return -1;
     } else {
         char path[64], num[24];
         sprof_concat(path, sizeof(path), "/proc/self/task/",
                      sprof_fmt_u64(num, (uint64_t)tid, 10, 0), "/comm", NULL);
         int fd = sprof_open(path, O_RDONLY, 0);
         if (fd < 0) return -1;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        ssize_t n = sys_read(fd, buf, sizeof(buf) - 1);
+        sys_close(fd);
         if (n <= 0) return -1;
         buf[n] = 0;
         buf[strcspn(buf, "\n")] = 0;
@@ -249,8 +249,8 @@ static int main_stack(uintptr_t *lo, uintptr_t *hi)
 {
     uintptr_t top = ((uintptr_t)__libc_stack_end + 4095) & ~(uintptr_t)4095;
     struct rlimit rl;
-    if (!__libc_stack_end || getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-        rl.rlim_cur >= top)
+    if (!__libc_stack_end || sys_getrlimit(RLIMIT_STACK, &rl) != 0 ||
+        rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= top)
         return -1;
     *lo = top - (uintptr_t)rl.rlim_cur;
     *hi = top;
@@ -431,12 +431,12 @@ static ino_t task_ino;
 static int task_dir_ours(void)
 {
     struct stat st;
-    return fstat(task_fd, &st) == 0 && st.st_dev == task_dev && st.st_ino == task_ino;
+    return sys_fstat(task_fd, &st) == 0 && st.st_dev == task_dev && st.st_ino == task_ino;
 }
 
 SPROF_ONCE void sprof_threads_close_parent_dir(void)
 {
-    if (task_fd >= 0 && task_stale && task_dir_ours()) close(task_fd);
+    if (task_fd >= 0 && task_stale && task_dir_ours()) sys_close(task_fd);
     task_fd = -1;
     task_stale = 0;
 }
@@ -445,17 +445,31 @@ static int task_dir(void)
 {
     if (task_stale) sprof_threads_close_parent_dir();
     if (task_fd >= 0 && !task_dir_ours()) task_fd = -1; /* the number is not ours */
-    if (task_fd >= 0) return lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
+    if (task_fd >= 0) return sys_lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
     struct stat st;
     int fd = sprof_open("/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0) return -1;
-    if (fstat(fd, &st)) {
-        close(fd);
+    if (sys_fstat(fd, &st)) {
+        sys_close(fd);
         return -1;
     }
     task_dev = st.st_dev;
     task_ino = st.st_ino;
     return task_fd = fd;
+}
+
+struct tid_list {
+    pid_t tids[MAX_THREADS];
+    size_t n;
+};
+
+static void add_tid(const char *name, void *arg)
+{
+    struct tid_list *l = arg;
+    pid_t tid = 0;
+    for (; *name >= '0' && *name <= '9'; name++)
+        tid = tid * 10 + (*name - '0');
+    if (!*name && tid > 0 && l->n < MAX_THREADS) l->tids[l->n++] = tid;
 }
 
 /* Writer thread, every drain (100 ms after its start, then every 250 ms;
@@ -465,19 +479,12 @@ void sprof_threads_scan(pid_t writer_tid)
 {
     int fd = task_dir();
     if (fd < 0) return;
-    pid_t tids[MAX_THREADS];
-    size_t n = 0;
-    char buf[2048] __attribute__((aligned(8)));
-    long got;
-    while ((got = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-        for (long at = 0; at < got;) {
-            const struct dirent64 *e = (const struct dirent64 *)(const void *)(buf + at);
-            at += e->d_reclen;
-            if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && n < MAX_THREADS)
-                tids[n++] = (pid_t)atoi(e->d_name);
-        }
-    }
-    if (got < 0) return; /* a list cut short would end threads that run */
+    struct tid_list l;
+    l.n = 0;
+    /* a list cut short would end threads that run */
+    if (sprof_dir_each(fd, add_tid, &l) < 0) return;
+    pid_t *tids = l.tids;
+    size_t n = l.n;
     for (size_t i = 0; i < n; i++) {
         if (tids[i] == writer_tid) continue;
         pthread_mutex_lock(&sprof.reg_lock);
@@ -521,7 +528,7 @@ SPROF_ONCE void sprof_threads_before_fork(void)
          * arena) */
         uintptr_t from = ((uintptr_t)t->ring + 4095) & ~(uintptr_t)4095,
                   to = (uintptr_t)t->rules + 4096;
-        if (to > from) (void)madvise((void *)from, to - from, MADV_WIPEONFORK);
+        if (to > from) (void)sys_madvise((void *)from, to - from, MADV_WIPEONFORK);
     }
 }
 

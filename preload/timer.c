@@ -52,9 +52,9 @@ const char *sprof_backend_name(int backend)
 SPROF_ONCE int sprof_fd_above_stdio(int fd)
 {
     if (fd < 0 || fd > 2) return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int moved = sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
     int e = errno;
-    close(fd);
+    sys_close(fd);
     errno = e;
     return moved;
 }
@@ -63,28 +63,31 @@ SPROF_ONCE int sprof_fd_above_stdio(int fd)
 SPROF_ONCE int sprof_stdio_open(void)
 {
     for (int fd = 0; fd <= 2; fd++)
-        if (fcntl(fd, F_GETFD) < 0) return 0;
+        if (sys_fcntl(fd, F_GETFD) < 0) return 0;
     return 1;
 }
 
 /* open(2) for every file sprof opens: close-on-exec, above 2. */
 SPROF_ONCE int sprof_open(const char *path, int flags, unsigned mode)
 {
-    return sprof_fd_above_stdio(open(path, flags | O_CLOEXEC, (mode_t)mode));
+    return sprof_fd_above_stdio(sys_open(path, flags | O_CLOEXEC, (mode_t)mode));
 }
 
-/* opendir(3), its descriptor above 2. */
-SPROF_ONCE DIR *sprof_opendir(const char *path)
+/* Each name in the directory open at fd, read from where fd is (getdents64,
+ * without libc's DIR and its heap buffer): fn(name, arg) for each; 0, or -1
+ * with errno where a read failed (the names given before then are some of
+ * them only). */
+int sprof_dir_each(int fd, void (*fn)(const char *name, void *arg), void *arg)
 {
-    int fd = sprof_open(path, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0) return NULL;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        errno = e;
-    }
-    return d;
+    char buf[2048] __attribute__((aligned(8)));
+    long got;
+    while ((got = sys_callv(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+        for (long at = 0; at < got;) {
+            const struct dirent64 *e = (const struct dirent64 *)(const void *)(buf + at);
+            at += e->d_reclen;
+            fn(e->d_name, arg);
+        }
+    return got < 0 ? -1 : 0;
 }
 
 /* The attributes of every timer but its period, set at the start
@@ -111,7 +114,7 @@ SPROF_ONCE static int perf_open_period(pid_t tid, uint64_t period)
     struct perf_event_attr a = perf_attr;
     a.sample_period = period;
     return sprof_fd_above_stdio(
-        (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
+        (int)sys_callv(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 /* A thread's first period is a random part of the full one (the handler
@@ -153,7 +156,7 @@ static pid_t probe_tid;             /* set before the writer thread exists */
 SPROF_ONCE void sprof_timer_drop_probe(void)
 {
     int fd = atomic_exchange(&probe_fd, -1);
-    if (fd >= 0) close(fd);
+    if (fd >= 0) sys_close(fd);
 }
 
 /* Descriptors held for perf events: one a thread. A program with many
@@ -178,7 +181,7 @@ static int perf_budget_take(void)
     unsigned held = atomic_load(&perf_fds);
     do {
         struct rlimit rl;
-        if (held >= PERF_FDS_FREE && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+        if (held >= PERF_FDS_FREE && sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
             rl.rlim_cur != RLIM_INFINITY && held >= rl.rlim_cur / 8)
             return 0;
     } while (!atomic_compare_exchange_weak(&perf_fds, &held, held + 1));
@@ -195,11 +198,12 @@ static int perf_prepare(pid_t tid, uint64_t start_ns, struct sprof_timer_pre *pr
     int e = fd < 0 ? errno : fd >= FD_TABLE_SIZE ? EMFILE : 0;
     struct f_owner_ex owner = {F_OWNER_TID, tid};
     if (!e &&
-        (fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 || fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 ||
-         fcntl(fd, F_SETOWN_EX, &owner) < 0 || ioctl(fd, PERF_EVENT_IOC_ID, &pre->id) < 0))
+        (sys_fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0 ||
+         sys_fcntl(fd, F_SETSIG, sprof.cfg.signo) < 0 || sys_fcntl(fd, F_SETOWN_EX, &owner) < 0 ||
+         sys_ioctl(fd, PERF_EVENT_IOC_ID, &pre->id) < 0))
         e = errno;
     if (e) {
-        if (fd >= 0) close(fd);
+        if (fd >= 0) sys_close(fd);
         atomic_fetch_sub(&perf_fds, 1);
         return -e;
     }
@@ -217,10 +221,10 @@ static int perf_attach(struct sprof_thread *t, struct sprof_timer_pre *pre)
     t->first_period = 1;
     __atomic_store_n(sprof_fd_ref((unsigned)fd), t, __ATOMIC_RELEASE);
     /* (opened disabled, it has counted nothing: no RESET) */
-    if (ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+    if (sys_ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
         int e = errno;
         __atomic_store_n(sprof_fd_ref((unsigned)fd), NULL, __ATOMIC_RELEASE);
-        close(fd);
+        sys_close(fd);
         t->perf_fd = -1;
         atomic_fetch_sub(&perf_fds, 1);
         return -e;
@@ -257,8 +261,8 @@ static int posix_arm(struct sprof_thread *t)
      * this kind for sprof's only when the index is of a slot with a timer */
     ev.sigev_value.sival_ptr = (void *)(uintptr_t)(t->index + 1);
     ev._sigev_un._tid = t->tid;
-    timer_t id;
-    if (timer_create(thread_cpu_clock(t->tid), &ev, &id) < 0) return -errno;
+    int id;
+    if (sys_timer_create(thread_cpu_clock(t->tid), &ev, &id) < 0) return -errno;
     t->posix_timer = id;
     /* the first sample weighs the CPU time since now, not a period: the
      * timer fires at the kernel's ticks, often several periods apart */
@@ -268,10 +272,10 @@ static int posix_arm(struct sprof_thread *t)
     its.it_interval.tv_sec = (time_t)(sprof.period_ns / 1000000000ull);
     its.it_interval.tv_nsec = (long)(sprof.period_ns % 1000000000ull);
     its.it_value = its.it_interval;
-    if (timer_settime(id, 0, &its, NULL) < 0) {
+    if (sys_timer_settime(id, 0, &its, NULL) < 0) {
         int e = errno;
         __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
-        timer_delete(id);
+        sys_timer_delete(id);
         return -e;
     }
     return 0;
@@ -287,7 +291,7 @@ void sprof_itimer_set(int on)
         if (!v.it_interval.tv_sec && !v.it_interval.tv_usec) v.it_interval.tv_usec = 1;
         v.it_value = v.it_interval;
     }
-    syscall(SYS_setitimer, ITIMER_PROF, &v, NULL); /* not our interposed setitimer */
+    sys_callv(SYS_setitimer, ITIMER_PROF, &v, NULL); /* not our interposed setitimer */
 }
 
 /* A new thread's timer in two steps, so that the registry's lock is held
@@ -314,7 +318,7 @@ int sprof_timer_arm_with(struct sprof_thread *t, struct sprof_timer_pre *pre)
 void sprof_timer_pre_drop(struct sprof_timer_pre *pre)
 {
     if (pre->fd < 0) return;
-    close(pre->fd);
+    sys_close(pre->fd);
     pre->fd = -1;
     atomic_fetch_sub(&perf_fds, 1);
 }
@@ -344,7 +348,7 @@ SPROF_ONCE int sprof_timer_arm(struct sprof_thread *t)
 static int perf_fd_ours(const struct sprof_thread *t)
 {
     uint64_t id;
-    return ioctl(t->perf_fd, PERF_EVENT_IOC_ID, &id) == 0 && id == t->perf_id;
+    return sys_ioctl(t->perf_fd, PERF_EVENT_IOC_ID, &id) == 0 && id == t->perf_id;
 }
 
 /* Forgets T's perf fd (the caller closes it if it is still sprof's; the
@@ -376,7 +380,7 @@ SPROF_ONCE void sprof_timer_drop_inherited(struct sprof_thread *t)
     if (t->perf_fd >= 0) {
         int fd = t->perf_fd, ours = perf_fd_ours(t);
         perf_forget(t);
-        if (ours) close(fd);
+        if (ours) sys_close(fd);
     }
     t->has_posix_timer = 0;
 }
@@ -388,10 +392,10 @@ int sprof_timer_resignal(struct sprof_thread *t)
             perf_forget(t);
             return sprof_timer_arm(t); /* with the new signal */
         }
-        return fcntl(t->perf_fd, F_SETSIG, sprof.cfg.signo) < 0 ? -errno : 0;
+        return sys_fcntl(t->perf_fd, F_SETSIG, sprof.cfg.signo) < 0 ? -errno : 0;
     }
     if (t->has_posix_timer) {
-        timer_delete(t->posix_timer);
+        sys_timer_delete(t->posix_timer);
         __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
         return posix_arm(t);
     }
@@ -406,12 +410,12 @@ SPROF_ONCE void sprof_timer_disarm(struct sprof_thread *t, int ending)
          * child of vfork before its exec, a dup of the program's) that would
          * keep it counting and signalling the thread; one that ends takes
          * no signal once gone */
-        if (ours && !ending) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+        if (ours && !ending) sys_ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
         perf_forget(t); /* out of the table before the number can be reused */
-        if (ours) close(fd);
+        if (ours) sys_close(fd);
     }
     if (t->has_posix_timer) {
-        timer_delete(t->posix_timer);
+        sys_timer_delete(t->posix_timer);
         __atomic_store_n(&t->has_posix_timer, 0, __ATOMIC_RELEASE);
     }
 }
@@ -447,9 +451,9 @@ SPROF_ONCE int sprof_timer_select(pid_t tid)
         struct sigevent ev;
         memset(&ev, 0, sizeof(ev));
         ev.sigev_notify = SIGEV_NONE;
-        timer_t id;
-        if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &id) == 0) {
-            timer_delete(id);
+        int id;
+        if (sys_timer_create(thread_cpu_clock(0), &ev, &id) == 0) {
+            sys_timer_delete(id);
             sprof.backend = BACKEND_POSIX;
             return 0;
         }

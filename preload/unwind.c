@@ -180,7 +180,7 @@ void sprof_unwind_prepare_fork(void)
         int expected = 0;
         if (atomic_compare_exchange_weak(&sprof.unwinding, &expected, 1)) return;
         struct timespec ts = {0, 1000};
-        nanosleep(&ts, NULL);
+        sys_nanosleep(&ts, NULL);
     }
 }
 

@@ -632,7 +632,7 @@ static void drain_all(int refresh_names, int populate)
              (t->external && now - t->start_ns < 1000000000ull &&
               now - t->name_ns >= EXTERNAL_NAME_MS * 1000000ull)) &&
             !stdio_wait()) {
-            if (!me) me = (pid_t)syscall(SYS_gettid);
+            if (!me) me = (pid_t)sys_callv(SYS_gettid);
             named = sprof_thread_name_of(t->tid, t->tid == me, name) == 0;
             t->name_ns = now;
         }
@@ -677,7 +677,7 @@ static void put_counters(uint64_t now)
         add_counters(t, c, hist);
         threads++;
     }
-    if (atomic_load(&W.tid) && (pid_t)syscall(SYS_gettid) == atomic_load(&W.tid))
+    if (atomic_load(&W.tid) && (pid_t)sys_callv(SYS_gettid) == atomic_load(&W.tid))
         W.writer_cpu_ns = sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     c[SPROF_CTR_WRITER_CPU_NS] = W.writer_cpu_ns + W.inline_ns;
     if (W.inline_from) c[SPROF_CTR_WRITER_CPU_NS] += sprof_thread_cpu_now() - W.inline_from;
@@ -729,8 +729,8 @@ static int same_session(const char *path)
     int fd = sprof_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return 0;
     uint8_t h[SPROF_FILE_HEADER_SIZE];
-    ssize_t n = read(fd, h, sizeof(h));
-    close(fd);
+    ssize_t n = sys_read(fd, h, sizeof(h));
+    sys_close(fd);
     return n == (ssize_t)sizeof(h) && memcmp(h, SPROF_MAGIC, SPROF_MAGIC_LEN) == 0 &&
            sprof_le64(h + 16) == sprof.session;
 }
@@ -766,10 +766,10 @@ static int open_output(char *path, size_t cap)
     if (sprof.is_top) {
         sprof_concat(path, cap, base, NULL);
         struct stat st;
-        if (lstat(path, &st) == 0) {
+        if (sys_lstat(path, &st) == 0) {
             char old[4400];
             sprof_concat(old, sizeof(old), path, ".old", NULL);
-            if (rename(path, old) < 0) {
+            if (sys_rename(path, old) < 0) {
                 fail("cannot move the existing '%s' aside: %s", path, strerror(errno));
                 return -1;
             }
@@ -791,7 +791,7 @@ static int open_output(char *path, size_t cap)
         if (errno != EEXIST) break;
         if (same_session(path)) continue;
         /* left over from an earlier run with a recycled pid: replace it */
-        if (unlink(path) == 0 && (fd = create_excl(path)) >= 0) return fd;
+        if (sys_unlink(path) == 0 && (fd = create_excl(path)) >= 0) return fd;
         if (errno != EEXIST) break;
     }
     fail("cannot create '%s': %s", path, strerror(errno));
@@ -839,7 +839,7 @@ static void put_process(struct sprof_buf *out)
      * reads no /proc for it */
     char exe[4096];
     if (!W.exe) {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        ssize_t n = sys_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         exe[n > 0 ? n : 0] = 0;
         W.exe = strdup(exe); /* (NULL: read again the next time) */
     }
@@ -851,11 +851,11 @@ static void put_process(struct sprof_buf *out)
     if (fd >= 0) {
         for (;;) {
             if (sprof_buf_reserve(&args, 4096)) break;
-            ssize_t r = read(fd, args.data + args.len, 4096);
+            ssize_t r = sys_read(fd, args.data + args.len, 4096);
             if (r <= 0) break;
             args.len += (size_t)r;
         }
-        close(fd);
+        sys_close(fd);
     }
     uint64_t argc = 0;
     for (size_t i = 0; i < args.len; i++)
@@ -904,7 +904,7 @@ static void describe(void)
 static int is_output(int fd)
 {
     struct stat st;
-    return fstat(fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino;
+    return sys_fstat(fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino;
 }
 
 /* Is W.fd still the profile's file? The program may close descriptors it
@@ -918,7 +918,7 @@ static int output_ours(void)
     W.fd = -1; /* the number is not ours: left alone */
     int fd = sprof_open(W.path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0);
     if (fd >= 0 && !is_output(fd)) {
-        close(fd);
+        sys_close(fd);
         fd = -1;
         errno = ENOENT;
     }
@@ -947,14 +947,14 @@ static void write_chunk(void)
         struct stat st;
         free(W.path);
         W.path = strdup(path);
-        if (!W.path || fstat(W.fd, &st)) {
+        if (!W.path || sys_fstat(W.fd, &st)) {
             fail("cannot keep the name of '%s': %s", path, strerror(errno));
             return;
         }
         W.dev = st.st_dev;
         W.ino = st.st_ino;
         struct rlimit rl;
-        if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        if (sys_getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
             W.fsize_limit = rl.rlim_cur;
         uint32_t flags = SPROF_FLAG_SHARED_STACKS | SPROF_FLAG_SAMPLE_COLUMNS |
                          SPROF_FLAG_SAMPLE_ID_STEPS | SPROF_FLAG_STACK_COLUMNS |
@@ -1089,7 +1089,7 @@ static void forget_parent(int ending)
 
 SPROF_ONCE void sprof_writer_close_parent_file(void)
 {
-    if (W.parent_fd >= 0 && is_output(W.parent_fd)) close(W.parent_fd);
+    if (W.parent_fd >= 0 && is_output(W.parent_fd)) sys_close(W.parent_fd);
     W.parent_fd = -1;
 }
 
@@ -1184,7 +1184,7 @@ static uint64_t drain_interval_ns(void)
 
 static void *writer_main(void *arg)
 {
-    atomic_store(&W.tid, (pid_t)syscall(SYS_gettid));
+    atomic_store(&W.tid, (pid_t)sys_callv(SYS_gettid));
     uint64_t last_threads_scan = 0, last_timers_check = sprof_now();
     int said_timers_lost = 0;
     /* read before the thread was made: a wake meanwhile (the first samples
@@ -1193,10 +1193,10 @@ static void *writer_main(void *arg)
     while (!atomic_load(&W.stop)) {
         /* returns at once if the word changed since it was read */
         struct timespec ts = {0, (long)drain_interval_ns()};
-        syscall(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+        sys_callv(SYS_futex, &sprof.wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
         if (W.born_pinned) {
             /* the process lived on: free to run beside the program */
-            sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
+            sys_sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
             W.born_pinned = 0;
         }
         seen = atomic_load(&sprof.wake_word);
@@ -1250,7 +1250,7 @@ static void *writer_main(void *arg)
      * tid), though glibc still counts it among the process's threads: not
      * when the program's threads are gone (sprof_writer_stop_early). Not
      * under a sanitizer, whose runtime must see the thread end. */
-    if (!W.glibc_exit) syscall(SYS_exit, 0);
+    if (!W.glibc_exit) sys_callv(SYS_exit, 0);
 #endif
     return NULL;
 }
@@ -1297,13 +1297,13 @@ SPROF_ONCE static int create_writer(pthread_attr_t *attr, int pin)
     cpu_set_t here;
     int cpu = pin ? sched_getcpu() : -1;
     W.born_pinned = 0;
-    if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof(W.cpus), &W.cpus) == 0) {
+    if (cpu >= 0 && cpu < CPU_SETSIZE && sys_sched_getaffinity(0, sizeof(W.cpus), &W.cpus) == 0) {
         CPU_ZERO(&here);
         CPU_SET(cpu, &here);
-        W.born_pinned = sched_setaffinity(0, sizeof(here), &here) == 0;
+        W.born_pinned = sys_sched_setaffinity(0, sizeof(here), &here) == 0;
     }
     int r = sprof_create_thread(&W.thread, attr, writer_main, NULL);
-    if (W.born_pinned) sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
+    if (W.born_pinned) sys_sched_setaffinity(0, sizeof(W.cpus), &W.cpus);
     if (r) W.born_pinned = 0;
     return r;
 }
@@ -1318,7 +1318,7 @@ SPROF_ONCE static int create_writer(pthread_attr_t *attr, int pin)
 SPROF_ONCE static int spawn(int forked, int late)
 {
     sigset_t old;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &W.thread_mask, &old, _NSIG / 8);
+    sys_callv(SYS_rt_sigprocmask, SIG_SETMASK, &W.thread_mask, &old, _NSIG / 8);
     atomic_store(&W.stop, 0);
     /* a late writer is made for samples that wait: its first step is at
      * once (the handlers' wakes before it existed are not repeated) */
@@ -1326,7 +1326,7 @@ SPROF_ONCE static int spawn(int forked, int late)
     int r = W.stack_attr_ok ? create_writer(&W.stack_attr, forked) : EAGAIN;
     /* (a program's static TLS bigger than the stack: glibc's own stack) */
     if (r) r = create_writer(NULL, forked);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    sys_callv(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
     if (!r) W.thread_running = 1;
     return r;
 }
@@ -1371,8 +1371,8 @@ SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
     if (W.failed) return -1;
 
     if (!forked) { /* a child of fork has its parent's */
-        sigfillset(&W.thread_mask);
-        if (sprof.backend == BACKEND_ITIMER) sigdelset(&W.thread_mask, sprof.cfg.signo);
+        sys_sigfillset(&W.thread_mask);
+        if (sprof.backend == BACKEND_ITIMER) sys_sigdelset(&W.thread_mask, sprof.cfg.signo);
     }
     if (!W.stack_attr_ok && pthread_attr_init(&W.stack_attr) == 0)
         W.stack_attr_ok = pthread_attr_setstack(&W.stack_attr, sprof_space.writer_stack,
