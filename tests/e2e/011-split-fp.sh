@@ -16,7 +16,7 @@ report folded p.bin >folded.txt
 # split with the TSC), and that against the 50/30/20 of the construction
 measured=$(sed -n 's/^split: measured //p' out.txt)
 [ -n "$measured" ] || fail "split did not print its measured shares: $(cat out.txt)"
-log "measured by split: $measured"
+log "measured by split: $measured ($(sed -n 's/^split: left out //p' out.txt))"
 for kv in $measured; do
     v=${kv#*=}
     case ${kv%%=*} in work_a) want=50 ;; work_b) want=30 ;; *) want=20 ;; esac

@@ -141,7 +141,10 @@ for f in sorted(set(d[3]) | set(l[3])):
           (f, 100.0 * d[3].get(f, 0) / d[4], 100.0 * l[3].get(f, 0) / l[4]))
 for name, (total, with_main, _, _, _), cut in (("dwarf", d, int(sys.argv[3])),
                                              ("libunwind", l, int(sys.argv[4]))):
-    if total < 1500 or with_main < 0.99 * (total - cut):
+    # at most 1,746 samples (3.5 s at 499 Hz), fewer where a walk's system
+    # calls end periods in the kernel (libunwind's two a frame: a tenth of
+    # them on a virtual machine, more on a slow one)
+    if total < 1000 or with_main < 0.99 * (total - cut):
         print("%s: only %d of %d samples reach main (%d truncated)" % (name, with_main, total, cut))
         sys.exit(1)
 # 5 points (the shares are about 90% of 1,300 samples: the two runs differ

@@ -58,19 +58,6 @@ else
     log "segv: skipped under SAN=$SAN (the sanitizer handles SIGSEGV itself)"
 fi
 
-# wait_samples FILE MIN: waits (at most 30 s) until FILE holds MIN samples
-wait_samples() {
-    local i n=0
-    for i in $(seq 60); do
-        if [ -s "$1" ]; then
-            n=$("$REPORT" flat "$1" 2>/dev/null | sed -n 's/^# \([0-9]*\) samples.*/\1/p')
-            [ "${n:-0}" -ge "$2" ] && return 0
-        fi
-        sleep 0.5
-    done
-    fail "$1 had ${n:-0} samples after 30 s, want $2"
-}
-
 # SIGTERM while it works
 mkdir term
 (cd term && exec env LD_PRELOAD="$PRELOAD" SPROF_OUTPUT=p.bin $HOST_ENV "$BIN/endings" term >out.txt 2>err.txt) &

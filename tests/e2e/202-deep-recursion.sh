@@ -19,7 +19,9 @@ for depth in 256 4096; do
     read -r n truncated <<<"$(awk '$1 == "samples" { print $2, $11; exit }' info-$depth.txt)"
     log "SPROF_DEPTH=$depth: $n samples, $truncated truncated"
     [ "${n:-0}" -ge 200 ] || fail "only $n samples with SPROF_DEPTH=$depth"
-    [ "$n" -le 1500 ] ||
+    # 500 ms of work by iterations, about 500 samples here: a slower
+    # machine takes more, a starved program a hundred times more
+    [ "$n" -le 5000 ] ||
         fail "$n samples (ms of CPU) for 500 ms of work at SPROF_DEPTH=$depth: the walk starves the program"
     # all but the few taken on the way down, before the depth was reached
     [ $((truncated * 100)) -ge $((n * 95)) ] ||

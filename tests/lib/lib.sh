@@ -156,6 +156,25 @@ files_of() {
     return 0
 }
 
+# wait_samples PATTERN MIN: waits (at most 30 s) until the profile files
+# matching PATTERN hold MIN samples in all, as a running process's writer
+# appends them: for a case that then ends the process, on a machine of any
+# speed (a fixed sleep needs a share of a CPU that a loaded one may not give)
+wait_samples() {
+    local i f k n=0
+    for i in $(seq 60); do
+        n=0
+        for f in $(files_of "$1"); do
+            [ -s "$f" ] || continue
+            k=$("$REPORT" flat "$f" 2>/dev/null | sed -n 's/^# \([0-9]*\) samples.*/\1/p')
+            n=$((n + ${k:-0}))
+        done
+        [ "$n" -ge "$2" ] && return 0
+        sleep 0.5
+    done
+    fail "$1 had $n samples after 30 s, want $2"
+}
+
 # golden NAME FILE: FILE must be byte for byte tests/golden/NAME (the diff
 # goes to the log). SPROF_TEST_UPDATE_GOLDEN=1 tests/run.sh CASE writes
 # FILE there instead: review the change with git diff before committing it.
