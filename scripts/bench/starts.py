@@ -13,8 +13,10 @@ period).
 
 It also prints the CPU time of each start (user and system, its threads
 included, as wait4 reports it): the median and mean per mode and, paired
-start by start, the median excess over the floor's start of the same
-round. Two builds whose per-process costs differ by tens of microseconds
+start by start, the median and mean excess over the floor's start of the
+same round (and, with --against, sprof's over the other build's). The
+modes run in a new order each round (--seed), each preloaded library from
+a copy made for the run. Two builds whose per-process costs differ by tens of microseconds
 are told apart this way on a noisy machine, where whole runs of hundreds of
 starts vary by more than that.
 
@@ -27,6 +29,7 @@ temporary directory, removed at the end.
 """
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -50,6 +53,7 @@ def main():
     ap.add_argument("--freq", type=int, default=999, help="SPROF_FREQ (default 999)")
     ap.add_argument("--runs", type=int, default=300, help="starts per mode (default 300)")
     ap.add_argument("--against", metavar="LIB", help="another libsprof.so to compare with")
+    ap.add_argument("--seed", type=int, default=1, help="seed of each round's order of modes")
     ap.add_argument("--slow", type=float, default=100, help="a start slower than this many ms "
                     "is counted as slow (default 100)")
     ap.add_argument("command", nargs="*", default=["/bin/true"], help="the command (default "
@@ -67,19 +71,40 @@ def main():
         modes.append(("against", os.path.abspath(a.against)))
 
     out = tempfile.mkdtemp(prefix="sprof-starts.")
+    # Each library is started from a copy made here, all alike: the same
+    # bytes written by the linker in small pieces started 3-5 us slower
+    # than written by cp at once (the page cache's folios, on this host's
+    # Linux 6.18 ext4; BENCHMARKS.md, session 46), which a comparison of a
+    # fresh build with an older one, or of libsprof.so with the floor, would
+    # otherwise count.
+    libs = os.path.join(out, "libs")
+    os.mkdir(libs)
+    shown = dict(modes)
+    for i, (name, path) in enumerate(modes):
+        if path:
+            copy = os.path.join(libs, "%d-%s" % (i, os.path.basename(path)))
+            shutil.copyfile(path, copy)
+            modes[i] = (name, copy)
+    runs = os.path.join(out, "runs")
+    os.mkdir(runs)
     base = {k: v for k, v in os.environ.items() if not k.startswith("SPROF_") and k != "LD_PRELOAD"}
     envs = {}
     for name, path in modes:
         e = dict(base)
         if path:
             e.update(LD_PRELOAD=path, SPROF_FREQ=str(a.freq),
-                     SPROF_SESSION="0123456789abcdef:%s/d.bin" % out)
+                     SPROF_SESSION="0123456789abcdef:%s/d.bin" % runs)
         envs[name] = e
     times = {name: [] for name, _ in modes}
     cpu = {name: [] for name, _ in modes}
+    # the modes in a new order each round: a start's cost depends on the
+    # one before it (caches, the page cache's pages, the CPU's frequency),
+    # and a fixed order gave one build 3-4 us a start that a shuffled one
+    # did not (BENCHMARKS.md, session 46)
+    rng = random.Random(a.seed)
     try:
         for _ in range(a.runs):
-            for name, _ in modes:
+            for name, _ in rng.sample(modes, len(modes)):
                 t0 = time.perf_counter()
                 p = subprocess.Popen(a.command, env=envs[name], stdout=subprocess.DEVNULL)
                 _, status, ru = os.wait4(p.pid, 0)  # wait4: the child's rusage
@@ -89,8 +114,8 @@ def main():
                 cpu[name].append((ru.ru_utime + ru.ru_stime) * 1e6)
                 if p.returncode != 0:
                     sys.exit("starts.py: %s exited with %d (%s)" % (a.command[0], p.returncode, name))
-            for f in os.listdir(out):
-                os.unlink(os.path.join(out, f))
+            for f in os.listdir(runs):
+                os.unlink(os.path.join(runs, f))
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -102,14 +127,27 @@ def main():
         slow = sum(1 for v in x if v > a.slow)
         print("%-8s %8.2f %8.2f %8.2f %9.2f  %d over %g ms%s" %
               (name, statistics.median(x), pct(x, 0.9), pct(x, 0.99), max(x), slow, a.slow,
-               "" if not path else "  (%s)" % path))
+               "" if not path else "  (%s)" % shown[name]))
     print()
-    print("%-8s %14s %12s %12s" % ("mode", "CPU us median", "mean", "- floor"))
+    print("%-8s %14s %12s %12s %18s" % ("mode", "CPU us median", "mean", "- floor",
+                                          "mean - floor"))
     for name, _ in modes:
         x = cpu[name]
         # paired: each start against the floor's start of the same round
-        d = statistics.median([v - f for v, f in zip(x, cpu["floor"])])
-        print("%-8s %14.1f %12.1f %+12.1f" % (name, statistics.median(x), statistics.mean(x), d))
+        d = [v - f for v, f in zip(x, cpu["floor"])]
+        print("%-8s %14.1f %12.1f %+12.1f %18s" % (name, statistics.median(x), statistics.mean(x),
+                                                    statistics.median(d), mean_2se(d)))
+    if a.against:
+        d = [v - w for v, w in zip(cpu["sprof"], cpu["against"])]
+        print("sprof - against, paired start by start: median %+.1f us, mean %s" %
+              (statistics.median(d), mean_2se(d)))
+
+
+def mean_2se(d):
+    """The mean of paired differences and twice its standard error."""
+    if len(d) < 2:
+        return "%+.1f" % d[0]
+    return "%+.1f +- %.1f" % (statistics.mean(d), 2 * statistics.stdev(d) / len(d) ** 0.5)
 
 
 if __name__ == "__main__":

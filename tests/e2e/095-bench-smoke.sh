@@ -56,8 +56,11 @@ cat starts.txt
 [ "$rc" -eq 0 ] || fail "starts.py exited with status $rc: $(tail -n 5 starts.err)"
 for m in plain floor sprof against; do
     grep -qE "^$m +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+  [0-9]+ over" starts.txt || fail "no row for $m in starts.py's table"
-    grep -qE "^$m +[0-9.]+ +[0-9.]+ +[-+][0-9.]+$" starts.txt || fail "no CPU row for $m in starts.py's output"
+    grep -qE "^$m +[0-9.]+ +[0-9.]+ +[-+][0-9.]+ +[-+][0-9.]+( \+- [0-9.]+)?$" starts.txt ||
+        fail "no CPU row for $m in starts.py's output"
 done
+grep -qE "^sprof - against, paired start by start: median [-+][0-9.]+ us, mean [-+][0-9.]+ \+- [0-9.]+$" \
+    starts.txt || fail "no line of sprof against the other build in starts.py's output"
 
 # scripts/bench/threads.py: one round of 50 threads, a row for each mode
 rc=0
