@@ -319,15 +319,17 @@ static int plt_entry(const uint8_t *code)
     return code[0] == 0xff && code[1] == 0x25;
 }
 
-/* Is the code that the program's calls of sym reach libc's? dlsym's answer,
+/* Is the code that the program's calls of sym reach libc's? fn, sprof's own
+ * binding of sym (its GOT's, bound at its load through the global scope as
+ * dlsym's RTLD_DEFAULT would be, without dlsym's cost at every start),
  * unless it is a PLT entry: a program built without -fPIE that takes the
  * function's address (cc1 takes free's, python3 two of the four) makes its
  * entry the function's address for all, and its calls go on to the first
  * object that defines the function, which dlsym finds from sprof with
  * RTLD_NEXT when no object was preloaded before sprof. */
-SPROF_ONCE static int in_libc(const char *sym)
+SPROF_ONCE static int in_libc(void (*fn)(void), const char *sym)
 {
-    uintptr_t a = (uintptr_t)dlsym(RTLD_DEFAULT, sym);
+    uintptr_t a = (uintptr_t)fn;
     if (a && !late_walk.preload_before && plt_entry((const uint8_t *)a))
         a = (uintptr_t)dlsym(RTLD_NEXT, sym);
     for (unsigned i = 0; i < sprof_late.n; i++)
@@ -352,8 +354,10 @@ SPROF_ONCE static void late_setup(void)
     int libc = 0, never = 0;
     for (unsigned i = 0; i < sprof_late.n; i++)
         sprof_late.r[i].kind == LATE_LIBC ? libc++ : never++;
-    late_possible = libc && never >= 2 && in_libc("malloc") && in_libc("calloc") &&
-                    in_libc("realloc") && in_libc("free");
+    late_possible = libc && never >= 2 && in_libc((void (*)(void))malloc, "malloc") &&
+                    in_libc((void (*)(void))calloc, "calloc") &&
+                    in_libc((void (*)(void))realloc, "realloc") &&
+                    in_libc((void (*)(void))free, "free");
 }
 
 /* Now, in a descendant: a process with threads makes its writer at once.
