@@ -5,23 +5,23 @@
  * libsprof.so is bound at its load (-z now, Makefile): every libc function
  * it calls is a name the loader looks up through the program's, libsprof's
  * and libc's symbol tables at the start of every process sprof is loaded
- * into, profiled or not. On the KVM host of BENCHMARKS.md a lookup costs
- * 0.17 us: a library with libsprof.so's 92 imports and nothing else started
- * /bin/true 16 us slower than an empty one, one with 46 of them 8 us slower,
- * one with none as fast (session 46). What libsprof.so asks of the kernel
- * directly, a file's bytes, a mapping, a process id, it asks here with the
- * `syscall` instruction: no name to look up. Each function has the
- * arguments of libc's and returns what it returns, -1 with errno set on
- * failure; none is a cancellation point, and none keeps state of its own,
- * so each may be called from the handler where the system call may.
+ * into, profiled or not. On the KVM host of BENCHMARKS.md a library with
+ * libsprof.so's 92 imports and nothing else started /bin/true 15-21 us
+ * slower than an empty one, one with 46 of them 8 us slower: 0.17 us a
+ * name. What libsprof.so asks of the kernel directly, a file's bytes, a
+ * mapping, a process id, it asks here with the `syscall` instruction, no
+ * name to look up: 54 imports, not 96, and a start 6-9 us less CPU
+ * (session 46). Each function has the arguments of libc's and returns what
+ * it returns, -1 with errno set on failure; none is a cancellation point,
+ * and none keeps state of its own, so each may be called from the handler
+ * where the system call may. x86-64 only, as the unwinder is.
  *
  * What stays a libc function: what keeps state in libc (malloc, the dl*
  * functions, pthread_*), what is faster there (clock_gettime and
  * sched_getcpu by the vDSO, memcpy, memset, qsort), what formats
  * (snprintf), write (common/log.c, shared with the analyzer, calls it
- * anyway), the ioctl of maps.c's query (case 042 takes it from sprof as an
- * older kernel would, by interposing libc's), and syscall itself where the
- * architecture is not x86-64.
+ * anyway), and the ioctl of maps.c's query (case 042 takes it from sprof as
+ * an older kernel would, by interposing libc's).
  */
 #ifndef SPROF_SYS_H
 #define SPROF_SYS_H
@@ -39,7 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
+#if !defined(__x86_64__)
+#error "preload/sys.h: x86-64 only, as the unwinder (cfi.c, unwind.c) is"
+#endif
+
 static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
 {
     register long r10 __asm__("r10") = d;
@@ -52,19 +55,6 @@ static inline long sys_call6(long nr, long a, long b, long c, long d, long e, lo
                      : "rcx", "r11", "memory");
     return ret;
 }
-#else
-/* elsewhere through libc's syscall, which sets errno: given back as -errno */
-static inline long sys_call6(long nr, long a, long b, long c, long d, long e, long f)
-{
-    int saved = errno;
-    long r = syscall(nr, a, b, c, d, e, f);
-    if (r == -1) {
-        r = -errno;
-        errno = saved;
-    }
-    return r;
-}
-#endif
 
 /* the kernel's -errno as libc gives it: -1 and errno */
 static inline long sys_ret(long r)
@@ -102,11 +92,7 @@ static inline int sys_fstatat(int dirfd, const char *path, struct stat *st, int 
 }
 static inline int sys_fstat(int fd, struct stat *st)
 {
-#ifdef SYS_fstat
     return (int)sys_call(SYS_fstat, fd, st, 0, 0, 0, 0);
-#else
-    return sys_fstatat(fd, "", st, AT_EMPTY_PATH);
-#endif
 }
 static inline int sys_lstat(const char *path, struct stat *st)
 {
