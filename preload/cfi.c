@@ -21,7 +21,6 @@
  * bad data ends the FDE (its range then has no rows: libunwind covers it)
  * or the walk of .eh_frame.
  */
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>

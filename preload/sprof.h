@@ -23,7 +23,6 @@
 #ifndef SPROF_PRELOAD_H
 #define SPROF_PRELOAD_H
 
-#include <dirent.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>

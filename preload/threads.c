@@ -7,7 +7,6 @@
  * that runs the constructor, and a scan of /proc/self/task that picks up
  * threads made before the constructor ran or by a raw clone.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
