@@ -233,6 +233,7 @@ void sprof_disable(const char *why)
 static void thread_exit(void *p)
 {
     if (!p) return;
+    sprof_writer_settle_nthreads();
     /* glibc ends the process when the last of the threads it counts ends
      * (pthread_exit or a return), and it counts the writer: the initial
      * thread gone by pthread_exit, the process would outlive its last

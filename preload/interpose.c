@@ -16,7 +16,9 @@
  *                    properly (endings.c)
  *   _exit, _Exit     the profile is flushed first (endings.c)
  *   clone            a thread made with libc's clone is registered at once
- * fork needs no wrapper: pthread_atfork handlers (init.c) do the work.
+ *   fork             with the writer as the one other thread, glibc's
+ *                    single-threaded fork (writer.c, sprof_writer_fork_begin);
+ *                    the rest is pthread_atfork handlers' (init.c)
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -109,6 +111,7 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
     if (!sprof.pid || !sprof_active()) return create(th, attr, fn, arg);
     /* once the program has a thread, no handler may make the writer */
     if (sprof_writer_late_pending()) sprof_writer_late(0);
+    sprof_writer_settle_nthreads();
     struct start *s = malloc(sizeof(*s));
     if (!s) return create(th, attr, fn, arg);
     s->fn = fn;
@@ -129,6 +132,19 @@ static __typeof__(execvp) *next_execvp;
 static __typeof__(execvpe) *next_execvpe;
 static __typeof__(fexecve) *next_fexecve;
 #define NEXT(name) ((__typeof__(name) *)next_of((void **)&next_##name, #name))
+
+static __typeof__(fork) *next_fork;
+
+/* With the rest of what a fork runs (SPROF_ONCE): a child returns into it,
+ * and a child has no page-table entries for the text it has not run yet. */
+EXPORT SPROF_ONCE pid_t fork(void)
+{
+    __typeof__(fork) *real_fork = NEXT(fork);
+    if (!sprof.pid || !sprof_active() || !sprof_writer_fork_begin()) return real_fork();
+    pid_t r = real_fork();
+    sprof_writer_fork_end(r); /* errno as fork left it */
+    return r;
+}
 
 SPROF_ONCE void sprof_interpose_before_fork(void)
 {

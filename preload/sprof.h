@@ -511,6 +511,7 @@ void sprof_threads_after_fork_child(pid_t parent_tid, pid_t self_tid, uint64_t n
 /* In a child of fork that is not profiled: closes the scan's descriptor of
  * its parent's /proc/self/task (threads.c) */
 void sprof_threads_close_parent_dir(void) SPROF_HIDDEN;
+int sprof_threads_counted(void) SPROF_HIDDEN;
 void sprof_threads_disarm_all(void) SPROF_HIDDEN;
 void sprof_threads_arm_all(void) SPROF_HIDDEN;
 
@@ -546,6 +547,9 @@ void sprof_writer_after_fork_child(void) SPROF_HIDDEN;
  * (a profiled one closes it at its first write). */
 void sprof_writer_close_parent_file(void) SPROF_HIDDEN;
 void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
+int sprof_writer_fork_begin(void) SPROF_HIDDEN; /* 1: this fork is the lone thread's */
+void sprof_writer_fork_end(pid_t r) SPROF_HIDDEN;
+void sprof_writer_settle_nthreads(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;
 pid_t sprof_writer_tid(void) SPROF_HIDDEN;
 /* endings.c, from a signal handler: ask the writer thread for a last chunk

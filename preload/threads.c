@@ -457,6 +457,18 @@ static int task_dir(void)
     return task_fd = fd;
 }
 
+/* How many threads the kernel counts in this process, -1 if it cannot
+ * tell: the links of /proc/self/task, two and one a thread (by the scan's
+ * descriptor once it has one, a single fstat). Under the writer's lock. */
+int sprof_threads_counted(void)
+{
+    struct stat st;
+    int kept = task_fd >= 0 && !task_stale && sys_fstat(task_fd, &st) == 0 &&
+               st.st_dev == task_dev && st.st_ino == task_ino;
+    if (!kept && sys_fstatat(AT_FDCWD, "/proc/self/task", &st, 0) != 0) return -1;
+    return st.st_nlink >= 3 ? (int)st.st_nlink - 2 : -1;
+}
+
 struct tid_list {
     pid_t tids[MAX_THREADS];
     size_t n;

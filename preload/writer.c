@@ -93,6 +93,7 @@ static struct {
      * parent's file, stack table and list of mappings, left as they were */
     int parent_fd;
     int inherited;
+    unsigned nthreads_over; /* glibc counts the parent's writer (sprof_writer_settle_nthreads) */
     dev_t dev;
     ino_t ino;
     int failed; /* output is broken: write nothing more */
@@ -104,6 +105,8 @@ static struct {
     uint64_t last_unmap;                 /* when dlclose last removed something */
     unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
     int fork_counted; /* read by this fork's prepare: its child has them as they are */
+    int fork_lone;    /* this fork takes glibc's single-threaded path (fork_lone_begin) */
+    unsigned lone_depth;                 /* wlock calls nested in that fork's, by its thread */
     int scanned;                         /* the maps were compared at least once */
     int unscanned;                       /* samples were drained since (see step) */
     int described;                       /* the PROCESS record is out (write_chunk) */
@@ -168,12 +171,24 @@ static struct {
 
 static void wlock(void)
 {
+    /* a program's fork handler that calls into sprof (dlclose, say) while
+     * sprof_writer_fork_begin holds the lock for the fork: nested, not a
+     * deadlock */
+    if (W.fork_lone &&
+        atomic_load_explicit(&W.lock_owner, memory_order_relaxed) == (uintptr_t)pthread_self()) {
+        W.lone_depth++;
+        return;
+    }
     pthread_mutex_lock(&W.lock);
     atomic_store_explicit(&W.lock_owner, (uintptr_t)pthread_self(), memory_order_relaxed);
 }
 
 static void wunlock(void)
 {
+    if (W.lone_depth) {
+        W.lone_depth--;
+        return;
+    }
     atomic_store_explicit(&W.lock_owner, 0, memory_order_relaxed);
     pthread_mutex_unlock(&W.lock);
 }
@@ -1317,6 +1332,7 @@ SPROF_ONCE static int create_writer(pthread_attr_t *attr, int pin)
  * errno. */
 SPROF_ONCE static int spawn(int forked, int late)
 {
+    sprof_writer_settle_nthreads();
     sigset_t old;
     sys_callv(SYS_rt_sigprocmask, SIG_SETMASK, &W.thread_mask, &old, _NSIG / 8);
     atomic_store(&W.stop, 0);
@@ -1481,6 +1497,89 @@ void sprof_writer_stop_early(void)
     sprof_writer_stop(NULL, 0);
 }
 
+/* ---- a fork with the writer as the process's one other thread ----
+ *
+ * glibc's fork takes its multi-threaded path when __libc_single_threaded
+ * is false, as it is for good once the writer thread exists: it takes and
+ * gives back the allocator's and stdio's locks around the fork, and the
+ * child resets them, its stacks, its resolver state and more. Each of
+ * those writes is a page fault on a page the fork just shared, 14 a fork
+ * more than a single-threaded process takes, 4 in the parent and 10 in
+ * the child (BENCHMARKS.md, session 47): a shell that forks for each
+ * command paid them all. When the kernel counts two threads, the caller
+ * and the writer, the fork is the program's alone, as glibc would see it
+ * without sprof: the flag is set for glibc to read at fork's entry, with
+ * the writer's lock held from before (the prepare handler's, taken here):
+ * all the writer does in libc, the allocator included, it does under that
+ * lock (writer_main), so none of libc's locks is held by it at the fork,
+ * and what the multi-threaded path would reset in the child was never
+ * taken. sprof's prepare handler, the last to run, clears the flag again.
+ * glibc's count of its threads, which the child's multi-threaded path sets
+ * to one, is put right in the child (sprof_writer_settle_nthreads). Not
+ * under a sanitizer (its runtime has threads of its own and intercepts
+ * fork), nor where glibc has no such flag. */
+static char *glibc_single;           /* glibc's own __libc_single_threaded */
+static unsigned int *glibc_nthreads; /* glibc's __nptl_nthreads (GLIBC_PRIVATE) */
+static int glibc_looked;
+
+SPROF_ONCE int sprof_writer_fork_begin(void)
+{
+#if SPROF_SANITIZED
+    return 0;
+#else
+    if (!atomic_load(&W.thread_running)) return 0;
+    if (!glibc_looked) {
+        /* libc's definitions, after sprof's: a program that reads the flag
+         * (libstdc++'s inline functions do) may have a copy of it of its
+         * own, which is what sprof's own reference would reach */
+        glibc_single = (char *)dlsym(RTLD_NEXT, "__libc_single_threaded");
+        glibc_nthreads = (unsigned int *)dlsym(RTLD_NEXT, "__nptl_nthreads");
+        glibc_looked = 1;
+    }
+    if (!glibc_single || !glibc_nthreads || *glibc_single) return 0;
+    wlock();
+    if (!atomic_load(&W.thread_running) || W.stop || sprof_threads_counted() != 2) {
+        wunlock();
+        return 0;
+    }
+    W.fork_lone = 1;
+    *glibc_single = 1;
+    return 1;
+#endif
+}
+
+/* After the fork in the caller (r: fork's result), whether or not sprof's
+ * handlers ran: the flag and the lock as they were, once. The flag is
+ * cleared by the prepare handler already, after glibc read it and before
+ * the fork: a write here would take a page fault in the parent. */
+SPROF_ONCE void sprof_writer_fork_end(pid_t r)
+{
+    if (!W.fork_lone) return;
+    W.fork_lone = 0;
+    W.lone_depth = 0;
+    if (r == 0) {
+        sprof_mutex_renew(&W.lock);
+        atomic_store(&W.lock_owner, 0);
+        return;
+    }
+    if (*glibc_single) *glibc_single = 0;
+    wunlock();
+}
+
+/* glibc's count of its threads in a child of such a fork still has the
+ * parent's writer in it, where its multi-threaded path would have set it
+ * to one: the initial thread ending by pthread_exit would then not end the
+ * process by exit(), nor would the last of the threads made since. Put
+ * right before it matters, when a thread is made or ends (a write to a
+ * page of libc's at every fork, else: one page fault more in each child). */
+void sprof_writer_settle_nthreads(void)
+{
+    unsigned over = W.nthreads_over;
+    if (!over) return;
+    W.nthreads_over = 0;
+    __atomic_fetch_sub(glibc_nthreads, over, __ATOMIC_RELAXED);
+}
+
 /* Before a fork, in the parent. A parent that has not compared its maps
  * yet (it does with its first write, up to a second after its start)
  * does so now, once: each child of fork starts its file with its
@@ -1495,7 +1594,10 @@ void sprof_writer_stop_early(void)
  * the one it has from its parent. */
 SPROF_ONCE void sprof_writer_prepare_fork(void)
 {
-    wlock();
+    if (W.fork_lone)
+        *glibc_single = 0; /* read by glibc at fork's entry, not after */
+    else
+        wlock();
     if (sprof.cfg.follow && !W.inherited && !W.failed && !W.ended && atomic_load(&sprof.running)) {
         uint64_t now = sprof_now();
         catch_up_loader(now);
@@ -1510,13 +1612,21 @@ SPROF_ONCE void sprof_writer_parent_fork(void)
 {
     W.fork_counted = 0;
     pthread_mutex_unlock(&sprof.reg_lock);
-    wunlock();
+    if (W.fork_lone)
+        sprof_writer_fork_end(1);
+    else
+        wunlock();
 }
 
 /* In the child of fork: the writer thread does not exist here, the file is
  * the parent's. Start over with an empty state of our own. */
 SPROF_ONCE void sprof_writer_after_fork_child(void)
 {
+    /* the child has one thread: any more in glibc's count are the
+     * parent's, read here (a read takes no fault), put right later */
+    unsigned counted = W.fork_lone ? __atomic_load_n(glibc_nthreads, __ATOMIC_RELAXED) : 1;
+    if (W.nthreads_over || counted > 1) W.nthreads_over = counted > 1 ? counted - 1 : 0;
+    sprof_writer_fork_end(0);
     sprof_mutex_renew(&W.lock);
     /* the parent's file, stacks and mappings: at the first write
      * (forget_parent), if the child lives to make one */

@@ -175,6 +175,7 @@ build_progs() {
         build threadkinds $CC $PROG_CFLAGS $SAN_CFLAGS -fno-inline -pthread \
             "$SRC/tests/progs/threadkinds.c" -o "$BIN/threadkinds"
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
+        build lonefork $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/lonefork.c" -o "$BIN/lonefork" -ldl
         build shapes $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/shapes.c" -o "$BIN/shapes"
         build renames $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/renames.c" -o "$BIN/renames"
         # with frame pointers: rbp, an input of each step, is then the same
