@@ -422,6 +422,7 @@ def build_programs(bdir, cc):
         ("cpu-bound", "cpu-bound.c", ["-O2", "-g", "-fomit-frame-pointer", "-pthread"]),
         ("floor.so", "floor.c", ["-O2", "-shared", "-fPIC"]),
         ("runstat", "runstat.c", ["-O2"]),
+        ("forks", "forks.c", ["-O2"]),
         ("interp", os.path.join(ROOT, "tests", "progs", "interp.c"),
          ["-O2", "-g", "-fomit-frame-pointer", "-I" + os.path.join(ROOT, "tests", "progs")]),
     ]:

@@ -6,9 +6,12 @@
  * Times, with CLOCK_MONOTONIC, the parent's fork() call (its atfork
  * handlers, the kernel's copy of its address space) and the child's life
  * from there to its reaping (its atfork handlers, its exec or exit), and
- * prints the median and p90 of each in microseconds:
+ * prints the median and p90 of each in microseconds, and the CPU time and
+ * minor page faults a fork, the parent's (the calling thread's own,
+ * RUSAGE_THREAD: not a thread of a preload's) and each child's (wait4):
  *
  *   forks: 2000 children (exit), us: fork() 61.1 (p90 88.0), child 161.5 (p90 219.4)
+ *   forks: a fork: parent 80.2 us CPU, 3.05 faults; child 96.4 us CPU, 23.00 faults
  *
  * With -w K the parent writes one byte to each of K pages it wrote before,
  * right after each fork (a copy-on-write fault a page while the child
@@ -27,6 +30,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +44,12 @@ static double now_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static double cpu_us(const struct rusage *r)
+{
+    return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1e6 +
+           (double)(r->ru_utime.tv_usec + r->ru_stime.tv_usec);
 }
 
 static int by_value(const void *a, const void *b)
@@ -83,6 +93,9 @@ int main(int argc, char **argv)
     double *life_us = malloc((size_t)n * sizeof(*life_us));
     if (!fork_us || !life_us) return 1;
     touch(MAX_PAGES, 1); /* the pages exist before the first fork */
+    double child_cpu = 0, child_faults = 0;
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
     for (int i = 0; i < n; i++) {
         double t0 = now_us();
         pid_t p = fork();
@@ -101,17 +114,24 @@ int main(int argc, char **argv)
         }
         touch(parent_pages, i);
         int status;
-        if (waitpid(p, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        struct rusage ru;
+        if (wait4(p, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             fprintf(stderr, "forks: child %d failed\n", (int)p);
             return 1;
         }
+        child_cpu += cpu_us(&ru);
+        child_faults += (double)ru.ru_minflt;
         fork_us[i] = t1 - t0;
         life_us[i] = now_us() - t1;
     }
+    getrusage(RUSAGE_THREAD, &after);
     qsort(fork_us, (size_t)n, sizeof(*fork_us), by_value);
     qsort(life_us, (size_t)n, sizeof(*life_us), by_value);
     printf("forks: %d children (%s), us: fork() %.1f (p90 %.1f), child %.1f (p90 %.1f)\n", n,
            prog ? prog : "exit", fork_us[n / 2], fork_us[n * 9 / 10], life_us[n / 2],
            life_us[n * 9 / 10]);
+    printf("forks: a fork: parent %.1f us CPU, %.2f faults; child %.1f us CPU, %.2f faults\n",
+           (cpu_us(&after) - cpu_us(&before)) / n,
+           (double)(after.ru_minflt - before.ru_minflt) / n, child_cpu / n, child_faults / n);
     return 0;
 }
