@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libc-modes: what glibc's multi-threaded mode costs a program with one
+ * thread of its own. Once a process has made a second thread (sprof's
+ * writer, the floor's idle thread under FLOOR_THREAD=1), glibc takes a
+ * lock in each stdio call and in its allocator where a single-threaded
+ * process takes none. Times, by the process's CPU clock, getc over FILE
+ * (read to its end) and ROUNDS rounds of 64 malloc and free pairs of
+ * 16-2000 bytes, and prints both in seconds:
+ *
+ *   cc -O2 scripts/bench/libc-modes.c -o build/bench/libc-modes
+ *   head -c 100000000 /dev/urandom >/tmp/big
+ *   build/bench/libc-modes /tmp/big 2000000
+ *   FLOOR_THREAD=1 LD_PRELOAD=build/bench/floor.so build/bench/libc-modes /tmp/big 2000000
+ *   LD_PRELOAD=build/libsprof.so SPROF_OUTPUT=/tmp/p.bin build/bench/libc-modes /tmp/big 2000000
+ *
+ *   libc-modes: getc 0.351 s (100000000 bytes), malloc 4.633 s (2000000 rounds)
+ *
+ * A figure, never a pass/fail check.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: libc-modes FILE ROUNDS\n");
+        return 2;
+    }
+    long rounds = atol(argv[2]);
+    FILE *f = fopen(argv[1], "r");
+    if (!f) {
+        perror(argv[1]);
+        return 1;
+    }
+    double t0 = cpu_s();
+    long n = 0;
+    while (getc(f) != EOF)
+        n++;
+    double t1 = cpu_s();
+    fclose(f);
+    void *p[64];
+    unsigned x = 1;
+    for (long i = 0; i < rounds; i++) {
+        for (int k = 0; k < 64; k++) {
+            x = x * 1103515245u + 12345u;
+            p[k] = malloc(16 + (x >> 16) % 1985);
+        }
+        for (int k = 0; k < 64; k++)
+            free(p[k]);
+    }
+    double t2 = cpu_s();
+    printf("libc-modes: getc %.3f s (%ld bytes), malloc %.3f s (%ld rounds)\n", t1 - t0, n, t2 - t1,
+           rounds);
+    return 0;
+}
