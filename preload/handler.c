@@ -88,11 +88,15 @@ static uint64_t sample_weight(struct sprof_thread *t)
  * complete walk. A walk cut short (too deep, or through code without unwind
  * tables: a library loaded since the start, a JIT's code) leaves frames
  * unseen: it will do only while the program has no signal handler of its
- * own, whose frame could be one of them. */
+ * own, whose frame could be one of them. Never while the thread is in the
+ * loader or the loader's list is changing (a library's code run by a
+ * dlopen of a bare name, which is not marked), nor within fork (the
+ * program's atfork handlers: glibc chose its path at fork's entry, by
+ * whether the process had threads then; unwind.c). */
 static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, unsigned flags)
 {
     int complete = !(flags & (SPROF_STACK_TRUNCATED | SPROF_STACK_BROKEN));
-    if (sprof_internal != 1 || sprof_in_loader || !n) return 0;
+    if (sprof_internal != 1 || sprof_loader_busy() || sprof_in_fork || !n) return 0;
     if (!complete && atomic_load_explicit(&sprof_program_handlers, memory_order_relaxed)) return 0;
     for (unsigned i = 0; i < n; i++) {
         uintptr_t pc = (uintptr_t)t->ring[(pos + i) & RING_MASK];

@@ -140,9 +140,11 @@ static __typeof__(fork) *next_fork;
 EXPORT SPROF_ONCE pid_t fork(void)
 {
     __typeof__(fork) *real_fork = NEXT(fork);
-    if (!sprof.pid || !sprof_active() || !sprof_writer_fork_begin()) return real_fork();
+    sprof_in_fork++;
+    int lone = sprof.pid && sprof_active() && sprof_writer_fork_begin();
     pid_t r = real_fork();
-    sprof_writer_fork_end(r); /* errno as fork left it */
+    if (lone) sprof_writer_fork_end(r); /* errno as fork left it */
+    sprof_in_fork--;
     return r;
 }
 

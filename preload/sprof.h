@@ -464,6 +464,8 @@ int sprof_unwind_needs_writer(void) SPROF_HIDDEN;
 void sprof_unwind_prepare_fork(void) SPROF_HIDDEN;
 void sprof_unwind_after_fork(void) SPROF_HIDDEN;
 extern __thread int sprof_in_loader SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
+extern __thread int sprof_in_fork SPROF_HIDDEN __attribute__((tls_model("initial-exec")));
+int sprof_loader_busy(void) SPROF_HIDDEN; /* this thread in the loader, or its list changing */
 /* Set while this thread runs sprof's own code that calls libraries
  * (libunwind blocks signals with sigprocmask): the interposed functions
  * pass such calls straight through. */

@@ -34,6 +34,12 @@
  * taken, by this very thread. */
 __thread int sprof_in_loader __attribute__((tls_model("initial-exec")));
 
+/* Set while this thread is inside fork (interpose.c): glibc chose its path
+ * at fork's entry, by whether the process had threads then; a writer
+ * thread made by a handler meanwhile (in a program's atfork handler) would
+ * be a thread that fork did not prepare for (handler.c, late_point). */
+__thread int sprof_in_fork __attribute__((tls_model("initial-exec")));
+
 /* libunwind finds unwind tables with dl_iterate_phdr, which takes the
  * loader's lock. A handler on a thread that holds that lock, or is halfway
  * through taking it, must not call it (seen: a self-deadlock inside dlopen),
@@ -42,7 +48,7 @@ __thread int sprof_in_loader __attribute__((tls_model("initial-exec")));
  * per-thread mark as well), the DWARF walk is skipped and only the
  * interrupted instruction is recorded. The other cycle, through libunwind's
  * own lock across two handlers, is closed by unwind_lock below. */
-static int loader_busy(void)
+int sprof_loader_busy(void)
 {
     return sprof_in_loader || __atomic_load_n(&_r_debug.r_state, __ATOMIC_RELAXED) != RT_CONSISTENT;
 }
@@ -209,7 +215,7 @@ static unsigned unwind_libunwind(void *uc, uint64_t *ring, uint64_t pos, unsigne
      * on from the context; libunwind, which trusts what it reads, followed
      * such a stack out of the thread's memory (a crash, case 214's
      * throw-dlopen). sprof's own walks check each read against the stack. */
-    if (SPROF_TSAN || st != 1 || loader_busy() || !unwind_lock()) {
+    if (SPROF_TSAN || st != 1 || sprof_loader_busy() || !unwind_lock()) {
         ucontext_t *u = uc;
         ring[pos & RING_MASK] = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
         *flags |= SPROF_STACK_BROKEN;
@@ -335,10 +341,10 @@ static void want_table(const struct cfi_obj *o, int fallback)
     /* when libunwind is busy (another handler, the loader), this sample
      * will likely keep only what the tables walked: the table is wanted
      * now, whatever it costs */
-    unsigned add =
-        fallback && (loader_busy() || atomic_load_explicit(&sprof.unwinding, memory_order_relaxed))
-            ? w->want_after
-            : 1;
+    unsigned add = fallback && (sprof_loader_busy() ||
+                                atomic_load_explicit(&sprof.unwinding, memory_order_relaxed))
+                       ? w->want_after
+                       : 1;
     unsigned was = (unsigned)atomic_fetch_add_explicit(&w->wanted, (int)add, memory_order_relaxed);
     if (was < w->want_after && was + add >= w->want_after) sprof_wake_writer();
     /* after CFI_CACHE_WANT lookups, the writer maps the table from the cache if
