@@ -105,7 +105,7 @@ static struct {
     uint64_t last_unmap;                 /* when dlclose last removed something */
     unsigned long long dl_adds, dl_subs; /* the loader's counters at that scan */
     int fork_counted; /* read by this fork's prepare: its child has them as they are */
-    int fork_lone;    /* this fork takes glibc's single-threaded path (fork_lone_begin) */
+    int fork_lone;    /* this fork takes glibc's single-threaded path (sprof_writer_fork_begin) */
     unsigned lone_depth;                 /* wlock calls nested in that fork's, by its thread */
     int scanned;                         /* the maps were compared at least once */
     int unscanned;                       /* samples were drained since (see step) */

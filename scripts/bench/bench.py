@@ -568,6 +568,59 @@ def clean_env():
     return env
 
 
+def preload_modes(build, against, floor, who):
+    """The modes of starts.py and forkcost.py, (name, library or None):
+    plain, the floor, this build's libsprof.so and, with against, another
+    libsprof.so; exits naming who when a library is missing."""
+    lib = os.path.abspath(os.path.join(build, "libsprof.so"))
+    if not os.path.exists(lib):
+        sys.exit("%s: %s does not exist (make first)" % (who, lib))
+    modes = [("plain", None), ("floor", os.path.abspath(floor)), ("sprof", lib)]
+    if against:
+        if not os.path.exists(against):
+            sys.exit("%s: %s does not exist" % (who, against))
+        modes.append(("against", os.path.abspath(against)))
+    return modes
+
+
+def copy_libraries(modes, d):
+    """modes, (name, library or None) each, with each library replaced by a
+    copy made in directory d, all alike: the same bytes written by the
+    linker in small pieces started 3-5 us slower than written by cp at once
+    (the page cache's folios, on the host of session 46's Linux 6.18 ext4;
+    BENCHMARKS.md, session 46), which a comparison of a fresh build with an
+    older one, or of libsprof.so with the floor, would otherwise count."""
+    out = []
+    for i, (name, path) in enumerate(modes):
+        if path:
+            copy = os.path.join(d, "%d-%s" % (i, os.path.basename(path)))
+            shutil.copyfile(path, copy)
+            path = copy
+        out.append((name, path))
+    return out
+
+
+def preload_envs(modes, freq, **sprof_vars):
+    """The environment of each mode: this one without sprof's, the floor's
+    or a preload's variables, and for a mode with a library, that library
+    preloaded at freq with sprof_vars (SPROF_OUTPUT or SPROF_SESSION)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SPROF_") and k != "LD_PRELOAD"}
+    envs = {}
+    for name, path in modes:
+        e = dict(base)
+        if path:
+            e.update(LD_PRELOAD=path, SPROF_FREQ=str(freq), **sprof_vars)
+        envs[name] = e
+    return envs
+
+
+def mean_2se(d):
+    """The mean of paired differences and twice its standard error."""
+    if len(d) < 2:
+        return "%+.1f" % d[0]
+    return "%+.1f +- %.1f" % (statistics.mean(d), 2 * statistics.stdev(d) / len(d) ** 0.5)
+
+
 def read_runstat(path):
     """(cpu seconds, max RSS KiB, user seconds) that runstat wrote, or None."""
     try:

@@ -39,13 +39,6 @@ LINE = re.compile(r"forks: a fork: parent ([\d.]+) us CPU, ([\d.]+) faults; "
 COLUMNS = ("parent CPU us", "parent faults", "child CPU us", "child faults")
 
 
-def mean_2se(d):
-    """The mean of paired differences and twice its standard error."""
-    if len(d) < 2:
-        return "%+.1f" % d[0]
-    return "%+.1f +- %.1f" % (statistics.mean(d), 2 * statistics.stdev(d) / len(d) ** 0.5)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build", help="sprof build directory (default build)")
@@ -59,37 +52,18 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="seed of each round's order of modes")
     a = ap.parse_args()
 
-    lib = os.path.abspath(os.path.join(a.build, "libsprof.so"))
-    if not os.path.exists(lib):
-        sys.exit("forkcost.py: %s does not exist (make first)" % lib)
     progs = bench.build_programs(os.path.join(a.build, "bench"), os.environ.get("CC", "cc"))
-    modes = [("plain", None), ("floor", os.path.abspath(progs["floor.so"])), ("sprof", lib)]
-    if a.against:
-        if not os.path.exists(a.against):
-            sys.exit("forkcost.py: %s does not exist" % a.against)
-        modes.append(("against", os.path.abspath(a.against)))
+    modes = bench.preload_modes(a.build, a.against, progs["floor.so"], "forkcost.py")
     argv = [progs["forks"]] + (["-e", a.program] if a.program else []) + [str(a.forks)]
 
     out = tempfile.mkdtemp(prefix="sprof-forkcost.")
-    # each library from a copy, all alike (starts.py says why)
-    for i, (name, path) in enumerate(modes):
-        if path:
-            copy = os.path.join(out, "%d-%s" % (i, os.path.basename(path)))
-            shutil.copyfile(path, copy)
-            modes[i] = (name, copy)
+    modes = bench.copy_libraries(modes, out)  # each library from a copy, all alike
     runs = os.path.join(out, "runs")
     os.mkdir(runs)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SPROF_") and k != "LD_PRELOAD"}
-    envs = {}
-    for name, path in modes:
-        e = dict(base)
-        if path:
-            e.update(LD_PRELOAD=path, SPROF_FREQ=str(a.freq))
-            if a.descendant:
-                e.update(SPROF_SESSION="0123456789abcdef:%s/d.bin" % runs)
-            else:
-                e.update(SPROF_OUTPUT=os.path.join(runs, "p.bin"))
-        envs[name] = e
+    if a.descendant:
+        envs = bench.preload_envs(modes, a.freq, SPROF_SESSION="0123456789abcdef:%s/d.bin" % runs)
+    else:
+        envs = bench.preload_envs(modes, a.freq, SPROF_OUTPUT=os.path.join(runs, "p.bin"))
     res = {name: [] for name, _ in modes}
     rng = random.Random(a.seed)
     try:
@@ -119,7 +93,7 @@ def main():
         pairs.append(("sprof", "against"))
     for x, y in pairs:
         print("%-16s" % ("%s - %s" % (x, y)) +
-              "".join("%16s" % mean_2se([p[k] - q[k] for p, q in zip(res[x], res[y])])
+              "".join("%16s" % bench.mean_2se([p[k] - q[k] for p, q in zip(res[x], res[y])])
                       for k in range(4)))
 
 

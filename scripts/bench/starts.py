@@ -60,41 +60,18 @@ def main():
                     "/bin/true)")
     a = ap.parse_args()
 
-    lib = os.path.abspath(os.path.join(a.build, "libsprof.so"))
-    if not os.path.exists(lib):
-        sys.exit("starts.py: %s does not exist (make first)" % lib)
     progs = bench.build_programs(os.path.join(a.build, "bench"), os.environ.get("CC", "cc"))
-    modes = [("plain", None), ("floor", os.path.abspath(progs["floor.so"])), ("sprof", lib)]
-    if a.against:
-        if not os.path.exists(a.against):
-            sys.exit("starts.py: %s does not exist" % a.against)
-        modes.append(("against", os.path.abspath(a.against)))
+    modes = bench.preload_modes(a.build, a.against, progs["floor.so"], "starts.py")
 
     out = tempfile.mkdtemp(prefix="sprof-starts.")
-    # Each library is started from a copy made here, all alike: the same
-    # bytes written by the linker in small pieces started 3-5 us slower
-    # than written by cp at once (the page cache's folios, on this host's
-    # Linux 6.18 ext4; BENCHMARKS.md, session 46), which a comparison of a
-    # fresh build with an older one, or of libsprof.so with the floor, would
-    # otherwise count.
+    # each library started from a copy made here (bench.copy_libraries)
     libs = os.path.join(out, "libs")
     os.mkdir(libs)
     shown = dict(modes)
-    for i, (name, path) in enumerate(modes):
-        if path:
-            copy = os.path.join(libs, "%d-%s" % (i, os.path.basename(path)))
-            shutil.copyfile(path, copy)
-            modes[i] = (name, copy)
+    modes = bench.copy_libraries(modes, libs)
     runs = os.path.join(out, "runs")
     os.mkdir(runs)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SPROF_") and k != "LD_PRELOAD"}
-    envs = {}
-    for name, path in modes:
-        e = dict(base)
-        if path:
-            e.update(LD_PRELOAD=path, SPROF_FREQ=str(a.freq),
-                     SPROF_SESSION="0123456789abcdef:%s/d.bin" % runs)
-        envs[name] = e
+    envs = bench.preload_envs(modes, a.freq, SPROF_SESSION="0123456789abcdef:%s/d.bin" % runs)
     times = {name: [] for name, _ in modes}
     cpu = {name: [] for name, _ in modes}
     # the modes in a new order each round: a start's cost depends on the
@@ -136,18 +113,11 @@ def main():
         # paired: each start against the floor's start of the same round
         d = [v - f for v, f in zip(x, cpu["floor"])]
         print("%-8s %14.1f %12.1f %+12.1f %18s" % (name, statistics.median(x), statistics.mean(x),
-                                                    statistics.median(d), mean_2se(d)))
+                                                    statistics.median(d), bench.mean_2se(d)))
     if a.against:
         d = [v - w for v, w in zip(cpu["sprof"], cpu["against"])]
         print("sprof - against, paired start by start: median %+.1f us, mean %s" %
-              (statistics.median(d), mean_2se(d)))
-
-
-def mean_2se(d):
-    """The mean of paired differences and twice its standard error."""
-    if len(d) < 2:
-        return "%+.1f" % d[0]
-    return "%+.1f +- %.1f" % (statistics.mean(d), 2 * statistics.stdev(d) / len(d) ** 0.5)
+              (statistics.median(d), bench.mean_2se(d)))
 
 
 if __name__ == "__main__":
