@@ -140,6 +140,10 @@ static __typeof__(fork) *next_fork;
 EXPORT SPROF_ONCE pid_t fork(void)
 {
     __typeof__(fork) *real_fork = NEXT(fork);
+    if (!real_fork) {
+        errno = ENOSYS;
+        return -1;
+    }
     sprof_in_fork++;
     int lone = sprof.pid && sprof_active() && sprof_writer_fork_begin();
     pid_t r = real_fork();
