@@ -427,25 +427,26 @@ static int task_fd = -1, task_stale;
 static dev_t task_dev;
 static ino_t task_ino;
 
-static int task_dir_ours(void)
+/* st: the directory's, where it is ours */
+static int task_dir_ours(struct stat *st)
 {
-    struct stat st;
-    return sys_fstat(task_fd, &st) == 0 && st.st_dev == task_dev && st.st_ino == task_ino;
+    return sys_fstat(task_fd, st) == 0 && st->st_dev == task_dev && st->st_ino == task_ino;
 }
 
 SPROF_ONCE void sprof_threads_close_parent_dir(void)
 {
-    if (task_fd >= 0 && task_stale && task_dir_ours()) sys_close(task_fd);
+    struct stat st;
+    if (task_fd >= 0 && task_stale && task_dir_ours(&st)) sys_close(task_fd);
     task_fd = -1;
     task_stale = 0;
 }
 
 static int task_dir(void)
 {
-    if (task_stale) sprof_threads_close_parent_dir();
-    if (task_fd >= 0 && !task_dir_ours()) task_fd = -1; /* the number is not ours */
-    if (task_fd >= 0) return sys_lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
     struct stat st;
+    if (task_stale) sprof_threads_close_parent_dir();
+    if (task_fd >= 0 && !task_dir_ours(&st)) task_fd = -1; /* the number is not ours */
+    if (task_fd >= 0) return sys_lseek(task_fd, 0, SEEK_SET) == 0 ? task_fd : -1;
     int fd = sprof_open("/proc/self/task", O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0) return -1;
     if (sys_fstat(fd, &st)) {
@@ -463,8 +464,7 @@ static int task_dir(void)
 int sprof_threads_counted(void)
 {
     struct stat st;
-    int kept = task_fd >= 0 && !task_stale && sys_fstat(task_fd, &st) == 0 &&
-               st.st_dev == task_dev && st.st_ino == task_ino;
+    int kept = task_fd >= 0 && !task_stale && task_dir_ours(&st);
     if (!kept && sys_fstatat(AT_FDCWD, "/proc/self/task", &st, 0) != 0) return -1;
     return st.st_nlink >= 3 ? (int)st.st_nlink - 2 : -1;
 }

@@ -1625,7 +1625,8 @@ SPROF_ONCE void sprof_writer_after_fork_child(void)
     /* the child has one thread: any more in glibc's count are the
      * parent's, read here (a read takes no fault), put right later */
     unsigned counted = W.fork_lone ? __atomic_load_n(glibc_nthreads, __ATOMIC_RELAXED) : 1;
-    if (W.nthreads_over || counted > 1) W.nthreads_over = counted > 1 ? counted - 1 : 0;
+    unsigned over = counted > 1 ? counted - 1 : 0;
+    if (W.nthreads_over != over) W.nthreads_over = over; /* most children: no write */
     sprof_writer_fork_end(0);
     sprof_mutex_renew(&W.lock);
     /* the parent's file, stacks and mappings: at the first write
