@@ -235,11 +235,12 @@ static void thread_exit(void *p)
     if (!p) return;
     sprof_writer_settle_nthreads();
     /* glibc ends the process when the last of the threads it counts ends
-     * (pthread_exit or a return), and it counts the writer: the initial
-     * thread gone by pthread_exit, the process would outlive its last
-     * thread of the program's own, with nothing left but the writer. So
-     * the writer goes first, by glibc's own way out, and this thread's end
-     * then calls exit(0) as it would have without sprof. */
+     * (pthread_exit or a return), and it may count the writer (not when
+     * the writer was the process's first thread: writer.c, streams_alone):
+     * the initial thread gone by pthread_exit, the process would outlive
+     * its last thread of the program's own, with nothing left but the
+     * writer. So the writer goes first, by glibc's own way out, and this
+     * thread's end then calls exit(0) as it would have without sprof. */
     if (sprof_thread_end(p, 1) == 0 && sys_getpid() == sprof.pid) sprof_writer_stop_early();
 }
 

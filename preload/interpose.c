@@ -79,8 +79,9 @@ int sprof_create_thread(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(v
     return create ? create(th, attr, fn, arg) : EAGAIN;
 }
 
-/* Looks up the next pthread_create now: a signal handler may make the
- * writer (writer.c, sprof_writer_late), and must not call dlsym. */
+/* Looks up the next pthread_create now: whether a writer can be made late
+ * at all (init.c, late_setup), by a signal handler (writer.c,
+ * sprof_writer_late). */
 SPROF_ONCE int sprof_create_thread_ready(void)
 {
     return next_pthread_create() != NULL;

@@ -154,6 +154,7 @@ static struct {
     uint32_t wake_seen;           /* sprof.wake_word when the writer thread was started */
     int said_fallbacks;           /* the note of threads on POSIX timers is out */
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
+    pid_t uncounted;              /* ... is not in glibc's count of this pid's (streams_alone) */
     int born_pinned;              /* the writer began on its parent's CPU (sprof_writer_start) */
     int woken;                    /* the writer thread woke at least once (writer_main) */
     cpu_set_t cpus;               /* ... and runs where the program may once it wakes */
@@ -1295,6 +1296,116 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
     wunlock();
 }
 
+/* ---- glibc's state, as it would be without the writer ----
+ *
+ * The writer is a thread that glibc counts, and a process that has made a
+ * thread runs glibc in its threaded modes for good: fork's (below,
+ * sprof_writer_fork_begin) and stdio's. glibc locks a stream at each
+ * getc, putc and the like only once the process has made a thread: the
+ * first pthread_create, finding glibc's count of threads at one, sets a
+ * flag of stdio's (_IO_enable_locks) that marks every stream open then and
+ * every one opened later, and nothing clears it. A single-threaded
+ * program's getc loop ran half as slow again under sprof (libc-modes.c;
+ * BENCHMARKS.md, sessions 47 and 48), and its profile showed locking that
+ * the program does not do without sprof. The writer touches no stream (it
+ * writes with write(2) and formats into strings), so when its making is
+ * the process's first, stdio is put back as it was: the flag cleared, the
+ * marks taken off, and the writer left out of glibc's count, so that the
+ * program's first thread, however it is made (pthread_create, thrd_create,
+ * the helper threads that timer_create, mq_notify, aio and getaddrinfo_a
+ * make inside libc), finds the count at one and sets them all again
+ * itself, as it would have without sprof. glibc's allocator stays in its
+ * threaded mode: the writer allocates (libsprof(7), LIMITS).
+ *
+ * Out of the count, the writer no longer keeps glibc from ending the
+ * process by exit(0) when the program's last thread ends by pthread_exit
+ * (sprof_writer_stop_early has nothing to do). The flag is glibc's own:
+ * found by the first instruction of _IO_enable_locks (GLIBC_PRIVATE,
+ * "mov flag(%rip),%eax"), and trusted only when the writer's making was
+ * seen to set it, with the count going from one to two and the newest
+ * stream's mark coming on. Not under a sanitizer. */
+static char *glibc_single;           /* glibc's own __libc_single_threaded (fork's) */
+static unsigned int *glibc_nthreads; /* glibc's __nptl_nthreads (GLIBC_PRIVATE) */
+static int *glibc_stdio_locks;       /* stdio's flag (_IO_enable_locks, GLIBC_PRIVATE) */
+static FILE **glibc_streams;         /* _IO_list_all: the newest stream, then each _chain */
+static int glibc_looked;
+
+#define STREAM_NEEDS_LOCK 0x80 /* glibc's _IO_FLAGS2_NEED_LOCK, a bit of _flags2 */
+
+/* Looks glibc's private state up, once a process image (a child of fork
+ * has its parent's), when the writer is first made: not at every start,
+ * where it would cost each short descendant, which never makes a writer,
+ * 0.7-2.5 us (BENCHMARKS.md, session 48). A late writer is made in a
+ * signal handler at a safe point (handler.c, late_point), where dlsym is
+ * as safe as the pthread_create that follows: the interrupted code is not
+ * in libc or the loader, and the process has no other thread. */
+SPROF_ONCE static void glibc_lookup(void)
+{
+    if (glibc_looked) return;
+    glibc_looked = 1;
+#if !SPROF_SANITIZED
+    /* libc's definition, after sprof's: a program that reads the flag
+     * (libstdc++'s inline functions do) may have a copy of it of its own,
+     * which is what sprof's own reference would reach */
+    glibc_single = (char *)dlsym(RTLD_NEXT, "__libc_single_threaded");
+    glibc_nthreads = (unsigned int *)dlsym(RTLD_NEXT, "__nptl_nthreads");
+    /* public, though no header declares it now: looked up, as a reference
+     * of sprof's own to it made each child of fork of a program take a
+     * page fault more in the loader (its first call through a PLT entry
+     * of sprof's, _exit: BENCHMARKS.md, session 48) */
+    glibc_streams = (FILE **)dlsym(RTLD_NEXT, "_IO_list_all");
+#if defined(__x86_64__)
+    const unsigned char *f = dlsym(RTLD_NEXT, "_IO_enable_locks");
+    if (f && f[0] == 0x8b && f[1] == 0x05) { /* mov rel32(%rip),%eax */
+        int32_t rel;
+        memcpy(&rel, f + 2, sizeof(rel));
+        glibc_stdio_locks = (int *)(uintptr_t)(f + 6 + rel);
+    }
+#endif
+#endif
+}
+
+/* The writer is out of glibc's count: in its process, not in a child of
+ * fork, which has none (and whose count is right: no write in the child,
+ * where each is a page fault). */
+static int uncounted(void)
+{
+    return W.uncounted == sprof.pid;
+}
+
+struct glibc_state {
+    int locks;        /* stdio's flag, -1 if unknown */
+    unsigned threads; /* glibc's count of its threads */
+    int marked;       /* the newest stream is marked, -1 if there is none */
+};
+
+static struct glibc_state glibc_state(void)
+{
+    struct glibc_state s = {-1, 0, -1};
+    if (!glibc_stdio_locks || !glibc_nthreads || !glibc_streams || uncounted()) return s;
+    s.locks = __atomic_load_n(glibc_stdio_locks, __ATOMIC_RELAXED);
+    s.threads = __atomic_load_n(glibc_nthreads, __ATOMIC_RELAXED);
+    FILE *newest = *glibc_streams;
+    if (newest) s.marked = (newest->_flags2 & STREAM_NEEDS_LOCK) != 0;
+    return s;
+}
+
+/* The writer was just made, the first thread of the process if before
+ * says so: stdio as it was (above). The program has one thread, this one,
+ * which may be a signal handler's at a safe point (sprof_writer_late): no
+ * other changes the list of streams meanwhile, and the writer never does. */
+SPROF_ONCE static void streams_alone(struct glibc_state before)
+{
+    if (before.locks != 0 || before.threads != 1 || before.marked == 1) return;
+    struct glibc_state now = glibc_state();
+    if (now.locks != 1 || now.threads != 2 || now.marked != (before.marked < 0 ? -1 : 1)) return;
+    __atomic_store_n(glibc_stdio_locks, 0, __ATOMIC_RELAXED);
+    for (FILE *f = *glibc_streams; f; f = f->_chain)
+        f->_flags2 &= ~STREAM_NEEDS_LOCK;
+    __atomic_fetch_sub(glibc_nthreads, 1, __ATOMIC_RELAXED);
+    W.uncounted = sprof.pid;
+}
+
 /* Makes the writer thread on the calling thread's CPU (pin): the thread
  * inherits its maker's CPUs, which for that moment are this one alone.
  *
@@ -1339,11 +1450,16 @@ SPROF_ONCE static int spawn(int forked, int late)
     /* a late writer is made for samples that wait: its first step is at
      * once (the handlers' wakes before it existed are not repeated) */
     W.wake_seen = atomic_load(&sprof.wake_word) - (late ? 1 : 0);
+    glibc_lookup();
+    struct glibc_state before = glibc_state();
     int r = W.stack_attr_ok ? create_writer(&W.stack_attr, forked) : EAGAIN;
     /* (a program's static TLS bigger than the stack: glibc's own stack) */
     if (r) r = create_writer(NULL, forked);
     sys_callv(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
-    if (!r) W.thread_running = 1;
+    if (!r) {
+        W.thread_running = 1;
+        streams_alone(before);
+    }
     return r;
 }
 
@@ -1493,6 +1609,7 @@ SPROF_ONCE void sprof_writer_stop(const char *end_reason, int status)
  * lets that thread's end call exit(0). */
 void sprof_writer_stop_early(void)
 {
+    if (uncounted()) return; /* glibc does not count it (streams_alone) */
     W.glibc_exit = 1;
     sprof_writer_stop(NULL, 0);
 }
@@ -1518,24 +1635,13 @@ void sprof_writer_stop_early(void)
  * to one, is put right in the child (sprof_writer_settle_nthreads). Not
  * under a sanitizer (its runtime has threads of its own and intercepts
  * fork), nor where glibc has no such flag. */
-static char *glibc_single;           /* glibc's own __libc_single_threaded */
-static unsigned int *glibc_nthreads; /* glibc's __nptl_nthreads (GLIBC_PRIVATE) */
-static int glibc_looked;
-
 SPROF_ONCE int sprof_writer_fork_begin(void)
 {
 #if SPROF_SANITIZED
     return 0;
 #else
     if (!atomic_load(&W.thread_running)) return 0;
-    if (!glibc_looked) {
-        /* libc's definitions, after sprof's: a program that reads the flag
-         * (libstdc++'s inline functions do) may have a copy of it of its
-         * own, which is what sprof's own reference would reach */
-        glibc_single = (char *)dlsym(RTLD_NEXT, "__libc_single_threaded");
-        glibc_nthreads = (unsigned int *)dlsym(RTLD_NEXT, "__nptl_nthreads");
-        glibc_looked = 1;
-    }
+    glibc_lookup();
     if (!glibc_single || !glibc_nthreads || *glibc_single) return 0;
     wlock();
     if (!atomic_load(&W.thread_running) || W.stop || sprof_threads_counted() != 2) {

@@ -177,6 +177,8 @@ build_progs() {
         build fork $CC $PROG_CFLAGS "$SRC/tests/progs/fork.c" -o "$BIN/fork"
         build lonefork $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/lonefork.c" -o "$BIN/lonefork" -ldl
         build shapes $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/shapes.c" -o "$BIN/shapes"
+        build stdiolocks $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/stdiolocks.c" \
+            -o "$BIN/stdiolocks"
         build renames $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/renames.c" -o "$BIN/renames"
         # with frame pointers: rbp, an input of each step, is then the same
         # in `through` whichever path called it (without, it holds what

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libc-modes: what glibc's multi-threaded mode costs a program with one
- * thread of its own. Once a process has made a second thread (sprof's
- * writer, the floor's idle thread under FLOOR_THREAD=1), glibc takes a
- * lock in each stdio call and in its allocator where a single-threaded
- * process takes none. Times, by the process's CPU clock, getc over FILE
+ * thread of its own. Once a process has made a second thread (the floor's
+ * idle thread under FLOOR_THREAD=1), glibc takes a lock in each stdio call
+ * and in its allocator where a single-threaded process takes none; beside
+ * sprof's writer, in its allocator only (preload/writer.c, streams_alone).
+ * Times, by the process's CPU clock, getc over FILE
  * (read to its end) and ROUNDS rounds of 64 malloc and free pairs of
  * 16-2000 bytes, and prints both in seconds:
  *

@@ -9,9 +9,13 @@
 # atexit handlers (glibc's count of its threads put right by sprof); four
 # threads of a child allocate and free; an atfork handler of the program
 # that calls into sprof (dlopen and dlclose) while sprof holds its writer's
-# lock for the fork does not deadlock. The fork did take the single-threaded
-# path: the child's count of glibc's threads, before sprof puts it right, is
-# its parent's (not under a sanitizer, whose runtime has threads of its own).
+# lock for the fork does not deadlock. The child's count of glibc's threads
+# is one: the writer, made as the process's first thread, is not in it
+# (writer.c, streams_alone). Then again with a thread made and joined
+# before sprof's constructor (LONEFORK_EARLY_THREAD=1), so that the writer
+# is counted: the fork did take the single-threaded path, as the child's
+# count, before sprof puts it right, is its parent's, 2 (not under a
+# sanitizer, whose runtime has threads of its own).
 # Then the same program as a descendant (of a profiled sh), whose writer
 # thread is made late: never by a sample taken within a fork, in the
 # program's atfork handler (glibc chose its path at fork's entry; such a
@@ -34,6 +38,18 @@ done
 grep -qx 'lonefork: done' out.txt || fail "lonefork did not finish: $(cat out.txt)"
 count=$(sed -n 's/^lonefork: alone count //p' out.txt)
 if [ -z "$SAN" ] && [ "$count" != -1 ]; then
+    [ "$count" = 1 ] || fail "the child's count of glibc's threads is '$count', want 1"
+    rc=0
+    # shellcheck disable=SC2086
+    timeout -k 2 30 env LD_PRELOAD="$PRELOAD" SPROF_OUTPUT=early.bin LONEFORK_EARLY_THREAD=1 \
+        $HOST_ENV "$BIN/lonefork" >early.txt 2>early.err || rc=$?
+    cat early.txt
+    [ "$rc" -eq 0 ] || fail "lonefork after an early thread exited with $rc: $(cat early.err)"
+    for name in made alone grandchild heap; do
+        grep -qx "lonefork: $name atexit" early.txt ||
+            fail "after an early thread, the $name child did not end by exit(): $(cat early.txt)"
+    done
+    count=$(sed -n 's/^lonefork: alone count //p' early.txt)
     [ "$count" = 2 ] || fail "the fork took glibc's multi-threaded path (its count: '$count', want 2)"
 fi
 

@@ -14,9 +14,13 @@
  *
  * "alone" prints "lonefork: alone count N" first, glibc's count of its
  * threads (__nptl_nthreads, looked up by name; -1 without it): 1 after
- * glibc's multi-threaded fork or without sprof, 2 after the single-threaded
- * one with sprof's writer in the parent (sprof puts it right when the
- * child makes or ends a thread). An atfork prepare handler
+ * glibc's multi-threaded fork or without sprof, and after the
+ * single-threaded one the parent's count. sprof's writer is in that count
+ * only when it was not the process's first thread (preload/writer.c,
+ * streams_alone): with LONEFORK_EARLY_THREAD=1 in the environment, a
+ * thread made and joined from .preinit_array, before sprof's constructor,
+ * is the first, and the single-threaded fork's child counts 2 (sprof puts
+ * it right when the child makes or ends a thread). An atfork prepare handler
  * loads and unloads libm (into sprof's dlopen and dlclose, while sprof holds
  * its writer's lock for the fork): it must not deadlock. The parent works
  * in lonefork_parent_work between forks. Prints "lonefork: NAME atexit"
@@ -110,6 +114,25 @@ static void child(const char *what)
         pthread_join(t[i], NULL);
     exit(0);
 }
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* Before every shared library's constructor, libsprof.so's too. */
+static void early_thread(int argc, char **argv, char **envp)
+{
+    (void)argc;
+    (void)argv;
+    for (char **e = envp; *e; e++) {
+        if (strcmp(*e, "LONEFORK_EARLY_THREAD=1") != 0) continue;
+        pthread_t t;
+        if (pthread_create(&t, NULL, nothing, NULL) == 0) pthread_join(t, NULL);
+    }
+}
+__attribute__((section(".preinit_array"),
+               used)) static void (*const preinit)(int, char **, char **) = early_thread;
 
 int main(void)
 {
