@@ -16,14 +16,24 @@
  *                    properly (endings.c)
  *   _exit, _Exit     the profile is flushed first (endings.c)
  *   clone            a thread made with libc's clone is registered at once
+ *   thrd_create, timer_create, mq_notify, aio_*, lio_listio, getaddrinfo_a
+ *                    may make the program's first thread: the program's
+ *                    __libc_single_threaded as glibc would leave it
+ *                    (writer.c, sprof_writer_threads_coming)
  *   fork             with the writer as the one other thread, glibc's
  *                    single-threaded fork (writer.c, sprof_writer_fork_begin);
  *                    the rest is pthread_atfork handlers' (init.c)
  */
+#include <aio.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <mqueue.h>
+#include <netdb.h>
 #include <sched.h>
+#include <signal.h>
+#include <threads.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +110,16 @@ static void *start_thread(void *p)
     return s.fn(s.arg);
 }
 
+/* The program is about to make a thread, or to have libc make one (writer.c,
+ * sprof_writer_threads_coming). Not under a sanitizer, whose runtime may
+ * not be ready when a library's constructor makes a thread (below). */
+static NOT_INSTRUMENTED void threads_coming(void)
+{
+#if !SPROF_SANITIZED
+    sprof_writer_threads_coming();
+#endif
+}
+
 /* Not instrumented either: the constructor of a library the program links
  * runs before TSan's and may create a thread. sprof's constructor runs after
  * TSan's (libsprof.so needs libtsan.so): until it set sprof.pid, nothing of
@@ -109,6 +129,7 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
 {
     __typeof__(pthread_create) *create = next_pthread_create();
     if (!create) return EAGAIN;
+    threads_coming();
     if (!sprof.pid || !sprof_active()) return create(th, attr, fn, arg);
     /* once the program has a thread, no handler may make the writer */
     if (sprof_writer_late_pending()) sprof_writer_late(0);
@@ -121,6 +142,40 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
     if (r != 0) free(s);
     return r;
 }
+
+/* glibc's other ways to a thread: C11's thrd_create calls glibc's own
+ * pthread_create, not sprof's; timer_create and mq_notify with
+ * SIGEV_THREAD, aio and getaddrinfo_a make helper threads inside libc,
+ * which run the program's functions (when: the call may make one). The program's
+ * __libc_single_threaded is cleared before each (writer.c, single_again); nothing else changes. */
+#define THREAD_MAKER(name, params, args, failed, when)                                             \
+    EXPORT NOT_INSTRUMENTED int name params                                                        \
+    {                                                                                              \
+        REAL(name);                                                                                \
+        if (when) threads_coming();                                                                \
+        if (!real_##name) {                                                                        \
+            errno = ENOSYS;                                                                        \
+            return failed;                                                                         \
+        }                                                                                          \
+        return real_##name args;                                                                   \
+    }
+THREAD_MAKER(thrd_create, (thrd_t * t, thrd_start_t fn, void *arg), (t, fn, arg), thrd_error, 1)
+THREAD_MAKER(timer_create, (clockid_t c, struct sigevent *ev, timer_t *id), (c, ev, id), -1,
+             ev && ev->sigev_notify == SIGEV_THREAD)
+THREAD_MAKER(mq_notify, (mqd_t q, const struct sigevent *ev), (q, ev), -1,
+             ev && ev->sigev_notify == SIGEV_THREAD)
+THREAD_MAKER(aio_read, (struct aiocb * cb), (cb), -1, 1)
+THREAD_MAKER(aio_read64, (struct aiocb64 * cb), (cb), -1, 1)
+THREAD_MAKER(aio_write, (struct aiocb * cb), (cb), -1, 1)
+THREAD_MAKER(aio_write64, (struct aiocb64 * cb), (cb), -1, 1)
+THREAD_MAKER(aio_fsync, (int op, struct aiocb *cb), (op, cb), -1, 1)
+THREAD_MAKER(aio_fsync64, (int op, struct aiocb64 *cb), (op, cb), -1, 1)
+THREAD_MAKER(lio_listio, (int mode, struct aiocb *const list[], int n, struct sigevent *ev),
+             (mode, list, n, ev), -1, 1)
+THREAD_MAKER(lio_listio64, (int mode, struct aiocb64 *const list[], int n, struct sigevent *ev),
+             (mode, list, n, ev), -1, 1)
+THREAD_MAKER(getaddrinfo_a, (int mode, struct gaicb *list[], int n, struct sigevent *ev),
+             (mode, list, n, ev), EAI_SYSTEM, 1)
 
 /* The exec functions after sprof's, looked up at the first exec or before
  * the first fork, whichever comes first: a child of fork that execs at once,

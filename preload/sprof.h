@@ -552,6 +552,8 @@ void sprof_writer_prepare_fork(void) SPROF_HIDDEN;
 int sprof_writer_fork_begin(void) SPROF_HIDDEN; /* 1: this fork is the lone thread's */
 void sprof_writer_fork_end(pid_t r) SPROF_HIDDEN;
 void sprof_writer_settle_nthreads(void) SPROF_HIDDEN;
+/* Before the program makes a thread, or has libc make one (interpose.c). */
+void sprof_writer_threads_coming(void) SPROF_HIDDEN;
 void sprof_writer_parent_fork(void) SPROF_HIDDEN;
 pid_t sprof_writer_tid(void) SPROF_HIDDEN;
 /* endings.c, from a signal handler: ask the writer thread for a last chunk

@@ -155,6 +155,8 @@ static struct {
     int said_fallbacks;           /* the note of threads on POSIX timers is out */
     int glibc_exit;               /* the writer ends through glibc (sprof_writer_stop_early) */
     pid_t uncounted;              /* ... is not in glibc's count of this pid's (streams_alone) */
+    int single_lent;              /* the program's __libc_single_threaded set (single_again) */
+    int threads_coming;           /* the program made or may have made a thread */
     int born_pinned;              /* the writer began on its parent's CPU (sprof_writer_start) */
     int woken;                    /* the writer thread woke at least once (writer_main) */
     cpu_set_t cpus;               /* ... and runs where the program may once it wakes */
@@ -1325,9 +1327,11 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
  * seen to set it, with the count going from one to two and the newest
  * stream's mark coming on. Not under a sanitizer. */
 static char *glibc_single;           /* glibc's own __libc_single_threaded (fork's) */
+static char *program_single;         /* the one the program reads (a copy of its own) */
 static unsigned int *glibc_nthreads; /* glibc's __nptl_nthreads (GLIBC_PRIVATE) */
 static int *glibc_stdio_locks;       /* stdio's flag (_IO_enable_locks, GLIBC_PRIVATE) */
 static FILE **glibc_streams;         /* _IO_list_all: the newest stream, then each _chain */
+static unsigned glibc_minor;         /* 36 for glibc 2.36, 0 if unknown */
 static int glibc_looked;
 
 #define STREAM_NEEDS_LOCK 0x80 /* glibc's _IO_FLAGS2_NEED_LOCK, a bit of _flags2 */
@@ -1335,7 +1339,7 @@ static int glibc_looked;
 /* Looks glibc's private state up, once a process image (a child of fork
  * has its parent's), when the writer is first made: not at every start,
  * where it would cost each short descendant, which never makes a writer,
- * 0.7-2.5 us (BENCHMARKS.md, session 48). A late writer is made in a
+ * 2-6 us (BENCHMARKS.md, session 48). A late writer is made in a
  * signal handler at a safe point (handler.c, late_point), where dlsym is
  * as safe as the pthread_create that follows: the interrupted code is not
  * in libc or the loader, and the process has no other thread. */
@@ -1348,12 +1352,18 @@ SPROF_ONCE static void glibc_lookup(void)
      * (libstdc++'s inline functions do) may have a copy of it of its own,
      * which is what sprof's own reference would reach */
     glibc_single = (char *)dlsym(RTLD_NEXT, "__libc_single_threaded");
+    program_single = (char *)dlsym(RTLD_DEFAULT, "__libc_single_threaded");
     glibc_nthreads = (unsigned int *)dlsym(RTLD_NEXT, "__nptl_nthreads");
-    /* public, though no header declares it now: looked up, as a reference
-     * of sprof's own to it made each child of fork of a program take a
-     * page fault more in the loader (its first call through a PLT entry
-     * of sprof's, _exit: BENCHMARKS.md, session 48) */
+    /* these two public, but looked up, not imported: an import costs every
+     * start (BENCHMARKS.md, session 46), and this one moved the loader's
+     * data so that a child of fork took a page fault more at its first
+     * lazy binding (session 48) */
     glibc_streams = (FILE **)dlsym(RTLD_NEXT, "_IO_list_all");
+    const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_NEXT, "gnu_get_libc_version");
+    const char *v = version ? version() : "";
+    if (v[0] == '2' && v[1] == '.')
+        for (v += 2; *v >= '0' && *v <= '9' && glibc_minor < 1000; v++)
+            glibc_minor = glibc_minor * 10 + (unsigned)(*v - '0');
 #if defined(__x86_64__)
     const unsigned char *f = dlsym(RTLD_NEXT, "_IO_enable_locks");
     if (f && f[0] == 0x8b && f[1] == 0x05) { /* mov rel32(%rip),%eax */
@@ -1390,6 +1400,48 @@ static struct glibc_state glibc_state(void)
     return s;
 }
 
+/* A glibc whose makers of threads sprof knows (interpose.c, THREAD_MAKER):
+ * every caller of glibc's own pthread_create, the same from 2.34, which
+ * moved libpthread and librt into libc, to 2.40 (checked by objdump in
+ * 2.36: thrd_create, and the helper threads of timer_create, mq_notify,
+ * aio and getaddrinfo_a). */
+static int glibc_known(void)
+{
+    return glibc_minor >= 34 && glibc_minor <= 40;
+}
+
+/* __libc_single_threaded, which glibc's pthread_create clears, is read by
+ * glibc itself (its allocator, its mutexes: the writer allocates and takes
+ * the loader's lock, so that one stays false) and by the program: by
+ * libstdc++'s reference counts (shared_ptr's), inlined in the program, to
+ * count without atomic instructions (shared_ptr copies took a quarter
+ * longer with it false, BENCHMARKS.md, session 48). A program that refers to it has a copy of
+ * its own (a copy relocation): glibc reads its own, pthread_create clears
+ * both, and the program's copy alone can be set back. Nothing in glibc
+ * clears it again at the program's first thread (pthread_create finds its
+ * own already false): sprof's functions that make threads do, first
+ * (sprof_writer_threads_coming). A child of fork has its parent's. */
+static void single_again(void)
+{
+    if (!program_single || program_single == glibc_single || W.threads_coming || *program_single ||
+        !glibc_known())
+        return;
+    *program_single = 1;
+    W.single_lent = 1;
+}
+
+/* The program is making a thread (pthread_create, thrd_create) or may
+ * have libc make one for it (timer_create, mq_notify, aio, getaddrinfo_a):
+ * the program's flag as glibc would have it (above), for good. */
+void sprof_writer_threads_coming(void)
+{
+    if (!W.threads_coming) W.threads_coming = 1;
+    if (W.single_lent) {
+        W.single_lent = 0;
+        *program_single = 0;
+    }
+}
+
 /* The writer was just made, the first thread of the process if before
  * says so: stdio as it was (above). The program has one thread, this one,
  * which may be a signal handler's at a safe point (sprof_writer_late): no
@@ -1404,6 +1456,7 @@ SPROF_ONCE static void streams_alone(struct glibc_state before)
         f->_flags2 &= ~STREAM_NEEDS_LOCK;
     __atomic_fetch_sub(glibc_nthreads, 1, __ATOMIC_RELAXED);
     W.uncounted = sprof.pid;
+    single_again();
 }
 
 /* Makes the writer thread on the calling thread's CPU (pin): the thread

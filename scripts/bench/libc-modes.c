@@ -3,11 +3,14 @@
  * libc-modes: what glibc's multi-threaded mode costs a program with one
  * thread of its own. Once a process has made a second thread (the floor's
  * idle thread under FLOOR_THREAD=1), glibc takes a lock in each stdio call
- * and in its allocator where a single-threaded process takes none; beside
- * sprof's writer, in its allocator only (preload/writer.c, streams_alone).
- * Times, by the process's CPU clock, getc over FILE
- * (read to its end) and ROUNDS rounds of 64 malloc and free pairs of
- * 16-2000 bytes, and prints both in seconds:
+ * and in its allocator where a single-threaded process takes none, and
+ * __libc_single_threaded turns false, which libstdc++'s reference counts
+ * (shared_ptr's) read to count without atomic instructions; beside sprof's
+ * writer, in its allocator only (preload/writer.c, streams_alone). Times,
+ * by the process's CPU clock, getc over FILE (read to its end), ROUNDS
+ * rounds of 64 malloc and free pairs of 16-2000 bytes and REFS (default
+ * 100,000,000) reference counts as libstdc++'s __exchange_and_add_dispatch
+ * makes them, and prints them in seconds:
  *
  *   cc -O2 scripts/bench/libc-modes.c -o build/bench/libc-modes
  *   head -c 100000000 /dev/urandom >/tmp/big
@@ -15,12 +18,14 @@
  *   FLOOR_THREAD=1 LD_PRELOAD=build/bench/floor.so build/bench/libc-modes /tmp/big 2000000
  *   LD_PRELOAD=build/libsprof.so SPROF_OUTPUT=/tmp/p.bin build/bench/libc-modes /tmp/big 2000000
  *
- *   libc-modes: getc 0.351 s (100000000 bytes), malloc 4.633 s (2000000 rounds)
+ *   libc-modes: getc 0.351 s (100000000 bytes), malloc 4.633 s (2000000 rounds),
+ *   refcount 0.164 s (100000000)
  *
  * A figure, never a pass/fail check.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/single_threaded.h>
 #include <time.h>
 
 static double cpu_s(void)
@@ -32,11 +37,12 @@ static double cpu_s(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: libc-modes FILE ROUNDS\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: libc-modes FILE ROUNDS [REFS]\n");
         return 2;
     }
     long rounds = atol(argv[2]);
+    long refs = argc > 3 ? atol(argv[3]) : 100000000;
     FILE *f = fopen(argv[1], "r");
     if (!f) {
         perror(argv[1]);
@@ -59,7 +65,17 @@ int main(int argc, char **argv)
             free(p[k]);
     }
     double t2 = cpu_s();
-    printf("libc-modes: getc %.3f s (%ld bytes), malloc %.3f s (%ld rounds)\n", t1 - t0, n, t2 - t1,
-           rounds);
+    /* the flag read at each count, as the inline function does */
+    static int count;
+    for (long i = 0; i < refs; i++) {
+        if (__atomic_load_n(&__libc_single_threaded, __ATOMIC_RELAXED))
+            *(volatile int *)&count += 1;
+        else
+            __atomic_fetch_add(&count, 1, __ATOMIC_ACQ_REL);
+    }
+    double t3 = cpu_s();
+    printf("libc-modes: getc %.3f s (%ld bytes), malloc %.3f s (%ld rounds), refcount %.3f s "
+           "(%d)\n",
+           t1 - t0, n, t2 - t1, rounds, t3 - t2, count);
     return 0;
 }

@@ -13,18 +13,31 @@
  * Spins SPIN_MS of CPU (stdiolocks_spin, the profile's hot spot), forks a
  * child that reports and exits, then makes its first thread by HOW:
  * pthread, thrd (C11), timer (timer_create's SIGEV_THREAD: a thread libc
- * makes itself) or exit (no thread: the initial thread ends by
- * pthread_exit, and glibc must end the process by exit(), atexit handlers
- * and all). "tasks N" is the kernel's count of threads at the spin's end
- * (sprof's writer among them).
+ * makes itself), aio (aio_read: libc's helper thread) or exit (no thread:
+ * the initial thread ends by pthread_exit, and glibc must end the process
+ * by exit(), atexit handlers and all). "tasks N" is the kernel's count of
+ * threads at the spin's end (sprof's writer among them).
+ *
+ * Each line also says single=, __libc_single_threaded as the program reads
+ * it (libstdc++'s reference counts do): this program's copy of it (a copy
+ * relocation), which sprof sets back when its writer cleared it (writer.c,
+ * single_again). "copy 0" first if the program has no copy of its own
+ * (another toolchain): the flag is then glibc's own, which sprof leaves.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <signal.h>
+#include <aio.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <threads.h>
@@ -85,25 +98,28 @@ static void at_exit(void)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: stdiolocks SPIN_MS pthread|thrd|timer|exit\n");
+        fprintf(stderr, "usage: stdiolocks SPIN_MS pthread|thrd|timer|aio|exit\n");
         return 2;
     }
     const char *how = argv[2];
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("stdiolocks: start stdin=%d stdout=%d stderr=%d\n", locked(stdin), locked(stdout),
-           locked(stderr));
+    printf("stdiolocks: copy %d\n",
+           dlsym(RTLD_NEXT, "__libc_single_threaded") != (void *)&__libc_single_threaded);
+    printf("stdiolocks: start stdin=%d stdout=%d stderr=%d single=%d\n", locked(stdin),
+           locked(stdout), locked(stderr), __libc_single_threaded);
     stdiolocks_spin(atof(argv[1]));
     struct stat st;
     printf("stdiolocks: tasks %ld\n",
            stat("/proc/self/task", &st) == 0 ? (long)st.st_nlink - 2 : -1L);
     FILE *old = fopen("/dev/null", "r");
     if (!old) return 1;
-    printf("stdiolocks: alone stdin=%d stdout=%d new=%d\n", locked(stdin), locked(stdout),
-           locked(old));
+    printf("stdiolocks: alone stdin=%d stdout=%d new=%d single=%d\n", locked(stdin), locked(stdout),
+           locked(old), __libc_single_threaded);
     pid_t pid = fork();
     if (pid == 0) {
         FILE *f = fopen("/dev/null", "r");
-        printf("stdiolocks: child stdin=%d new=%d\n", f ? locked(f) : -1, locked(stdin));
+        printf("stdiolocks: child stdin=%d new=%d single=%d\n", locked(stdin), f ? locked(f) : -1,
+               __libc_single_threaded);
         _exit(0);
     }
     int status;
@@ -128,12 +144,21 @@ int main(int argc, char **argv)
         for (int i = 0; i < 5000 && !atomic_load(&notified); i++)
             usleep(1000);
         if (!atomic_load(&notified)) return 1;
+    } else if (strcmp(how, "aio") == 0) {
+        static char buf[16];
+        int fd = open("/dev/null", O_RDONLY);
+        struct aiocb cb = {.aio_fildes = fd, .aio_buf = buf, .aio_nbytes = sizeof(buf)};
+        const struct aiocb *list[1] = {&cb};
+        if (fd < 0 || aio_read(&cb) != 0) return 1;
+        while (aio_error(&cb) == EINPROGRESS)
+            aio_suspend(list, 1, NULL);
+        if (aio_return(&cb) != 0) return 1;
     } else {
         return 2;
     }
     FILE *f = fopen("/dev/null", "r");
     if (!f) return 1;
-    printf("stdiolocks: threaded stdin=%d stdout=%d old=%d new=%d\n", locked(stdin), locked(stdout),
-           locked(old), locked(f));
+    printf("stdiolocks: threaded stdin=%d stdout=%d old=%d new=%d single=%d\n", locked(stdin),
+           locked(stdout), locked(old), locked(f), __libc_single_threaded);
     return 0;
 }
