@@ -1316,8 +1316,10 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
  * program's first thread, however it is made (pthread_create, thrd_create,
  * the helper threads that timer_create, mq_notify, aio and getaddrinfo_a
  * make inside libc), finds the count at one and sets them all again
- * itself, as it would have without sprof. glibc's allocator stays in its
- * threaded mode: the writer allocates (libsprof(7), LIMITS).
+ * itself, as it would have without sprof. glibc's allocator and its
+ * cancellable system calls stay in their threaded mode: they read glibc's
+ * own __libc_single_threaded, which the writer needs false (single_again;
+ * libsprof(7), LIMITS).
  *
  * Out of the count, the writer no longer keeps glibc from ending the
  * process by exit(0) when the program's last thread ends by pthread_exit
