@@ -32,13 +32,13 @@
 #include <netdb.h>
 #include <sched.h>
 #include <signal.h>
-#include <threads.h>
-#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <threads.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfi.h"
@@ -146,8 +146,9 @@ EXPORT NOT_INSTRUMENTED int pthread_create(pthread_t *th, const pthread_attr_t *
 /* glibc's other ways to a thread: C11's thrd_create calls glibc's own
  * pthread_create, not sprof's; timer_create and mq_notify with
  * SIGEV_THREAD, aio and getaddrinfo_a make helper threads inside libc,
- * which run the program's functions (when: the call may make one). The program's
- * __libc_single_threaded is cleared before each (writer.c, single_again); nothing else changes. */
+ * which run the program's functions. Before each call that may make one
+ * (when), the program's __libc_single_threaded is cleared (writer.c,
+ * single_again); nothing else changes. */
 #define THREAD_MAKER(name, params, args, failed, when)                                             \
     EXPORT NOT_INSTRUMENTED int name params                                                        \
     {                                                                                              \

@@ -1413,16 +1413,17 @@ static int glibc_known(void)
 }
 
 /* __libc_single_threaded, which glibc's pthread_create clears, is read by
- * glibc itself (its allocator, its mutexes: the writer allocates and takes
- * the loader's lock, so that one stays false) and by the program: by
- * libstdc++'s reference counts (shared_ptr's), inlined in the program, to
- * count without atomic instructions (shared_ptr copies took a quarter
- * longer with it false, BENCHMARKS.md, session 48). A program that refers to it has a copy of
- * its own (a copy relocation): glibc reads its own, pthread_create clears
- * both, and the program's copy alone can be set back. Nothing in glibc
- * clears it again at the program's first thread (pthread_create finds its
- * own already false): sprof's functions that make threads do, first
- * (sprof_writer_threads_coming). A child of fork has its parent's. */
+ * glibc itself (its allocator, its mutexes, its cancellable system calls:
+ * the writer allocates and takes the loader's lock, so that one stays
+ * false) and by the program: by libstdc++'s reference counts (shared_ptr's),
+ * inlined in the program, to count without atomic instructions (shared_ptr
+ * copies took a quarter longer with it false, BENCHMARKS.md, session 48).
+ * A program that refers to it has a copy of its own (a copy relocation):
+ * glibc reads its own, pthread_create clears both, and the program's copy
+ * alone can be set back. Nothing in glibc clears it again at the program's
+ * first thread (pthread_create finds its own already false): sprof's
+ * functions that make threads do, first (sprof_writer_threads_coming). A
+ * child of fork has its parent's. */
 static void single_again(void)
 {
     if (!program_single || program_single == glibc_single || W.threads_coming || *program_single ||
