@@ -5,17 +5,17 @@
 # streams (at the start; after a spin, with the writer made, for stdin,
 # stdout and a stream opened then; in a child of fork; after the program's
 # first thread, made by pthread_create, C11's thrd_create or libc itself
-# for timer_create's SIGEV_THREAD and aio_read; for streams opened before
-# and after), and its __libc_single_threaded (its own copy, which
-# libstdc++'s reference counts read: writer.c, single_again). Under sprof
-# every line must be the plain run's: unlocked and single-threaded until
-# the program's own first thread, then locked, every stream, and not. A
-# program whose initial thread ends by pthread_exit with no thread of its
-# own left ends by exit() with its atexit handlers, as without sprof
-# (glibc does not count the writer). As the top process (writer from the start) and as a
-# descendant of a profiled sh (writer made late, after a second of CPU).
-# Under a sanitizer sprof leaves glibc's state alone: the program must
-# still run and end as it would.
+# for timer_create's SIGEV_THREAD, aio_read and getaddrinfo_a; for streams
+# opened before and after), and its __libc_single_threaded (its own copy,
+# which libstdc++'s reference counts read: writer.c, single_again). Under
+# sprof every line must be the plain run's: unlocked and single-threaded
+# until the program's own first thread, then locked, every stream, and
+# not. A program whose initial thread ends by pthread_exit with no thread
+# of its own left ends by exit() with its atexit handlers, as without
+# sprof (glibc does not count the writer). As the top process (writer
+# from the start) and as a descendant of a profiled sh (writer made late,
+# after a second of CPU). Under a sanitizer sprof leaves glibc's state
+# alone: the program must still run and end as it would.
 # timeout: 90
 
 run_case() { # NAME SPIN HOW [sh]
@@ -51,7 +51,7 @@ run_case() { # NAME SPIN HOW [sh]
         fail "$name: the plain run's streams were locked before its first thread (glibc changed?)"
 }
 
-for how in pthread thrd timer aio exit; do
+for how in pthread thrd timer aio gai exit; do
     run_case "top-$how" 300 "$how"
 done
 flat_rows rows top-pthread.bin

@@ -13,9 +13,10 @@
  * Spins SPIN_MS of CPU (stdiolocks_spin, the profile's hot spot), forks a
  * child that reports and exits, then makes its first thread by HOW:
  * pthread, thrd (C11), timer (timer_create's SIGEV_THREAD: a thread libc
- * makes itself), aio (aio_read: libc's helper thread) or exit (no thread:
- * the initial thread ends by pthread_exit, and glibc must end the process
- * by exit(), atexit handlers and all). "tasks N" is the kernel's count of
+ * makes itself), aio (aio_read: libc's helper thread), gai (getaddrinfo_a
+ * of localhost: the same) or exit (no thread: the initial thread ends by
+ * pthread_exit, and glibc must end the process by exit(), atexit handlers
+ * and all). "tasks N" is the kernel's count of
  * threads at the spin's end (sprof's writer among them).
  *
  * Each line also says single=, __libc_single_threaded as the program reads
@@ -33,6 +34,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +100,7 @@ static void at_exit(void)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: stdiolocks SPIN_MS pthread|thrd|timer|aio|exit\n");
+        fprintf(stderr, "usage: stdiolocks SPIN_MS pthread|thrd|timer|aio|gai|exit\n");
         return 2;
     }
     const char *how = argv[2];
@@ -153,6 +155,11 @@ int main(int argc, char **argv)
         while (aio_error(&cb) == EINPROGRESS)
             aio_suspend(list, 1, NULL);
         if (aio_return(&cb) != 0) return 1;
+    } else if (strcmp(how, "gai") == 0) {
+        struct gaicb req = {.ar_name = "localhost"};
+        struct gaicb *list[1] = {&req};
+        if (getaddrinfo_a(GAI_WAIT, list, 1, NULL) != 0) return 1;
+        if (req.ar_result) freeaddrinfo(req.ar_result);
     } else {
         return 2;
     }
