@@ -400,28 +400,27 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
 /* A table from the cache is faulted in at once, where the handler would
  * fault its pages in as lookups reach them: each such fault a trap in the
  * sampled thread, and a compiler's hundred samples reach most of its
- * table's 64 KiB windows. In one system call (sprof_populate), not a read
- * of each page: on a VM with shadow page tables (the PVM VM of
- * BENCHMARKS.md, session 32) the entries the call makes are made again at
- * each page's first touch, about 3.5 us a page whoever touches it, and
- * reading all of cc1's 1.9 MiB table here cost 1.6-1.8 ms where its
- * lookups at 999 Hz reach a part: a compile's cc1, handler and writer
- * time, 3,194 us against 3,578 with the reads (and 3,541 with the reads
- * alone, 1,000-1,450 us for the table, before). Elsewhere the call spares
- * the traps and leaves nothing to pay. A kernel without MADV_POPULATE_READ
- * (before 5.14) reads a byte a page; any other failure leaves the pages to
- * the lookups (a file cut short under the mapping would raise SIGBUS at a
- * read). Up to POPULATE_MAX bytes a process: beyond, a huge table (a JIT's
- * LLVM) adds to the RSS only the pages the lookups touch. */
+ * table's 64 KiB windows. By a read of one byte in each 64 KiB: a read
+ * fault on a file's page maps the pages around it that are in the page
+ * cache (the kernel's fault_around_bytes, 64 KiB by default), so that
+ * cc1's 1.9 MiB table takes 30 traps. On the KVM host of BENCHMARKS.md
+ * (session 49) those reads take 43-72 us, and MADV_POPULATE_READ, which
+ * takes each page by itself, 105-120 (a compile's cc1, handler and writer,
+ * 1,138 us against 1,219); leaving the pages to the lookups moves about as
+ * much into the handler as it saves (sessions 26 and 49). Where a smaller
+ * window is set, the lookups fault the rest in. Up to POPULATE_MAX bytes a
+ * process: beyond, a huge table (a JIT's LLVM) adds to the RSS only the
+ * pages the lookups touch. */
 #define POPULATE_MAX (4u << 20)
 #define CACHE_RENEW_S 600
+#define FAULT_AROUND 65536u
 
 static void prefault(const void *p, size_t n)
 {
-    if (sprof_populate(p, n, 0) == 0 || errno != EINVAL) return;
     const volatile uint8_t *b = p;
-    for (size_t o = 0; o < n; o += 4096)
+    for (size_t o = 0; o < n; o += FAULT_AROUND)
         (void)b[o];
+    if (n) (void)b[n - 1];
 }
 
 /* Maps o's table from the cache: 0, or -1 (none, or not usable). */
