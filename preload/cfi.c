@@ -99,7 +99,7 @@ size_t sprof_cfi_bytes(void)
 
 static size_t table_size(const struct cfi_table *t)
 {
-    return cfi_table_bytes(t->nrows, t->nblocks, t->nrules);
+    return cfi_table_bytes(t->nrows, t->ngran, t->nrules);
 }
 
 static void free_set(struct cfi_set *s)
@@ -336,11 +336,11 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct cfi
  * table): the walk reads only rows within nrows and checks every stack
  * read, so a damaged file gives broken stacks, never a crash. Failures to
  * write are silent: the cache only saves time. */
-#define CACHE_MAGIC "SPCFI003" /* 002: the block index after the rows; 003: packed rows */
+#define CACHE_MAGIC "SPCFI004" /* 002: a block index; 003: packed rows; 004: granules */
 /* in the file's name: another layout's files (of another version of sprof,
  * run beside this one) are not this one's to overwrite; they go when the
  * directory is trimmed */
-#define CACHE_LAYOUT 3
+#define CACHE_LAYOUT 4
 #define CACHE_HDR 128
 
 struct cache_hdr {
@@ -348,7 +348,7 @@ struct cache_hdr {
     uint32_t row_size;
     uint32_t build_id_len;
     uint8_t build_id[64];
-    uint32_t nrows, nblocks, nrules;
+    uint32_t nrows, ngran, nrules;
     uint8_t reserved[CACHE_HDR - 8 - 4 - 4 - 64 - 3 * 4];
 };
 
@@ -403,7 +403,7 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
  * table's 64 KiB windows. By a read of one byte in each 64 KiB: a read
  * fault on a file's page maps the pages around it that are in the page
  * cache (the kernel's fault_around_bytes, 64 KiB by default), so that
- * cc1's 1.9 MiB table takes 30 traps. On the KVM host of BENCHMARKS.md
+ * cc1's 2 MiB table takes 31 traps. On the KVM host of BENCHMARKS.md
  * (session 49) those reads take 43-72 us, and MADV_POPULATE_READ, which
  * takes each page by itself, 105-120 (a compile's cc1, handler and writer,
  * 1,138 us against 1,219); leaving the pages to the lookups moves about as
@@ -436,15 +436,15 @@ static int cache_load(struct cfi_obj *o)
         sys_close(fd);
         return -1;
     }
-    if (h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_packed) || h.nblocks > h.nrows ||
-        h.nrules > CFI_MAX_RULES) {
+    if (h.nrows > CFI_MAX_BYTES / sizeof(struct cfi_packed) ||
+        h.ngran > (1u << (32 - CFI_MIN_SHIFT)) || h.nrules > CFI_MAX_RULES) {
         sys_close(fd);
         return -1;
     }
-    size_t size = CACHE_HDR + cfi_table_bytes(h.nrows, h.nblocks, h.nrules);
+    size_t size = CACHE_HDR + cfi_table_bytes(h.nrows, h.ngran, h.nrules);
     if (memcmp(h.magic, CACHE_MAGIC, 8) || h.row_size != sizeof(struct cfi_packed) ||
         h.build_id_len != o->build_id_len || memcmp(h.build_id, o->build_id, o->build_id_len) ||
-        h.nrows == 0 || h.nblocks == 0 || h.nrules == 0 || (uint64_t)st.st_size != size ||
+        h.nrows == 0 || h.ngran == 0 || h.nrules == 0 || (uint64_t)st.st_size != size ||
         size - CACHE_HDR > CFI_MAX_BYTES - C.bytes) {
         sys_close(fd);
         return -1;
@@ -459,7 +459,8 @@ static int cache_load(struct cfi_obj *o)
     sys_close(fd);
     if (m == MAP_FAILED) return -1;
     const struct cfi_table *t = (const struct cfi_table *)((const char *)m + CACHE_HDR);
-    if (t->nrows != h.nrows || t->nblocks != h.nblocks || t->nrules != h.nrules) {
+    if (t->nrows != h.nrows || t->ngran != h.ngran || t->nrules != h.nrules ||
+        t->shift < CFI_MIN_SHIFT || t->shift > CFI_MAX_SHIFT) {
         sys_munmap(m, size);
         return -1;
     }
@@ -577,7 +578,7 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     h.build_id_len = o->build_id_len;
     memcpy(h.build_id, o->build_id, o->build_id_len);
     h.nrows = t->nrows;
-    h.nblocks = t->nblocks;
+    h.ngran = t->ngran;
     h.nrules = t->nrules;
     int bad = write_all_fd(fd, &h, sizeof(h)) || write_all_fd(fd, t, table_size(t));
     if (sys_close(fd) || bad || sys_rename(tmp, path)) {

@@ -32,11 +32,12 @@
  *               bits 22-31 rbp offset / 8, signed (CFI_PLT: the threshold)
  *
  * and packed in the table (struct cfi_packed, cfitable.c) it is 4 bytes:
- * its pc as u16 from the first pc of its block (a block is at most
- * CFI_BLOCK_ROWS rows within 64 KiB of code), its rule as u16 index into
- * the table's rules (an object has a few hundred distinct rules: cc1 651
- * in 478,579 rows). Half the bytes of 8-byte rows: cc1's table is 1.9 MiB,
- * which a compiler's samples at 10 kHz read nearly all of.
+ * its pc as u16 from the start of its granule (the table's code is cut in
+ * granules of 2^shift bytes, at most 64 KiB, each with the index of its
+ * first row), its rule as u16 index into the table's rules (an object has a
+ * few hundred distinct rules: cc1 651 in 478,579 rows). Half the bytes of
+ * 8-byte rows: cc1's table is 2 MiB, which a compiler's samples at 10 kHz
+ * read nearly all of.
  * The return address is always at CFA - 8 (other rules are CFI_UNSUP), and
  * the caller's rsp is the CFA.
  *
@@ -119,22 +120,27 @@ struct cfi_row {
     uint32_t rule;
 };
 
-/* A row in a table: pc - the block's first pc, and the index of its rule. */
+/* A row in a table: pc - its granule's start, and the index of its rule. */
 struct cfi_packed {
     uint16_t dpc;
     uint16_t rule;
 };
 
-/* An object's rows, packed; nrows, nblocks and nrules >= 1. Immutable once
- * published. After the rows: first_pc[nblocks], the pc of each block's first
- * row; start[nblocks + 1], the index of each block's first row (start[0] 0,
- * start[nblocks] nrows); rules[nrules]. A lookup searches first_pc (a
- * compiler's cc1, 480,000 rows, has a 4 KiB index) and then one block of
- * rows (2 KiB): two pages, where one binary search over all the rows reads a
- * page at each of its first steps. On a virtual machine where the first
- * touch of a page costs 5 to 15 us, a short-lived compiler's first samples
- * read half as many pages of its table (BENCHMARKS.md). */
-#define CFI_BLOCK_ROWS 512u
+/* An object's rows, packed; nrows, ngran and nrules >= 1. Immutable once
+ * published. Granule g covers the code from base + (g << shift) for 2^shift
+ * bytes; its rows are those whose pc is in it, each with its pc's offset
+ * from the granule's start. After the rows: start[ngran + 1], the index of
+ * each granule's first row (start[ngran] nrows); rules[nrules]. The shift is
+ * the least (from CFI_MIN_SHIFT) that makes granules hold CFI_GRAN_ROWS rows
+ * on average: an index of about a sixteenth of the rows' bytes (cc1's
+ * 478,579 rows over 24 MiB of code: granules of 1 KiB, 96 KiB of index).
+ * A lookup reads its granule's entry in the index and searches the few rows
+ * after it: three or four cache lines, all cold in a compiler between two
+ * samples, where a binary search of a block index and then of a block of
+ * 512 rows read a dozen (BENCHMARKS.md, session 49). */
+#define CFI_MIN_SHIFT 6u
+#define CFI_MAX_SHIFT 16u
+#define CFI_GRAN_ROWS 16u
 #define CFI_MAX_RULES 65536u
 
 /* Lookups in place in an object (a few samples' worth) after which the
@@ -143,20 +149,21 @@ struct cfi_packed {
 
 struct cfi_table {
     uint32_t nrows;
-    uint32_t nblocks;
+    uint32_t ngran;
     uint32_t nrules;
-    uint32_t reserved;
+    uint32_t base;  /* the first granule's pc, a multiple of 2^shift */
+    uint32_t shift; /* CFI_MIN_SHIFT to CFI_MAX_SHIFT */
     struct cfi_packed row[];
-    /* uint32_t first_pc[nblocks], start[nblocks + 1], rules[nrules]; */
+    /* uint32_t start[ngran + 1], rules[nrules]; */
 };
 
-static inline size_t cfi_table_bytes(uint32_t nrows, uint32_t nblocks, uint32_t nrules)
+static inline size_t cfi_table_bytes(uint32_t nrows, uint32_t ngran, uint32_t nrules)
 {
     return sizeof(struct cfi_table) + (size_t)nrows * sizeof(struct cfi_packed) +
-           ((size_t)nblocks * 2 + 1 + nrules) * sizeof(uint32_t);
+           ((size_t)ngran + 1 + nrules) * sizeof(uint32_t);
 }
 
-static inline const uint32_t *cfi_first_pcs(const struct cfi_table *t)
+static inline const uint32_t *cfi_starts(const struct cfi_table *t)
 {
     return (const uint32_t *)(const void *)&t->row[t->nrows];
 }
@@ -164,34 +171,32 @@ static inline const uint32_t *cfi_first_pcs(const struct cfi_table *t)
 /* The rule that holds at off: that of t's last row at or before it
  * (CFI_NONE before the first). Reads only within the counts of t's header,
  * whatever the rest holds (a damaged cache file gives wrong rules, never a
- * read out of bounds). */
+ * read out of bounds); the shift is checked where a table is taken in. */
 static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t off)
 {
-    const uint32_t *first = cfi_first_pcs(t), *start = first + t->nblocks,
-                   *rules = start + t->nblocks + 1;
-    uint32_t lo = 0, hi = t->nblocks;
-    while (lo < hi) { /* blocks whose first pc is <= off: [0, lo) */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (first[mid] <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const uint32_t *start = cfi_starts(t), *rules = start + t->ngran + 1;
+    if (off < t->base) return CFI_NONE;
+    uint32_t g = (off - t->base) >> t->shift, d;
+    uint32_t lo, hi;
+    if (g >= t->ngran) { /* past the last granule: the last row's */
+        lo = hi = t->nrows;
+        d = 0;
+    } else {
+        lo = start[g];
+        hi = start[g + 1];
+        d = (off - t->base) & ((1u << t->shift) - 1);
+        if (hi > t->nrows) hi = t->nrows;
+        if (lo > hi) lo = hi;
     }
-    if (!lo) return CFI_NONE;
-    uint32_t b = start[lo - 1], e = start[lo], d = off - first[lo - 1];
-    if (e > t->nrows) e = t->nrows;
-    if (b >= e) return CFI_NONE;
-    if (d > 0xffffu) d = 0xffffu; /* past the block's rows: its last one */
-    lo = b;
-    hi = e;
-    while (lo < hi) {
+    while (lo < hi) { /* the granule's rows at or before d end at lo */
         uint32_t mid = lo + (hi - lo) / 2;
         if (t->row[mid].dpc <= d)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == b) return CFI_NONE; /* only a damaged block's first dpc is not 0 */
+    /* none in the granule: the row before it (rows are sorted) */
+    if (!lo) return CFI_NONE; /* before the first row */
     uint32_t r = t->row[lo - 1].rule;
     return r < t->nrules ? rules[r] : CFI_NONE;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Packing an object's unwind rows into the table the handler searches
- * (cfi.h): rows of 4 bytes in blocks of at most CFI_BLOCK_ROWS rows within
- * 64 KiB of code, their rules in a sorted dictionary. Writer thread only
+ * (cfi.h): rows of 4 bytes, an index of their granules of code, their
+ * rules in a sorted dictionary. Writer thread only
  * (it allocates); the unit test (tests/unit/test-cfitable.c) includes it.
  */
 #include <stdlib.h>
@@ -30,10 +30,17 @@ static uint32_t rule_index(const uint32_t *rules, uint32_t n, uint32_t rule)
     return lo;
 }
 
-/* Does row i start a new block, the current one starting at row b? */
-static int starts_block(const struct cfi_row *rows, uint32_t i, uint32_t b)
+/* The least shift that gives the rows' span CFI_GRAN_ROWS rows a granule
+ * on average (or CFI_MAX_SHIFT), and its granules' count. */
+static uint32_t granules(const struct cfi_row *rows, uint32_t n, uint32_t *shift)
 {
-    return i == 0 || i - b == CFI_BLOCK_ROWS || rows[i].pc - rows[b].pc > 0xffffu;
+    uint32_t want = n / CFI_GRAN_ROWS ? n / CFI_GRAN_ROWS : 1, s = CFI_MIN_SHIFT, ng;
+    for (;; s++) {
+        ng = (rows[n - 1].pc >> s) - (rows[0].pc >> s) + 1;
+        if (ng <= want || s == CFI_MAX_SHIFT) break;
+    }
+    *shift = s;
+    return ng;
 }
 
 struct cfi_table *sprof_cfi_pack(const struct cfi_row *rows, uint32_t n)
@@ -48,35 +55,27 @@ struct cfi_table *sprof_cfi_pack(const struct cfi_row *rows, uint32_t n)
     uint32_t nrules = 1;
     for (uint32_t i = 1; i < n; i++)
         if (rules[i] != rules[nrules - 1]) rules[nrules++] = rules[i];
-    uint32_t nblocks = 0;
-    for (uint32_t i = 0, b = 0; i < n; i++)
-        if (starts_block(rows, i, b)) {
-            b = i;
-            nblocks++;
-        }
-    struct cfi_table *t =
-        nrules > CFI_MAX_RULES ? NULL : malloc(cfi_table_bytes(n, nblocks, nrules));
+    uint32_t shift, ngran = granules(rows, n, &shift);
+    struct cfi_table *t = nrules > CFI_MAX_RULES ? NULL : malloc(cfi_table_bytes(n, ngran, nrules));
     if (!t) {
         free(rules);
         return NULL;
     }
     t->nrows = n;
-    t->nblocks = nblocks;
+    t->ngran = ngran;
     t->nrules = nrules;
-    t->reserved = 0;
-    uint32_t *first = (uint32_t *)(void *)&t->row[n], *start = first + nblocks;
-    memcpy(start + nblocks + 1, rules, (size_t)nrules * sizeof(uint32_t));
-    uint32_t k = 0;
-    for (uint32_t i = 0, b = 0; i < n; i++) {
-        if (starts_block(rows, i, b)) {
-            b = i;
-            first[k] = rows[i].pc;
-            start[k++] = i;
-        }
-        t->row[i].dpc = (uint16_t)(rows[i].pc - rows[b].pc);
+    t->shift = shift;
+    t->base = rows[0].pc >> shift << shift;
+    uint32_t *start = (uint32_t *)(void *)&t->row[n];
+    memcpy(start + ngran + 1, rules, (size_t)nrules * sizeof(uint32_t));
+    for (uint32_t i = 0, g = 0; i < n; i++) {
+        uint32_t rg = (rows[i].pc - t->base) >> shift;
+        while (g <= rg) /* granules from g to rg start at row i */
+            start[g++] = i;
+        t->row[i].dpc = (uint16_t)((rows[i].pc - t->base) & ((1u << shift) - 1));
         t->row[i].rule = (uint16_t)rule_index(rules, nrules, rows[i].rule);
     }
-    start[nblocks] = n;
+    start[ngran] = n;
     free(rules);
     return t;
 }

@@ -21,6 +21,7 @@ run() { # NAME [ENV...]: profiles split (work_a, work_b; RUN_MS, 400) into NAME.
         "$name.info"
 }
 cache=$PWD/cache
+layout=4 # in the files' names: <build-id>.4.cfi, <build-id>.4.want
 
 read -r f1 b1 c1 <<<"$(run first SPROF_CACHE_DIR="$cache")"
 n=$(find "$cache" -name '*.cfi' | wc -l)
@@ -52,25 +53,27 @@ for f in "$cache"/*.cfi; do
     [ "$(stat -c %s "$f")" -gt 200 ] || fail "$f was not written again after it was cut short"
 done
 
-# the rows overwritten with garbage (the header still matches)
+# the rows and the index overwritten with garbage (the file's header and the
+# table's, 128 and 20 bytes, still match)
 for f in "$cache"/*.cfi; do
     size=$(stat -c %s "$f")
-    { head -c 128 "$f"; head -c $((size - 128)) /dev/urandom; } >"$f.bad" && mv "$f.bad" "$f"
+    { head -c 148 "$f"; head -c $((size - 148)) /dev/urandom; } >"$f.bad" && mv "$f.bad" "$f"
 done
-run garbage SPROF_CACHE_DIR="$cache" >/dev/null
+read -r fg bg cg <<<"$(run garbage SPROF_CACHE_DIR="$cache")"
+[ "${cg:-0}" -ge 1 ] || fail "the damaged tables were not mapped: $(grep '^tables' garbage.info)"
 expect_stderr_clean garbage.err
 flat_rows rows garbage.bin
 expect_in_flat rows work_a 100
 
 # lookups in place counted across processes: split does about a thousand
 # a run in libc (the frames under main), fewer than libc's table is worth
-# to one process; each run adds its count to <build-id>.3.want, and once
+# to one process; each run adds its count to <build-id>.$layout.want, and once
 # the counts have paid for the table the next run builds it at once and
 # removes the count
 paid=$PWD/paid
 run paid1 SPROF_CACHE_DIR="$paid" >/dev/null
 ls -l "$paid"
-want=$(find "$paid" -name '*.3.want' | head -n 1)
+want=$(find "$paid" -name "*.$layout.want" | head -n 1)
 [ -n "$want" ] || fail "no lookups in place were counted in the cache: $(ls "$paid")"
 count=$(cat "$want")
 [ "${count:-0}" -ge 16 ] || fail "$want counts '$count' lookups"
@@ -86,8 +89,8 @@ log "paid for: $b tables built, $c from the cache"
 
 # the cache stays under 256 MiB: the least recently used files go first,
 # files of the first layout (<build-id>.cfi), of another (<build-id>.2.cfi)
-# and of this one (<build-id>.3.cfi) alike, and only files named like
-# sprof's (sparse files stand for big tables)
+# and of this one alike, and only files named like sprof's (sparse files
+# stand for big tables)
 trim=$PWD/trim
 mkdir -m 700 "$trim"
 truncate -s 200M "$trim/aaaa.cfi" "$trim/bbbb.2.cfi" "$trim/notes.txt"
@@ -101,8 +104,8 @@ ls -l "$trim"
 [ -e "$trim/bbbb.2.cfi" ] || fail "a cache file was removed that did not need to be"
 [ -e "$trim/notes.txt" ] && [ -e "$trim/cccc.x.cfi" ] ||
     fail "a file that is not sprof's was removed from the cache directory"
-[ "$(find "$trim" -name '*.3.cfi' -newer "$trim/bbbb.2.cfi" | wc -l)" -ge 1 ] ||
-    fail "no table was kept after the trim (as <build-id>.3.cfi)"
+[ "$(find "$trim" -name "*.$layout.cfi" -newer "$trim/bbbb.2.cfi" | wc -l)" -ge 1 ] ||
+    fail "no table was kept after the trim (as <build-id>.$layout.cfi)"
 
 # off: nothing written; the default goes to $XDG_CACHE_HOME/sprof
 run off SPROF_CACHE_DIR=off XDG_CACHE_HOME="$PWD/xdg-off" >/dev/null

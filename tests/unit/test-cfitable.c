@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The unwind tables (preload/cfi.h, preload/cfitable.c): rows packed into
- * blocks of at most CFI_BLOCK_ROWS rows within 64 KiB of code, with their
- * rules in a dictionary. A lookup (a search of the block index, then of one
- * block) must give what a plain scan of the unpacked rows gives, for tables
- * of every size around the block boundaries, with gaps between rows small
- * and larger than 64 KiB, at every row's pc, one below and one above it,
- * before the first row and past the last; too many distinct rules are
- * refused; and a table whose contents lie (a damaged cache file) must still
- * read only within it.
+ * The unwind tables (preload/cfi.h, preload/cfitable.c): rows packed with
+ * an index of their granules of code, their rules in a dictionary. A
+ * lookup (the granule's entry, then a search of its rows) must give what a
+ * plain scan of the unpacked rows gives, for tables of every size, sparse
+ * and dense (granules of every shift), with gaps between rows small and
+ * larger than 64 KiB, at every row's pc, one below and one above it, before
+ * the first row and past the last; too many distinct rules are refused;
+ * and a table whose contents lie (a damaged cache file) must still read
+ * only within it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,9 +17,9 @@
 #include "../../preload/cfitable.c"
 #include "unit.h"
 
-/* n rows from pc 0-63 up, steps of 1-40 bytes, or with gaps (one step in
- * gap_every) of 40,000-200,000 bytes; rules from nrules values. */
-static struct cfi_row *make_rows(uint32_t n, uint32_t nrules, uint32_t gap_every,
+/* n rows from pc 0-63 up, steps of 1 to maxstep bytes, or with gaps (one
+ * step in gap_every) of 40,000-200,000 bytes; rules from nrules values. */
+static struct cfi_row *make_rows(uint32_t n, uint32_t nrules, uint32_t maxstep, uint32_t gap_every,
                                  unsigned long long *seed)
 {
     struct cfi_row *r = malloc((size_t)n * sizeof(*r));
@@ -31,7 +31,7 @@ static struct cfi_row *make_rows(uint32_t n, uint32_t nrules, uint32_t gap_every
         if (gap_every && unit_rand(seed) % gap_every == 0)
             pc += 40000 + (uint32_t)(unit_rand(seed) % 160000);
         else
-            pc += 1 + (uint32_t)(unit_rand(seed) % 40);
+            pc += 1 + (uint32_t)(unit_rand(seed) % maxstep);
     }
     return r;
 }
@@ -44,16 +44,25 @@ static uint32_t scan(const struct cfi_row *r, uint32_t n, uint32_t off)
     return rule;
 }
 
-/* Every block is at most CFI_BLOCK_ROWS rows within 64 KiB, and starts
- * where the index says. */
-static int blocks_well_formed(const struct cfi_table *t, const struct cfi_row *r)
+/* Each granule's entry is its first row, the shift the least that gives
+ * CFI_GRAN_ROWS rows a granule (or the largest), and each row's offset its
+ * pc's in its granule. */
+static int granules_well_formed(const struct cfi_table *t, const struct cfi_row *r)
 {
-    const uint32_t *first = cfi_first_pcs(t), *start = first + t->nblocks;
-    if (start[0] != 0 || start[t->nblocks] != t->nrows) return 0;
-    for (uint32_t k = 0; k < t->nblocks; k++) {
-        uint32_t b = start[k], e = start[k + 1];
-        if (e <= b || e - b > CFI_BLOCK_ROWS || first[k] != r[b].pc) return 0;
-        if (r[e - 1].pc - r[b].pc > 0xffffu) return 0;
+    const uint32_t *start = cfi_starts(t);
+    uint32_t n = t->nrows, want = n / CFI_GRAN_ROWS ? n / CFI_GRAN_ROWS : 1;
+    if (t->shift < CFI_MIN_SHIFT || t->shift > CFI_MAX_SHIFT || t->base & ((1u << t->shift) - 1))
+        return 0;
+    if (t->ngran != ((r[n - 1].pc - t->base) >> t->shift) + 1 || start[t->ngran] != n) return 0;
+    if (t->ngran > want && t->shift != CFI_MAX_SHIFT) return 0;
+    uint32_t smaller = t->shift - 1;
+    if (t->shift > CFI_MIN_SHIFT && (r[n - 1].pc >> smaller) - (r[0].pc >> smaller) + 1 <= want)
+        return 0;
+    for (uint32_t i = 0, g = 0; i < n; i++) {
+        uint32_t rg = (r[i].pc - t->base) >> t->shift;
+        for (; g <= rg; g++)
+            if (start[g] != i) return 0;
+        if (t->row[i].dpc != ((r[i].pc - t->base) & ((1u << t->shift) - 1))) return 0;
     }
     return 1;
 }
@@ -61,46 +70,43 @@ static int blocks_well_formed(const struct cfi_table *t, const struct cfi_row *r
 static void lookups_match_scan(void)
 {
     unsigned long long seed = 0x5eed;
-    const uint32_t sizes[] = {1,
-                              2,
-                              CFI_BLOCK_ROWS - 1,
-                              CFI_BLOCK_ROWS,
-                              CFI_BLOCK_ROWS + 1,
-                              2 * CFI_BLOCK_ROWS,
-                              3 * CFI_BLOCK_ROWS + 7,
-                              10000};
+    const uint32_t sizes[] = {1, 2, 3, 15, 16, 17, 33, 511, 512, 513, 1031, 10000};
+    const uint32_t steps[] = {1, 4, 40, 3000};
     for (int gaps = 0; gaps < 2; gaps++)
-        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-            uint32_t n = sizes[s];
-            struct cfi_row *r = make_rows(n, 1000, gaps ? 50 : 0, &seed);
-            CHECK(r);
-            struct cfi_table *t = sprof_cfi_pack(r, n);
-            CHECK(t);
-            CHECK(t->nrows == n && t->nrules <= 1000 && blocks_well_formed(t, r));
-            if (!gaps) CHECK(t->nblocks == (n + CFI_BLOCK_ROWS - 1) / CFI_BLOCK_ROWS);
-            for (uint32_t i = 0; i < n; i++)
-                for (int d = -1; d <= 1; d++) {
-                    if (d < 0 && r[i].pc == 0) continue;
-                    uint32_t off = r[i].pc + (uint32_t)d;
-                    uint32_t got = sprof_cfi_table_rule(t, off), want = scan(r, n, off);
-                    CHECKF(got == want, "%u rows (gaps %d), off %u: %u, a scan says %u", n, gaps,
-                           off, got, want);
-                    /* in a gap, far from both rows */
-                    if (d == 1 && i + 1 < n && r[i + 1].pc - r[i].pc > 70000) {
-                        off = r[i].pc + 69000;
-                        got = sprof_cfi_table_rule(t, off);
-                        CHECKF(got == r[i].rule, "in a gap at %u: %u, want %u", off, got,
-                               r[i].rule);
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++)
+            for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+                uint32_t n = sizes[s];
+                struct cfi_row *r = make_rows(n, 1000, steps[k], gaps ? 50 : 0, &seed);
+                CHECK(r);
+                struct cfi_table *t = sprof_cfi_pack(r, n);
+                CHECK(t);
+                CHECKF(t->nrows == n && t->nrules <= 1000 && granules_well_formed(t, r),
+                       "%u rows (steps %u, gaps %d): shift %u, %u granules", n, steps[k], gaps,
+                       t->shift, t->ngran);
+                for (uint32_t i = 0; i < n; i++)
+                    for (int d = -1; d <= 1; d++) {
+                        if (d < 0 && r[i].pc == 0) continue;
+                        uint32_t off = r[i].pc + (uint32_t)d;
+                        uint32_t got = sprof_cfi_table_rule(t, off), want = scan(r, n, off);
+                        CHECKF(got == want, "%u rows (gaps %d), off %u: %u, a scan says %u", n,
+                               gaps, off, got, want);
+                        /* in a gap, far from both rows */
+                        if (d == 1 && i + 1 < n && r[i + 1].pc - r[i].pc > 70000) {
+                            off = r[i].pc + 69000;
+                            got = sprof_cfi_table_rule(t, off);
+                            CHECKF(got == r[i].rule, "in a gap at %u: %u, want %u", off, got,
+                                   r[i].rule);
+                        }
                     }
-                }
-            uint32_t last = r[n - 1].pc, lastrule = r[n - 1].rule;
-            CHECK(sprof_cfi_table_rule(t, last + 1000) == lastrule);
-            CHECK(sprof_cfi_table_rule(t, last + 100000) == lastrule);
-            CHECK(sprof_cfi_table_rule(t, UINT32_MAX) == lastrule);
-            if (r[0].pc) CHECK(sprof_cfi_table_rule(t, r[0].pc - 1) == CFI_NONE);
-            free(t);
-            free(r);
-        }
+                uint32_t last = r[n - 1].pc, lastrule = r[n - 1].rule;
+                CHECK(sprof_cfi_table_rule(t, last + 1000) == lastrule);
+                CHECK(sprof_cfi_table_rule(t, last + 100000) == lastrule);
+                CHECK(sprof_cfi_table_rule(t, UINT32_MAX) == lastrule);
+                if (r[0].pc) CHECK(sprof_cfi_table_rule(t, r[0].pc - 1) == CFI_NONE);
+                CHECK(sprof_cfi_table_rule(t, 0) == (r[0].pc ? CFI_NONE : r[0].rule));
+                free(t);
+                free(r);
+            }
 }
 
 /* 65,536 distinct rules fit in the u16 indexes; one more does not. */
@@ -125,25 +131,25 @@ static void rules_limit(void)
 static void damaged_table_stays_in_bounds(void)
 {
     unsigned long long seed = 0xbad;
-    uint32_t n = 3 * CFI_BLOCK_ROWS + 5;
-    struct cfi_row *r = make_rows(n, 50, 100, &seed);
+    uint32_t n = 1541;
+    struct cfi_row *r = make_rows(n, 50, 40, 100, &seed);
     CHECK(r);
     struct cfi_table *t = sprof_cfi_pack(r, n);
     free(r);
     CHECK(t);
-    uint32_t *first = (uint32_t *)(void *)&t->row[n], *start = first + t->nblocks;
+    uint32_t *start = (uint32_t *)(void *)&t->row[n];
     unsigned long long sum = 0;
     for (int round = 0; round < 3; round++) {
-        for (uint32_t k = 0; k <= t->nblocks; k++) {
-            if (k < t->nblocks) first[k] = (uint32_t)unit_rand(&seed);
-            if (round) start[k] = (uint32_t)unit_rand(&seed) % (2 * n);
-        }
+        for (uint32_t k = 0; k <= t->ngran; k++)
+            start[k] = round ? (uint32_t)unit_rand(&seed) % (2 * n) : n - k % 7;
         for (uint32_t i = 0; round == 2 && i < n; i++) {
             t->row[i].dpc = (uint16_t)unit_rand(&seed); /* unsorted rows */
             t->row[i].rule = (uint16_t)unit_rand(&seed);
         }
-        for (int i = 0; i < 100000; i++)
-            sum += sprof_cfi_table_rule(t, (uint32_t)unit_rand(&seed));
+        for (int i = 0; i < 100000; i++) {
+            uint32_t x = (uint32_t)unit_rand(&seed);
+            sum += sprof_cfi_table_rule(t, i % 2 ? x : t->base + x % ((t->ngran + 1) << t->shift));
+        }
     }
     free(t);
     CHECK(sum > 0);
