@@ -7,15 +7,20 @@
  * hypervisor keeps shadow page tables, an entry the call made is made
  * again at its page's first touch, without a trap the guest sees. libsprof
  * populates a table of unwind rules from its cache and the rings of the
- * sampled threads this way (preload/sprof.h, sprof_populate). For ROUNDS
- * rounds, 1 MiB of fresh anonymous memory and a file's private read-only
- * mapping (FILE, default: a 2 MiB file written in /tmp, read once so that
- * its pages are in the page cache) are each touched a byte a page, and
- * populated then touched; prints the medians, in microseconds of wall time:
+ * sampled threads this way (preload/sprof.h, sprof_populate); since
+ * session 49 a cached table is faulted in by reading a byte each 64 KiB
+ * (preload/cfi.c, prefault), the last mode here. For ROUNDS rounds, 1 MiB
+ * of fresh anonymous memory and a file's private read-only mapping (FILE,
+ * default: a 2 MiB file written in /tmp, read once so that its pages are in
+ * the page cache) are each touched a byte a page, and populated then
+ * touched; the file's mapping is also read a byte each 64 KiB, then a byte
+ * a page. Prints the medians, in microseconds of wall time (the KVM host
+ * of BENCHMARKS.md, session 49):
  *
- *   populate: 5 rounds, medians in us (1 MiB anonymous, 2048 KiB file)
- *   anonymous   touched 2622   populated 127 then touched 1063
- *   file        read 612      populated 41 then read 407
+ *   populate: 21 rounds, medians in us (1 MiB anonymous, 2048 KiB file)
+ *   anonymous   touched 419   populated 361 then touched 2
+ *   file        read 61      populated 117 then read 2
+ *   file        a byte each 64 KiB 53 then read 2
  *
  * Build and run: cc -O2 scripts/bench/populate.c -o populate &&
  *                ./populate [ROUNDS [FILE]]   (default 5). A figure,
@@ -39,6 +44,7 @@
 #endif
 
 #define ANON_BYTES (1u << 20)
+#define FAULT_AROUND 65536u
 #define MAX_ROUNDS 100
 
 static double now_us(void)
@@ -48,14 +54,19 @@ static double now_us(void)
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
-static void touch(volatile uint8_t *p, size_t n, int write)
+static void touch_every(volatile uint8_t *p, size_t n, int write, size_t step)
 {
-    for (size_t o = 0; o < n; o += 4096) {
+    for (size_t o = 0; o < n; o += step) {
         if (write)
             p[o] = 1;
         else
             (void)p[o];
     }
+}
+
+static void touch(volatile uint8_t *p, size_t n, int write)
+{
+    touch_every(p, n, write, 4096);
 }
 
 static int cmp(const void *a, const void *b)
@@ -107,10 +118,10 @@ int main(int argc, char **argv)
     for (off_t o = 0; o < size; o += (off_t)sizeof(sink)) /* into the page cache */
         if (pread(fd, sink, sizeof(sink), o) < 0) break;
 
-    double r[6][MAX_ROUNDS];
+    double r[8][MAX_ROUNDS];
     for (int k = 0; k < rounds; k++) {
-        uint8_t *p = mmap(NULL, ANON_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                          -1, 0);
+        uint8_t *p =
+            mmap(NULL, ANON_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         double t0 = now_us();
         touch(p, ANON_BYTES, 1);
         r[0][k] = now_us() - t0;
@@ -143,6 +154,15 @@ int main(int argc, char **argv)
         r[4][k] = t1 - t0;
         r[5][k] = now_us() - t1;
         munmap(p, fsize);
+        p = mmap(NULL, fsize, PROT_READ, MAP_PRIVATE, fd, 0);
+        t0 = now_us();
+        touch_every(p, fsize, 0, FAULT_AROUND);
+        (void)*(volatile uint8_t *)(p + fsize - 1);
+        t1 = now_us();
+        touch(p, fsize, 0);
+        r[6][k] = t1 - t0;
+        r[7][k] = now_us() - t1;
+        munmap(p, fsize);
     }
     printf("populate: %d rounds, medians in us (1 MiB anonymous, %zu KiB file)\n", rounds,
            fsize >> 10);
@@ -150,5 +170,7 @@ int main(int argc, char **argv)
            median(r[1], rounds), median(r[2], rounds));
     printf("file        read %.0f      populated %.0f then read %.0f\n", median(r[3], rounds),
            median(r[4], rounds), median(r[5], rounds));
+    printf("file        a byte each 64 KiB %.0f then read %.0f\n", median(r[6], rounds),
+           median(r[7], rounds));
     return 0;
 }
