@@ -404,11 +404,11 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
  * fault on a file's page maps the pages around it that are in the page
  * cache (the kernel's fault_around_bytes, 64 KiB by default), so that
  * cc1's 2 MiB table takes 31 traps. On the KVM host of BENCHMARKS.md
- * (session 49) those reads take 43-72 us, and MADV_POPULATE_READ, which
- * takes each page by itself, 105-120 (a compile's cc1, handler and writer,
- * 1,138 us against 1,219); leaving the pages to the lookups moves about as
- * much into the handler as it saves (sessions 26 and 49). Where a smaller
- * window is set, the lookups fault the rest in. Up to POPULATE_MAX bytes a
+ * (session 49) those reads take 96 us, and MADV_POPULATE_READ, which takes
+ * each page by itself, 146 (scripts/bench/populate.c; in cc1 itself, 135
+ * against 175); leaving the pages to the lookups moves as much into the
+ * handler as it saves (sessions 26 and 49). Where a smaller window is set,
+ * the lookups fault the rest in. Up to POPULATE_MAX bytes a
  * process: beyond, a huge table (a JIT's LLVM) adds to the RSS only the
  * pages the lookups touch. */
 #define POPULATE_MAX (4u << 20)

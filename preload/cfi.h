@@ -133,7 +133,7 @@ struct cfi_packed {
  * each granule's first row (start[ngran] nrows); rules[nrules]. The shift is
  * the least (from CFI_MIN_SHIFT) that makes granules hold CFI_GRAN_ROWS rows
  * on average: an index of about a sixteenth of the rows' bytes (cc1's
- * 478,579 rows over 24 MiB of code: granules of 1 KiB, 96 KiB of index).
+ * 478,579 rows over 20 MiB of code: granules of 1 KiB, 79 KiB of index).
  * A lookup reads its granule's entry in the index and searches the few rows
  * after it: three or four cache lines, all cold in a compiler between two
  * samples, where a binary search of a block index and then of a block of

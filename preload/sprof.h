@@ -425,27 +425,24 @@ static inline uint64_t sprof_thread_cpu_now(void)
     return sprof_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14 */
-#endif
 #ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-/* Faults in the pages that [p, p + n) touches, in one system call, where
- * each first touch would be a trap. On the PVM VM of BENCHMARKS.md
- * (session 32), whose shadow page tables make each entry again at its
- * page's first touch without a trap the kernel sees, that touch still
- * costs: 1 MiB of fresh memory 3.4-3.9 ms touched a page at a time, 0.2 ms
- * by the call and 1.3-1.6 ms at the touches after it; a file's 1.9 MiB
- * mapping 1,000-1,450 us read a page at a time, 50-350 us by the call.
+/* Faults in the pages of fresh memory that [p, p + n) touches, in one
+ * system call, where each first touch would be a trap. On the PVM VM of
+ * BENCHMARKS.md (session 32), whose shadow page tables make each entry
+ * again at its page's first touch without a trap the kernel sees, that
+ * touch still costs: 1 MiB of fresh memory 3.4-3.9 ms touched a page at a
+ * time, 0.2 ms by the call and 1.3-1.6 ms at the touches after it. (A
+ * file's pages are read in by cfi.c, where the kernel maps 16 at a fault.)
  * 0, or -1 and errno (EINVAL: a kernel before 5.14). */
-static inline int sprof_populate(const void *p, size_t n, int write)
+static inline int sprof_populate(const void *p, size_t n)
 {
     uintptr_t from = (uintptr_t)p & ~(uintptr_t)4095,
               to = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
     if (to <= from) return 0;
-    return sys_madvise((void *)from, to - from, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+    return sys_madvise((void *)from, to - from, MADV_POPULATE_WRITE);
 }
 
 /* handler.c */

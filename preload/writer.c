@@ -566,7 +566,7 @@ static void populate_to(struct sprof_thread *t, uint64_t want)
     if (want <= t->ring_ready) return;
     const char *from = t->ring_ready ? (const char *)(t->ring + t->ring_ready) : (const char *)t;
     t->ring_ready = want;
-    (void)sprof_populate(from, (size_t)((const char *)(t->ring + want) - from), 1);
+    (void)sprof_populate(from, (size_t)((const char *)(t->ring + want) - from));
 }
 
 /* A thread that keeps being sampled writes its whole ring sooner or later,
