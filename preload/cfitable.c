@@ -2,8 +2,8 @@
 /*
  * Packing an object's unwind rows into the table the handler searches
  * (cfi.h): rows of 4 bytes, an index of their granules of code, their
- * rules in a sorted dictionary. Writer thread only
- * (it allocates); the unit test (tests/unit/test-cfitable.c) includes it.
+ * rules in a sorted dictionary. Writer thread only (it allocates); the unit
+ * test (tests/unit/test-cfitable.c) includes it.
  */
 #include <stdlib.h>
 #include <string.h>
