@@ -336,11 +336,12 @@ static const struct cfi_obj *find_same(const struct cfi_set *s, const struct cfi
  * table): the walk reads only rows within nrows and checks every stack
  * read, so a damaged file gives broken stacks, never a crash. Failures to
  * write are silent: the cache only saves time. */
-#define CACHE_MAGIC "SPCFI004" /* 002: a block index; 003: packed rows; 004: granules */
+/* 002: a block index; 003: packed rows; 004: granules; 005: rules in rows */
+#define CACHE_MAGIC "SPCFI005"
 /* in the file's name: another layout's files (of another version of sprof,
  * run beside this one) are not this one's to overwrite; they go when the
  * directory is trimmed */
-#define CACHE_LAYOUT 4
+#define CACHE_LAYOUT 5
 #define CACHE_HDR 128
 
 struct cache_hdr {

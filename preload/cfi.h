@@ -34,10 +34,10 @@
  * and packed in the table (struct cfi_packed, cfitable.c) it is 4 bytes:
  * its pc as u16 from the start of its granule (the table's code is cut in
  * granules of 2^shift bytes, at most 64 KiB, each with the index of its
- * first row), its rule as u16 index into the table's rules (an object has a
- * few hundred distinct rules: cc1 651 in 478,579 rows). Half the bytes of
- * 8-byte rows: cc1's table is 2 MiB, which a compiler's samples at 10 kHz
- * read nearly all of.
+ * first row), its rule in 15 bits where it fits (98.8% of cc1's rows), else
+ * as an index into the table's rules (an object has a few hundred distinct
+ * rules: cc1 651 in 478,579 rows). Half the bytes of 8-byte rows: cc1's
+ * table is 2 MiB, which a compiler's samples at 10 kHz read nearly all of.
  * The return address is always at CFA - 8 (other rules are CFI_UNSUP), and
  * the caller's rsp is the CFA.
  *
@@ -120,7 +120,10 @@ struct cfi_row {
     uint32_t rule;
 };
 
-/* A row in a table: pc - its granule's start, and the index of its rule. */
+/* A row in a table: pc - its granule's start, and its rule: the rule
+ * itself when it fits 15 bits (CFI_INLINE set: what most rows have, CFA =
+ * rsp or rbp + 0 to 504, the caller's rbp at -64 to +56 from it), else the
+ * index of the rule in the table's dictionary. */
 struct cfi_packed {
     uint16_t dpc;
     uint16_t rule;
@@ -135,13 +138,30 @@ struct cfi_packed {
  * on average: an index of about a sixteenth of the rows' bytes (cc1's
  * 478,579 rows over 20 MiB of code: granules of 1 KiB, 79 KiB of index).
  * A lookup reads its granule's entry in the index and searches the few rows
- * after it: three or four cache lines, all cold in a compiler between two
- * samples, where a binary search of a block index and then of a block of
- * 512 rows read a dozen (BENCHMARKS.md, session 49). */
+ * after it, which nearly always hold their rule: two or three cache lines,
+ * all cold in a compiler between two samples, where a binary search of a
+ * block index and then of a block of 512 rows, and the rule from the
+ * dictionary, read a dozen (BENCHMARKS.md, session 49). */
 #define CFI_MIN_SHIFT 6u
 #define CFI_MAX_SHIFT 16u
 #define CFI_GRAN_ROWS 16u
-#define CFI_MAX_RULES 65536u
+#define CFI_MAX_RULES 32768u
+#define CFI_INLINE 0x8000u
+
+/* A rule that a row holds itself (CFI_INLINE set: bits 0-4 its kind and
+ * rbp's place, 5-10 the CFA offset / 8 unsigned, 11-14 the rbp offset / 8
+ * signed), whole. */
+static inline uint32_t cfi_rule_from_inline(uint32_t c)
+{
+    return (c & 31u) | ((c >> 5) & 63u) << 5 | (((((c >> 11) & 15u) ^ 8u) - 8u) & 1023u) << 22;
+}
+
+/* rule as a row holds it, when it fits; else 0. */
+static inline uint16_t cfi_rule_inline(uint32_t rule)
+{
+    uint32_t c = CFI_INLINE | (rule & 31u) | ((rule >> 5) & 63u) << 5 | ((rule >> 22) & 15u) << 11;
+    return cfi_rule_from_inline(c) == rule ? (uint16_t)c : 0;
+}
 
 /* Lookups in place in an object (a few samples' worth) after which the
  * writer maps its table from the cache, if there is one (cfi.c) */
@@ -198,6 +218,7 @@ static inline uint32_t sprof_cfi_table_rule(const struct cfi_table *t, uint32_t 
     /* none in the granule: the row before it (rows are sorted) */
     if (!lo) return CFI_NONE; /* before the first row */
     uint32_t r = t->row[lo - 1].rule;
+    if (r & CFI_INLINE) return cfi_rule_from_inline(r);
     return r < t->nrules ? rules[r] : CFI_NONE;
 }
 

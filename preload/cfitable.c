@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Packing an object's unwind rows into the table the handler searches
- * (cfi.h): rows of 4 bytes, an index of their granules of code, their
- * rules in a sorted dictionary. Writer thread only (it allocates); the unit
- * test (tests/unit/test-cfitable.c) includes it.
+ * (cfi.h): rows of 4 bytes, an index of their granules of code, the rules
+ * in the rows where they fit and in a sorted dictionary. Writer thread only
+ * (it allocates); the unit test (tests/unit/test-cfitable.c) includes it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +73,8 @@ struct cfi_table *sprof_cfi_pack(const struct cfi_row *rows, uint32_t n)
         while (g <= rg) /* granules from g to rg start at row i */
             start[g++] = i;
         t->row[i].dpc = (uint16_t)((rows[i].pc - t->base) & ((1u << shift) - 1));
-        t->row[i].rule = (uint16_t)rule_index(rules, nrules, rows[i].rule);
+        uint16_t c = cfi_rule_inline(rows[i].rule);
+        t->row[i].rule = c ? c : (uint16_t)rule_index(rules, nrules, rows[i].rule);
     }
     start[ngran] = n;
     free(rules);

@@ -109,7 +109,8 @@ static void lookups_match_scan(void)
             }
 }
 
-/* 65,536 distinct rules fit in the u16 indexes; one more does not. */
+/* 32,768 distinct rules fit in the rows' 15-bit indexes; one more does
+ * not (counted whether the rows hold them inline or not). */
 static void rules_limit(void)
 {
     uint32_t n = CFI_MAX_RULES + 1;
@@ -123,6 +124,46 @@ static void rules_limit(void)
     CHECK(sprof_cfi_table_rule(t, (n - 2) * 4 + 1) == n - 1);
     free(t);
     free(r);
+}
+
+/* A rule as cfi.h packs it from its fields. */
+static uint32_t rule_of(unsigned kind, unsigned rbpw, int cfa8, int rbp8)
+{
+    return kind | rbpw << 3 | ((uint32_t)cfa8 & 0x1ffffu) << 5 | ((uint32_t)rbp8 & 0x3ffu) << 22;
+}
+
+/* A rule whose CFA offset is 0 to 504 and rbp's -64 to +56 is held in its
+ * row and read back whole; any other goes to the dictionary; lookups in a
+ * table of both kinds match a scan. */
+static void inline_rules(void)
+{
+    const int cfas[] = {0, 1, 2, 63, 64, -1, 1000, -65536};
+    const int rbps[] = {0, -1, -2, -8, 7, 8, -9, 511, -512};
+    uint32_t n = 0, inl = 0;
+    struct cfi_row r[7 * 3 * 8 * 9];
+    for (unsigned kind = 0; kind < 7; kind++)
+        for (unsigned w = 0; w < 3; w++)
+            for (size_t c = 0; c < sizeof(cfas) / sizeof(cfas[0]); c++)
+                for (size_t b = 0; b < sizeof(rbps) / sizeof(rbps[0]); b++) {
+                    uint32_t rule = rule_of(kind, w, cfas[c], rbps[b]);
+                    int fits = cfas[c] >= 0 && cfas[c] <= 63 && rbps[b] >= -8 && rbps[b] <= 7;
+                    uint16_t in = cfi_rule_inline(rule);
+                    CHECKF(!!in == fits, "rule %#x (cfa/8 %d, rbp/8 %d): inline %#x", rule, cfas[c],
+                           rbps[b], in);
+                    if (in) CHECK(cfi_rule_from_inline(in) == rule && (in & CFI_INLINE));
+                    inl += fits;
+                    r[n] = (struct cfi_row){n * 8 + 3, rule};
+                    n++;
+                }
+    struct cfi_table *t = sprof_cfi_pack(r, n);
+    CHECK(t && t->nrows == n);
+    uint32_t held = 0;
+    for (uint32_t i = 0; i < n; i++)
+        held += (t->row[i].rule & CFI_INLINE) != 0;
+    CHECKF(held == inl, "%u rows hold their rule, %u rules fit", held, inl);
+    for (uint32_t off = 0; off < n * 8 + 16; off++)
+        CHECKF(sprof_cfi_table_rule(t, off) == scan(r, n, off), "off %u", off);
+    free(t);
 }
 
 /* A table whose index, rows and rule indexes do not match (a damaged cache
@@ -160,6 +201,7 @@ int main(void)
     unit_prefix = "unit/cfitable";
     RUN(lookups_match_scan);
     RUN(rules_limit);
+    RUN(inline_rules);
     RUN(damaged_table_stays_in_bounds);
     return unit_done();
 }
