@@ -225,6 +225,7 @@ build_progs() {
         build hostile-code $CC $PROG_CFLAGS "$SRC/tests/progs/hostile-code.c" \
             -o "$BIN/hostile-code"
         build asmleaf $CC $PROG_CFLAGS "$SRC/tests/progs/asmleaf.c" -o "$BIN/asmleaf"
+        build bigtable $CC $PROG_CFLAGS "$SRC/tests/progs/bigtable.c" -o "$BIN/bigtable"
         build deep $CC $PROG_CFLAGS "$SRC/tests/progs/deep.c" -o "$BIN/deep"
         build interp $CC $PROG_CFLAGS "$SRC/tests/progs/interp.c" -o "$BIN/interp"
         build eintr $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/eintr.c" -o "$BIN/eintr"

@@ -14,13 +14,19 @@
  * default: a 2 MiB file written in /tmp, read once so that its pages are in
  * the page cache) are each touched a byte a page, and populated then
  * touched; the file's mapping is also read a byte each 64 KiB, then a byte
- * a page. Prints the medians, in microseconds of wall time (the KVM host
- * of BENCHMARKS.md, session 49):
+ * a page. Last, a 2 MiB file written in one call, as libsprof writes a big
+ * table into its cache since session 50 (padded to a whole huge page), is
+ * read the same way, with the KiB of it that the kernel mapped by huge
+ * pages (FilePmdMapped in /proc/self/smaps: all of it where the file
+ * system's page cache takes large folios, such as ext4 since Linux 6.16 or
+ * so, none elsewhere). Prints the medians, in microseconds of wall time
+ * (the KVM host of BENCHMARKS.md, session 50):
  *
  *   populate: 21 rounds, medians in us (1 MiB anonymous, 2048 KiB file)
- *   anonymous   touched 419   populated 361 then touched 2
- *   file        read 61      populated 117 then read 2
- *   file        a byte each 64 KiB 53 then read 2
+ *   anonymous   touched 402   populated 340 then touched 2
+ *   file        read 58      populated 112 then read 2
+ *   file        a byte each 64 KiB 50 then read 2
+ *   one write   a byte each 64 KiB 4 then read 2 (2048 KiB in huge pages)
  *
  * Build and run: cc -O2 scripts/bench/populate.c -o populate &&
  *                ./populate [ROUNDS [FILE]]   (default 5). A figure,
@@ -67,6 +73,40 @@ static void touch_every(volatile uint8_t *p, size_t n, int write, size_t step)
 static void touch(volatile uint8_t *p, size_t n, int write)
 {
     touch_every(p, n, write, 4096);
+}
+
+/* A new unlinked file in /tmp of n bytes, written in one call: -1 or the fd */
+static int one_write_file(size_t n)
+{
+    char tmpl[] = "/tmp/sprof-populate.XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) return -1;
+    unlink(tmpl);
+    uint8_t *b = malloc(n);
+    if (!b) return -1;
+    memset(b, 0x5a, n);
+    ssize_t w = write(fd, b, n);
+    free(b);
+    return w == (ssize_t)n ? fd : -1;
+}
+
+/* KiB of the mapping that starts at p mapped by huge pages, or -1 */
+static long pmd_kib(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512], start[32];
+    snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)p);
+    long kb = -1;
+    int in = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+            in = strncmp(line, start, strlen(start)) == 0;
+        else if (in && sscanf(line, "FilePmdMapped: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb;
 }
 
 static int cmp(const void *a, const void *b)
@@ -118,7 +158,15 @@ int main(int argc, char **argv)
     for (off_t o = 0; o < size; o += (off_t)sizeof(sink)) /* into the page cache */
         if (pread(fd, sink, sizeof(sink), o) < 0) break;
 
-    double r[8][MAX_ROUNDS];
+    const size_t hsize = 2u << 20;
+    int hfd = one_write_file(hsize);
+    if (hfd < 0) {
+        perror("populate: a file in /tmp");
+        return 1;
+    }
+    long huge_kib = -1;
+
+    double r[10][MAX_ROUNDS];
     for (int k = 0; k < rounds; k++) {
         uint8_t *p =
             mmap(NULL, ANON_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -163,6 +211,15 @@ int main(int argc, char **argv)
         r[6][k] = t1 - t0;
         r[7][k] = now_us() - t1;
         munmap(p, fsize);
+        p = mmap(NULL, hsize, PROT_READ, MAP_PRIVATE, hfd, 0);
+        t0 = now_us();
+        touch_every(p, hsize, 0, FAULT_AROUND);
+        t1 = now_us();
+        touch(p, hsize, 0);
+        r[8][k] = t1 - t0;
+        r[9][k] = now_us() - t1;
+        huge_kib = pmd_kib(p);
+        munmap(p, hsize);
     }
     printf("populate: %d rounds, medians in us (1 MiB anonymous, %zu KiB file)\n", rounds,
            fsize >> 10);
@@ -172,5 +229,7 @@ int main(int argc, char **argv)
            median(r[4], rounds), median(r[5], rounds));
     printf("file        a byte each 64 KiB %.0f then read %.0f\n", median(r[6], rounds),
            median(r[7], rounds));
+    printf("one write   a byte each 64 KiB %.0f then read %.0f (%ld KiB in huge pages)\n",
+           median(r[8], rounds), median(r[9], rounds), huge_kib);
     return 0;
 }

@@ -21,7 +21,7 @@ run() { # NAME [ENV...]: profiles split (work_a, work_b; RUN_MS, 400) into NAME.
         "$name.info"
 }
 cache=$PWD/cache
-layout=5 # in the files' names: <build-id>.5.cfi, <build-id>.5.want
+layout=6 # in the files' names: <build-id>.6.cfi, <build-id>.6.want
 
 read -r f1 b1 c1 <<<"$(run first SPROF_CACHE_DIR="$cache")"
 n=$(find "$cache" -name '*.cfi' | wc -l)
