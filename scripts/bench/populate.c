@@ -19,14 +19,19 @@
  * read the same way, with the KiB of it that the kernel mapped by huge
  * pages (FilePmdMapped in /proc/self/smaps: all of it where the file
  * system's page cache takes large folios, such as ext4 since Linux 6.16 or
- * so, none elsewhere). Prints the medians, in microseconds of wall time
- * (the KVM host of BENCHMARKS.md, session 50):
+ * so, none elsewhere); then the same file dropped from the page cache
+ * (POSIX_FADV_DONTNEED) and read back by those reads, without and with
+ * MADV_HUGEPAGE before them (the kernel's read-ahead for a fault then
+ * reads a huge folio: libsprof's loader advises a padded table so). Prints
+ * the medians, in microseconds of wall time (the KVM host of BENCHMARKS.md,
+ * session 50):
  *
  *   populate: 21 rounds, medians in us (1 MiB anonymous, 2048 KiB file)
- *   anonymous   touched 402   populated 340 then touched 2
- *   file        read 58      populated 112 then read 2
- *   file        a byte each 64 KiB 50 then read 2
- *   one write   a byte each 64 KiB 4 then read 2 (2048 KiB in huge pages)
+ *   anonymous   touched 465   populated 293 then touched 1
+ *   file        read 80      populated 97 then read 2
+ *   file        a byte each 64 KiB 43 then read 2
+ *   one write   a byte each 64 KiB 4 then read 6 (2048 KiB in huge pages)
+ *   read back   a byte each 64 KiB 2356 (0 KiB in huge pages), after MADV_HUGEPAGE 1078 (2048 KiB)
  *
  * Build and run: cc -O2 scripts/bench/populate.c -o populate &&
  *                ./populate [ROUNDS [FILE]]   (default 5). A figure,
@@ -164,9 +169,10 @@ int main(int argc, char **argv)
         perror("populate: a file in /tmp");
         return 1;
     }
-    long huge_kib = -1;
+    long huge_kib = -1, back_kib[2] = {-1, -1};
+    if (fdatasync(hfd) != 0) perror("populate: fdatasync");
 
-    double r[10][MAX_ROUNDS];
+    double r[12][MAX_ROUNDS];
     for (int k = 0; k < rounds; k++) {
         uint8_t *p =
             mmap(NULL, ANON_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -220,6 +226,18 @@ int main(int argc, char **argv)
         r[9][k] = now_us() - t1;
         huge_kib = pmd_kib(p);
         munmap(p, hsize);
+        /* out of the page cache, and read back by the faults, with and
+         * without MADV_HUGEPAGE first (as libsprof maps a padded table) */
+        for (int adv = 0; adv < 2; adv++) {
+            posix_fadvise(hfd, 0, (off_t)hsize, POSIX_FADV_DONTNEED);
+            p = mmap(NULL, hsize, PROT_READ, MAP_PRIVATE, hfd, 0);
+            t0 = now_us();
+            if (adv) madvise(p, hsize, MADV_HUGEPAGE);
+            touch_every(p, hsize, 0, FAULT_AROUND);
+            r[10 + adv][k] = now_us() - t0;
+            back_kib[adv] = pmd_kib(p);
+            munmap(p, hsize);
+        }
     }
     printf("populate: %d rounds, medians in us (1 MiB anonymous, %zu KiB file)\n", rounds,
            fsize >> 10);
@@ -231,5 +249,9 @@ int main(int argc, char **argv)
            median(r[7], rounds));
     printf("one write   a byte each 64 KiB %.0f then read %.0f (%ld KiB in huge pages)\n",
            median(r[8], rounds), median(r[9], rounds), huge_kib);
+    printf("read back   a byte each 64 KiB %.0f (%ld KiB in huge pages), after MADV_HUGEPAGE %.0f "
+           "(%ld "
+           "KiB)\n",
+           median(r[10], rounds), back_kib[0], median(r[11], rounds), back_kib[1]);
     return 0;
 }

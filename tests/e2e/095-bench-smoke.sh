@@ -155,7 +155,7 @@ for b in sprof against; do
 done
 grep -qE "^cpu-bound +[0-9]+ +[0-9]+$" selfcost.txt || fail "no row for cpu-bound in selfcost.py's table"
 
-# scripts/bench/populate.c: built as its header says, its four lines of figures
+# scripts/bench/populate.c: built as its header says, its five lines of figures
 # (where the kernel has MADV_POPULATE_READ and _WRITE, Linux 5.14)
 ${CC:-cc} -O2 "$SRC/scripts/bench/populate.c" -o populate || fail "populate.c does not build"
 if ./populate 2 >populate.txt 2>&1; then
@@ -163,7 +163,8 @@ if ./populate 2 >populate.txt 2>&1; then
     for re in '^anonymous +touched [0-9]+ +populated [0-9]+ then touched [0-9]+$' \
         '^file +read [0-9]+ +populated [0-9]+ then read [0-9]+$' \
         '^file +a byte each 64 KiB [0-9]+ then read [0-9]+$' \
-        '^one write +a byte each 64 KiB [0-9]+ then read [0-9]+ \(-?[0-9]+ KiB in huge pages\)$'; do
+        '^one write +a byte each 64 KiB [0-9]+ then read [0-9]+ \(-?[0-9]+ KiB in huge pages\)$' \
+        '^read back +a byte each 64 KiB [0-9]+ \(-?[0-9]+ KiB in huge pages\), after MADV_HUGEPAGE [0-9]+ \(-?[0-9]+ KiB\)$'; do
         grep -qE "$re" populate.txt || fail "populate printed no figures: $(head -c 300 populate.txt)"
     done
 else
