@@ -602,17 +602,22 @@ static void cache_save(const struct cfi_obj *o, const struct cfi_table *t)
     char path[4400], tmp[4500];
     if (cache_path(o, path, sizeof(path), "cfi")) return;
     /* a file over RLIMIT_FSIZE would raise SIGXFSZ (the writer thread
-     * blocks it, but the program's limit is not ours to hit) */
+     * blocks it, but the program's limit is not ours to hit): without its
+     * padding if that is what goes over, else not at all */
     struct rlimit rl;
     size_t size = CACHE_HDR + table_size(t), len = cache_file_size(size);
-    if (sys_getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (uint64_t)rl.rlim_cur < len)
-        return;
+    if (sys_getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        if ((uint64_t)rl.rlim_cur < size) return;
+        if ((uint64_t)rl.rlim_cur < len) len = size;
+    }
     /* the padding from pages of zeros that are never written */
     void *zeros = NULL;
     if (len > size) {
         zeros = sys_mmap(NULL, len - size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (zeros == MAP_FAILED) return;
+        if (zeros == MAP_FAILED) {
+            zeros = NULL;
+            len = size;
+        }
     }
     cache_trim(len);
     char pid[24];

@@ -3,11 +3,12 @@
 # huge page (preload/cfi.c, cache_file_size: where that adds at most half
 # of one), written in one call, so that a file system with large folios
 # keeps it as one folio, mapped whole by one fault; the loader takes the
-# file padded or not, and no other size. tests/progs/bigtable.c: 5,000
-# functions of assembly with a row at each of their 65 instructions (about
-# 1.3 MB of table), called in turn under work under main: every sample in
-# them must be walked by the table mapped from the cache through work to
-# main, whatever the depth of its pushes.
+# file padded or not, and no other size; under a file size limit that
+# the padding would pass, the file is kept without it.
+# tests/progs/bigtable.c: 5,000 functions of assembly with a row at each
+# of their 65 instructions (about 1.3 MB of table), called in turn under
+# work under main: every sample in them must be walked by the table mapped
+# from the cache through work to main, whatever the depth of its pushes.
 
 prog="$BIN/bigtable"
 layout=6
@@ -79,3 +80,18 @@ mkdir -m 700 "$other"
 head -c $((size - 4096)) "$file" >"$other/$id.$layout.cfi"
 read -r built mapped <<<"$(run other "$other")"
 [ "${mapped:-1}" -eq 0 ] || fail "a table file of $((size - 4096)) bytes was mapped: $(grep '^tables' other.info)"
+
+# a file size limit (RLIMIT_FSIZE) between the table's size and its padded
+# size: kept without its padding, not over the limit (SIGXFSZ) nor dropped
+limited=$PWD/limited
+mkdir -m 700 "$limited"
+run limited-first "$limited" >/dev/null
+echo 1000000000 >"$limited/$id.$layout.want"
+rc=0
+(ulimit -f $(((table + 4096) / 1024)) && run limited-build "$limited" >/dev/null) || rc=$?
+[ "$rc" -eq 0 ] || fail "bigtable under a file size limit exited with $rc (SIGXFSZ is 153)"
+lsize=$(stat -c %s "$limited/$id.$layout.cfi" 2>/dev/null || echo none)
+[ "$lsize" = "$table" ] ||
+    fail "under a limit of $(((table + 4096) / 1024)) KiB the table was kept with $lsize bytes, want $table"
+read -r built mapped <<<"$(run limited "$limited")"
+[ "${mapped:-0}" -ge 1 ] || fail "the table kept under a limit was not mapped: $(grep '^tables' limited.info)"
