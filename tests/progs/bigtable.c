@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "burn.h"
+
 #define NFUNCS 5000
 
 __asm__(".text\n"
@@ -59,17 +61,10 @@ __asm__(".text\n"
         ".text\n");
 extern void (*const big_table[NFUNCS])(void);
 
-static double cpu_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 __attribute__((noinline)) void work(double ms)
 {
-    double end = cpu_ms() + ms;
-    while (cpu_ms() < end)
+    double end = burn_cpu_ms() + ms;
+    while (burn_cpu_ms() < end)
         for (int i = 0; i < NFUNCS; i++)
             big_table[i]();
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 static volatile uint64_t burn_sink;
 
@@ -32,6 +33,14 @@ static inline long burn_iters(double ms)
     double scale = s ? atof(s) / 100.0 : 1.0;
     if (scale <= 0) scale = 1.0;
     return (long)(ms * 700000.0 * scale);
+}
+
+/* The process's CPU time, in milliseconds */
+static inline double burn_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 #endif

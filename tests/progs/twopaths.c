@@ -55,20 +55,13 @@ __attribute__((noinline, noclone)) void through(leaf_fn *f)
 PATH(path_a, leaf_a)
 PATH(path_b, leaf_b)
 
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 __attribute__((noinline, noclone)) void common(int level, double until)
 {
     if (level < COMMON) {
         common(level + 1, until);
     } else {
         unsigned seed = 12345;
-        while (cpu_ms() < until) {
+        while (burn_cpu_ms() < until) {
             for (int i = 0; i < 16; i++) {
                 seed = seed * 1103515245u + 12345u;
                 if ((seed >> 16) & 1)
@@ -85,7 +78,7 @@ int main(int argc, char **argv)
 {
     double ms = argc > 1 ? atof(argv[1]) : 600;
     leaf_iters = burn_iters((argc > 2 ? atof(argv[2]) : 150) / 1000.0);
-    common(1, cpu_ms() + ms);
+    common(1, burn_cpu_ms() + ms);
     printf("twopaths: done\n");
     return 0;
 }
