@@ -114,6 +114,27 @@ static long pmd_kib(const void *p)
     return kb;
 }
 
+/* Maps fd's n bytes and reads a byte each 64 KiB (*sparse, us), then a
+ * byte a page (*dense); returns the KiB of it mapped by huge pages. */
+static long read_sparse(int fd, size_t n, double *sparse, double *dense)
+{
+    uint8_t *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        perror("populate: mmap");
+        exit(1);
+    }
+    double t0 = now_us();
+    touch_every(p, n, 0, FAULT_AROUND);
+    (void)*(volatile uint8_t *)(p + n - 1);
+    double t1 = now_us();
+    touch(p, n, 0);
+    *sparse = t1 - t0;
+    *dense = now_us() - t1;
+    long kib = pmd_kib(p);
+    munmap(p, n);
+    return kib;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -208,24 +229,8 @@ int main(int argc, char **argv)
         r[4][k] = t1 - t0;
         r[5][k] = now_us() - t1;
         munmap(p, fsize);
-        p = mmap(NULL, fsize, PROT_READ, MAP_PRIVATE, fd, 0);
-        t0 = now_us();
-        touch_every(p, fsize, 0, FAULT_AROUND);
-        (void)*(volatile uint8_t *)(p + fsize - 1);
-        t1 = now_us();
-        touch(p, fsize, 0);
-        r[6][k] = t1 - t0;
-        r[7][k] = now_us() - t1;
-        munmap(p, fsize);
-        p = mmap(NULL, hsize, PROT_READ, MAP_PRIVATE, hfd, 0);
-        t0 = now_us();
-        touch_every(p, hsize, 0, FAULT_AROUND);
-        t1 = now_us();
-        touch(p, hsize, 0);
-        r[8][k] = t1 - t0;
-        r[9][k] = now_us() - t1;
-        huge_kib = pmd_kib(p);
-        munmap(p, hsize);
+        read_sparse(fd, fsize, &r[6][k], &r[7][k]);
+        huge_kib = read_sparse(hfd, hsize, &r[8][k], &r[9][k]);
         /* out of the page cache, and read back by the faults, with and
          * without MADV_HUGEPAGE first (as libsprof maps a padded table) */
         for (int adv = 0; adv < 2; adv++) {
