@@ -413,7 +413,8 @@ static int cache_path(const struct cfi_obj *o, char *buf, size_t n, const char *
  * handler as it saves (sessions 26 and 49). Where a smaller window is set,
  * the lookups fault the rest in. Up to POPULATE_MAX bytes a
  * process: beyond, a huge table (a JIT's LLVM) adds to the RSS only the
- * pages the lookups touch. */
+ * pages the lookups touch (2 MiB ones where the page cache holds the file
+ * in huge folios, below). */
 #define POPULATE_MAX (4u << 20)
 #define CACHE_RENEW_S 600
 #define FAULT_AROUND 65536u
