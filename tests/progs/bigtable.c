@@ -19,7 +19,7 @@
 
 #include "burn.h"
 
-#define NFUNCS 5000
+#define NFUNCS 5000 /* and the two .rept 5000 below */
 
 __asm__(".text\n"
         ".altmacro\n"
