@@ -51,20 +51,32 @@ static void seal(uint8_t *h, uint32_t codec, size_t stored, size_t raw, uint32_t
     for (int k = 0; k < 4; k++) h[20 + k] = (uint8_t)(crc >> (8 * k));
 }
 
-/* A compressor at e's level, its tables capped (SPROF_ZSTD_TABLE_LOG). */
-static void *make_cctx(const struct sprof_chunk_encoder *e)
+/* Sets c to zstd's level with tables of 2^table_log entries at most. */
+static int set_compressor(const struct sprof_chunk_encoder *e, void *c, int level, int table_log)
 {
-    void *c = e->z->create_cctx();
-    if (!c) return NULL;
-    const int set[][2] = {{ZSTD_c_compressionLevel, e->level},
-                          {ZSTD_c_hashLog, SPROF_ZSTD_TABLE_LOG},
-                          {ZSTD_c_chainLog, SPROF_ZSTD_TABLE_LOG}};
+    const int set[][2] = {{ZSTD_c_compressionLevel, level},
+                          {ZSTD_c_hashLog, table_log},
+                          {ZSTD_c_chainLog, table_log}};
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
-        if (e->z->is_error(e->z->set_parameter(c, set[i][0], set[i][1]))) {
-            e->z->free_cctx(c);
-            return NULL;
-        }
-    return c;
+        if (e->z->is_error(e->z->set_parameter(c, set[i][0], set[i][1]))) return -1;
+    return 0;
+}
+
+/* e's compressor, made or set for a chunk of n bytes: at e's level, its
+ * tables capped (SPROF_ZSTD_TABLE_LOG), or for a quick last chunk. */
+static void *compressor(struct sprof_chunk_encoder *e, size_t n)
+{
+    int quick = e->last && n < SPROF_ZSTD_QUICK_MAX && (!e->cctx || e->quick);
+    if (e->cctx && quick == e->quick) return e->cctx;
+    if (!e->cctx && !(e->cctx = e->z->create_cctx())) return NULL;
+    if (quick ? set_compressor(e, e->cctx, SPROF_ZSTD_QUICK_LEVEL, SPROF_ZSTD_QUICK_TABLE_LOG)
+              : set_compressor(e, e->cctx, e->level, SPROF_ZSTD_TABLE_LOG)) {
+        e->z->free_cctx(e->cctx);
+        e->cctx = NULL;
+        return NULL;
+    }
+    e->quick = quick;
+    return e->cctx;
 }
 
 int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *raw, size_t n,
@@ -75,7 +87,8 @@ int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *
         return -1;
     }
     int compress = e->z && n >= e->min_size;
-    if (compress && !e->cctx && !(e->cctx = make_cctx(e))) {
+    void *cctx = compress ? compressor(e, n) : NULL;
+    if (compress && !cctx) {
         snprintf(err, errlen, "out of memory for the zstd compressor");
         return -1;
     }
@@ -87,7 +100,7 @@ int sprof_chunk_encode(struct sprof_chunk_encoder *e, uint32_t seq, const void *
     uint8_t *h = out->data + out->len;
     size_t stored = n;
     if (compress) {
-        stored = e->z->compress(e->cctx, h + SPROF_CHUNK_HEADER_SIZE, bound, raw, n);
+        stored = e->z->compress(cctx, h + SPROF_CHUNK_HEADER_SIZE, bound, raw, n);
         if (e->z->is_error(stored)) {
             snprintf(err, errlen, "zstd: %s", e->z->error_name(stored));
             return -1;

@@ -53,6 +53,18 @@ struct sprof_zstd_api {
  * 16). A compiler's cc1 at 10 kHz, which compresses one chunk, takes 73
  * page faults fewer. */
 #define SPROF_ZSTD_TABLE_LOG 14
+
+/* A last chunk smaller than SPROF_ZSTD_QUICK_MAX, from an encoder that has
+ * compressed nothing yet (a short process's one chunk: a compiler's cc1
+ * writes 6 KiB), is compressed at level 2 with 2^12-entry tables: the
+ * first call into libzstd of a new process pays for the code and tables it
+ * touches, 16-20 page faults and about 100 us here against 40 faults and
+ * 170 us at level 5, for a chunk 1-2% larger (BENCHMARKS.md, session 51).
+ * A bigger one (an interpreter's 1 s run: 21 KiB, 4-8% larger at level 2)
+ * and every chunk of a process that lives on keep level 5. */
+#define SPROF_ZSTD_QUICK_MAX (16u << 10)
+#define SPROF_ZSTD_QUICK_LEVEL 2
+#define SPROF_ZSTD_QUICK_TABLE_LOG 12
 extern const struct sprof_zstd_api sprof_zstd_linked;
 
 struct sprof_chunk_encoder {
@@ -60,12 +72,15 @@ struct sprof_chunk_encoder {
     void *cctx;                     /* ZSTD_CCtx, made at the first compression */
     int level;
     size_t min_size; /* smaller chunks are stored as they are */
+    int last;        /* the next chunk is the last (SPROF_ZSTD_QUICK_MAX) */
+    int quick;       /* cctx is set for a last chunk, not at level */
 };
 
 /* z: libzstd, or NULL (SPROF_CODEC_NONE chunks); level: zstd level
  * (1..19); min_size: the smallest chunk worth compressing (0: all). z and
- * min_size may be set later, before a call to sprof_chunk_encode. A chunk
- * that compression would not make smaller is stored as it is. */
+ * min_size may be set later, before a call to sprof_chunk_encode, and so
+ * may last. A chunk that compression would not make smaller is stored as
+ * it is. */
 void sprof_chunk_encoder_init(struct sprof_chunk_encoder *e, const struct sprof_zstd_api *z,
                               int level, size_t min_size);
 void sprof_chunk_encoder_release(struct sprof_chunk_encoder *e);

@@ -951,8 +951,9 @@ static int output_ours(void)
     return 1;
 }
 
-/* Encodes the pending records as one chunk and appends it. */
-static void write_chunk(void)
+/* Encodes the pending records as one chunk and appends it; last: the
+ * image's last (its end, an exec, a signal's death). */
+static void write_chunk(int last)
 {
     if (W.failed || W.chunk.len == 0) return;
     if (W.fd >= 0 && !output_ours()) return;
@@ -987,6 +988,7 @@ static void write_chunk(void)
         sprof_chunk_encoder_init(&W.enc, NULL, SPROF_ZSTD_LEVEL, COMPRESS_MIN);
         W.enc_ready = 1;
     }
+    W.enc.last = last;
     if (put_stacks()) {
         fail("out of memory in the writer");
         return;
@@ -1190,7 +1192,7 @@ static void step(int force_write, const char *end_reason, int status)
             sprof_buf_put_uvarint(&W.rec, (uint64_t)(unsigned)status);
             sprof_buf_put_record(&W.chunk, SPROF_REC_END, &W.rec);
         }
-        write_chunk();
+        write_chunk(force_write);
         W.last_write = now;
     }
 }
@@ -1553,7 +1555,7 @@ SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
          * chunk damaged later takes its own samples only */
         describe();
         rescan_maps(W.last_write);
-        write_chunk();
+        write_chunk(0);
     }
     wunlock();
     if (W.failed) return -1;

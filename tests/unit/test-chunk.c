@@ -302,6 +302,83 @@ static void compressor_tables_capped(void)
            capped, full);
 }
 
+/* The compressor's size after it compressed raw[0..n) (a fresh encoder
+ * with last as given), and the chunk appended to out. */
+static size_t compressor_size(const struct sprof_buf *raw, int last, struct sprof_buf *out)
+{
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 0);
+    e.last = last;
+    char err[256] = "";
+    int r = sprof_chunk_encode(&e, 0, raw->data, raw->len, out, err, sizeof(err));
+    CHECKF(r == 0, "encode failed: %s", err);
+    size_t size = r == 0 && e.cctx ? ZSTD_sizeof_CCtx(e.cctx) : 0;
+    sprof_chunk_encoder_release(&e);
+    return size;
+}
+
+/* A last chunk under SPROF_ZSTD_QUICK_MAX from an encoder that has not
+ * compressed yet gets a compressor with smaller tables, and reads back;
+ * the same encoder's next chunk that is not the last is compressed at the
+ * level again; a last chunk of an encoder already at its level, or one of
+ * SPROF_ZSTD_QUICK_MAX bytes, keeps the level. */
+static void quick_last_chunk(void)
+{
+    struct sprof_buf out, small, big;
+    sprof_buf_init(&out);
+    sprof_buf_init(&small);
+    sprof_buf_init(&big);
+    unsigned long long s = 3;
+    while (small.len < 6000)
+        sprof_buf_put_uvarint(&small, unit_rand(&s) % 300);
+    while (big.len < SPROF_ZSTD_QUICK_MAX)
+        sprof_buf_put_uvarint(&big, unit_rand(&s) % 300);
+    struct sprof_file_header h = {SPROF_VERSION, SPROF_FILE_HEADER_SIZE, 0, 1, 2};
+    sprof_file_header_put(&out, &h);
+    size_t full = compressor_size(&small, 0, &out);
+    size_t quick = compressor_size(&small, 1, &out);
+    size_t big_full = compressor_size(&big, 0, &out);
+    size_t big_last = compressor_size(&big, 1, &out);
+    CHECKF(quick && quick < full, "a last chunk's compressor %zu bytes, the level's %zu", quick,
+           full);
+    CHECKF(big_last == big_full, "a last chunk of %zu bytes: compressor %zu bytes, the level's %zu",
+           big.len, big_last, big_full);
+
+    struct sprof_chunk_encoder e;
+    sprof_chunk_encoder_init(&e, &sprof_zstd_linked, SPROF_ZSTD_LEVEL, 0);
+    char err[256] = "";
+    size_t size[3] = {0, 0, 0};
+    int r = 0;
+    for (int k = 0; k < 3; k++) {
+        e.last = k != 1; /* quick, then at the level, then last again */
+        r |= sprof_chunk_encode(&e, (uint32_t)(4 + k), small.data, small.len, &out, err,
+                                sizeof(err));
+        size[k] = e.cctx ? ZSTD_sizeof_CCtx(e.cctx) : 0;
+    }
+    sprof_chunk_encoder_release(&e);
+    CHECKF(r == 0, "encode failed: %s", err);
+    CHECKF(size[0] == quick && size[1] == full && size[2] == full,
+           "one encoder's compressor: %zu, %zu, %zu bytes (quick %zu, the level's %zu)", size[0],
+           size[1], size[2], quick, full);
+
+    struct sprof_reader rd;
+    CHECK(sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0);
+    struct sprof_cur c;
+    const struct sprof_buf *want[7] = {&small, &small, &big, &big, &small, &small, &small};
+    for (int k = 0; k < 7; k++) {
+        int n = sprof_reader_next(&rd, &c);
+        CHECKF(n == 1 && sprof_cur_left(&c) == want[k]->len &&
+                   memcmp(c.p, want[k]->data, want[k]->len) == 0,
+               "chunk %d did not read back", k);
+    }
+    CHECK(sprof_reader_next(&rd, &c) == 0);
+    CHECK(rd.chunks_ok == 7 && rd.chunks_bad == 0);
+    sprof_reader_close(&rd);
+    sprof_buf_release(&out);
+    sprof_buf_release(&small);
+    sprof_buf_release(&big);
+}
+
 /* An encoder with a minimum size stores smaller chunks as they are
  * (SPROF_CODEC_NONE) and compresses the others, but stores one that
  * compression would not shrink; one without libzstd stores all; the reader
@@ -770,6 +847,7 @@ int main(void)
     RUN(roundtrip_records);
     RUN(empty_and_large_payloads);
     RUN(compressor_tables_capped);
+    RUN(quick_last_chunk);
     RUN(stored_and_compressed);
     RUN(uncompressed_chunk);
     RUN(damaged_payload_skipped);
