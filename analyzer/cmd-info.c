@@ -340,11 +340,15 @@ static void print_process(struct sp_profile *p, uint32_t proc, const uint32_t *l
         if (taken && pr->has_config && strcmp(pr->config.unwinder, "dwarf") == 0) {
             field("fallbacks", "%llu of %llu samples walked by libunwind, not the unwind tables",
                   (unsigned long long)ctr[SPROF_CTR_UNWIND_FALLBACK], (unsigned long long)taken);
+            char early[64] = "";
+            if (ctr[SPROF_CTR_TABLES_EARLY])
+                snprintf(early, sizeof(early), " (%llu before a first walk)",
+                         (unsigned long long)ctr[SPROF_CTR_TABLES_EARLY]);
             field("tables",
-                  "%llu built, %llu mapped from the cache; %llu frames looked up in "
+                  "%llu built, %llu mapped from the cache%s; %llu frames looked up in "
                   ".eh_frame in place",
                   (unsigned long long)ctr[SPROF_CTR_TABLES_BUILT],
-                  (unsigned long long)ctr[SPROF_CTR_TABLES_CACHED],
+                  (unsigned long long)ctr[SPROF_CTR_TABLES_CACHED], early,
                   (unsigned long long)ctr[SPROF_CTR_UNWIND_INPLACE]);
         }
         fmt_duration(a, sizeof(a), (double)ctr[SPROF_CTR_WRITER_CPU_NS]);

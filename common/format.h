@@ -163,7 +163,8 @@ enum sprof_counter_id {
     SPROF_CTR_UNWIND_INPLACE = 11,  /* dwarf: frames looked up in .eh_frame in place */
     SPROF_CTR_TABLES_BUILT = 12,    /* dwarf: unwind tables built */
     SPROF_CTR_TABLES_CACHED = 13,   /* dwarf: unwind tables mapped from the cache */
-    SPROF_CTR_MAX_ = 14,
+    SPROF_CTR_TABLES_EARLY = 14,    /* dwarf: ... of them before the walk of a first sample */
+    SPROF_CTR_MAX_ = 15,
 };
 
 /* Handler-time histogram: bucket i counts handler runs taking

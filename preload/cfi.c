@@ -85,12 +85,14 @@ static struct {
     size_t bytes;           /* tables held, in all sets */
     size_t populated;       /* bytes of cached tables mapped populated */
     uint64_t built, cached; /* tables built, mapped from the cache */
+    uint64_t early;         /* ... of them by sprof_cfi_early */
 } C;
 
-void sprof_cfi_tables(uint64_t *built, uint64_t *cached)
+void sprof_cfi_tables(uint64_t *built, uint64_t *cached, uint64_t *early)
 {
     *built = C.built;
     *cached = C.cached;
+    *early = C.early;
 }
 
 size_t sprof_cfi_bytes(void)
@@ -171,7 +173,7 @@ void sprof_cfi_after_fork_child(void)
     atomic_store(&sprof_cfi_readers[1], 0);
     atomic_store(&inplace_readers, 0);
     atomic_store(&unloading, 0);
-    C.built = C.cached = 0;
+    C.built = C.cached = C.early = 0;
 }
 
 /* ---- the loader's list of objects (no allocation in the callbacks) ---- */
@@ -710,6 +712,30 @@ int sprof_cfi_late_step(void)
         if (!try_cache(o)) build |= o->paid;
     }
     return build;
+}
+
+/* The first walk of a process that does not have a big object's table
+ * looks up its frames in place, in pages of .eh_frame_hdr and .eh_frame
+ * it has never touched, a page fault each: cc1's (45,201 FDEs) took 48 to
+ * 141 us, its second 7 to 123, before the table was mapped after them
+ * (BENCHMARKS.md, session 50). An object of this many FDEs, at least, has
+ * its table mapped before the walk when the thread was interrupted in it:
+ * a bigger table costs no more to map (a huge page), a smaller object's
+ * first lookups fault in fewer pages (libc's index is 7 pages). */
+#define EARLY_FDES 16384u
+
+uint64_t sprof_cfi_early(uintptr_t pc)
+{
+    const struct cfi_set *s = atomic_load(&sprof_cfi_current);
+    struct cfi_obj *o = s ? (struct cfi_obj *)cfi_obj_at(s, pc) : NULL;
+    if (!o || !o->cached || o->cache_tried || o->price < want_after(EARLY_FDES) ||
+        atomic_load(&o->state) != CFI_PENDING)
+        return 0;
+    /* not a child of vfork, which shares this memory */
+    if (sys_getpid() != sprof.pid) return 0;
+    uint64_t cpu = sprof_thread_cpu_now();
+    C.early += (uint64_t)try_cache(o);
+    return sprof_thread_cpu_now() - cpu + 1;
 }
 
 void sprof_cfi_at_end(void)

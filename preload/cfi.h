@@ -281,6 +281,21 @@ struct cfi_set {
     struct cfi_obj obj[]; /* sorted by lo, not overlapping */
 };
 
+/* The object of s whose executable segments' span holds pc, or NULL. */
+static inline const struct cfi_obj *cfi_obj_at(const struct cfi_set *s, uintptr_t pc)
+{
+    size_t lo = 0, hi = s->nobj;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->obj[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || pc >= s->obj[lo - 1].hi) return NULL;
+    return &s->obj[lo - 1];
+}
+
 /* Handler side (unwind.c). */
 extern _Atomic(const struct cfi_set *) sprof_cfi_current __attribute__((visibility("hidden")));
 extern _Atomic unsigned sprof_cfi_epoch __attribute__((visibility("hidden")));
@@ -399,6 +414,12 @@ extern _Atomic int sprof_cfi_cache_wanted __attribute__((visibility("hidden")));
  * table is wanted that only the writer can build (its price paid, counted
  * across processes): the writer is then due. */
 int sprof_cfi_late_step(void) __attribute__((visibility("hidden")));
+/* Before the first walks of a descendant without its writer thread, at its
+ * interrupted pc (handler.c), in the same conditions: maps the table of the
+ * object pc is in from the cache now, when that object is a big one (a
+ * compiler's cc1) not tried yet. Returns the thread's CPU time that took
+ * (nanoseconds, at least 1), or 0 when it tried nothing. */
+uint64_t sprof_cfi_early(uintptr_t pc) __attribute__((visibility("hidden")));
 
 /* At the end of the process (exit, exec, a signal): adds its lookups in
  * place of each cacheable object that has no table yet to the count the
@@ -410,8 +431,10 @@ void sprof_cfi_at_end(void) __attribute__((visibility("hidden")));
  * do not exist here, are dropped. */
 void sprof_cfi_after_fork_child(void) __attribute__((visibility("hidden")));
 
-/* Tables built, and mapped from the cache, since the process started. */
-void sprof_cfi_tables(uint64_t *built, uint64_t *cached) __attribute__((visibility("hidden")));
+/* Tables built, and mapped from the cache (early: of those, by
+ * sprof_cfi_early), since the process started. */
+void sprof_cfi_tables(uint64_t *built, uint64_t *cached, uint64_t *early)
+    __attribute__((visibility("hidden")));
 
 /* Bytes of tables now held (for tests and notes). */
 size_t sprof_cfi_bytes(void) __attribute__((visibility("hidden")));

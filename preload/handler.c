@@ -152,6 +152,21 @@ static void late_work(struct sprof_thread *t, const struct recorded *r, uint64_t
     if (due) sprof_writer_late(1);
 }
 
+/* Before a walk of one of a descendant's first samples, without its writer
+ * thread (the one thread it has), interrupted outside sprof, the loader and
+ * fork: maps from the cache the table of a big object the thread was
+ * interrupted in, before the walk looks its frames up in place (cfi.c,
+ * sprof_cfi_early). Its time is the writer's, as late_work's is. */
+static void early_tables(const struct sprof_thread *t, const void *uc)
+{
+    if (atomic_load_explicit(&t->samples, memory_order_relaxed) >= COLD_WALKS ||
+        sprof.cfg.unwinder != UNWIND_DWARF || !sprof_writer_late_pending() || sprof_internal != 1 ||
+        sprof_loader_busy() || sprof_in_fork)
+        return;
+    uint64_t ns = sprof_cfi_early((uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+    if (ns) sprof_writer_add_inline(ns);
+}
+
 /* How many of the outermost frames of the n just stored at ring[pos, pos +
  * n) are those of the thread's last entry (sprof.h): the entry keeps the
  * others only. The stacks of a program that stays in one part of its work
@@ -274,6 +289,7 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
      * sample: the line is read by every handler */
     if (!atomic_load_explicit(&sprof.clock_warm, memory_order_relaxed))
         atomic_store_explicit(&sprof.clock_warm, 1, memory_order_relaxed);
+    early_tables(t, uc); /* before the sample's time: not the walk's cost */
     uint64_t t0 = sprof_now();
     if (t->first_period) {
         /* the random first period is over: the full period from now on

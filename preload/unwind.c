@@ -316,21 +316,6 @@ static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint
 
 enum step { STEP_OK, STEP_END, STEP_BROKEN, STEP_FALLBACK };
 
-/* The object of the set that holds pc, or NULL. */
-static const struct cfi_obj *find_obj(const struct cfi_set *s, uintptr_t pc)
-{
-    size_t lo = 0, hi = s->nobj;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->obj[mid].lo <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0 || pc >= s->obj[lo - 1].hi) return NULL;
-    return &s->obj[lo - 1];
-}
-
 /* An object without a table: one more lookup that needed it; the writer
  * is woken when they reach the object's want_after (cfi.h). fallback: the
  * lookup in place could not tell, libunwind must. */
@@ -408,7 +393,7 @@ static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
 static enum step step_sigframe(struct walk *w, uintptr_t code)
 {
     const struct cfi_obj *o = w->obj; /* (a cached rule leaves it unset) */
-    if (!o || code - 1 < o->lo || code - 1 >= o->hi) o = find_obj(w->set, code - 1);
+    if (!o || code - 1 < o->lo || code - 1 >= o->hi) o = cfi_obj_at(w->set, code - 1);
     unsigned char at[sizeof(sigreturn_code)];
     if (!o || sprof_cfi_copy_code(o, code, at, sizeof(at)) < 0 ||
         memcmp(at, sigreturn_code, sizeof(at)) != 0)
@@ -493,7 +478,7 @@ static enum step step_leaf(struct walk *w)
 {
     if (!readable(w, w->sp)) return STEP_FALLBACK;
     uintptr_t ra = stack_word(w->sp);
-    const struct cfi_obj *o = find_obj(w->set, ra - 1);
+    const struct cfi_obj *o = cfi_obj_at(w->set, ra - 1);
     if (!o || !after_call(o, ra)) return STEP_FALLBACK;
     w->pc = ra;
     w->sp = w->floor = w->sp + sizeof(uintptr_t);
@@ -504,7 +489,7 @@ static enum step step_leaf(struct walk *w)
 static int in_loader(struct walk *w, uintptr_t look)
 {
     const struct cfi_obj *o = w->obj;
-    if (!o || look < o->lo || look >= o->hi) o = find_obj(w->set, look);
+    if (!o || look < o->lo || look >= o->hi) o = cfi_obj_at(w->set, look);
     return o && o->loader;
 }
 
@@ -525,7 +510,7 @@ static inline __attribute__((always_inline)) enum step step_tables(struct walk *
         goto have_rule;
     }
     if (!w->obj || look < w->obj->lo || look >= w->obj->hi) {
-        w->obj = find_obj(w->set, look);
+        w->obj = cfi_obj_at(w->set, look);
         if (!w->obj) {
             /* loaded since the set was made? the writer looks, once per set */
             if (!atomic_exchange_explicit(&sprof_cfi_unknown, 1, memory_order_relaxed))
@@ -853,7 +838,7 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
     for (;;) {
         ring[(pos + n++) & RING_MASK] = pc;
         uintptr_t look = n == 1 ? pc : pc - 1;
-        if (!o || look < o->lo || look >= o->hi) o = find_obj(set, look);
+        if (!o || look < o->lo || look >= o->hi) o = cfi_obj_at(set, look);
         struct cfi_frame fr;
         int k = o && look - o->bias <= UINT32_MAX ? sprof_cfi_frame_at(o, look, &fr) : -1;
         uint32_t crt = k == 1 ? crt_rule(o, look, n == 1) : CFI_NONE;
@@ -933,7 +918,7 @@ static int libunwind_end_known(const uint64_t *ring, uint64_t pos, unsigned n)
     unsigned slot;
     const struct cfi_set *set = sprof_cfi_enter(&slot);
     if (!set) return 1;
-    const struct cfi_obj *o = find_obj(set, look);
+    const struct cfi_obj *o = cfi_obj_at(set, look);
     struct cfi_frame fr;
     int guess =
         o && !o->loader && look - o->bias <= UINT32_MAX && sprof_cfi_frame_at(o, look, &fr) == 1;

@@ -702,7 +702,8 @@ static void put_counters(uint64_t now)
     c[SPROF_CTR_BYTES] = W.file_size;
     c[SPROF_CTR_STACKS] = W.id_base + W.ntab;
     c[SPROF_CTR_THREADS] = threads;
-    sprof_cfi_tables(&c[SPROF_CTR_TABLES_BUILT], &c[SPROF_CTR_TABLES_CACHED]);
+    sprof_cfi_tables(&c[SPROF_CTR_TABLES_BUILT], &c[SPROF_CTR_TABLES_CACHED],
+                     &c[SPROF_CTR_TABLES_EARLY]);
     /* the counters that are not 0 and the histogram's buckets up to its
      * last that is not: a short process writes this record twice in a
      * file of a few hundred bytes, stored uncompressed, where all of them

@@ -2,11 +2,12 @@
 /*
  * bigtable: an executable whose unwind table is over 1 MiB, which sprof's
  * table cache pads to a 2 MiB huge page (preload/cfi.c, cache_file_size).
- * NFUNCS functions of assembly, big_0 ... big_4999, each pushing 32 words
+ * NFUNCS functions of assembly, big_0 ... big_19999, each pushing 8 words
  * and popping them with call frame information at every instruction (a row
- * of the table each: 325,000 rows, about 1.3 MB of table), called in turn
- * by work for MS ms of CPU. Usage: bigtable [MS] (default 1000); prints
- * "bigtable: done", and the Rss and FilePmdMapped of sprof's cached tables
+ * of the table each: 340,000 rows, about 1.4 MB of table; 20,000 FDEs, as
+ * many as a big program's, whose table a descendant maps before its first
+ * walk: cfi.c, sprof_cfi_early), called in turn by work for MS ms of CPU. Usage: bigtable [MS]
+ * (default 1000); prints "bigtable: done", and the Rss and FilePmdMapped of sprof's cached tables
  * mapped in it as "bigtable: cache FILE RSS_KB PMD_KB" (what the kernel
  * and the file system make of the padding: nothing is asserted of it).
  * Expected profile: most samples in big_* functions, under work, under
@@ -19,7 +20,7 @@
 
 #include "burn.h"
 
-#define NFUNCS 5000 /* and the two .rept 5000 below */
+#define NFUNCS 20000 /* and the two .rept 20000 below */
 
 __asm__(".text\n"
         ".altmacro\n"
@@ -28,11 +29,11 @@ __asm__(".text\n"
         ".type big_\\n,@function\n"
         "big_\\n:\n"
         ".cfi_startproc\n"
-        ".rept 32\n"
+        ".rept 8\n"
         "    push %rax\n"
         "    .cfi_adjust_cfa_offset 8\n"
         ".endr\n"
-        ".rept 32\n"
+        ".rept 8\n"
         "    pop %rax\n"
         "    .cfi_adjust_cfa_offset -8\n"
         ".endr\n"
@@ -44,7 +45,7 @@ __asm__(".text\n"
         "    .quad big_\\n\n"
         ".endm\n"
         ".set big_i, 0\n"
-        ".rept 5000\n"
+        ".rept 20000\n"
         "big_fn %big_i\n"
         ".set big_i, big_i + 1\n"
         ".endr\n"
@@ -53,7 +54,7 @@ __asm__(".text\n"
         ".globl big_table\n"
         "big_table:\n"
         ".set big_i, 0\n"
-        ".rept 5000\n"
+        ".rept 20000\n"
         "big_ptr %big_i\n"
         ".set big_i, big_i + 1\n"
         ".endr\n"
