@@ -5,7 +5,8 @@
  *   exit(3), return from main   an on_exit handler, registered by the
  *                               constructor, gets the status. It runs after
  *                               the destructors (init.c's stops the timers
- *                               and flushes) and writes END "exit".
+ *                               and the writer) and writes the last chunk,
+ *                               with END "exit".
  *   _exit(2), _Exit(2)          interposed (interpose.c): END "_exit".
  *   exec                        END "exec" before the image goes (init.c).
  *   a signal that kills         END "signal" with its number, see below.

@@ -456,6 +456,7 @@ void sprof_after_exec_failed(void)
 }
 
 static void on_exit_handler(int status, void *arg);
+static int exit_handler; /* registered */
 
 /* pthread_atfork is a function of libc_nonshared.a, linked into the end of
  * libsprof.so's text, away from the rest of the start (SPROF_ONCE): what it
@@ -479,7 +480,7 @@ SPROF_ONCE static void start(pid_t tid)
     if (sprof_signals_init() < 0) return;
     int late = late_ok(0);
     if (!late) sprof_endings_init(); /* else with the writer (sprof_writer_late) */
-    on_exit(on_exit_handler, NULL);
+    exit_handler = on_exit(on_exit_handler, NULL) == 0;
     atomic_store(&sprof.running, 1);
     if (sprof_writer_start(0, late) < 0) {
         atomic_store(&sprof.running, 0);
@@ -527,15 +528,22 @@ __attribute__((constructor)) static void sprof_init(void)
     sprof_timer_drop_probe(); /* when start() failed before arming */
 }
 
-/* exit(3) and return from main: the destructor stops the timers and
- * flushes; the on_exit handler, registered before any of the program's
- * and so run after them and after the destructors, knows the status and
- * writes the END record. */
+/* exit(3) and return from main: the destructor stops the timers and the
+ * writer thread; the on_exit handler, registered before any of the
+ * program's and before glibc's call of the destructors (our constructor
+ * runs before __libc_start_main), and so run after them all, knows the
+ * status and writes the rest with the END record. The destructor flushed
+ * too, a chunk and a write of its own microseconds before the END's
+ * (BENCHMARKS.md, session 51); it still does when the handler could not be
+ * registered. */
 __attribute__((destructor)) static void sprof_fini(void)
 {
     if (!active) return;
     stop_timers();
-    sprof_writer_stop(NULL, 0);
+    if (exit_handler)
+        sprof_writer_halt();
+    else
+        sprof_writer_stop(NULL, 0);
 }
 
 SPROF_ONCE static void on_exit_handler(int status, void *arg)

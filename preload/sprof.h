@@ -535,6 +535,10 @@ void sprof_writer_add_inline(uint64_t ns) SPROF_HIDDEN;
 /* Drains everything and writes it; with end_reason, an END record too.
  * Waits until it is on disk. */
 void sprof_writer_flush(const char *end_reason, int status) SPROF_HIDDEN;
+/* Ends the writer thread (or leaves an idle one asleep); what is left is
+ * for the next flush, in the calling thread. */
+void sprof_writer_halt(void) SPROF_HIDDEN;
+/* sprof_writer_halt, then sprof_writer_flush. */
 void sprof_writer_stop(const char *end_reason, int status) SPROF_HIDDEN;
 void sprof_writer_stop_early(void) SPROF_HIDDEN;
 void sprof_writer_note(int level, const char *fmt, ...) SPROF_HIDDEN

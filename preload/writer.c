@@ -953,23 +953,24 @@ static int output_ours(void)
 }
 
 /* Encodes the pending records as one chunk and appends it; last: the
- * image's last (its end, an exec, a signal's death). */
-static void write_chunk(int last)
+ * image's last (its end, an exec, a signal's death); hold: leaves it in
+ * W.out, for write_held. Returns 1 when it holds one. */
+static int write_chunk(int last, int hold)
 {
-    if (W.failed || W.chunk.len == 0) return;
-    if (W.fd >= 0 && !output_ours()) return;
+    if (W.failed || W.chunk.len == 0) return 0;
+    if (W.fd >= 0 && !output_ours()) return 0;
     int fresh = W.fd < 0; /* the file's header goes out with the chunk, in one write */
     if (W.fd < 0) {
-        if (!sprof.is_top && !W.have_samples) return; /* descendants: only with samples */
+        if (!sprof.is_top && !W.have_samples) return 0; /* descendants: only with samples */
         char path[4300];
         W.fd = open_output(path, sizeof(path));
-        if (W.fd < 0) return;
+        if (W.fd < 0) return 0;
         struct stat st;
         free(W.path);
         W.path = strdup(path);
         if (!W.path || sys_fstat(W.fd, &st)) {
             fail("cannot keep the name of '%s': %s", path, strerror(errno));
-            return;
+            return 0;
         }
         W.dev = st.st_dev;
         W.ino = st.st_ino;
@@ -992,7 +993,7 @@ static void write_chunk(int last)
     W.enc.last = last;
     if (put_stacks()) {
         fail("out of memory in the writer");
-        return;
+        return 0;
     }
     /* by the whole payload, its stacks included: a short run of an
      * interpreter has few samples and many stacks */
@@ -1011,21 +1012,41 @@ static void write_chunk(int last)
     }
     if (W.chunk.oom || W.chunk_ids.oom || W.stk.oom) {
         fail("out of memory in the writer");
-        return;
+        return 0;
     }
     char err[256];
     if (!fresh) sprof_buf_reset(&W.out);
     if (sprof_chunk_encode(&W.enc, W.seq, W.stk.data, W.stk.len, &W.out, err, sizeof(err))) {
         fail("cannot compress a chunk: %s", err);
-        return;
+        return 0;
     }
     if (W.enc.z && W.stk.len >= COMPRESS_MIN) W.enc.min_size = 0; /* a child of fork's */
-    if (write_all(W.out.data, W.out.len)) return;
+    if (!hold && write_all(W.out.data, W.out.len)) return 0;
     W.seq++;
     sprof_buf_reset(&W.chunk);
     sprof_buf_reset(&W.chunk_ids);
     W.have_samples = 0;
     if (stacks_bytes() >= STACK_TABLE_MAX) stacks_forget();
+    return hold;
+}
+
+/* The records pending after a chunk write_chunk holds (the counters and the
+ * END), stored as a chunk of their own after it (a few hundred bytes, not
+ * worth a call of the compressor), and both written at once. */
+static void write_held(void)
+{
+    char err[256];
+    size_t min = W.enc.min_size;
+    W.enc.min_size = SIZE_MAX;
+    int r = sprof_chunk_encode(&W.enc, W.seq, W.chunk.data, W.chunk.len, &W.out, err, sizeof(err));
+    W.enc.min_size = min;
+    if (r) {
+        fail("cannot compress a chunk: %s", err);
+        return;
+    }
+    if (write_all(W.out.data, W.out.len)) return;
+    W.seq++;
+    sprof_buf_reset(&W.chunk);
 }
 
 SPROF_ONCE static int loader_counters(struct dl_phdr_info *info, size_t size, void *arg)
@@ -1167,8 +1188,9 @@ static void step(int force_write, const char *end_reason, int status)
         /* The maps are compared for samples: the first time with the first
          * chunk that holds any, so that a process killed later has its
          * objects on file; then every second; and at a forced write, unless
-         * it was done just now (the on_exit handler's write follows the
-         * destructor's by microseconds) or the few stacks since all lie in
+         * it was done just now (exit's write may follow the writer's
+         * last, or the one as the program's last thread ended, by
+         * microseconds) or the few stacks since all lie in
          * mappings on record (a child of fork that took a sample or two
          * before its exec, in its parent's code, on the parent's list).
          * Each scan reads all of /proc/self/maps, 20-30 us for a small
@@ -1177,6 +1199,13 @@ static void step(int force_write, const char *end_reason, int status)
             (!W.scanned || now - W.last_scan >= SPROF_WRITE_INTERVAL_NS ||
              (force_write && now - W.last_scan >= RESCAN_MIN_NS && !new_stacks_on_record())))
             rescan_maps(now);
+        /* the end: the samples' chunk first, held, so that the counters,
+         * in a chunk of their own with the END record, count what making
+         * it cost (the file's creation, the description, the compressor's
+         * first call: most of a short process's writer), and one write for
+         * both (the destructor's flush and the on_exit handler's were two
+         * chunks and two writes; preload/init.c, sprof_fini) */
+        int held = end_reason && write_chunk(1, 1);
         put_counters(now);
         if (end_reason) {
             /* the threads still running end with the process (or image) */
@@ -1193,7 +1222,10 @@ static void step(int force_write, const char *end_reason, int status)
             sprof_buf_put_uvarint(&W.rec, (uint64_t)(unsigned)status);
             sprof_buf_put_record(&W.chunk, SPROF_REC_END, &W.rec);
         }
-        write_chunk(force_write);
+        if (held)
+            write_held();
+        else
+            write_chunk(force_write, 0);
         W.last_write = now;
     }
 }
@@ -1556,7 +1588,7 @@ SPROF_ONCE int sprof_writer_start(int forked, int late_ok)
          * chunk damaged later takes its own samples only */
         describe();
         rescan_maps(W.last_write);
-        write_chunk(0);
+        write_chunk(0, 0);
     }
     wunlock();
     if (W.failed) return -1;
@@ -1632,7 +1664,7 @@ void sprof_writer_add_inline(uint64_t ns)
     W.inline_ns += ns;
 }
 
-SPROF_ONCE void sprof_writer_stop(const char *end_reason, int status)
+SPROF_ONCE void sprof_writer_halt(void)
 {
     atomic_store(&W.late, 0);
 #if !SPROF_SANITIZED
@@ -1660,6 +1692,11 @@ SPROF_ONCE void sprof_writer_stop(const char *end_reason, int status)
         pthread_join(W.thread, NULL);
         W.thread_running = 0;
     }
+}
+
+SPROF_ONCE void sprof_writer_stop(const char *end_reason, int status)
+{
+    sprof_writer_halt();
     sprof_writer_flush(end_reason, status);
 }
 

@@ -56,6 +56,15 @@ short=$(file_where 'p.bin*' '^command .*late short 300$')
 [ -n "$short" ] || fail "no file of 'late short 300'"
 flat_rows short "$short"
 expect_in_flat short late_burn 20
+# and its counters once, in the chunk of its END after its samples' (one
+# write at its end, whose making the counters count: preload/writer.c,
+# write_held), not also in a flush of the destructor's before
+report info "$short" >short.info
+grep -q '^ended *exit, status 0$' short.info || fail "short: $(grep '^ended' short.info)"
+"$DUMP" "$short" -s >short.dump || fail "sprof-dump cannot read $short"
+grep -E '^(PROCESS|chunks)' short.dump
+grep -q ' COUNTERS=1 .* END=1 ' short.dump ||
+    fail "the short process wrote its counters more than once: $(grep '^PROCESS' short.dump)"
 
 # a program built without -fPIE that takes free's address (as a build's
 # cc1 does) is late too: its PLT entry is free's address there
