@@ -3,10 +3,16 @@
  * Executable mappings of the process, for offline symbolization: range,
  * file offset, path, load bias and build-id. The writer thread (and the
  * dlopen/dlclose wrappers, under the writer's lock) compare the executable
- * mappings of /proc/self/maps with the set already reported and record what
- * appeared and vanished. They are asked for one at a time with the
- * PROCMAP_QUERY ioctl (Linux 6.11) where the kernel has it, else read from
- * the text of the whole file.
+ * mappings with the set already reported and record what appeared and
+ * vanished. Those of the objects the dynamic loader knows come from its
+ * list (dl_iterate_phdr: their segments, names and notes, in memory); the
+ * kernel's (/proc/self/maps) are asked for only when a stack since the
+ * last comparison has a frame outside them (a JIT's code, a file mapped
+ * by hand, an object the loader names by a relative path), one at a time
+ * with the PROCMAP_QUERY ioctl (Linux 6.11) where the kernel has it, else
+ * read from the text of the whole file. A short process's one comparison
+ * cost it the file's opening and an ioctl a mapping: 99 us of a compiler's
+ * cc1 at its end, 49 of an assembler's (BENCHMARKS.md, session 51).
  */
 #include <elf.h>
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -30,6 +37,7 @@ struct mapping {
     uint64_t bias;
     uint8_t build_id_len;
     uint8_t build_id[64];
+    int kernel; /* only the kernel knows it (not the loader) */
 };
 
 static struct mapping *known;
@@ -344,12 +352,158 @@ static int collect_query(struct mapping **v, size_t *n, size_t *cap)
     return -1;
 }
 
-void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone)
+/* ---- the loader's objects ---- */
+
+struct loader_walk {
+    struct mapping **v;
+    size_t *n, *cap;
+    const char *exe; /* the executable's path (its entry's name is "") */
+    uintptr_t vdso;  /* AT_SYSINFO_EHDR */
+    uint64_t page;
+    int first, oom, unnamed;
+};
+
+/* The executable segments of one object of the loader's whose path it
+ * knows (absolute), as the kernel maps them: whole pages, the file offset
+ * of the first (p_offset and p_vaddr agree modulo the page). */
+static int loader_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct loader_walk *w = arg;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    int first = w->first;
+    w->first = 0;
+    if (info->dlpi_addr == w->vdso && w->vdso)
+        name = "[vdso]";
+    else if (!name[0] && first)
+        name = w->exe;
+    else if (name[0] != '/') {
+        w->unnamed = 1; /* not known by path (a relative one): the kernel is asked */
+        return 0;
+    }
+    struct mapping m;
+    memset(&m, 0, sizeof(m));
+    m.path = (char *)name; /* its bias and build-id: look_up, when it is new */
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !ph->p_memsz) continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        m.start = lo & ~(w->page - 1);
+        m.end = (hi + w->page - 1) & ~(w->page - 1);
+        m.offset = ph->p_offset & ~(w->page - 1);
+        m.prot = (ph->p_flags & PF_R ? 1u : 0u) | (ph->p_flags & PF_W ? 2u : 0u) | 4u;
+        if (add_mapping(w->v, w->n, w->cap, m)) {
+            w->oom = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct mapping *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The executable mappings of the loader's objects known by path, sorted by
+ * address: 0, 1 when it has objects it does not know by path (left out),
+ * or -1. exe: the executable's path (NULL: not known). */
+static int collect_loader(struct mapping **v, size_t *n, size_t *cap, const char *exe)
+{
+    if (!exe || exe[0] != '/') return -1;
+    long page = sysconf(_SC_PAGESIZE);
+    struct loader_walk w = {
+        v, n, cap, exe, getauxval(AT_SYSINFO_EHDR), page > 0 ? (uint64_t)page : 4096, 1, 0, 0};
+    dl_iterate_phdr(loader_cb, &w);
+    if (w.oom) return -1;
+    if (*n) qsort(*v, *n, sizeof(**v), by_start);
+    return w.unnamed;
+}
+
+/* This comparison's mappings from the loader, for sprof_maps_covers. */
+static const struct mapping *cand;
+static size_t ncand;
+
+/* Is a in a mapping of the loader's now, or on record (the loader's: one
+ * gone since, a library a dlclose unmapped, whose frames the stacks still
+ * have)? */
+static int covered_at(uint64_t a)
+{
+    size_t lo = 0, hi = ncand;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cand[mid].start <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo && a < cand[lo - 1].end) return 1;
+    for (size_t k = 0; k < nknown; k++)
+        if (a >= known[k].start && a < known[k].end) return 1;
+    return 0;
+}
+
+int sprof_maps_covers(const uint64_t *addr, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        /* a return address may be one past its mapping's end */
+        if (!covered_at(addr[i]) && !covered_at(addr[i] - 1)) return 0;
+    return 1;
+}
+
+static void free_mappings(struct mapping *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+/* The kernel's executable mappings that no mapping of the loader's in
+ * cur[0..*ncur) overlaps, added to it (with their load bias and build-id):
+ * 0, or -1 when the kernel could not be asked. */
+static int add_kernel(struct mapping **cur, size_t *ncur, size_t *cap)
+{
+    struct mapping *k = NULL;
+    size_t nk = 0, kcap = 0;
+    if ((no_query || collect_query(&k, &nk, &kcap)) && collect_text(&k, &nk, &kcap)) {
+        free_mappings(k, nk);
+        return -1;
+    }
+    size_t nloader = *ncur;
+    for (size_t i = 0; i < nk; i++) {
+        int over = 0;
+        for (size_t j = 0; j < nloader && !over; j++)
+            over = k[i].start < (*cur)[j].end && k[i].end > (*cur)[j].start;
+        if (over) continue;
+        k[i].kernel = 1;
+        if (add_mapping(cur, ncur, cap, k[i])) break;
+    }
+    free_mappings(k, nk);
+    return 0;
+}
+
+void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone, const char *exe,
+                     int (*covered)(void))
 {
     struct mapping *cur = NULL;
     size_t ncur = 0, cap = 0;
-    if ((no_query || collect_query(&cur, &ncur, &cap)) && collect_text(&cur, &ncur, &cap)) {
-        free(cur);
+    int kernel = collect_loader(&cur, &ncur, &cap, exe) != 0;
+    /* one that only the kernel knows may be gone (a JIT's code freed, a
+     * file mapped by hand) without the loader's telling: the kernel is
+     * asked at every comparison then, as when the loader has an object
+     * whose path it does not know */
+    for (size_t i = 0; i < nknown && !kernel; i++)
+        kernel = known[i].kernel;
+    if (!kernel) {
+        cand = cur;
+        ncand = ncur;
+        kernel = !covered();
+        cand = NULL;
+        ncand = 0;
+    }
+    if (kernel && add_kernel(&cur, &ncur, &cap)) { /* nothing changed, as far as is known */
+        free_mappings(cur, ncur);
         return;
     }
 

@@ -563,10 +563,16 @@ void sprof_writer_request_end(int sig) SPROF_HIDDEN;
 int sprof_writer_end_done(void) SPROF_HIDDEN;
 int sprof_writer_lock_is_mine(void) SPROF_HIDDEN;
 
-/* maps.c: compares /proc/self/maps with what was reported before and
- * appends MAP / UNMAP records to out. */
+/* maps.c: compares the executable mappings with what was reported before
+ * and appends MAP / UNMAP records to out: those of the loader's objects,
+ * and the kernel's too when covered() says no (exe: the executable's path,
+ * NULL if not known: the kernel's alone). covered() asks
+ * sprof_maps_covers of every frame it must (the stacks since the last
+ * comparison): 1 when the loader's objects hold them all. */
 struct sprof_buf;
-void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone) SPROF_HIDDEN;
+void sprof_maps_scan(struct sprof_buf *out, uint64_t t_new, uint64_t t_gone, const char *exe,
+                     int (*covered)(void)) SPROF_HIDDEN;
+int sprof_maps_covers(const uint64_t *addr, size_t n) SPROF_HIDDEN;
 size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time) SPROF_HIDDEN;
 int sprof_maps_on_record(const uint64_t *addr, size_t n) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;

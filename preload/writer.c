@@ -47,6 +47,10 @@
 #define EXTERNAL_NAME_MS 100
 #define RESCAN_MIN_NS 2000000ull
 #define NEW_STACKS_CHECKED 64u
+/* Frames of new stacks looked up in the loader's mappings at most, at a
+ * comparison of the maps (new_stacks_covered): about 5 ns each, where the
+ * kernel's list takes 30 to 100 us (a compiler's cc1 at its end: 3,000) */
+#define COVER_FRAMES 8192u
 #define CHUNK_TARGET (1u << 20)
 /* A smaller chunk is written uncompressed, and libzstd is loaded for the
  * first larger one (compress.c): compressing a process's few hundred bytes
@@ -838,6 +842,21 @@ static int write_all(const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The executable's path, read once: a child of fork's is its parent's
+ * (fork copies it; only exec changes it), and its one write at its exec
+ * reads no /proc for it. NULL when it cannot be read. */
+static const char *exe_path(void)
+{
+    if (!W.exe) {
+        char exe[4096];
+        ssize_t n = sys_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0) return NULL;
+        exe[n] = 0;
+        W.exe = strdup(exe); /* (NULL: read again the next time) */
+    }
+    return W.exe;
+}
+
 /* The PROCESS and CONFIG records, which open the process's records. */
 static void put_process(struct sprof_buf *out)
 {
@@ -853,16 +872,8 @@ static void put_process(struct sprof_buf *out)
     }
     sprof_buf_put_uvarint(b, sprof.start_realtime_ns);
     sprof_buf_put_uvarint(b, sprof.start_ns);
-    /* the executable, read once: a child of fork's is its parent's (fork
-     * copies it; only exec changes it), and its one write at its exec
-     * reads no /proc for it */
-    char exe[4096];
-    if (!W.exe) {
-        ssize_t n = sys_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        exe[n > 0 ? n : 0] = 0;
-        W.exe = strdup(exe); /* (NULL: read again the next time) */
-    }
-    sprof_buf_put_str(b, W.exe ? W.exe : exe);
+    const char *exe = exe_path();
+    sprof_buf_put_str(b, exe ? exe : "");
     /* argv from /proc/self/cmdline: NUL-separated */
     struct sprof_buf args;
     sprof_buf_init(&args);
@@ -1071,10 +1082,29 @@ static void maps_on_record(void)
  * the previous comparison (they appeared after it), so that samples taken
  * in a library dlopen'ed since then resolve to it; but never before the
  * last dlclose, whose range the new library may reuse. */
+/* For sprof_maps_scan: does every frame of the stacks interned since the
+ * last comparison lie in a mapping of the loader's objects? Not known of
+ * stacks forgotten since (stacks_forget), nor looked at past COVER_FRAMES
+ * frames (an interpreter's second of new stacks), where asking the kernel
+ * costs less: the kernel is asked then. */
+static int new_stacks_covered(void)
+{
+    uint32_t end = W.id_base + (uint32_t)W.ntab;
+    if (W.scan_id < W.id_base) return 0;
+    size_t frames = 0;
+    for (uint32_t id = W.scan_id; id < end; id++) {
+        const struct stack_entry *e = stack_at(id - W.id_base);
+        if ((frames += e->n) > COVER_FRAMES ||
+            !sprof_maps_covers((const uint64_t *)(W.frames.data + e->off), e->n))
+            return 0;
+    }
+    return 1;
+}
+
 static void rescan_maps(uint64_t now)
 {
     uint64_t t_new = W.last_scan > W.last_unmap ? W.last_scan : W.last_unmap;
-    sprof_maps_scan(&W.chunk, t_new, now);
+    sprof_maps_scan(&W.chunk, t_new, now, exe_path(), new_stacks_covered);
     W.last_scan = now;
     W.unscanned = 0;
     maps_on_record();
@@ -1325,7 +1355,8 @@ void sprof_writer_maps_changed(uint64_t t_new, uint64_t t_gone)
     wlock();
     forget_parent(0);
     /* a first scan dates what it finds from the start */
-    sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone);
+    sprof_maps_scan(&W.chunk, W.scanned ? t_new : W.last_scan, t_gone, exe_path(),
+                    new_stacks_covered);
     W.last_scan = W.last_unmap = t_gone;
     W.unscanned = 0;
     maps_on_record();

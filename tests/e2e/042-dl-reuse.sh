@@ -12,23 +12,33 @@
 #   - a_work and b_work each have half of the sampled CPU time (the
 #     threads' own CPU times, known by construction), within 10% relative
 #   - each is in its own module
-# All of it twice: with the mappings asked of the kernel one by one
-# (PROCMAP_QUERY, Linux 6.11), and read from the text of /proc/self/maps as
-# on older kernels (tests/progs/noquery.c refuses the ioctl; the case checks
-# that it did).
+# All of it three times: with the libraries dlopen'ed by absolute path,
+# whose mappings come from the loader's list without asking the kernel
+# (preload/maps.c; tests/progs/noquery.c, preloaded, counts no query); by
+# a relative path, which the loader keeps as it was given, so that
+# their samples ask the kernel for the mappings, one by one (PROCMAP_QUERY,
+# Linux 6.11), and read from the text of /proc/self/maps as on older
+# kernels (noquery.c refuses the ioctl; the case checks that it did).
 # timeout: 180
 
 lib_a=$BIN/libchurn-a.so
 lib_b=$BIN/libchurn-b.so
 
-check_churn() { # MODE
+check_churn() { # MODE: loader, query or text
     local mode=$1 rc=0 refused
-    if [ "$mode" = text ]; then
+    rm -f noquery.txt
+    if [ "$mode" = loader ]; then
         # shellcheck disable=SC2086
         env LD_PRELOAD="$PRELOAD $BIN/noquery.so" NOQUERY_LOG="$CASE_DIR/noquery.txt" \
             SPROF_OUTPUT=p.bin $HOST_ENV "$BIN/dlchurn" "$lib_a" "$lib_b" 500 >out.txt 2>err.txt || rc=$?
+    elif [ "$mode" = text ]; then
+        # shellcheck disable=SC2086
+        (cd "$BIN" && env LD_PRELOAD="$PRELOAD $BIN/noquery.so" NOQUERY_LOG="$CASE_DIR/noquery.txt" \
+            SPROF_OUTPUT="$CASE_DIR/p.bin" $HOST_ENV ./dlchurn ./libchurn-a.so ./libchurn-b.so 500) \
+            >out.txt 2>err.txt || rc=$?
     else
-        profile p.bin "$BIN/dlchurn" "$lib_a" "$lib_b" 500 >out.txt 2>err.txt || rc=$?
+        (cd "$BIN" && profile "$CASE_DIR/p.bin" ./dlchurn \
+            ./libchurn-a.so ./libchurn-b.so 500) >out.txt 2>err.txt || rc=$?
     fi
     cat out.txt
     if [ "$rc" -eq 3 ] && grep -qx 'dlchurn: not at the same address' out.txt; then
@@ -37,10 +47,17 @@ check_churn() { # MODE
     [ "$rc" -eq 0 ] || fail "$mode: dlchurn exited with $rc: $(head -c 300 err.txt)"
     grep -qx 'dlchurn: done' out.txt || fail "$mode: dlchurn did not finish"
     expect_stderr_clean err.txt
-    if [ "$mode" = text ]; then
-        refused=$(awk '$1 == "noquery:" { n += $2 } END { print n + 0 }' noquery.txt 2>/dev/null || echo 0)
-        log "text: PROCMAP_QUERY refused $refused times"
-        [ "$refused" -gt 0 ] || fail "text: sprof never asked for PROCMAP_QUERY (noquery.so not in effect?)"
+    if [ "$mode" != query ]; then
+        [ -e noquery.txt ] || fail "$mode: noquery.so wrote no count (not in effect?)"
+        # (the executable mappings' queries: not a thread's stack's)
+        refused=$(awk '$1 == "noquery:" { n += $4 } END { print n + 0 }' noquery.txt)
+        log "$mode: PROCMAP_QUERY for executable mappings refused $refused times"
+        if [ "$mode" = text ]; then
+            [ "$refused" -gt 0 ] || fail "text: sprof never asked the kernel for the mappings"
+        else
+            [ "$refused" -eq 0 ] ||
+                fail "loader: sprof asked the kernel for the mappings $refused times, all in the loader's list"
+        fi
     fi
 
     # which sample is where: per phase (thread), then in all
@@ -102,6 +119,8 @@ EOF
     [ "$rc" -eq 0 ] || fail "$mode: $(printf '%s\n' "$out" | grep -m1 '^check: ' | sed 's/^check: //')"
 }
 
+check_churn loader
+rm -f p.bin*
 check_churn query
 rm -f p.bin*
 check_churn text
