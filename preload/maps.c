@@ -4,13 +4,13 @@
  * file offset, path, load bias and build-id. The writer thread (and the
  * dlopen/dlclose wrappers, under the writer's lock) compare the executable
  * mappings with the set already reported and record what appeared and
- * vanished. Those of the objects the dynamic loader knows come from its
- * list (dl_iterate_phdr: their segments, names and notes, in memory); the
- * kernel's (/proc/self/maps) are asked for only when a stack since the
- * last comparison has a frame outside them (a JIT's code, a file mapped
- * by hand, an object the loader names by a relative path), one at a time
- * with the PROCMAP_QUERY ioctl (Linux 6.11) where the kernel has it, else
- * read from the text of the whole file. A short process's one comparison
+ * vanished. Those of the objects the dynamic loader knows by path come
+ * from its list (dl_iterate_phdr: their segments, names and notes, in
+ * memory); the kernel's (/proc/self/maps) are asked for only when a stack
+ * since the last comparison has a frame outside them (a JIT's code, a file
+ * mapped by hand) or the loader knows an object by a relative path only,
+ * one at a time with the PROCMAP_QUERY ioctl (Linux 6.11) where the kernel
+ * has it, else read from the text of the whole file. A short process's one comparison
  * cost it the file's opening and an ioctl a mapping: 99 us of a compiler's
  * cc1 at its end, 49 of an assembler's (BENCHMARKS.md, session 51).
  */
@@ -43,11 +43,16 @@ struct mapping {
 static struct mapping *known;
 static size_t nknown;
 
+static void free_mappings(struct mapping *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
 static void maps_reset(void)
 {
-    for (size_t i = 0; i < nknown; i++)
-        free(known[i].path);
-    free(known);
+    free_mappings(known, nknown);
     known = NULL;
     nknown = 0;
 }
@@ -373,7 +378,7 @@ static int loader_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *name = info->dlpi_name ? info->dlpi_name : "";
     int first = w->first;
     w->first = 0;
-    if (info->dlpi_addr == w->vdso && w->vdso)
+    if (w->vdso && info->dlpi_addr == w->vdso)
         name = "[vdso]";
     else if (!name[0] && first)
         name = w->exe;
@@ -450,13 +455,6 @@ int sprof_maps_covers(const uint64_t *addr, size_t n)
         /* a return address may be one past its mapping's end */
         if (!covered_at(addr[i]) && !covered_at(addr[i] - 1)) return 0;
     return 1;
-}
-
-static void free_mappings(struct mapping *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i].path);
-    free(v);
 }
 
 /* The kernel's executable mappings that no mapping of the loader's in

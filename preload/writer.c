@@ -1078,10 +1078,6 @@ static void maps_on_record(void)
     W.scan_id = W.id_base + (uint32_t)W.ntab;
 }
 
-/* Compares the maps with what was reported. New mappings are dated from
- * the previous comparison (they appeared after it), so that samples taken
- * in a library dlopen'ed since then resolve to it; but never before the
- * last dlclose, whose range the new library may reuse. */
 /* For sprof_maps_scan: does every frame of the stacks interned since the
  * last comparison lie in a mapping of the loader's objects? Not known of
  * stacks forgotten since (stacks_forget), nor looked at past COVER_FRAMES
@@ -1101,6 +1097,10 @@ static int new_stacks_covered(void)
     return 1;
 }
 
+/* Compares the maps with what was reported. New mappings are dated from
+ * the previous comparison (they appeared after it), so that samples taken
+ * in a library dlopen'ed since then resolve to it; but never before the
+ * last dlclose, whose range the new library may reuse. */
 static void rescan_maps(uint64_t now)
 {
     uint64_t t_new = W.last_scan > W.last_unmap ? W.last_scan : W.last_unmap;
@@ -1223,8 +1223,9 @@ static void step(int force_write, const char *end_reason, int status)
          * microseconds) or the few stacks since all lie in
          * mappings on record (a child of fork that took a sample or two
          * before its exec, in its parent's code, on the parent's list).
-         * Each scan reads all of /proc/self/maps, 20-30 us for a small
-         * process here, and an open, a close and a query a mapping. */
+         * Each comparison walks the loader's list, and asks the kernel
+         * (an open of /proc/self/maps and a query a mapping, 30-100 us)
+         * only where that list falls short (maps.c). */
         if (W.unscanned &&
             (!W.scanned || now - W.last_scan >= SPROF_WRITE_INTERVAL_NS ||
              (force_write && now - W.last_scan >= RESCAN_MIN_NS && !new_stacks_on_record())))
