@@ -302,6 +302,23 @@ static void compressor_tables_capped(void)
            capped, full);
 }
 
+/* The chunks of the file out holds read back as want[0..n), all intact. */
+static void expect_payloads(const struct sprof_buf *out, const struct sprof_buf *const *want, int n)
+{
+    struct sprof_reader rd;
+    CHECK(sprof_reader_open_mem(&rd, "t.bin", out->data, out->len) == 0);
+    struct sprof_cur c;
+    for (int k = 0; k < n; k++) {
+        int r = sprof_reader_next(&rd, &c);
+        CHECKF(r == 1 && sprof_cur_left(&c) == want[k]->len &&
+                   memcmp(c.p, want[k]->data, want[k]->len) == 0,
+               "chunk %d did not read back", k);
+    }
+    CHECK(sprof_reader_next(&rd, &c) == 0);
+    CHECK(rd.chunks_ok == (uint64_t)n && rd.chunks_bad == 0);
+    sprof_reader_close(&rd);
+}
+
 /* The compressor's size after it compressed raw[0..n) (a fresh encoder
  * with last as given), and the chunk appended to out. */
 static size_t compressor_size(const struct sprof_buf *raw, int last, struct sprof_buf *out)
@@ -361,19 +378,8 @@ static void quick_last_chunk(void)
            "one encoder's compressor: %zu, %zu, %zu bytes (quick %zu, the level's %zu)", size[0],
            size[1], size[2], quick, full);
 
-    struct sprof_reader rd;
-    CHECK(sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0);
-    struct sprof_cur c;
     const struct sprof_buf *want[7] = {&small, &small, &big, &big, &small, &small, &small};
-    for (int k = 0; k < 7; k++) {
-        int n = sprof_reader_next(&rd, &c);
-        CHECKF(n == 1 && sprof_cur_left(&c) == want[k]->len &&
-                   memcmp(c.p, want[k]->data, want[k]->len) == 0,
-               "chunk %d did not read back", k);
-    }
-    CHECK(sprof_reader_next(&rd, &c) == 0);
-    CHECK(rd.chunks_ok == 7 && rd.chunks_bad == 0);
-    sprof_reader_close(&rd);
+    expect_payloads(&out, want, 7);
     sprof_buf_release(&out);
     sprof_buf_release(&small);
     sprof_buf_release(&big);
@@ -428,19 +434,8 @@ static void stored_and_compressed(void)
            codec[2], stored[2]);
     CHECKF(codec[3] == SPROF_CODEC_NONE && stored[3] == noise.len,
            "random bytes: codec %u, %u bytes of %zu", codec[3], stored[3], noise.len);
-    struct sprof_reader rd;
-    CHECK(sprof_reader_open_mem(&rd, "t.bin", out.data, out.len) == 0);
-    struct sprof_cur c;
     const struct sprof_buf *want[4] = {&small, &big, &big, &noise};
-    for (int k = 0; k < 4; k++) {
-        int n = sprof_reader_next(&rd, &c);
-        CHECKF(n == 1 && sprof_cur_left(&c) == want[k]->len &&
-                   memcmp(c.p, want[k]->data, want[k]->len) == 0,
-               "chunk %d did not read back", k);
-    }
-    CHECK(sprof_reader_next(&rd, &c) == 0);
-    CHECK(rd.chunks_ok == 4 && rd.chunks_bad == 0);
-    sprof_reader_close(&rd);
+    expect_payloads(&out, want, 4);
     sprof_buf_release(&out);
     sprof_buf_release(&small);
     sprof_buf_release(&big);
