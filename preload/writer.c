@@ -1047,12 +1047,10 @@ static int write_chunk(int last, int hold)
 static void write_held(void)
 {
     char err[256];
-    size_t min = W.enc.min_size;
-    W.enc.min_size = SIZE_MAX;
-    int r = sprof_chunk_encode(&W.enc, W.seq, W.chunk.data, W.chunk.len, &W.out, err, sizeof(err));
-    W.enc.min_size = min;
-    if (r) {
-        fail("cannot compress a chunk: %s", err);
+    struct sprof_chunk_encoder stored;
+    sprof_chunk_encoder_init(&stored, NULL, 0, 0);
+    if (sprof_chunk_encode(&stored, W.seq, W.chunk.data, W.chunk.len, &W.out, err, sizeof(err))) {
+        fail("cannot encode a chunk: %s", err);
         return;
     }
     if (write_all(W.out.data, W.out.len)) return;
