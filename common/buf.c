@@ -16,6 +16,20 @@ void sprof_buf_release(struct sprof_buf *b)
     memset(b, 0, sizeof(*b));
 }
 
+void *sprof_zalloc(size_t nmemb, size_t size)
+{
+    /* not malloc and memset, which compilers make a calloc: a zero written
+     * to each page (calloc's own zeros, or a fresh page's) */
+    volatile uint8_t *p = calloc(nmemb, size);
+    size_t n = nmemb * size;
+    if (p && n) {
+        for (size_t i = 0; i < n; i += 4096)
+            p[i] = 0;
+        p[n - 1] = 0;
+    }
+    return (void *)p;
+}
+
 int sprof_buf_reserve(struct sprof_buf *b, size_t extra)
 {
     if (b->oom) return -1;

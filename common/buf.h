@@ -41,6 +41,14 @@ void sprof_buf_put_bytes(struct sprof_buf *b, const void *p, size_t n);
 /* Appends a record: uvarint type, uvarint body length, body. */
 void sprof_buf_put_record(struct sprof_buf *b, unsigned type, const struct sprof_buf *body);
 
+/* calloc for a table probed before it is written: nmemb * size zeroed
+ * bytes, or NULL. calloc leaves fresh memory as the kernel gave it, and a
+ * probe's read maps its zero page, which the first write then replaces: a
+ * copy-on-write that flushes the TLB of every CPU the process runs on, an
+ * interrupt to each of the program's running threads (on a VM, an exit to
+ * the host each). Writing the zeros first takes each page in one fault. */
+void *sprof_zalloc(size_t nmemb, size_t size);
+
 /* Encodes v into out (at least 10 bytes); returns the number of bytes used. */
 size_t sprof_uvarint_encode(uint8_t *out, uint64_t v);
 

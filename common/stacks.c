@@ -58,7 +58,7 @@ static int grow(struct sprof_stack_trie *t)
     }
     if (2 * (t->n + 1) > t->nslots) {
         uint32_t nslots = t->nslots ? t->nslots * 2 : 512, mask = nslots - 1;
-        uint32_t *slots = calloc(nslots, sizeof(*slots));
+        uint32_t *slots = sprof_zalloc(nslots, sizeof(*slots));
         if (!slots) return -1;
         for (uint32_t i = 0; i < t->n; i++) {
             uint32_t k = slot_of(t->nodes[i].parent, t->nodes[i].addr, mask);
@@ -187,7 +187,7 @@ static int addrs_grow(struct sprof_stacks_enc *e)
     if (2 * (e->naddrs + 1) <= e->cap) return 0;
     uint32_t cap = e->cap ? e->cap * 2 : 1024, mask = cap - 1;
     uint64_t *keys = malloc(cap * sizeof(*keys));
-    uint32_t *codes = calloc(cap, sizeof(*codes));
+    uint32_t *codes = sprof_zalloc(cap, sizeof(*codes));
     if (!keys || !codes) {
         free(keys);
         free(codes);

@@ -780,6 +780,12 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
         if (t->rules_gen)
             for (unsigned i = 0; i < RULE_CACHE_SLOTS; i++) /* (no libc call here) */
                 t->rules[i].look = 0;
+        else
+            /* a write before the first probe's read: read first, a page
+             * never touched is the kernel's zero page, and the first
+             * write then a second fault, a copy, and a TLB flush that
+             * interrupts the CPUs running the process's other threads */
+            *(volatile uintptr_t *)&t->rules[0].look = 0;
         t->rules_gen = w.set->gen;
     }
     w.rules = t->rules;

@@ -246,7 +246,7 @@ static struct stack_entry *stack_at(size_t index)
 static int tab_grow(void)
 {
     size_t cap = W.tabcap ? W.tabcap * 2 : 256;
-    uint32_t *t = calloc(cap, sizeof(*t));
+    uint32_t *t = sprof_zalloc(cap, sizeof(*t));
     if (!t) return -1;
     for (size_t i = 0; i < W.ntab; i++) {
         size_t k = stack_at(i)->hash & (cap - 1);

@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "buf.h"
 #include "unit.h"
@@ -370,6 +371,33 @@ static void buf_growth(void)
     CHECK(ok);
 }
 
+static long minor_faults(void)
+{
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_minflt : -1;
+}
+
+/* sprof_zalloc's memory is zeroed, and its pages are there to be written:
+ * probed (read) and then written, they take no page fault, where calloc's
+ * fresh pages take two each (the zero page, then its copy) */
+static void zalloc_pages(void)
+{
+    CHECK(sprof_zalloc(SIZE_MAX / 2, 4) == NULL);
+    size_t pages = 256;
+    volatile uint8_t *p = sprof_zalloc(pages, 4096);
+    CHECK(p != NULL);
+    long before = minor_faults();
+    unsigned sum = 0;
+    for (size_t i = 0; i < pages * 4096; i += 512) {
+        sum += p[i] + p[i + 511];
+        p[i] = 1;
+    }
+    long faults = minor_faults() - before;
+    free((void *)p);
+    CHECKF(sum == 0, "not zeroed");
+    CHECKF(before >= 0 && faults < (long)pages / 2, "%ld page faults for %zu pages", faults, pages);
+}
+
 int main(void)
 {
     unit_prefix = "unit/varint";
@@ -387,5 +415,6 @@ int main(void)
     RUN(record_framing);
     RUN(record_malformed);
     RUN(buf_growth);
+    RUN(zalloc_pages);
     return unit_done();
 }
