@@ -19,7 +19,9 @@ void sprof_buf_release(struct sprof_buf *b)
 void *sprof_zalloc(size_t nmemb, size_t size)
 {
     /* not malloc and memset, which compilers make a calloc: a zero written
-     * to each page (calloc's own zeros, or a fresh page's) */
+     * to each page (calloc's own zeros, or a fresh page's); the overflow
+     * tested here, where a sanitizer's calloc would abort */
+    if (size && nmemb > SIZE_MAX / size) return NULL;
     volatile uint8_t *p = calloc(nmemb, size);
     size_t n = nmemb * size;
     if (p && n) {
