@@ -116,21 +116,16 @@ static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, un
  * malloc, free and putc, most of them locked ones). So a short process,
  * such as each compiler of a build, keeps its samples in its ring and its
  * exit writes them, as it writes a process's that took no sample; the
- * writer is made only once something needs it: a write interval since the
- * start (a process killed outright loses no more than its writer's
- * interval would lose), or a walk that waits for the writer's help
- * (libunwind to load, an object loaded since the start). A ring half full
- * is drained by its thread at a safe point (DUE_DRAIN, writer.c's
- * sprof_writer_drain_late), until its table of stacks or pending chunk is
- * halfway to a write, which the writer is made for.
+ * writer is made only once something needs it: the ring half full, a
+ * write interval since the start (a process killed outright loses no more
+ * than its writer's interval would lose), or a walk that waits for the
+ * writer's help (libunwind to load, an object loaded since the start).
  * Tables from the cache are mapped at a safe point without it (cfi.c,
  * sprof_cfi_late_step); a table to build makes it due. */
-enum { DUE_NOT, DUE_DRAIN, DUE_WRITER };
 static int late_due(uint64_t now, uint64_t used)
 {
-    if (now - sprof.start_ns >= SPROF_WRITE_INTERVAL_NS || sprof_unwind_needs_writer())
-        return DUE_WRITER;
-    return used > RING_WORDS / 2 ? DUE_DRAIN : DUE_NOT;
+    return used > RING_WORDS / 2 || now - sprof.start_ns >= SPROF_WRITE_INTERVAL_NS ||
+           sprof_unwind_needs_writer();
 }
 
 /* A sample just recorded: its frames at ring[pos, pos + n), and the ring's
@@ -151,10 +146,9 @@ static void late_work(struct sprof_thread *t, const struct recorded *r, uint64_t
     if ((!due && !tables) || !late_point(t, r->pos, r->n, r->flags)) return;
     if (tables) {
         uint64_t cpu = sprof_thread_cpu_now();
-        if (sprof_cfi_late_step()) due = DUE_WRITER;
+        due |= sprof_cfi_late_step();
         sprof_writer_add_inline(sprof_thread_cpu_now() - cpu);
     }
-    if (due == DUE_DRAIN && sprof_writer_drain_late() == 0) return;
     if (due) sprof_writer_late(1);
 }
 
@@ -238,16 +232,14 @@ static int record(struct sprof_thread *t, void *uc, uint64_t t0, struct recorded
     atomic_store_explicit(&t->head, head + RING_HDR_WORDS + k, memory_order_release);
     atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
 
-    /* Wake the writer early when the ring is half full (a descendant
-     * without its writer drains it itself: late_work). */
+    /* Wake the writer early when the ring is half full. */
     uint64_t used = head + RING_HDR_WORDS + k - tail;
-    int late = sprof_writer_late_pending();
-    if (RING_WORDS - used < RING_WORDS / 2 && !late) sprof_wake_writer();
+    if (RING_WORDS - used < RING_WORDS / 2) sprof_wake_writer();
     r->pos = head + RING_HDR_WORDS;
     r->used = used;
     r->n = n;
     r->flags = flags;
-    return late;
+    return sprof_writer_late_pending();
 }
 
 #if SPROF_TSAN

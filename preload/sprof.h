@@ -527,9 +527,6 @@ int sprof_writer_start(int forked, int late_ok) SPROF_HIDDEN;
  * safe point (handler.c). */
 void sprof_writer_late(int from_handler) SPROF_HIDDEN;
 int sprof_writer_late_pending(void) SPROF_HIDDEN;
-/* Drains the ring of a descendant's only thread at a safe point, its writer
- * not made: 0, or -1 when the writer is to be made instead (handler.c). */
-int sprof_writer_drain_late(void) SPROF_HIDDEN;
 /* Faults in the part of t's ring its next samples will write, for a
  * descendant's only thread before its writer is made (handler.c). */
 void sprof_ring_populate_late(struct sprof_thread *t) SPROF_HIDDEN;
@@ -586,8 +583,7 @@ size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDE
 /* init.c: where the writer may be made late. A descendant (not the top)
  * starts without its writer thread, and a sample taken at a safe point
  * once the writer is due (handler.c, late_due: a second of the process's
- * life, a walk that needs libunwind, its table of stacks halfway to a
- * write; a ring half full is drained there by its thread) makes it: the
+ * life, its ring half full, a walk that needs libunwind) makes it: the
  * process has no thread of the program's own (the interposed
  * pthread_create and clone make the writer first), and the stack walked
  * holds no frame of libc or the loader, whose locks and allocator state

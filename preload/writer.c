@@ -1661,26 +1661,6 @@ SPROF_ONCE void sprof_writer_late(int from_handler)
         sprof_err("cannot start the writer thread: %s; sampling stopped", strerror(r));
 }
 
-/* A descendant's only thread, its writer not made, its ring half full, at a
- * safe point (handler.c, late_work): drains the ring itself, where a writer
- * thread was made for it, and returns 0; -1 when the pending chunk or the
- * table of stacks is halfway to a write (CHUNK_TARGET, STACK_TABLE_MAX),
- * which the writer thread is made for. A compiler at 10 kHz filled half its
- * ring every 36 ms: its writer then lived beside it for the rest of the
- * compile, with glibc's allocator and stdio on their locked paths, a wake
- * of the writer each half ring, and the ring's words read from another CPU's
- * cache. */
-int sprof_writer_drain_late(void)
-{
-    if (W.chunk.len >= CHUNK_TARGET / 2 || stacks_bytes() >= STACK_TABLE_MAX / 2) return -1;
-    uint64_t cpu = sprof_thread_cpu_now();
-    wlock();
-    drain_all(0, 0);
-    wunlock();
-    sprof_writer_add_inline(sprof_thread_cpu_now() - cpu);
-    return 0;
-}
-
 int sprof_writer_late_pending(void)
 {
     return atomic_load_explicit(&W.late, memory_order_relaxed);

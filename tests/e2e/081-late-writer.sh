@@ -1,17 +1,15 @@
 # SPDX-License-Identifier: MIT
 # A descendant makes its writer thread late (preload/init.c, sprof_late):
 # not at its start, but at a sample taken at a safe point once the writer is
-# due (a second of the process's life, or its table of stacks halfway to a
-# write: handler.c, late_due), or before the program makes a thread; at
-# such a point a ring half full is drained by its own thread. A process
-# that took no sample, or ran less than a second, has no thread of
-# sprof's, and its exit writes its samples; one that runs longer in the
-# program's own code gets its writer, which writes while the process runs
-# (a SIGKILL loses about a second at most); one running inside a libc call
-# (qsort's comparator) does not make it there. At 100 Hz, so that a
-# process's first microseconds in main, before the line it prints, are
-# unlikely to hold a sample, and its ring is never half full; at 10 kHz
-# the ring is. Not under a sanitizer,
+# due (a second of the process's life, or its ring half full: handler.c,
+# late_due), or before the program makes a thread. A process that took no
+# sample, or ran less than a second, has no thread of sprof's, and its exit
+# writes its samples; one that runs longer in the program's own code gets
+# its writer, which writes while the process runs (a SIGKILL loses about a
+# second at most); one running inside a libc call (qsort's comparator) does
+# not make it there. At 100 Hz, so that a process's first microseconds in
+# main, before the line it prints, are unlikely to hold a sample, and its
+# ring is never half full; at 10 kHz the ring is. Not under a sanitizer,
 # whose allocator is not libc's: every process makes its writer at its
 # start there (and TSan has a thread of its own).
 
@@ -76,30 +74,17 @@ expect_stderr_clean err.txt
 want now 1 0
 want burn 2 1
 
-# the processes at 100 Hz lost no sample
+# its ring half full, a process makes its writer before a second: 400 ms
+# at 10 kHz
+SPROF_FREQ=10000 profile r.bin sh -c "$BIN/late burn 400" >out.txt 2>err.txt
+cat out.txt
+expect_stderr_clean err.txt
+want burn 2 1
 # shellcheck disable=SC2046
 report info $(files_of 'p.bin*') >info.txt
 grep -E '^samples' info.txt
 ! grep -E '^samples' info.txt | grep -Eqv ' 0 lost' ||
     fail "samples were lost: $(grep '^samples' info.txt | tr '\n' '|')"
-
-# 400 ms at 10 kHz: its ring half full every 80 ms or so, a process drains
-# it itself, without a thread, and loses none of its samples; one that
-# makes a new stack of 200 frames nearly every sample (its table of stacks
-# halfway to a write within 100 ms) makes its writer
-SPROF_FREQ=10000 profile r.bin sh -c "$BIN/late burn 400; $BIN/late stacks 400" >out.txt 2>err.txt
-cat out.txt
-expect_stderr_clean err.txt
-want burn 1 0
-want stacks 2 1
-burn=$(file_where 'r.bin*' '^command .*late burn 400$')
-[ -n "$burn" ] || fail "no file of 'late burn 400'"
-report info "$burn" >burn.info
-grep -E '^samples' burn.info
-grep -Eq '^samples +([0-9]+) in the file; recorder: \1 taken, 0 lost' burn.info ||
-    fail "burn: $(grep '^samples' burn.info)"
-flat_rows burn "$burn"
-expect_in_flat burn late_burn 2000
 
 # a descendant that sends itself SIGTERM after its writer was made: its
 # file ends with the signal and has its samples (the shell says

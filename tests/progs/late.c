@@ -14,9 +14,6 @@
  *   late fork MS        a child of fork that prints at once and one that
  *                       burns MS ms first (it does not exec)
  *   late term MS        burns MS ms, then sends itself SIGTERM
- *   late stacks MS      burns MS ms at the ends of paths of 200 calls,
- *                       each through late_left or late_right as a hash
- *                       says: a new stack nearly every sample
  */
 #include <pthread.h>
 #include <signal.h>
@@ -72,40 +69,6 @@ __attribute__((noinline)) static int late_compare(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static volatile unsigned calls;
-__attribute__((noinline)) static void late_left(unsigned depth, uint64_t path);
-__attribute__((noinline)) static void late_right(unsigned depth, uint64_t path);
-
-/* depth calls down, each through late_left or late_right as a hash of
- * path and the depth says, then 0.05 ms of work */
-static void late_down(unsigned depth, uint64_t path)
-{
-    if (depth == 0) {
-        BURN(35000, 13);
-        return;
-    }
-    uint64_t h = path ^ (depth * 0x9e3779b97f4a7c15ull);
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 29;
-    if (h & 1)
-        late_left(depth - 1, path);
-    else
-        late_right(depth - 1, path);
-}
-
-__attribute__((noinline)) static void late_left(unsigned depth, uint64_t path)
-{
-    late_down(depth, path);
-    calls++; /* (no tail call: the frame stays) */
-}
-
-__attribute__((noinline)) static void late_right(unsigned depth, uint64_t path)
-{
-    late_down(depth, path);
-    calls += 2;
-}
-
 static void *in_thread(void *arg)
 {
     (void)arg;
@@ -138,11 +101,6 @@ int main(int argc, char **argv)
         free(v);
         late_burn(ms);
         say("after-qsort");
-    } else if (!strcmp(mode, "stacks")) {
-        double end = burn_cpu_ms() + ms;
-        for (uint64_t path = 1; burn_cpu_ms() < end; path++)
-            late_down(200, path);
-        say("stacks");
     } else if (!strcmp(mode, "term")) {
         late_burn(ms);
         say("term");
