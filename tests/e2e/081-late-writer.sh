@@ -86,6 +86,19 @@ grep -E '^samples' info.txt
 ! grep -E '^samples' info.txt | grep -Eqv ' 0 lost' ||
     fail "samples were lost: $(grep '^samples' info.txt | tr '\n' '|')"
 
+# a ring filled while no sample could make the writer (600 ms at 10 kHz in
+# qsort's comparator, a libc frame below): the end of the ring is kept for
+# a walk that may, and the first sample back in the program's code makes
+# the writer; the samples after it are on file (handler.c, record: before,
+# the full ring recorded nothing more, and none made the writer)
+SPROF_FREQ=10000 profile q.bin sh -c "$BIN/late qsort 600" >out.txt 2>err.txt
+cat out.txt
+expect_stderr_clean err.txt
+want after-qsort 2 1
+# shellcheck disable=SC2046
+flat_rows qsort $(files_of 'q.bin*')
+expect_in_flat qsort late_burn 3000
+
 # a descendant that sends itself SIGTERM after its writer was made: its
 # file ends with the signal and has its samples (the shell says
 # "Terminated" on its standard error, and blocks every signal as it waits)
