@@ -243,7 +243,8 @@ static int record(struct sprof_thread *t, void *uc, uint64_t t0, struct recorded
     atomic_store_explicit(&t->head, head + RING_HDR_WORDS + k, memory_order_release);
     atomic_fetch_add_explicit(&t->samples, 1, memory_order_relaxed);
 
-    /* Wake the writer early when the ring is half full. */
+    /* Wake the writer early when the ring is half full (a descendant's,
+     * not made yet, is made by late_work instead). */
     uint64_t used = head + RING_HDR_WORDS + k - tail;
     if (RING_WORDS - used < RING_WORDS / 2 && !late) sprof_wake_writer();
     r->pos = head + RING_HDR_WORDS;
@@ -331,7 +332,7 @@ void sprof_handler(int sig, siginfo_t *si, void *uc)
     /* after the sample's own time: a table's mapping or the writer's
      * making is not the walk's cost */
     if (late) late_work(t, &r, t1);
-    if (r.probe && late && sprof_writer_late_pending()) take_back(t, &r);
+    if (r.probe && sprof_writer_late_pending()) take_back(t, &r);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     sprof_internal--;
     t->in_handler = 0;
