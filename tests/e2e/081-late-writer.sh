@@ -99,6 +99,23 @@ want after-qsort 2 1
 flat_rows qsort $(files_of 'q.bin*')
 expect_in_flat qsort late_burn 3000
 
+# a program with a signal handler of its own, 300 calls deep: every walk
+# stops at SPROF_DEPTH (256) and leaves frames unseen, which could hold
+# the handler's signal frame; the stack holds none, so a sample there may
+# make the writer (handler.c, no_signal_frame: before, none could, and
+# the full ring lost 3,257 of 5,212 samples); inside the handler no sample
+# makes it
+SPROF_FREQ=10000 profile s.bin sh -c "$BIN/late sigdeep 600; $BIN/late inhandler 300" \
+    >out.txt 2>err.txt
+cat out.txt
+expect_stderr_clean err.txt
+want sigdeep 2 1
+want in-handler 1 0
+sigdeep=$(file_where 's.bin*' '^command .*late sigdeep 600$')
+[ -n "$sigdeep" ] || fail "no file of 'late sigdeep 600'"
+flat_rows sigdeep "$sigdeep"
+expect_in_flat sigdeep late_burn 3000
+
 # a descendant that sends itself SIGTERM after its writer was made: its
 # file ends with the signal and has its samples (the shell says
 # "Terminated" on its standard error, and blocks every signal as it waits)

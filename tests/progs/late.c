@@ -14,6 +14,11 @@
  *   late fork MS        a child of fork that prints at once and one that
  *                       burns MS ms first (it does not exec)
  *   late term MS        burns MS ms, then sends itself SIGTERM
+ *   late sigdeep MS     with a SIGUSR1 handler of its own, burns MS ms 300
+ *                       calls deep (past SPROF_DEPTH's 256: every walk cut
+ *                       short), printing "sigdeep" there
+ *   late inhandler MS   the same inside its SIGUSR1 handler, printing
+ *                       "in-handler"
  */
 #include <pthread.h>
 #include <signal.h>
@@ -69,6 +74,28 @@ __attribute__((noinline)) static int late_compare(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static volatile unsigned deep_calls;
+
+/* depth calls down, then late_burn(ms) and a line */
+__attribute__((noinline)) static void late_deep(unsigned depth, double ms, const char *where)
+{
+    if (depth == 0) {
+        late_burn(ms);
+        say(where);
+        return;
+    }
+    late_deep(depth - 1, ms, where);
+    deep_calls++; /* (no tail call: the frame stays) */
+}
+
+static double usr1_ms = -1;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    if (usr1_ms >= 0) late_deep(300, usr1_ms, "in-handler");
+}
+
 static void *in_thread(void *arg)
 {
     (void)arg;
@@ -101,6 +128,13 @@ int main(int argc, char **argv)
         free(v);
         late_burn(ms);
         say("after-qsort");
+    } else if (!strcmp(mode, "sigdeep")) {
+        signal(SIGUSR1, on_usr1);
+        late_deep(300, ms, "sigdeep");
+    } else if (!strcmp(mode, "inhandler")) {
+        usr1_ms = ms;
+        signal(SIGUSR1, on_usr1);
+        raise(SIGUSR1);
     } else if (!strcmp(mode, "term")) {
         late_burn(ms);
         say("term");
