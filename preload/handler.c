@@ -82,32 +82,68 @@ static uint64_t sample_weight(struct sprof_thread *t)
  * address of sprof's own handler, as the kernel set it up. */
 static _Atomic uintptr_t sig_restorer;
 
+/* Reads of the program's stack: under ASan, its frames' redzones too
+ * (unwind.c, stack_word). */
+#ifdef __SANITIZE_ADDRESS__
+#define STACK_READS __attribute__((no_sanitize_address))
+#else
+#define STACK_READS
+#endif
+
+/* Could the restorer's address at x, on a stack whose top is hi, start a
+ * live signal frame? Its ucontext_t follows: no uc_link, the interrupted
+ * code's sp above it and below the top, the saved FPU state between the
+ * two (the kernel puts it above the frame). A stale copy whose words the
+ * frames made since wrote over fails one of these, most often; one left
+ * whole counts as a frame. */
+static STACK_READS int maybe_signal_frame(uintptr_t x, uintptr_t hi)
+{
+    const ucontext_t *uc = (const ucontext_t *)(x + sizeof(uintptr_t));
+    if ((uintptr_t)(uc + 1) > hi) return 1;
+    uintptr_t usp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.fpregs;
+    return !uc->uc_link && usp > x && usp <= hi && (!fp || (fp > x && fp < usp));
+}
+
 /* Does the stack from sp (the interrupted code's) to its top hold no
  * signal frame, which a walk cut short may not have reached? A signal
  * frame starts with the address of the code its handler returns to (the
- * restorer, which glibc's sigaction sets for every handler): none of the
- * stack's words is that address. A stale copy (a signal frame's, of an
- * earlier sample, left in an unwritten slot of a frame since) answers no,
- * as a handler's frame would: a walk that is not complete is then no safe
- * point, as it was for any program with a handler of its own (a deep
- * recursion, deeper than SPROF_DEPTH, of an interpreter that handles
- * SIGINT lost 3,257 of 5,212 samples at 10 kHz). Not on an alternate
- * signal stack, or a thread's stack of unknown bounds, nor past
- * SIGFRAME_SCAN_MAX bytes. */
-#define SIGFRAME_SCAN_MAX (256u * 1024u)
-#ifdef __SANITIZE_ADDRESS__
-__attribute__((no_sanitize_address)) /* the frames' redzones are read (unwind.c, stack_word) */
-#endif
-static int
-no_signal_frame(const struct sprof_thread *t, uintptr_t sp)
+ * restorer, which glibc's sigaction sets for every handler): no word of
+ * the stack is that address where a frame could start. A stale copy (a
+ * signal frame of an earlier sample's, left whole below the frames made
+ * since) answers no, as a handler's frame would: a walk that is not
+ * complete is then no safe point, as it was for any program with a
+ * handler of its own (a recursion deeper than SPROF_DEPTH, in a program
+ * that handles SIGUSR1, lost 3,257 of 5,212 samples at 10 kHz). Not on an
+ * alternate signal stack or a stack of unknown bounds, nor past
+ * SIGFRAME_SCAN_MAX bytes (the default stack limit); after each no, the
+ * next scans wait for twice as many samples as the last did (up to
+ * SIGFRAME_WAIT_MAX), as a stale copy would answer each. The scan's time
+ * is the writer's, as late_work's is. The process has one thread: the
+ * only caller. */
+#define SIGFRAME_SCAN_MAX (8u * 1024u * 1024u)
+#define SIGFRAME_WAIT_MAX 64u
+static unsigned sigframe_wait, sigframe_backoff;
+static STACK_READS int no_signal_frame(const struct sprof_thread *t, uintptr_t sp)
 {
     uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
     uintptr_t hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
     uintptr_t ret = atomic_load_explicit(&sig_restorer, memory_order_relaxed);
     if (!ret || !hi || sp < lo || sp >= hi || hi - sp > SIGFRAME_SCAN_MAX) return 0;
-    for (const uintptr_t *w = (const uintptr_t *)(sp & ~(uintptr_t)7); (uintptr_t)w < hi; w++)
-        if (*w == ret) return 0;
-    return 1;
+    if (sigframe_wait) {
+        sigframe_wait--;
+        return 0;
+    }
+    uint64_t cpu = sprof_thread_cpu_now();
+    const uintptr_t *w = (const uintptr_t *)(sp & ~(uintptr_t)7);
+    while ((uintptr_t)w < hi && (*w != ret || !maybe_signal_frame((uintptr_t)w, hi)))
+        w++;
+    sprof_writer_add_inline(sprof_thread_cpu_now() - cpu);
+    if ((uintptr_t)w >= hi) return 1;
+    sigframe_backoff = sigframe_backoff ? 2 * sigframe_backoff : 1;
+    if (sigframe_backoff > SIGFRAME_WAIT_MAX) sigframe_backoff = SIGFRAME_WAIT_MAX;
+    sigframe_wait = sigframe_backoff;
+    return 0;
 }
 
 /* Is the point where the frames just stored at ring[pos, pos + n)
@@ -131,9 +167,6 @@ static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, un
 {
     int complete = !(flags & (SPROF_STACK_TRUNCATED | SPROF_STACK_BROKEN));
     if (sprof_internal != 1 || sprof_loader_busy() || sprof_in_fork || !n) return 0;
-    if (!complete && atomic_load_explicit(&sprof_program_handlers, memory_order_relaxed) &&
-        !no_signal_frame(t, sp))
-        return 0;
     for (unsigned i = 0; i < n; i++) {
         uintptr_t pc = (uintptr_t)t->ring[(pos + i) & RING_MASK];
         for (unsigned k = 0; k < sprof_late.n; k++) {
@@ -141,6 +174,9 @@ static int late_point(const struct sprof_thread *t, uint64_t pos, unsigned n, un
             if (sprof_late.r[k].kind == LATE_NEVER || i == 0 || !complete || i + 3 < n) return 0;
         }
     }
+    if (!complete && atomic_load_explicit(&sprof_program_handlers, memory_order_relaxed) &&
+        !no_signal_frame(t, sp))
+        return 0;
     /* not a child of vfork, which shares this memory */
     return (pid_t)sys_callv(SYS_getpid) == sprof.pid;
 }

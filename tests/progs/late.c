@@ -14,9 +14,10 @@
  *   late fork MS        a child of fork that prints at once and one that
  *                       burns MS ms first (it does not exec)
  *   late term MS        burns MS ms, then sends itself SIGTERM
- *   late sigdeep MS     with a SIGUSR1 handler of its own, burns MS ms 300
- *                       calls deep (past SPROF_DEPTH's 256: every walk cut
- *                       short), printing "sigdeep" there
+ *   late sigdeep MS [D] with a SIGUSR1 handler of its own, burns MS ms D
+ *                       calls deep (default 300, past SPROF_DEPTH's 256:
+ *                       every walk cut short), printing "sigdeep" there
+ *                       ("sigdeep-D" with D given)
  *   late inhandler MS   the same inside its SIGUSR1 handler, printing
  *                       "in-handler"
  */
@@ -129,8 +130,11 @@ int main(int argc, char **argv)
         late_burn(ms);
         say("after-qsort");
     } else if (!strcmp(mode, "sigdeep")) {
+        static char where[32] = "sigdeep";
+        unsigned depth = argc > 3 ? (unsigned)atoi(argv[3]) : 300;
+        if (argc > 3) snprintf(where, sizeof(where), "sigdeep-%u", depth);
         signal(SIGUSR1, on_usr1);
-        late_deep(300, ms, "sigdeep");
+        late_deep(depth, ms, where);
     } else if (!strcmp(mode, "inhandler")) {
         usr1_ms = ms;
         signal(SIGUSR1, on_usr1);
