@@ -91,18 +91,24 @@ static _Atomic uintptr_t sig_restorer;
 #endif
 
 /* Could the restorer's address at x, on a stack whose top is hi, start a
- * live signal frame? Its ucontext_t follows: no uc_link, the interrupted
- * code's sp above it and below the top, the saved FPU state between the
- * two (the kernel puts it above the frame). A stale copy whose words the
- * frames made since wrote over fails one of these, most often; one left
- * whole counts as a frame. */
+ * live signal frame? Its ucontext_t follows: a null uc_link (the kernel
+ * writes one) and, where the thread had no alternate signal stack (whose
+ * frames may lie anywhere, below or above the code they interrupted: one
+ * in main's locals), the interrupted code's sp above it and below the top,
+ * the saved FPU state between the two (the kernel puts it above the
+ * frame). A stale copy whose words the frames made since wrote over fails
+ * one of these, most often; one left whole counts as a frame. */
+#define UC_WORD(uc, field) (*(const uintptr_t *)((uc) + offsetof(ucontext_t, field)))
 static STACK_READS int maybe_signal_frame(uintptr_t x, uintptr_t hi)
 {
-    const ucontext_t *uc = (const ucontext_t *)(x + sizeof(uintptr_t));
-    if ((uintptr_t)(uc + 1) > hi) return 1;
-    uintptr_t usp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    uintptr_t fp = (uintptr_t)uc->uc_mcontext.fpregs;
-    return !uc->uc_link && usp > x && usp <= hi && (!fp || (fp > x && fp < usp));
+    uintptr_t uc = x + sizeof(uintptr_t); /* 8-aligned: read by words */
+    if (uc + sizeof(ucontext_t) > hi) return 1;
+    if (UC_WORD(uc, uc_link)) return 0;
+    if (UC_WORD(uc, uc_stack.ss_sp) || UC_WORD(uc, uc_stack.ss_size) ||
+        *(const int *)(uc + offsetof(ucontext_t, uc_stack.ss_flags)) != SS_DISABLE)
+        return 1;
+    uintptr_t usp = UC_WORD(uc, uc_mcontext.gregs[REG_RSP]), fp = UC_WORD(uc, uc_mcontext.fpregs);
+    return usp > x && usp <= hi && (!fp || (fp > x && fp < usp));
 }
 
 /* Does the stack from sp (the interrupted code's) to its top hold no

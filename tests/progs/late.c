@@ -20,6 +20,8 @@
  *                       ("sigdeep-D" with D given)
  *   late inhandler MS   the same inside its SIGUSR1 handler, printing
  *                       "in-handler"
+ *   late altstack MS    the same on an alternate signal stack in main's
+ *                       locals, printing "in-altstack"
  */
 #include <pthread.h>
 #include <signal.h>
@@ -90,11 +92,12 @@ __attribute__((noinline)) static void late_deep(unsigned depth, double ms, const
 }
 
 static double usr1_ms = -1;
+static const char *usr1_where = "in-handler";
 
 static void on_usr1(int sig)
 {
     (void)sig;
-    if (usr1_ms >= 0) late_deep(300, usr1_ms, "in-handler");
+    if (usr1_ms >= 0) late_deep(300, usr1_ms, usr1_where);
 }
 
 static void *in_thread(void *arg)
@@ -139,6 +142,18 @@ int main(int argc, char **argv)
         usr1_ms = ms;
         signal(SIGUSR1, on_usr1);
         raise(SIGUSR1);
+    } else if (!strcmp(mode, "altstack")) {
+        /* above the frames of raise and the kernel's signal delivery */
+        static const size_t size = 256 * 1024;
+        char *alt = __builtin_alloca(size);
+        stack_t ss = {.ss_sp = alt, .ss_size = size, .ss_flags = 0};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_usr1;
+        sa.sa_flags = SA_ONSTACK;
+        usr1_ms = ms;
+        usr1_where = "in-altstack";
+        if (sigaltstack(&ss, NULL) == 0 && sigaction(SIGUSR1, &sa, NULL) == 0) raise(SIGUSR1);
     } else if (!strcmp(mode, "term")) {
         late_burn(ms);
         say("term");
