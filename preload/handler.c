@@ -82,14 +82,6 @@ static uint64_t sample_weight(struct sprof_thread *t)
  * address of sprof's own handler, as the kernel set it up. */
 static _Atomic uintptr_t sig_restorer;
 
-/* Reads of the program's stack: under ASan, its frames' redzones too
- * (unwind.c, stack_word). */
-#ifdef __SANITIZE_ADDRESS__
-#define STACK_READS __attribute__((no_sanitize_address))
-#else
-#define STACK_READS
-#endif
-
 /* Could the restorer's address at x, on a stack whose top is hi, start a
  * live signal frame? Its ucontext_t follows: a null uc_link (the kernel
  * writes one) and, where the thread had no alternate signal stack (whose

@@ -81,6 +81,15 @@
 #define NOT_INSTRUMENTED __attribute__((no_sanitize_thread))
 #endif
 
+/* A function that reads the program's stack words, its frames' redzones
+ * included, which ASan would report (unwind.c's stack_word, handler.c's
+ * scan for a signal frame). */
+#ifdef __SANITIZE_ADDRESS__
+#define STACK_READS __attribute__((no_sanitize_address))
+#else
+#define STACK_READS
+#endif
+
 /* A lock held across fork, new in the child. glibc's pthread_mutex_init
  * writes the initializer's bytes; called instead, its first call in each
  * child of a process that never calls it was a symbol lookup, in pages of

@@ -262,7 +262,7 @@ static unsigned walk_dwarf(unw_cursor_t *c, uint64_t *ring, uint64_t pos, unsign
  * instrumented frame, a read the walk may make but ASan would report (seen
  * under the sanitizer runtime's memset interceptor, case 203). */
 #ifdef __SANITIZE_ADDRESS__
-#define STACK_WORD_ATTR __attribute__((no_sanitize_address, noinline))
+#define STACK_WORD_ATTR STACK_READS __attribute__((noinline))
 #else
 #define STACK_WORD_ATTR inline
 #endif
