@@ -82,6 +82,10 @@ static inline ssize_t sys_pread(int fd, void *buf, size_t n, off_t off)
 {
     return sys_call(SYS_pread64, fd, buf, n, off, 0, 0);
 }
+static inline ssize_t sys_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    return sys_call(SYS_pwrite64, fd, buf, n, off, 0, 0);
+}
 static inline off_t sys_lseek(int fd, off_t off, int whence)
 {
     return sys_call(SYS_lseek, fd, off, whence, 0, 0, 0);

@@ -67,9 +67,10 @@ expect_in_flat rows work_a 100
 
 # lookups in place counted across processes: split does about a thousand
 # a run in libc (the frames under main), fewer than libc's table is worth
-# to one process; each run adds its count to <build-id>.$layout.want, and once
-# the counts have paid for the table the next run builds it at once and
-# removes the count
+# to one process; each run adds its count to <build-id>.$layout.want (in
+# place: a file renamed over it would cost ext4 a flush of its data), and
+# once the counts have paid for the table the next run builds it at once
+# and removes the count
 paid=$PWD/paid
 run paid1 SPROF_CACHE_DIR="$paid" >/dev/null
 ls -l "$paid"
@@ -77,9 +78,11 @@ want=$(find "$paid" -name "*.$layout.want" | head -n 1)
 [ -n "$want" ] || fail "no lookups in place were counted in the cache: $(ls "$paid")"
 count=$(cat "$want")
 [ "${count:-0}" -ge 16 ] || fail "$want counts '$count' lookups"
+inode=$(stat -c %i "$want")
 read -r f b c <<<"$(run paid2 SPROF_CACHE_DIR="$paid")"
 [ "$(cat "$want" 2>/dev/null || echo 0)" -gt "$count" ] ||
     fail "the second run did not add its lookups to $want"
+[ "$(stat -c %i "$want")" = "$inode" ] || fail "$want was not written in place"
 echo 1000000000 >"$want" # paid for, as after many runs
 read -r f b c <<<"$(run paid3 SPROF_CACHE_DIR="$paid")"
 log "paid for: $b tables built, $c from the cache"
