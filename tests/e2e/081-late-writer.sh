@@ -106,15 +106,18 @@ expect_in_flat qsort late_burn 3000
 # the full ring lost 3,257 of 5,212 samples); the same 20,000 calls deep
 # (a megabyte of stack, scanned whole); inside the handler no sample
 # makes it, nor on an alternate signal stack in main's locals (its frame
-# is above the code it interrupted)
+# is above the code it interrupted); with an alternate signal stack set,
+# 300 calls deep, it does (the copies of sprof's own signal frames left
+# in the stack then name that stack: one left whole would count)
 SPROF_FREQ=10000 profile s.bin sh -c "$BIN/late sigdeep 600; $BIN/late sigdeep 300 20000; \
-$BIN/late inhandler 300; $BIN/late altstack 300" >out.txt 2>err.txt
+$BIN/late inhandler 300; $BIN/late altstack 300; $BIN/late altdeep 300" >out.txt 2>err.txt
 cat out.txt
 expect_stderr_clean err.txt
 want sigdeep 2 1
 want sigdeep-20000 2 1
 want in-handler 1 0
 want in-altstack 1 0
+want altdeep 2 1
 sigdeep=$(file_where 's.bin*' '^command .*late sigdeep 600$')
 [ -n "$sigdeep" ] || fail "no file of 'late sigdeep 600'"
 flat_rows sigdeep "$sigdeep"

@@ -22,6 +22,10 @@
  *                       "in-handler"
  *   late altstack MS    the same on an alternate signal stack in main's
  *                       locals, printing "in-altstack"
+ *   late altdeep MS [D] as sigdeep, its handler on an alternate signal
+ *                       stack in the heap (as a Lisp's), after 30 ms of
+ *                       samples with that stack set (their frames' copies
+ *                       left below), printing "altdeep" ("altdeep-D")
  */
 #include <pthread.h>
 #include <signal.h>
@@ -138,6 +142,19 @@ int main(int argc, char **argv)
         if (argc > 3) snprintf(where, sizeof(where), "sigdeep-%u", depth);
         signal(SIGUSR1, on_usr1);
         late_deep(depth, ms, where);
+    } else if (!strcmp(mode, "altdeep")) {
+        static char where[32] = "altdeep";
+        unsigned depth = argc > 3 ? (unsigned)atoi(argv[3]) : 300;
+        if (argc > 3) snprintf(where, sizeof(where), "altdeep-%u", depth);
+        stack_t ss = {.ss_sp = malloc(SIGSTKSZ * 4), .ss_size = SIGSTKSZ * 4, .ss_flags = 0};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_usr1;
+        sa.sa_flags = SA_ONSTACK;
+        if (ss.ss_sp && sigaltstack(&ss, NULL) == 0 && sigaction(SIGUSR1, &sa, NULL) == 0) {
+            late_burn(30);
+            late_deep(depth, ms, where);
+        }
     } else if (!strcmp(mode, "inhandler")) {
         usr1_ms = ms;
         signal(SIGUSR1, on_usr1);
