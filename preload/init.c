@@ -401,6 +401,7 @@ SPROF_ONCE static void fork_child(void)
     pid_t self = (pid_t)sys_callv(SYS_gettid);
     uint64_t now = sprof_now();
     sprof_unwind_after_fork();
+    sprof_stack_region_forget();
     sprof_writer_after_fork_child();
     sprof_endings_after_fork_child();
     sprof_threads_after_fork_child(forking_tid, self, now);

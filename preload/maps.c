@@ -595,3 +595,94 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
     free(text);
     return found;
 }
+
+/* ---- another stack's bounds, for the handler ----
+ * A sample whose sp is outside its thread's stack runs on a stack of the
+ * program's making: a coroutine's or a fiber's (makecontext, a runtime's
+ * green threads), a handler's alternate signal stack. The walk may read
+ * only memory it knows is there: the mapping that holds sp, readable and
+ * writable, which the kernel names by PROCMAP_QUERY, asked anew at each
+ * such sample (a coroutine's stack may be freed at any time) through one
+ * descriptor of /proc/self/maps the process keeps (above 2, close-on-exec),
+ * opened by the first handler that needs it. libunwind walked these
+ * samples before, checking each page it read with a system call of its
+ * own: 20 us a sample of 33 frames against about 1 here (BENCHMARKS.md,
+ * session 54). A kernel without the query (before 6.11) leaves them to
+ * libunwind still. The program may close the descriptor and open another
+ * file on its number: it is checked (its device and inode) before each
+ * query, and opened again at most REGION_REOPENS times. A child of fork
+ * forgets its parent's, whose maps it would read. */
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define REGION_UNOPENED (-1)
+#define REGION_OPENING (-2)
+#define REGION_NEVER (-3)
+#define REGION_REOPENS 8
+static _Atomic int region_fd = REGION_UNOPENED;
+static _Atomic unsigned region_reopens;
+static _Atomic uint64_t region_dev, region_ino; /* (a reopening writes them anew) */
+
+static int region_ask(int fd, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    struct procmap_query q;
+    memset(&q, 0, sizeof(q));
+    q.size = sizeof(q);
+    q.query_flags = PROCMAP_QUERY_VMA_READABLE | PROCMAP_QUERY_VMA_WRITABLE;
+    q.query_addr = sp;
+    if (sys_ioctl(fd, PROCMAP_QUERY_IOCTL, &q) != 0) return -1;
+    *lo = (uintptr_t)q.vma_start;
+    *hi = (uintptr_t)q.vma_end;
+    return 0;
+}
+
+/* The descriptor, checked by a first query (at sp); REGION_NEVER where the
+ * kernel has no PROCMAP_QUERY or /proc cannot be opened. */
+static int region_open(uintptr_t sp)
+{
+    /* not a child of vfork, whose descriptors are its own */
+    if ((pid_t)sys_callv(SYS_getpid) != sprof.pid) return REGION_UNOPENED;
+    int fd = sprof_open("/proc/self/maps", O_RDONLY, 0);
+    if (fd < 0) return REGION_NEVER;
+    struct stat st;
+    uintptr_t lo, hi;
+    if (sys_fstat(fd, &st) != 0 ||
+        (region_ask(fd, sp, &lo, &hi) != 0 && (errno == ENOTTY || errno == EINVAL))) {
+        sys_close(fd);
+        return REGION_NEVER;
+    }
+    atomic_store_explicit(&region_dev, st.st_dev, memory_order_relaxed);
+    atomic_store_explicit(&region_ino, st.st_ino, memory_order_relaxed);
+    return fd;
+}
+
+int sprof_stack_region(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    int fd = atomic_load_explicit(&region_fd, memory_order_acquire);
+    if (fd == REGION_UNOPENED) {
+        if (!atomic_compare_exchange_strong(&region_fd, &fd, REGION_OPENING)) return -1;
+        fd = region_open(sp);
+        atomic_store_explicit(&region_fd, fd, memory_order_release);
+    }
+    if (fd < 0) return -1;
+    struct stat st;
+    if (sys_fstat(fd, &st) != 0 ||
+        st.st_dev != atomic_load_explicit(&region_dev, memory_order_relaxed) ||
+        st.st_ino != atomic_load_explicit(&region_ino, memory_order_relaxed)) {
+        /* closed by the program, its number maybe reused: not sprof's now */
+        int again = atomic_fetch_add(&region_reopens, 1) < REGION_REOPENS;
+        atomic_compare_exchange_strong(&region_fd, &fd, again ? REGION_UNOPENED : REGION_NEVER);
+        return -1;
+    }
+    return region_ask(fd, sp, lo, hi);
+}
+
+/* (the inherited descriptor closed only if it is still sprof's) */
+SPROF_ONCE void sprof_stack_region_forget(void)
+{
+    int fd = atomic_exchange(&region_fd, REGION_UNOPENED);
+    struct stat st;
+    if (fd >= 0 && sys_fstat(fd, &st) == 0 && st.st_dev == atomic_load(&region_dev) &&
+        st.st_ino == atomic_load(&region_ino))
+        sys_close(fd);
+    atomic_store(&region_reopens, 0);
+}

@@ -585,6 +585,10 @@ int sprof_maps_covers(const uint64_t *addr, size_t n) SPROF_HIDDEN;
 size_t sprof_maps_restate(struct sprof_buf *out, uint64_t time) SPROF_HIDDEN;
 int sprof_maps_on_record(const uint64_t *addr, size_t n) SPROF_HIDDEN;
 int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
+/* the readable and writable mapping that holds sp, a stack other than its
+ * thread's: 0, or -1 (unknown now). Async-signal-safe. */
+int sprof_stack_region(uintptr_t sp, uintptr_t *lo, uintptr_t *hi) SPROF_HIDDEN;
+void sprof_stack_region_forget(void) SPROF_HIDDEN; /* a child of fork's */
 /* The GNU build-id in the notes p[0..n), copied to out (64 bytes): its
  * length, or 0. */
 size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out) SPROF_HIDDEN;

@@ -271,6 +271,23 @@ static STACK_WORD_ATTR uintptr_t stack_word(uintptr_t at)
     return *(const uintptr_t *)at;
 }
 
+/* The stack sp is on, [*lo, *hi): its thread's (0), another that the
+ * kernel names (1: a coroutine's, an alternate signal stack; maps.c,
+ * sprof_stack_region), or none known (-1; *lo 0 for a thread whose own
+ * bounds the writer has yet to look up from its last_sp). */
+static int stack_bounds(struct sprof_thread *t, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
+    *hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    if (!*lo || !*hi) {
+        *lo = 0;
+        atomic_store_explicit(&t->last_sp, sp, memory_order_relaxed);
+        return -1;
+    }
+    if (sp >= *lo && sp < *hi) return 0;
+    return sprof_stack_region(sp, lo, hi) == 0 && sp >= *lo && sp < *hi ? 1 : -1;
+}
+
 static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint64_t pos,
                           unsigned max, unsigned *flags, uint64_t deadline)
 {
@@ -278,14 +295,12 @@ static unsigned unwind_fp(struct sprof_thread *t, void *uc, uint64_t *ring, uint
     uintptr_t pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
     uintptr_t fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
     uintptr_t sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
-    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
-    uintptr_t hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    uintptr_t lo, hi;
     unsigned n = 0;
     ring[(pos + n++) & RING_MASK] = pc;
-    if (!lo || !hi || sp < lo || sp >= hi) {
-        /* Bounds not known yet (a thread found by the /proc scan): leave sp
-         * for the writer to look up, and record the leaf only. */
-        atomic_store_explicit(&t->last_sp, sp, memory_order_relaxed);
+    if (stack_bounds(t, sp, &lo, &hi) < 0) {
+        /* bounds not known (yet: a thread found by the /proc scan, whose
+         * writer looks sp up): the leaf only */
         *flags |= SPROF_STACK_BROKEN;
         return n;
     }
@@ -356,6 +371,8 @@ struct walk {
     uintptr_t pc, sp, fp;
     uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
                           * and the red zone below the interrupted sp */
+    uintptr_t own_lo, own_hi; /* the thread's own stack */
+    unsigned moves;           /* to another stack than the thread's (at most 2) */
     /* the last step's: did it go by the tables' rule alone (not by code:
      * a signal frame, a leaf without rules), so that the same registers
      * and the same words read give the same caller? and the words it read
@@ -381,6 +398,43 @@ static const unsigned char sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
                                                 0x00, 0x00, 0x0f, 0x05};
 #define SIGRETURN_SYSCALL_AT 7
 
+/* glibc's __start_context (x86-64), where a function that makecontext
+ * started returns: mov %rbx,%rsp; mov (%rsp),%rdi (the uc_link); test
+ * %rdi,%rdi. The outermost frame of a coroutine's stack: its return
+ * address is the function's first byte, and pc - 1, before it, is in no
+ * FDE (CFI_NONE), as libunwind finds it. Known by its code, as
+ * __restore_rt is (step_sigframe). */
+static const unsigned char start_context_code[10] = {0x48, 0x89, 0xdc, 0x48, 0x8b,
+                                                     0x3c, 0x24, 0x48, 0x85, 0xff};
+
+static int context_start(struct walk *w)
+{
+    const struct cfi_obj *o = w->obj;
+    if (!o || w->pc - 1 < o->lo || w->pc - 1 >= o->hi) o = cfi_obj_at(w->set, w->pc - 1);
+    unsigned char at[sizeof(start_context_code)];
+    return o && sprof_cfi_copy_code(o, w->pc, at, sizeof(at)) == 0 &&
+           memcmp(at, start_context_code, sizeof(at)) == 0;
+}
+
+/* The signal frame's interrupted code, on another stack than the handler's
+ * (sp outside [floor, hi)): the thread's own, or one the kernel names,
+ * holding neither the handler's frames nor the walk's last sp. */
+static enum step step_other_stack(struct walk *w, uintptr_t pc, uintptr_t sp, uintptr_t fp)
+{
+    uintptr_t lo = w->own_lo, hi = w->own_hi;
+    if (w->moves >= 2) return STEP_BROKEN;
+    if ((sp < lo || sp >= hi) && sprof_stack_region(sp, &lo, &hi) != 0) return STEP_BROKEN;
+    if (sp < lo || sp > hi - sizeof(uintptr_t) || (w->sp >= lo && w->sp < hi)) return STEP_BROKEN;
+    w->moves++;
+    w->pc = pc;
+    w->hi = hi;
+    w->floor = sp - lo >= RED_ZONE ? sp - RED_ZONE : lo;
+    w->sp = sp;
+    w->fp = fp;
+    w->interrupted = 1;
+    return pc ? STEP_OK : STEP_END;
+}
+
 /* A signal handler's caller, the kernel's signal frame: the handler returns
  * to __restore_rt with sp at the ucontext_t that holds the registers the
  * signal interrupted. The C library's CFI for it uses expressions the
@@ -403,9 +457,10 @@ static enum step step_sigframe(struct walk *w, uintptr_t code)
     uintptr_t at_fp = regs + REG_RBP * sizeof(greg_t);
     if (!readable(w, at_pc) || !readable(w, at_sp) || !readable(w, at_fp)) return STEP_BROKEN;
     uintptr_t pc = stack_word(at_pc), sp = stack_word(at_sp), fp = stack_word(at_fp);
-    /* the interrupted code's stack is above the frame (an alternate signal
-     * stack is not this walk's: walk_tables sends such samples on) */
-    if (sp <= w->sp || sp > w->hi - sizeof(uintptr_t)) return STEP_BROKEN;
+    /* the interrupted code's stack is above the frame, or it is another
+     * (a handler's on an alternate signal stack over the thread's own, or
+     * over a coroutine's) */
+    if (sp <= w->sp || sp > w->hi - sizeof(uintptr_t)) return step_other_stack(w, pc, sp, fp);
     w->pc = pc;
     w->floor = sp - RED_ZONE > w->floor ? sp - RED_ZONE : w->floor;
     w->sp = sp;
@@ -543,6 +598,7 @@ have_rule:;
         w->plain = 1;
         return STEP_END;
     case CFI_NONE:
+        if (!exact && context_start(w)) return STEP_END;
         /* a caller without call frame information whose rbp is 0: the
          * outermost frame as the x86-64 psABI marks it, in the dynamic
          * loader (its _dl_start_user calling the constructors has no FDE);
@@ -725,7 +781,7 @@ static __attribute__((noinline)) unsigned walk_memo(struct sprof_thread *t, stru
         r->rbp_at = w->rbp_at;
         r->cfa_at = w->cfa_at;
         if (!w->plain) bad = n; /* nor the caller, maybe an interrupted instruction */
-        if (s == STEP_END && w->plain) {
+        if (s == STEP_END && w->plain && !w->moves) { /* (all on the thread's stack) */
             memo_keep(t, n, bad, n, 0, w->ra_at, w->set->gen, w->hi);
             kept = 1;
         }
@@ -755,15 +811,13 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     w.pc = (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
     w.sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
     w.fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
-    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
-    w.hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
-    if (!lo || !w.hi) {
-        /* a thread found by the /proc scan: the writer looks sp up */
-        atomic_store_explicit(&t->last_sp, w.sp, memory_order_relaxed);
-        return WALK_FALLBACK;
-    }
-    if (w.sp < lo || w.sp >= w.hi) return WALK_FALLBACK; /* another stack (sigaltstack...) */
+    uintptr_t lo;
+    int other = stack_bounds(t, w.sp, &lo, &w.hi);
+    if (other < 0) return WALK_FALLBACK;
     w.floor = w.sp - lo >= RED_ZONE ? w.sp - RED_ZONE : lo;
+    w.own_lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
+    w.own_hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
+    w.moves = (unsigned)other;
 
     unsigned slot, n = 0, f = 0;
     w.set = sprof_cfi_enter(&slot);
@@ -790,8 +844,9 @@ static unsigned walk_tables(struct sprof_thread *t, void *uc, uint64_t *ring, ui
     }
     w.rules = t->rules;
     /* the last walk's record (sprof.h, struct sprof_memo), from a thread's
-     * RING_SHARE_FROM-th sample on (before, its pages are not touched) */
-    if (atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM) {
+     * RING_SHARE_FROM-th sample on (before, its pages are not touched), on
+     * the thread's own stack (another may be gone by the next walk) */
+    if (!other && atomic_load_explicit(&t->samples, memory_order_relaxed) >= RING_SHARE_FROM) {
         if (t->memo_rest) {
             t->memo_rest--;
         } else {
@@ -830,9 +885,8 @@ static unsigned walk_full(struct sprof_thread *t, void *uc, uint64_t *ring, uint
     uintptr_t sp = (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
     uintptr_t fp = (uintptr_t)u->uc_mcontext.gregs[REG_RBP];
     uintptr_t bx = (uintptr_t)u->uc_mcontext.gregs[REG_RBX];
-    uintptr_t lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
-    uintptr_t hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
-    if (!lo || !hi || sp < lo || sp >= hi) return WALK_FALLBACK;
+    uintptr_t lo, hi;
+    if (stack_bounds(t, sp, &lo, &hi) < 0) return WALK_FALLBACK;
     uintptr_t floor = sp - lo >= RED_ZONE ? sp - RED_ZONE : lo;
     unsigned slot, n = 0, f = 0, inplace = 0;
     const struct cfi_set *set = sprof_cfi_enter(&slot);

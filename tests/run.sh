@@ -186,6 +186,7 @@ build_progs() {
         build twopaths $CC $PROG_CFLAGS -fno-omit-frame-pointer "$SRC/tests/progs/twopaths.c" \
             -o "$BIN/twopaths"
         build late $CC $PROG_CFLAGS -pthread "$SRC/tests/progs/late.c" -o "$BIN/late"
+        build coro $CC $PROG_CFLAGS "$SRC/tests/progs/coro.c" -o "$BIN/coro"
         # ... and as a program built without -fPIE that takes free's address,
         # as cc1 does (its PLT entry is then free's address for dlsym)
         build late-nopie $CC $PROG_CFLAGS -pthread -fno-pie -no-pie -DTAKE_FREE \

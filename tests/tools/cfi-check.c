@@ -57,6 +57,15 @@ size_t sprof_note_build_id(const uint8_t *p, size_t n, uint8_t *out)
     return 0;
 }
 
+/* maps.c's, for unwind.c: the workload runs on its thread's stack */
+int sprof_stack_region(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    (void)sp;
+    (void)lo;
+    (void)hi;
+    return -1;
+}
+
 /* the preload's, for unwind.c */
 __thread int sprof_internal;
 void sprof_warn(const char *fmt, ...)
