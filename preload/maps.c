@@ -606,8 +606,8 @@ int sprof_maps_find_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
  * descriptor of /proc/self/maps the process keeps (above 2, close-on-exec),
  * opened by the first handler that needs it. libunwind walked these
  * samples before, checking each page it read with a system call of its
- * own: 20 us a sample of 33 frames against about 1 here (BENCHMARKS.md,
- * session 54). A kernel without the query (before 6.11) leaves them to
+ * own: 13 to 21 us a sample of 33 frames against 1.1 to 1.7 here
+ * (BENCHMARKS.md, session 54). A kernel without the query (before 6.11) leaves them to
  * libunwind still. The program may close the descriptor and open another
  * file on its number: it is checked (its device and inode) before each
  * query, and opened again at most REGION_REOPENS times. A child of fork

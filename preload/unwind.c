@@ -273,14 +273,13 @@ static STACK_WORD_ATTR uintptr_t stack_word(uintptr_t at)
 
 /* The stack sp is on, [*lo, *hi): its thread's (0), another that the
  * kernel names (1: a coroutine's, an alternate signal stack; maps.c,
- * sprof_stack_region), or none known (-1; *lo 0 for a thread whose own
- * bounds the writer has yet to look up from its last_sp). */
+ * sprof_stack_region), or none known (-1: also a thread whose own bounds
+ * are not known yet, which its writer looks up from its last_sp). */
 static int stack_bounds(struct sprof_thread *t, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
 {
     *lo = atomic_load_explicit(&t->stack_lo, memory_order_relaxed);
     *hi = atomic_load_explicit(&t->stack_hi, memory_order_relaxed);
     if (!*lo || !*hi) {
-        *lo = 0;
         atomic_store_explicit(&t->last_sp, sp, memory_order_relaxed);
         return -1;
     }
@@ -372,7 +371,8 @@ struct walk {
     uintptr_t floor, hi; /* [floor, hi) may be read: the stack from sp up,
                           * and the red zone below the interrupted sp */
     uintptr_t own_lo, own_hi; /* the thread's own stack */
-    unsigned moves;           /* to another stack than the thread's (at most 2) */
+    unsigned moves;           /* onto another stack (one counted for a walk that starts
+                               * on another than the thread's): at most 2 */
     /* the last step's: did it go by the tables' rule alone (not by code:
      * a signal frame, a leaf without rules), so that the same registers
      * and the same words read give the same caller? and the words it read
