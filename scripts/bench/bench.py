@@ -39,7 +39,8 @@ Per workload, rate and mode it prints:
   B/sample    bytes on disk per sample (every file of the run)
   complete    share of samples whose stack reaches the process's or thread's
               entry (_start, __libc_start_main, main, clone3, start_thread,
-              or the entry point of a stripped executable), over the first
+              a coroutine's __start_context, or the entry point of a
+              stripped executable), over the first
               --stack-runs runs of the mode: sprof-report folded, perf
               script, the gperftools profiles' outermost frames through
               addr2line
@@ -82,6 +83,8 @@ ALL_MODES = ["plain", "sprof", "floor", "floor-thread", "gperftools", "perf-fp",
 # before it does any work
 DEFAULT_MODES = [m for m in ALL_MODES if m != "floor-thread"]
 ALL_WORKLOADS = ["cpu", "python", "interp", "threads", "deep", "make", "exec", "fork"]
+# run only when named (--workload coro): not one of the series' eight
+EXTRA_WORKLOADS = ["coro"]
 LIBPROFILER_CANDIDATES = [
     "/usr/lib/x86_64-linux-gnu/libprofiler.so",
     "/usr/lib/x86_64-linux-gnu/libprofiler.so.0",
@@ -90,11 +93,13 @@ LIBPROFILER_CANDIDATES = [
     "/usr/local/lib/libprofiler.so",
 ]
 # A stack is complete when its outermost frame is one of these: the process's
-# entry (through libc's start code), main itself, or a thread's start.
+# entry (through libc's start code), main itself, a thread's start, or a
+# makecontext coroutine's (glibc's __start_context).
 COMPLETE_ROOTS = {
     "_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
     "__libc_start_main_alias_2", "main", "clone", "__clone", "clone3", "__clone3",
     "__clone_internal", "start_thread", "_dl_start", "_dl_start_user", "_dl_start_final",
+    "__start_context",
 }
 # Targets, printed beside the figures.
 RSS_BASE_KIB, RSS_PER_THREAD_KIB = 8 * 1024, 256
@@ -533,6 +538,8 @@ def make_workloads(a, progs, tmp):
                             threads=nt + 1)
     w["deep"] = Workload("deep", f"cpu-bound {it} 198: 200-frame stacks, no frame pointers",
                          [cpu, it, "198"])
+    w["coro"] = Workload("coro", f"cpu-bound {it} 28 0 coro: the cpu workload's 30-frame stacks "
+                         "on two makecontext coroutines' stacks", [cpu, it, "28", "0", "coro"])
     n = max(10, int(300 * s))
     w["exec"] = Workload("exec", f"sh running /bin/true {n} times: what each new process costs",
                          ["sh", "-c", f"i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i + 1)); done"])
@@ -975,8 +982,10 @@ def main():
     ap.add_argument("--runs", type=int, help="interleaved rounds per workload (default 10; --quick 3)")
     ap.add_argument("--freq", type=int, nargs="+", default=[999, 10000], metavar="HZ",
                     help="requested rates (default 999 10000)")
-    ap.add_argument("--workload", nargs="+", default=ALL_WORKLOADS, choices=ALL_WORKLOADS,
-                    metavar="NAME", help=f"workloads to run: {' '.join(ALL_WORKLOADS)} (default all)")
+    ap.add_argument("--workload", nargs="+", default=ALL_WORKLOADS,
+                    choices=ALL_WORKLOADS + EXTRA_WORKLOADS, metavar="NAME",
+                    help=f"workloads to run: {' '.join(ALL_WORKLOADS)} (default all), and "
+                    f"{' '.join(EXTRA_WORKLOADS)} only when named")
     ap.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=ALL_MODES, metavar="MODE",
                     help=f"modes to run: {' '.join(ALL_MODES[1:])} (default all but "
                     "floor-thread; plain always runs)")
@@ -1006,7 +1015,7 @@ def main():
     modes = ["plain"] + [m for m in ALL_MODES if m in a.modes and m != "plain"]
     if a.against:
         modes.insert(modes.index("sprof") + 1 if "sprof" in modes else 1, "against")
-    a.workload = [w for w in ALL_WORKLOADS if w in a.workload]
+    a.workload = [w for w in ALL_WORKLOADS + EXTRA_WORKLOADS if w in a.workload]
 
     tools, skips = find_tools(a)
     bdir = os.path.join(a.build, "bench")
