@@ -622,6 +622,8 @@ static _Atomic int region_fd = REGION_UNOPENED;
 static _Atomic unsigned region_reopens;
 static _Atomic uint64_t region_dev, region_ino; /* (a reopening writes them anew) */
 
+/* (query's, by system call: in a handler, not libc's ioctl, which a
+ * program or case 042's noquery.c may interpose) */
 static int region_ask(int fd, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
 {
     struct procmap_query q;
